@@ -1,0 +1,61 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Everything they need is installed from here: Python packages into .venv,
+# Bootstrap from the npm registry into static/vendor.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 8000
+# The demo data lies in 2015-2016; the demo's clock starts inside the programme.
+DEMO_CLOCK ?= 2016-01-18T09:00
+
+.PHONY: run test lint format install assets migrate demo serve messages clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c requirements.lock -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+static/vendor/.built: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor/bootstrap
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map static/vendor/bootstrap/
+	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map static/vendor/bootstrap/
+	touch $@
+
+assets: static/vendor/.built
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: install assets demo
+	@echo "Serving the portal at http://127.0.0.1:$(PORT) (demo clock: $(DEMO_CLOCK))"
+	PORTAL_CLOCK=$(DEMO_CLOCK) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install assets lint
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Danish translations: extract new strings, then translate locale/da/LC_MESSAGES/django.po.
+messages: install
+	$(PY) manage.py makemessages --locale da --no-obsolete --ignore=.venv --ignore=node_modules
+	$(PY) manage.py compilemessages --locale da --ignore=.venv
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor staticfiles var

@@ -1,0 +1,7 @@
+# Django's Danish formats, plus the ways HR types dates: 31-12-2015, 31.12.2015, 2015-12-31.
+from django.conf.locale.da.formats import *  # noqa: F403
+
+DATE_INPUT_FORMATS = ["%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y"]
+DATETIME_INPUT_FORMATS = [
+    f"{date} {time}" for date in DATE_INPUT_FORMATS for time in ("%H:%M:%S", "%H:%M", "%H.%M")
+] + DATE_INPUT_FORMATS

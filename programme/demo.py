@@ -1,0 +1,447 @@
+"""Demo data: the 2015–2016 programme with departments, cohorts, leaders and attendance.
+
+Deterministic (a seeded random generator) and idempotent: running it again adds
+nothing that is there already. ``leaders`` scales the same shape — about 25
+leaders a cohort, 20 a department — to tens of thousands with bulk inserts, for
+benchmarks.
+
+Seats are given in bulk here rather than through :mod:`programme.booking`: this
+is one transaction on a database nobody else uses yet, and the statuses are
+computed against each cohort's capacity exactly as booking would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from .models import (
+    HR_GROUP,
+    Attendance,
+    Cohort,
+    Department,
+    Enrolment,
+    Leader,
+    MakeUpBooking,
+    Module,
+    Programme,
+    Session,
+    User,
+)
+
+PROGRAMME_NAME = "Digital ledelse 2015–2016"
+DEMO_PASSWORD = "digital2015"  # noqa: S105 - printed for the demo, never used in production
+DEMO_AS_OF = dt.datetime(2016, 1, 18, 9, 0)
+HR_EMAIL = "hr@albertslund.dk"
+MANAGER_EMAIL = "chef@albertslund.dk"
+LEADER_EMAIL = "leder@albertslund.dk"
+
+MODULES = [
+    (
+        "Kick-off: Det digitale mindset",
+        "Hvad digital ledelse er i Albertslund: samspillet mellem ledelse, IT, mennesker, "
+        "processer og opgaver, og lederens rolle som forandringsagent.",
+    ),
+    (
+        "IT: Systemer, data og sikkerhed",
+        "Kommunens IT-landskab, data som ledelsesinformation og informationssikkerhed.",
+    ),
+    (
+        "Mennesker: Medarbejdere i forandring",
+        "At lede medarbejdere gennem digitale forandringer og styrke deres digitale kompetencer.",
+    ),
+    (
+        "Processer: Arbejdsgange og gevinster",
+        "At se egne arbejdsgange med digitale briller og hente gevinsterne hjem.",
+    ),
+    (
+        "Opgaver: Kerneydelsen og borgeren",
+        "Digitalisering af kerneopgaven på tværs af fagområder, med borgeren i centrum.",
+    ),
+]
+
+DEPARTMENTS = [
+    ("ØKS", "Center for Økonomi og Styring"),
+    ("PDI", "Center for Personale og Digitalisering"),
+    ("BOF", "Center for Børn og Familier"),
+    ("SKU", "Center for Skole og Uddannelse"),
+    ("ÆLS", "Center for Ældre og Sundhed"),
+    ("MIT", "Center for Miljø og Teknik"),
+    ("KUF", "Center for Kultur og Fritid"),
+    ("ABS", "Center for Arbejdsmarked og Borgerservice"),
+]
+
+FIRST_NAMES = [
+    "Anders",
+    "Anne",
+    "Birgitte",
+    "Bjørn",
+    "Camilla",
+    "Christian",
+    "Dorte",
+    "Erik",
+    "Frederikke",
+    "Grethe",
+    "Hanne",
+    "Henrik",
+    "Ida",
+    "Jens",
+    "Jørgen",
+    "Karen",
+    "Kirsten",
+    "Lars",
+    "Lene",
+    "Mads",
+    "Mette",
+    "Niels",
+    "Pernille",
+    "Rasmus",
+    "Signe",
+    "Søren",
+    "Thomas",
+    "Trine",
+    "Ulla",
+    "Åse",
+    "Asger",
+    "Maja",
+    "Sørine",
+    "Bodil",
+]
+LAST_NAMES = [
+    "Andersen",
+    "Bæk",
+    "Christensen",
+    "Dahl",
+    "Frølund",
+    "Hansen",
+    "Holm",
+    "Jensen",
+    "Jørgensen",
+    "Kjær",
+    "Larsen",
+    "Madsen",
+    "Møller",
+    "Nielsen",
+    "Pedersen",
+    "Poulsen",
+    "Rasmussen",
+    "Sørensen",
+    "Thomsen",
+    "Østergaard",
+    "Ågård",
+    "Lærkesen",
+    "Brøndum",
+]
+TITLES = {
+    Leader.Level.DIRECTOR: "Direktør",
+    Leader.Level.HEAD_OF_CENTRE: "Centerchef",
+    Leader.Level.DEPARTMENT: "Afdelingsleder",
+    Leader.Level.TEAM: "Teamleder",
+}
+LOCATIONS = [
+    "Albertslund Rådhus, Byrådssalen",
+    "Albertslund Rådhus, mødelokale 2",
+    "Musikteatret Albertslund, salen",
+    "Kongsholmcentret, lokale 3",
+]
+# Enrolment deadline and the five session dates (the modules in order) per cohort pattern.
+COHORT_PATTERNS = [
+    (dt.date(2015, 11, 1), ["2015-11-10", "2015-12-08", "2016-01-12", "2016-02-09", "2016-03-08"]),
+    (dt.date(2015, 11, 13), ["2015-11-24", "2015-12-15", "2016-01-14", "2016-02-16", "2016-03-15"]),
+    (dt.date(2015, 12, 1), ["2015-12-10", "2016-01-07", "2016-02-04", "2016-03-03", "2016-04-07"]),
+    (dt.date(2016, 2, 1), ["2016-02-11", "2016-03-10", "2016-04-14", "2016-05-12", "2016-06-09"]),
+    (dt.date(2016, 2, 29), ["2016-03-09", "2016-04-06", "2016-05-04", "2016-06-01", "2016-06-22"]),
+    (dt.date(2016, 3, 31), ["2016-04-12", "2016-05-10", "2016-05-31", "2016-06-14", "2016-07-05"]),
+]
+SEATS = 24
+# How full each cohort pattern is, as a share of its seats; above 1 is a waitlist.
+FILL = [1.15, 1.1, 0.95, 1.1, 0.7, 0.45]
+ATTENDANCE_WEIGHTS = [
+    (Attendance.Status.PRESENT, 78),
+    (Attendance.Status.LATE, 8),
+    (Attendance.Status.EXCUSED, 8),
+    (Attendance.Status.ABSENT, 6),
+]
+
+
+@dataclass
+class SeedSummary:
+    programme: Programme
+    leaders: int
+    cohorts: int
+    sessions: int
+    enrolments: int
+    attendances: int
+
+
+def _ascii(text: str) -> str:
+    table = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
+    return text.translate(table).lower().replace(" ", "")
+
+
+def _local(day: str | dt.date, hour: int) -> dt.datetime:
+    date = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    return timezone.make_aware(dt.datetime.combine(date, dt.time(hour)))
+
+
+@transaction.atomic
+def seed(*, leaders: int = 150, as_of: dt.datetime = DEMO_AS_OF) -> SeedSummary:
+    rng = random.Random(2015)
+    as_of = timezone.make_aware(as_of) if timezone.is_naive(as_of) else as_of
+    programme, _ = Programme.objects.get_or_create(
+        name=PROGRAMME_NAME,
+        defaults={
+            "starts_on": dt.date(2015, 11, 1),
+            "ends_on": dt.date(2016, 7, 31),
+            "description": "Kompetenceudvikling i digital ledelse for alle ledere i "
+            "Albertslund Kommune.",
+        },
+    )
+    modules = [
+        Module.objects.get_or_create(
+            programme=programme,
+            order=number,
+            defaults={"title": title, "description": text, "required": True},
+        )[0]
+        for number, (title, text) in enumerate(MODULES, start=1)
+    ]
+    departments = _departments(leaders)
+    cohorts = _cohorts(programme, modules, count=max(6, round(leaders / 25)), rng=rng)
+    _people(departments, leaders, rng)
+    enrolments = _enrolments(programme, cohorts, rng)
+    attendances = _attendance(programme, as_of, rng)
+    return SeedSummary(
+        programme=programme,
+        leaders=Leader.objects.count(),
+        cohorts=len(cohorts),
+        sessions=Session.objects.filter(cohort__programme=programme).count(),
+        enrolments=enrolments,
+        attendances=attendances,
+    )
+
+
+def _departments(leaders: int) -> list[Department]:
+    wanted = list(DEPARTMENTS)
+    extra = max(0, math.ceil(leaders / 20) - len(DEPARTMENTS))
+    wanted += [(f"A{n:04d}", f"Afdeling {n}") for n in range(1, extra + 1)]
+    Department.objects.bulk_create(
+        [Department(code=code, name=name) for code, name in wanted], ignore_conflicts=True
+    )
+    by_code = Department.objects.in_bulk([code for code, _ in wanted], field_name="code")
+    return [by_code[code] for code, _ in wanted]
+
+
+def _cohorts(programme, modules, *, count: int, rng: random.Random) -> list[Cohort]:
+    Cohort.objects.bulk_create(
+        [
+            Cohort(
+                programme=programme,
+                name=f"Hold {n + 1}",
+                capacity=SEATS,
+                enrolment_deadline=COHORT_PATTERNS[n % len(COHORT_PATTERNS)][0],
+            )
+            for n in range(count)
+        ],
+        ignore_conflicts=True,
+    )
+    cohorts = sorted(
+        Cohort.objects.filter(programme=programme), key=lambda c: int(c.name.split()[-1])
+    )[:count]
+    have = set(Session.objects.filter(cohort__in=cohorts).values_list("cohort_id", "module_id"))
+    new = []
+    for n, cohort in enumerate(cohorts):
+        days = COHORT_PATTERNS[n % len(COHORT_PATTERNS)][1]
+        for module, day in zip(modules, days, strict=True):
+            if (cohort.pk, module.pk) in have:
+                continue
+            session = Session(
+                cohort=cohort,
+                module=module,
+                starts_at=_local(day, 9),
+                ends_at=_local(day, 15),
+                location=LOCATIONS[(n + module.order) % len(LOCATIONS)],
+                facilitator=rng.choice(["Digitaliseringsenheden", "HR-udvikling", "COK"]),
+            )
+            session.clean()
+            new.append(session)
+    Session.objects.bulk_create(new, batch_size=2000)
+    return cohorts
+
+
+def _people(departments: list[Department], count: int, rng: random.Random) -> None:
+    password = make_password(DEMO_PASSWORD)
+    hr_group = Group.objects.get(name=HR_GROUP)
+    hr, _ = User.objects.get_or_create(
+        email=HR_EMAIL,
+        defaults={
+            "first_name": "Helle",
+            "last_name": "Rådgiver",
+            "is_staff": True,
+            "password": password,
+        },
+    )
+    hr.groups.add(hr_group)
+
+    people = []
+    for n in range(1, count + 1):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        level = (
+            Leader.Level.DIRECTOR
+            if n <= 3
+            else Leader.Level.HEAD_OF_CENTRE
+            if n <= 3 + len(DEPARTMENTS)
+            else rng.choice([Leader.Level.DEPARTMENT, Leader.Level.TEAM, Leader.Level.TEAM])
+        )
+        people.append((f"{10000 + n}", first, last, level, departments[n % len(departments)]))
+    # The demo people: a manager of two departments, and a leader who has not enrolled.
+    people[3] = ("10004", "Karen", "Østergaard", Leader.Level.HEAD_OF_CENTRE, departments[0])
+    people[-1] = (f"{10000 + count}", "Søren", "Ærbø", Leader.Level.TEAM, departments[1])
+
+    existing = set(Leader.objects.values_list("employee_number", flat=True))
+    new = [p for p in people if p[0] not in existing]
+    emails = {p[0]: f"{_ascii(p[1])}.{_ascii(p[2])}.{p[0]}@albertslund.dk" for p in new}
+    emails["10004"] = MANAGER_EMAIL
+    emails[f"{10000 + count}"] = LEADER_EMAIL
+    users = User.objects.bulk_create(
+        [
+            User(email=emails[number], first_name=first, last_name=last, password=password)
+            for number, first, last, _, _ in new
+        ],
+        batch_size=2000,
+    )
+    Leader.objects.bulk_create(
+        [
+            Leader(
+                user=user,
+                employee_number=number,
+                name=f"{first} {last}",
+                title=TITLES[level],
+                level=level,
+                department=department,
+            )
+            for user, (number, first, last, level, department) in zip(users, new, strict=True)
+        ],
+        batch_size=2000,
+    )
+    manager = User.objects.get(email=MANAGER_EMAIL)
+    for department in departments[:2]:
+        department.managers.add(manager)
+
+
+def _enrolments(programme: Programme, cohorts: list[Cohort], rng: random.Random) -> int:
+    active = set(
+        Enrolment.objects.filter(programme=programme, status__in=Enrolment.ACTIVE).values_list(
+            "leader_id", flat=True
+        )
+    )
+    waiting = list(
+        Leader.objects.exclude(pk__in=active)
+        .exclude(user__email__in=[LEADER_EMAIL])
+        .order_by("employee_number")
+        .values_list("pk", flat=True)
+    )
+    rng.shuffle(waiting)
+    taken = dict(
+        Enrolment.objects.filter(cohort__in=cohorts)
+        .exclude(status=Enrolment.Status.CANCELLED)
+        .values_list("cohort_id")
+        .annotate(n=Count("pk"))
+    )
+    new = []
+    for n, cohort in enumerate(cohorts):
+        deadline = cohort.enrolment_deadline
+        wanted = round(cohort.capacity * FILL[n % len(FILL)]) - taken.get(cohort.pk, 0)
+        for k in range(max(wanted, 0)):
+            if not waiting:
+                break
+            seats_left = cohort.capacity - taken.get(cohort.pk, 0) - k
+            new.append(
+                Enrolment(
+                    leader_id=waiting.pop(),
+                    cohort=cohort,
+                    programme=programme,
+                    status=Enrolment.Status.ENROLLED
+                    if seats_left > 0
+                    else Enrolment.Status.WAITLISTED,
+                    requested_at=_local(deadline - dt.timedelta(days=30), 8)
+                    + dt.timedelta(hours=k),
+                )
+            )
+    Enrolment.objects.bulk_create(new, batch_size=5000)
+    return len(new)
+
+
+def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) -> int:
+    """Attendance for every session before ``as_of``, and make-ups for some who missed."""
+    statuses = [s for s, _ in ATTENDANCE_WEIGHTS]
+    weights = [w for _, w in ATTENDANCE_WEIGHTS]
+    recorder = User.objects.get(email=HR_EMAIL)
+    seated = Enrolment.objects.filter(
+        programme=programme, status=Enrolment.Status.ENROLLED
+    ).values_list("cohort_id", "leader_id")
+    by_cohort: dict[int, list[int]] = {}
+    for cohort_id, leader_id in seated:
+        by_cohort.setdefault(cohort_id, []).append(leader_id)
+    past = list(
+        Session.objects.filter(cohort__programme=programme, ends_at__lte=as_of).order_by(
+            "starts_at", "pk"
+        )
+    )
+    recorded = set(
+        Attendance.objects.filter(session__in=past).values_list("leader_id", "session_id")
+    )
+    new, missed = [], []
+    for session in past:
+        for leader_id in sorted(by_cohort.get(session.cohort_id, [])):
+            if (leader_id, session.pk) in recorded:
+                continue
+            status = rng.choices(statuses, weights)[0]
+            new.append(
+                Attendance(
+                    leader_id=leader_id,
+                    session=session,
+                    status=status,
+                    recorded_by=recorder,
+                    recorded_at=session.ends_at,
+                )
+            )
+            if status not in Attendance.COMPLETING:
+                missed.append((leader_id, session))
+    # A third of those who missed a session made it up at a later one of another cohort.
+    later = {}
+    for session in past:
+        later.setdefault(session.module_id, []).append(session)
+    makeups = []
+    for leader_id, missed_session in missed[::3]:
+        options = [
+            s
+            for s in later[missed_session.module_id]
+            if s.starts_at > missed_session.starts_at and s.cohort_id != missed_session.cohort_id
+        ]
+        if options:
+            session = options[0]
+            makeups.append(
+                MakeUpBooking(
+                    leader_id=leader_id, session=session, booked_at=missed_session.ends_at
+                )
+            )
+            new.append(
+                Attendance(
+                    leader_id=leader_id,
+                    session=session,
+                    status=Attendance.Status.PRESENT,
+                    recorded_by=recorder,
+                    recorded_at=session.ends_at,
+                )
+            )
+    MakeUpBooking.objects.bulk_create(makeups, batch_size=5000, ignore_conflicts=True)
+    Attendance.objects.bulk_create(new, batch_size=5000, ignore_conflicts=True)
+    return len(new)

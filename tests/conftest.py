@@ -1,0 +1,197 @@
+"""The people and the programme in our stories.
+
+A small programme (three modules, two of them required, two cohorts) and the
+people around it: ``leader`` and ``colleague`` in department A, ``manager_a``
+responsible for A, ``manager_b`` for B, ``hr`` in the HR group, and a
+``superuser``. Time is always set explicitly: ``NOW`` lies inside the programme.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.utils import timezone
+
+from programme.models import (
+    HR_GROUP,
+    Cohort,
+    Department,
+    Leader,
+    Module,
+    Programme,
+    Session,
+    User,
+)
+
+PASSWORD = "a-Long-test-passw0rd"
+NOW = timezone.make_aware(dt.datetime(2016, 1, 18, 9, 0))
+
+
+def local(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> dt.datetime:
+    return timezone.make_aware(dt.datetime(year, month, day, hour, minute))
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests are skipped on SQLite, and fail in CI if PostgreSQL is missing."""
+    on_postgres = connection.vendor == "postgresql"
+    if on_postgres:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL row locks; runs in the PostgreSQL pass")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("REQUIRE_POSTGRES") and os.environ.get("DATABASE_URL", "").startswith(
+        "postgres"
+    ):
+        from django.db import connections
+
+        try:
+            connections["default"].ensure_connection()
+        except Exception as exc:  # pragma: no cover - CI guard
+            pytest.exit(f"PostgreSQL is required in CI and could not be reached: {exc}", 2)
+
+
+@pytest.fixture(autouse=True)
+def _english_free_defaults(settings):
+    """Every test starts from the portal's real defaults: Danish, no demo clock."""
+    settings.LANGUAGE_CODE = "da"
+    settings.PORTAL_CLOCK = ""
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture
+def programme(db) -> Programme:
+    return Programme.objects.create(
+        name="Digital ledelse 2015–2016",
+        starts_on=dt.date(2015, 11, 1),
+        ends_on=dt.date(2016, 7, 31),
+    )
+
+
+@pytest.fixture
+def modules(programme) -> list[Module]:
+    return [
+        Module.objects.create(programme=programme, order=1, title="Kick-off", required=True),
+        Module.objects.create(programme=programme, order=2, title="IT", required=True),
+        Module.objects.create(programme=programme, order=3, title="Inspiration", required=False),
+    ]
+
+
+@pytest.fixture
+def department_a(db) -> Department:
+    return Department.objects.create(name="Center for Økonomi og Styring", code="ØKS")
+
+
+@pytest.fixture
+def department_b(db) -> Department:
+    return Department.objects.create(name="Center for Børn og Familier", code="BOF")
+
+
+def make_session(cohort: Cohort, module: Module, start: dt.datetime, **extra) -> Session:
+    return Session.objects.create(
+        cohort=cohort,
+        module=module,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=6),
+        location=extra.pop("location", "Albertslund Rådhus"),
+        **extra,
+    )
+
+
+@pytest.fixture
+def cohort(programme, modules) -> Cohort:
+    """Hold 1: three seats, deadline after NOW; one session past, two to come."""
+    cohort = Cohort.objects.create(
+        programme=programme, name="Hold 1", capacity=3, enrolment_deadline=dt.date(2016, 1, 31)
+    )
+    make_session(cohort, modules[0], local(2016, 1, 12))
+    make_session(cohort, modules[1], local(2016, 2, 9))
+    make_session(cohort, modules[2], local(2016, 3, 8))
+    return cohort
+
+
+@pytest.fixture
+def other_cohort(programme, modules) -> Cohort:
+    """Hold 2: a later cohort with the same modules, for make-ups and moves."""
+    cohort = Cohort.objects.create(
+        programme=programme, name="Hold 2", capacity=3, enrolment_deadline=dt.date(2016, 2, 15)
+    )
+    make_session(cohort, modules[0], local(2016, 2, 23))
+    make_session(cohort, modules[1], local(2016, 3, 15))
+    make_session(cohort, modules[2], local(2016, 4, 12))
+    return cohort
+
+
+def make_user(email: str, **extra) -> User:
+    return User.objects.create_user(email=email, password=PASSWORD, **extra)
+
+
+def make_leader(email: str, name: str, department: Department, number: str) -> Leader:
+    return Leader.objects.create(
+        user=make_user(email),
+        employee_number=number,
+        name=name,
+        title="Afdelingsleder",
+        level=Leader.Level.DEPARTMENT,
+        department=department,
+    )
+
+
+@pytest.fixture
+def leader(department_a) -> Leader:
+    return make_leader("soeren@albertslund.dk", "Søren Ærbø", department_a, "1001")
+
+
+@pytest.fixture
+def colleague(department_a) -> Leader:
+    return make_leader("aase@albertslund.dk", "Åse Østergaard", department_a, "1002")
+
+
+@pytest.fixture
+def outsider(department_b) -> Leader:
+    return make_leader("bodil@albertslund.dk", "Bodil Bæk", department_b, "2001")
+
+
+@pytest.fixture
+def manager_a(department_a) -> User:
+    user = make_user("chef.a@albertslund.dk")
+    department_a.managers.add(user)
+    return user
+
+
+@pytest.fixture
+def manager_b(department_b) -> User:
+    user = make_user("chef.b@albertslund.dk")
+    department_b.managers.add(user)
+    return user
+
+
+@pytest.fixture
+def hr(db) -> User:
+    user = make_user("hr@albertslund.dk", is_staff=True)
+    user.groups.add(Group.objects.get(name=HR_GROUP))
+    return user
+
+
+@pytest.fixture
+def superuser(db) -> User:
+    return User.objects.create_superuser(email="admin@albertslund.dk", password=PASSWORD)
+
+
+@pytest.fixture
+def demo(db):
+    """The demo data that ``make run`` loads."""
+    from programme import demo as demo_data
+
+    return demo_data.seed()

@@ -1,0 +1,144 @@
+"""Seats: the only code that changes them, and its refusals."""
+
+import pytest
+
+from programme import booking
+from programme.booking import BookingError
+from programme.models import Attendance, Enrolment, MakeUpBooking
+
+from .conftest import local, make_leader
+
+BEFORE_DEADLINE = local(2016, 1, 20)
+AFTER_DEADLINE = local(2016, 2, 2)
+
+
+@pytest.fixture
+def full_cohort(cohort, department_a):
+    for n in range(cohort.capacity):
+        leader = make_leader(f"seat{n}@albertslund.dk", f"Seat {n}", department_a, f"9{n:03d}")
+        booking.enrol(leader=leader, cohort=cohort, now=BEFORE_DEADLINE)
+    return cohort
+
+
+def test_a_leader_gets_a_seat_when_one_is_free(leader, cohort):
+    enrolment = booking.enrol(leader=leader, cohort=cohort, now=BEFORE_DEADLINE)
+    assert enrolment.status == Enrolment.Status.ENROLLED
+
+
+def test_a_full_cohort_puts_the_leader_on_its_waitlist(leader, full_cohort):
+    enrolment = booking.enrol(leader=leader, cohort=full_cohort, now=BEFORE_DEADLINE)
+    assert enrolment.status == Enrolment.Status.WAITLISTED
+    assert full_cohort.enrolments.filter(status=Enrolment.Status.ENROLLED).count() == 3
+
+
+def test_a_second_place_in_the_programme_is_refused(leader, cohort, other_cohort):
+    booking.enrol(leader=leader, cohort=cohort, now=BEFORE_DEADLINE)
+    with pytest.raises(BookingError, match="already have a place"):
+        booking.enrol(leader=leader, cohort=other_cohort, now=BEFORE_DEADLINE)
+
+
+def test_self_service_closes_at_the_deadline_but_hr_can_still_act(leader, cohort):
+    with pytest.raises(BookingError, match="deadline"):
+        booking.enrol(leader=leader, cohort=cohort, now=AFTER_DEADLINE)
+    enrolment = booking.enrol(leader=leader, cohort=cohort, now=AFTER_DEADLINE, by_staff=True)
+    with pytest.raises(BookingError, match="deadline"):
+        booking.cancel(enrolment=enrolment, now=AFTER_DEADLINE)
+    booking.cancel(enrolment=enrolment, now=AFTER_DEADLINE, by_staff=True)
+
+
+def test_a_cancellation_promotes_the_first_on_the_waitlist(full_cohort, leader, colleague):
+    first = booking.enrol(leader=leader, cohort=full_cohort, now=BEFORE_DEADLINE)
+    second = booking.enrol(leader=colleague, cohort=full_cohort, now=local(2016, 1, 21))
+    seated = full_cohort.enrolments.filter(status=Enrolment.Status.ENROLLED).first()
+    result = booking.cancel(enrolment=seated, now=local(2016, 1, 22))
+    assert [e.pk for e in result.promoted] == [first.pk]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("enrolled", "waitlisted")
+
+
+def test_cancelling_a_waitlist_place_promotes_nobody(full_cohort, leader):
+    place = booking.enrol(leader=leader, cohort=full_cohort, now=BEFORE_DEADLINE)
+    result = booking.cancel(enrolment=place, now=BEFORE_DEADLINE)
+    assert result.promoted == []
+    assert result.enrolment.status == Enrolment.Status.CANCELLED
+
+
+def test_cancelling_twice_is_refused(leader, cohort):
+    enrolment = booking.enrol(leader=leader, cohort=cohort, now=BEFORE_DEADLINE)
+    booking.cancel(enrolment=enrolment, now=BEFORE_DEADLINE)
+    with pytest.raises(BookingError, match="already been cancelled"):
+        booking.cancel(enrolment=enrolment, now=BEFORE_DEADLINE)
+
+
+def test_hr_moves_a_leader_and_the_freed_seat_goes_to_the_waitlist(
+    full_cohort, other_cohort, leader
+):
+    waiting = booking.enrol(leader=leader, cohort=full_cohort, now=BEFORE_DEADLINE)
+    seated = full_cohort.enrolments.filter(status=Enrolment.Status.ENROLLED).first()
+    result = booking.move(enrolment=seated, to_cohort=other_cohort, now=BEFORE_DEADLINE)
+    assert result.enrolment.cohort == other_cohort
+    assert result.enrolment.status == Enrolment.Status.ENROLLED
+    waiting.refresh_from_db()
+    assert waiting.status == Enrolment.Status.ENROLLED
+
+
+def test_a_move_into_a_full_cohort_is_refused_and_changes_nothing(
+    full_cohort, other_cohort, leader
+):
+    enrolment = booking.enrol(leader=leader, cohort=other_cohort, now=BEFORE_DEADLINE)
+    with pytest.raises(BookingError, match="is full"):
+        booking.move(enrolment=enrolment, to_cohort=full_cohort, now=BEFORE_DEADLINE)
+    enrolment.refresh_from_db()
+    assert (enrolment.cohort, enrolment.status) == (other_cohort, Enrolment.Status.ENROLLED)
+
+
+def test_hr_promotes_a_waitlisted_leader_only_into_a_free_seat(full_cohort, leader):
+    waiting = booking.enrol(leader=leader, cohort=full_cohort, now=BEFORE_DEADLINE)
+    with pytest.raises(BookingError, match="no free seat"):
+        booking.promote(enrolment=waiting)
+    full_cohort.capacity = 4
+    full_cohort.save()
+    assert booking.promote(enrolment=waiting).status == Enrolment.Status.ENROLLED
+
+
+def test_a_make_up_takes_a_free_seat_at_another_cohorts_session(leader, cohort, other_cohort):
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    missed = cohort.sessions.order_by("starts_at").first()
+    Attendance.objects.create(leader=leader, session=missed, status=Attendance.Status.ABSENT)
+    target = other_cohort.sessions.get(module=missed.module)
+    booking.book_makeup(leader=leader, session=target, now=BEFORE_DEADLINE)
+    assert MakeUpBooking.objects.filter(leader=leader, session=target).exists()
+    with pytest.raises(BookingError, match="already have a make-up"):
+        booking.book_makeup(leader=leader, session=target, now=BEFORE_DEADLINE)
+
+
+def test_a_make_up_is_refused_when_the_session_is_full(leader, colleague, cohort, other_cohort):
+    other_cohort.capacity = 1
+    other_cohort.save()
+    booking.enrol(leader=colleague, cohort=other_cohort, now=BEFORE_DEADLINE)
+    target = other_cohort.sessions.order_by("starts_at").first()
+    with pytest.raises(BookingError, match="no free seat"):
+        booking.book_makeup(leader=leader, session=target, now=BEFORE_DEADLINE)
+
+
+def test_a_make_up_is_refused_for_a_completed_module(leader, cohort, other_cohort):
+    done = cohort.sessions.order_by("starts_at").first()
+    Attendance.objects.create(leader=leader, session=done, status=Attendance.Status.LATE)
+    with pytest.raises(BookingError, match="already completed"):
+        booking.book_makeup(
+            leader=leader,
+            session=other_cohort.sessions.get(module=done.module),
+            now=BEFORE_DEADLINE,
+        )
+
+
+def test_a_booking_sends_its_e_mail_only_after_the_transaction_commits(
+    leader, cohort, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        booking.enrol(leader=leader, cohort=cohort, now=BEFORE_DEADLINE)
+    assert mailoutbox == []
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert [m.to for m in mailoutbox] == [[leader.user.email]]
