@@ -1,3 +1,11 @@
+from django.urls import path
+
+from . import report_views
+
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", report_views.overview, name="overview"),
+    path("departments/<int:pk>/", report_views.department, name="department"),
+    path("export.csv", report_views.export, name="export"),
+]

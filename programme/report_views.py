@@ -1,0 +1,155 @@
+"""Managers' completion reports: overview, one department's leaders, CSV download.
+
+Every view starts with :func:`programme.reports.scope_for` (HR: all departments,
+a manager: their own, anyone else: 403) and reads its filters through
+:class:`ReportFilterForm` (a department outside the scope: 404).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET
+
+from . import clock, csv_export
+from .progress import progress_for_leaders
+from .report_forms import DownloadForm, ReportFilterForm
+from .reports import (
+    DEFAULT_SORT,
+    SORTS,
+    DepartmentRow,
+    department_summary,
+    report_leaders,
+    scope_for,
+    sorted_leaders,
+    with_module_states,
+)
+
+# The chart's geometry, in SVG user units.
+BAR_WIDTH = 400
+ROW_HEIGHT = 48
+
+
+def _chart(rows: list[DepartmentRow]) -> dict:
+    """Bar positions for the SVG: completion in front of enrolment, per department."""
+    bars = []
+    for index, row in enumerate(rows):
+        top = index * ROW_HEIGHT
+        bars.append(
+            {
+                "row": row,
+                "label_y": top + 14,
+                "bar_y": top + 22,
+                "enrolled_width": BAR_WIDTH * row.enrolled_rate // 100,
+                "completed_width": BAR_WIDTH * row.completion_rate // 100,
+                "value_x": BAR_WIDTH + 8,
+                "value_y": top + 35,
+            }
+        )
+    return {
+        "bars": bars,
+        "height": max(len(rows) * ROW_HEIGHT, ROW_HEIGHT),
+        "width": BAR_WIDTH + 240,
+        "bar_width": BAR_WIDTH,
+    }
+
+
+def _query(request: HttpRequest, *drop: str, **add: str) -> str:
+    """The current filters as a query string, without ``drop`` and with ``add``."""
+    params = request.GET.copy()
+    for name in drop:
+        params.pop(name, None)
+    for name, value in add.items():
+        params[name] = value
+    return params.urlencode()
+
+
+def _sort_headers(request: HttpRequest, current: str) -> dict:
+    """For each sortable column: the link that sorts by it (reversing if already) and aria-sort."""
+    headers = {}
+    for key in ("name", "department", "progress"):
+        if current == key:
+            target, state = f"-{key}", "ascending"
+        elif current == f"-{key}":
+            target, state = key, "descending"
+        else:
+            target, state = key, ""
+        headers[key] = {"query": _query(request, sort=target), "aria_sort": state}
+    return headers
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    form = ReportFilterForm(request.GET, scope=scope)
+    filters = form.filters()
+    context = {
+        "form": form,
+        "filters": filters,
+        "download": DownloadForm(),
+        "drill_query": _query(request, "department", "sort", "dialect"),
+    }
+    if filters is not None:
+        rows, total = department_summary(report_leaders(scope, filters))
+        context.update(rows=rows, total=total, chart=_chart(rows))
+    return render(request, "reports/overview.html", context, status=200 if form.is_valid() else 400)
+
+
+@require_GET
+def department(request: HttpRequest, pk: int) -> HttpResponse:
+    scope = scope_for(request.user)
+    department = scope.department(pk)
+    form = ReportFilterForm(request.GET, scope=scope)
+    filters = form.filters()
+    sort = request.GET.get("sort", DEFAULT_SORT)
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    context = {
+        "form": form,
+        "department": department,
+        "filters": filters,
+        "sort_headers": _sort_headers(request, sort),
+        "back_query": _query(request, "sort", "dialect"),
+    }
+    if filters is not None:
+        filters.department = department
+        leaders = list(
+            sorted_leaders(report_leaders(scope, filters), sort).select_related("department")
+        )
+        progress = progress_for_leaders(leaders, filters.programme, now=filters.now)
+        context["rows"] = [(leader, progress[leader.pk]) for leader in leaders]
+        context["modules"] = list(filters.programme.modules.order_by("order"))
+        context["download"] = DownloadForm()
+    return render(
+        request, "reports/department.html", context, status=200 if form.is_valid() else 400
+    )
+
+
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    form = ReportFilterForm(request.GET, scope=scope)
+    filters = form.filters()
+    if filters is None:
+        return HttpResponse(
+            gettext("The filters are not valid; go back to the report and correct them."),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    dialect = DownloadForm(request.GET).dialect_name()
+    modules = list(filters.programme.modules.order_by("order"))
+    leaders = sorted_leaders(report_leaders(scope, filters), request.GET.get("sort", "department"))
+    leaders = with_module_states(leaders, modules, filters.now)
+    if filters.department is not None:
+        label = filters.department.code
+    else:
+        label = gettext("all departments") if scope.is_hr else gettext("my departments")
+    response = StreamingHttpResponse(
+        csv_export.encode(csv_export.header(modules), csv_export.rows(leaders, modules), dialect),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, csv_export.filename(label, clock.today())
+    )
+    return response

@@ -1,0 +1,289 @@
+"""Completion reports: who may see which departments, and the aggregate queries.
+
+The report page, the department drill-down and the CSV export (web and
+``export_completion``) all start from :func:`report_leaders`: one queryset of
+leaders in scope, filtered, annotated with their progress in SQL
+(:func:`programme.progress.annotate_progress`) and with their place in the
+programme. Nothing here loops over leaders in Python, so every report runs a
+fixed number of queries however many leaders there are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from . import clock
+from .models import (
+    Attendance,
+    Cohort,
+    Department,
+    Enrolment,
+    Leader,
+    MakeUpBooking,
+    Module,
+    Programme,
+    Session,
+    User,
+)
+from .progress import ModuleState, annotate_progress
+
+
+class Status:
+    """The status filter. Each is a question about a leader; a leader may answer yes to two
+    (a waitlisted leader who is also behind on a make-up, say)."""
+
+    COMPLETED = "completed"
+    IN_PROGRESS = "in_progress"
+    BEHIND = "behind"
+    WAITLISTED = "waitlisted"
+    NOT_ENROLLED = "not_enrolled"
+
+    CHOICES = [
+        (COMPLETED, _("Completed")),
+        (IN_PROGRESS, _("In progress (enrolled, not behind)")),
+        (BEHIND, _("Behind")),
+        (WAITLISTED, _("On the waitlist")),
+        (NOT_ENROLLED, _("Not enrolled")),
+    ]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The departments a user may report on. ``is_hr`` means all of them."""
+
+    departments: QuerySet[Department]
+    is_hr: bool
+
+    def department(self, pk: int | str) -> Department:
+        """One department in scope, or 404: a manager learns nothing about the others."""
+        try:
+            return self.departments.get(pk=pk)
+        except (Department.DoesNotExist, ValueError) as exc:
+            raise Http404("No such department in your reports.") from exc
+
+
+def scope_for(user: User) -> Scope:
+    """The one scope rule for every report view: HR sees all, a manager their own, else 403."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    if user.is_hr:
+        return Scope(departments=Department.objects.all(), is_hr=True)
+    departments = Department.objects.filter(managers=user)
+    if not departments.exists():
+        raise PermissionDenied
+    return Scope(departments=departments, is_hr=False)
+
+
+def full_scope() -> Scope:
+    """Everything, for the command line (whoever runs it has the server anyway)."""
+    return Scope(departments=Department.objects.all(), is_hr=True)
+
+
+@dataclass
+class Filters:
+    programme: Programme
+    department: Department | None = None
+    cohort: Cohort | None = None
+    status: str = ""
+    level: str = ""
+    now: dt.datetime = field(default_factory=clock.now)
+
+
+def report_leaders(scope: Scope, filters: Filters) -> QuerySet[Leader]:
+    """Leaders in scope that the filters select, with their progress and place in SQL.
+
+    Adds ``modules_done``, ``modules_required``, ``completed_at``, ``is_behind``
+    (from :func:`annotate_progress`), ``is_completed``, ``enrolment_status``
+    (enrolled / waitlisted / None) and ``cohort_name``. At most one active
+    enrolment per leader per programme (a database constraint), so the join to
+    it never repeats a leader.
+    """
+    programme = filters.programme
+    leaders = Leader.objects.filter(department__in=scope.departments)
+    if filters.department is not None:
+        leaders = leaders.filter(department=filters.department)
+    if filters.level:
+        leaders = leaders.filter(level=filters.level)
+    leaders = leaders.annotate(
+        place=FilteredRelation(
+            "enrolments",
+            condition=Q(enrolments__programme=programme, enrolments__status__in=Enrolment.ACTIVE),
+        ),
+        enrolment_status=F("place__status"),
+        cohort_id=F("place__cohort_id"),
+        cohort_name=F("place__cohort__name"),
+    )
+    if filters.cohort is not None:
+        leaders = leaders.filter(cohort_id=filters.cohort.pk)
+    leaders = annotate_progress(leaders, programme, now=filters.now)
+    leaders = leaders.annotate(
+        # modules_required is a constant; with no required module nobody has completed.
+        is_completed=Case(
+            When(modules_required__gt=0, modules_done__gte=F("modules_required"), then=True),
+            default=False,
+        ),
+    )
+    return leaders.filter(_status_q(filters.status))
+
+
+def _status_q(status: str) -> Q:
+    enrolled = Q(enrolment_status=Enrolment.Status.ENROLLED)
+    return {
+        Status.COMPLETED: Q(is_completed=True),
+        Status.BEHIND: Q(is_behind=True),
+        Status.IN_PROGRESS: enrolled & Q(is_completed=False, is_behind=False),
+        Status.WAITLISTED: Q(enrolment_status=Enrolment.Status.WAITLISTED),
+        Status.NOT_ENROLLED: Q(enrolment_status__isnull=True),
+    }.get(status, Q())
+
+
+@dataclass
+class DepartmentRow:
+    pk: int
+    name: str
+    code: str
+    leaders: int = 0
+    enrolled: int = 0
+    waitlisted: int = 0
+    not_enrolled: int = 0
+    completed: int = 0
+    behind: int = 0
+
+    @property
+    def completion_rate(self) -> int:
+        """Completed leaders as a whole percentage of all leaders counted."""
+        return round(100 * self.completed / self.leaders) if self.leaders else 0
+
+    @property
+    def enrolled_rate(self) -> int:
+        return round(100 * self.enrolled / self.leaders) if self.leaders else 0
+
+
+def department_summary(leaders: QuerySet[Leader]) -> tuple[list[DepartmentRow], DepartmentRow]:
+    """Counts per department and the totals, in one GROUP BY query."""
+    rows = (
+        leaders.order_by()
+        .values("department", "department__name", "department__code")
+        .annotate(
+            n_leaders=Count("pk"),
+            n_enrolled=Count("pk", filter=Q(enrolment_status=Enrolment.Status.ENROLLED)),
+            n_waitlisted=Count("pk", filter=Q(enrolment_status=Enrolment.Status.WAITLISTED)),
+            n_not_enrolled=Count("pk", filter=Q(enrolment_status__isnull=True)),
+            n_completed=Count("pk", filter=Q(is_completed=True)),
+            n_behind=Count("pk", filter=Q(is_behind=True)),
+        )
+        .order_by("department__name")
+    )
+    result = [
+        DepartmentRow(
+            pk=row["department"],
+            name=row["department__name"],
+            code=row["department__code"],
+            leaders=row["n_leaders"],
+            enrolled=row["n_enrolled"],
+            waitlisted=row["n_waitlisted"],
+            not_enrolled=row["n_not_enrolled"],
+            completed=row["n_completed"],
+            behind=row["n_behind"],
+        )
+        for row in rows
+    ]
+    total = DepartmentRow(pk=0, name=str(_("Total")), code="")
+    for row in result:
+        for name in ("leaders", "enrolled", "waitlisted", "not_enrolled", "completed", "behind"):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+    return result, total
+
+
+SORTS = {
+    "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
+    "department": ("department__name", "name", "pk"),
+    "-department": ("-department__name", "-name", "-pk"),
+    # Least progress first; "-progress" puts those furthest along (and earliest done) first.
+    "progress": (
+        F("modules_done").asc(),
+        F("completed_at").desc(nulls_first=True),
+        "name",
+        "pk",
+    ),
+    "-progress": (
+        F("modules_done").desc(),
+        F("completed_at").asc(nulls_last=True),
+        "name",
+        "pk",
+    ),
+}
+DEFAULT_SORT = "name"
+
+
+def sorted_leaders(leaders: QuerySet[Leader], sort: str) -> QuerySet[Leader]:
+    return leaders.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+
+
+def with_module_states(
+    leaders: QuerySet[Leader], modules: list[Module], now: dt.datetime
+) -> QuerySet[Leader]:
+    """Each module's state and completion time as columns ``m<pk>_state`` / ``m<pk>_at``.
+
+    The same rules as :func:`programme.progress.progress_for_leaders`, in SQL, so
+    the export needs no query per leader or per chunk: completed (present or late
+    at any session of it), else upcoming (an expected session still to end), else
+    missed (an expected session over), else not booked. Expected sessions are
+    those of the leader's cohort (enrolled, not waitlisted) and booked make-ups.
+    """
+    annotations = {}
+    for module in modules:
+        first_attended = Subquery(
+            Attendance.objects.filter(
+                leader=OuterRef("pk"),
+                session__module=module.pk,
+                status__in=Attendance.COMPLETING,
+            )
+            .order_by("session__starts_at")
+            .values("session__starts_at")[:1],
+            output_field=DateTimeField(),
+        )
+
+        at = f"m{module.pk}_at"
+        annotations[at] = first_attended
+        annotations[f"m{module.pk}_state"] = Case(
+            When(**{f"{at}__isnull": False}, then=Value(ModuleState.COMPLETED)),
+            When(_expected(module.pk, now, upcoming=True), then=Value(ModuleState.UPCOMING)),
+            When(_expected(module.pk, now, upcoming=False), then=Value(ModuleState.MISSED)),
+            default=Value(ModuleState.NOT_BOOKED),
+            output_field=CharField(),
+        )
+    return leaders.annotate(**annotations)
+
+
+def _expected(module_id: int, now: dt.datetime, *, upcoming: bool) -> Q:
+    """The leader is expected at a session of the module that is still to end (or is over)."""
+    ends = "ends_at__gt" if upcoming else "ends_at__lte"
+    in_cohort = Session.objects.filter(
+        module=module_id, cohort=OuterRef("cohort_id"), **{ends: now}
+    )
+    makeup = MakeUpBooking.objects.filter(
+        leader=OuterRef("pk"), session__module=module_id, **{f"session__{ends}": now}
+    )
+    return Q(Exists(in_cohort), enrolment_status=Enrolment.Status.ENROLLED) | Q(Exists(makeup))
