@@ -4,11 +4,21 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from programme import privacy_views
 from programme.views import healthz
 
 admin.site.site_header = _("Digital leadership – administration")
 admin.site.site_title = _("Digital leadership")
 admin.site.index_title = _("The programme")
+
+privacy_patterns = [
+    path("me/data/", privacy_views.my_data, name="my_data"),
+    path("me/data.json", privacy_views.my_data_json, name="my_data_json"),
+    path("me/data.csv", privacy_views.my_data_csv, name="my_data_csv"),
+    path("hr/leaders/<int:pk>/anonymise/", privacy_views.anonymise, name="anonymise"),
+    path("hr/sign-in-blocks/", privacy_views.lockouts, name="lockouts"),
+    path("hr/sign-in-blocks/<int:pk>/lift/", privacy_views.unlock, name="unlock"),
+]
 
 urlpatterns = [
     path("", include("programme.urls")),
@@ -16,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include((privacy_patterns, "privacy"))),
     path("healthz", healthz, name="healthz"),
     path(
         "accessibility/",

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from programme.privacy import anonymise_leader, leaders_due_for_anonymisation
+
+
+class Command(BaseCommand):
+    help = (
+        "Anonymise leaders who left more than --older-than-days days ago "
+        "(default: settings.ANONYMISE_AFTER_DAYS). Attendance is kept; names go."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--older-than-days",
+            type=int,
+            default=settings.ANONYMISE_AFTER_DAYS,
+            help="Anonymise leaders whose left_on lies more than this many days back.",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="List who would be anonymised; change nothing."
+        )
+
+    def handle(self, *args, older_than_days: int, dry_run: bool, **options):
+        leaders = list(leaders_due_for_anonymisation(older_than_days=older_than_days))
+        for leader in leaders:
+            if dry_run:
+                self.stdout.write(f"would anonymise leader {leader.pk} (left {leader.left_on})")
+            else:
+                anonymise_leader(leader)
+        verb = "Would anonymise" if dry_run else "Anonymised"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{verb} {len(leaders)} leader(s) who left more than {older_than_days} days ago."
+            )
+        )

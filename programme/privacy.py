@@ -1,0 +1,218 @@
+"""Personal data: what the portal holds about a leader, and forgetting it.
+
+A leader may download everything held about them (:func:`personal_data`, as JSON or,
+flattened by :func:`personal_data_rows`, as CSV). When a leader has left the
+municipality, :func:`anonymise_leader` replaces what identifies them — name,
+e-mail, employee number, job title, also in the change history — and closes their
+login, but keeps their department, level, enrolments and attendance, so the
+programme's statistics stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import clock
+from .models import Attendance, Enrolment, Leader, MakeUpBooking, SentReminder
+
+
+class AnonymisationError(Exception):
+    """Why a leader cannot be anonymised, in words for HR."""
+
+
+def anonymous_name(leader: Leader) -> str:
+    return f"Anonymiseret leder {leader.pk}"
+
+
+def anonymous_email(leader: Leader) -> str:
+    # .invalid is reserved (RFC 2606): nothing is ever delivered there.
+    return f"anonymiseret-{leader.pk}@anonymiseret.invalid"
+
+
+def anonymous_employee_number(leader: Leader) -> str:
+    return f"ANON-{leader.pk}"
+
+
+def _when(value: dt.datetime | dt.date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).isoformat()
+    return value.isoformat()
+
+
+def personal_data(leader: Leader) -> dict[str, Any]:
+    """Everything the portal holds about one leader, ready for ``json.dumps``."""
+    user = leader.user
+    enrolments = Enrolment.objects.filter(leader=leader).select_related("cohort__programme")
+    attendances = Attendance.objects.filter(leader=leader).select_related(
+        "session__module", "session__cohort"
+    )
+    makeups = MakeUpBooking.objects.filter(leader=leader).select_related(
+        "session__module", "session__cohort"
+    )
+    history = leader.history.select_related("department").order_by("history_date")
+    sign_ins = AccessLog.objects.filter(username__iexact=user.email).order_by("attempt_time")
+    return {
+        "leader": {
+            "employee_number": leader.employee_number,
+            "name": leader.name,
+            "email": user.email,
+            "title": leader.title,
+            "level": str(leader.get_level_display()),
+            "department": leader.department.name,
+            "left_on": _when(leader.left_on),
+        },
+        "login": {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "date_joined": _when(user.date_joined),
+            "last_login": _when(user.last_login),
+            "is_active": user.is_active,
+            "managed_departments": [d.name for d in user.managed_departments.all()],
+        },
+        "enrolments": [
+            {
+                "programme": e.cohort.programme.name,
+                "cohort": e.cohort.name,
+                "status": str(e.get_status_display()),
+                "requested_at": _when(e.requested_at),
+                "cancelled_at": _when(e.cancelled_at),
+            }
+            for e in enrolments
+        ],
+        "attendance": [
+            {
+                "module": a.session.module.title,
+                "cohort": a.session.cohort.name,
+                "session_starts_at": _when(a.session.starts_at),
+                "status": str(a.get_status_display()),
+                "recorded_at": _when(a.recorded_at),
+            }
+            for a in attendances
+        ],
+        "make_up_bookings": [
+            {
+                "module": m.session.module.title,
+                "cohort": m.session.cohort.name,
+                "session_starts_at": _when(m.session.starts_at),
+                "booked_at": _when(m.booked_at),
+            }
+            for m in makeups
+        ],
+        "reminders_sent": [
+            {"kind": str(r.get_kind_display()), "about": r.subject_key, "sent_at": _when(r.sent_at)}
+            for r in SentReminder.objects.filter(leader=leader).order_by("sent_at")
+        ],
+        "change_history": [
+            {
+                "changed_at": _when(h.history_date),
+                "change": str(h.get_history_type_display()),
+                "employee_number": h.employee_number,
+                "name": h.name,
+                "title": h.title,
+                "level": str(h.get_level_display()),
+                "department": h.department.name if h.department else None,
+                "left_on": _when(h.left_on),
+            }
+            for h in history
+        ],
+        "sign_ins": [
+            {
+                "at": _when(s.attempt_time),
+                "ip_address": s.ip_address,
+                "user_agent": s.user_agent,
+                "signed_out_at": _when(s.logout_time),
+            }
+            for s in sign_ins
+        ],
+    }
+
+
+# Cells that a spreadsheet would run as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+CSV_HEADER = [_("section"), _("record"), _("field"), _("value")]
+
+
+def personal_data_rows(data: dict[str, Any]) -> Iterator[list[str]]:
+    """The same data as :func:`personal_data`, one value per row: section, record, field."""
+    for section, content in data.items():
+        records = content if isinstance(content, list) else [content]
+        for number, record in enumerate(records, start=1):
+            for field, value in record.items():
+                if isinstance(value, list):
+                    value = "; ".join(str(item) for item in value)
+                yield [safe_cell(section), str(number), safe_cell(field), safe_cell(value)]
+
+
+def leaders_due_for_anonymisation(
+    *, older_than_days: int | None = None, today: dt.date | None = None
+) -> QuerySet[Leader]:
+    """Leaders who left more than ``older_than_days`` days ago and are not yet anonymised."""
+    days = settings.ANONYMISE_AFTER_DAYS if older_than_days is None else older_than_days
+    today = today or clock.today()
+    return Leader.objects.filter(
+        left_on__isnull=False,
+        left_on__lt=today - dt.timedelta(days=days),
+        anonymised_at__isnull=True,
+    ).order_by("left_on", "pk")
+
+
+@transaction.atomic
+def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leader:
+    """Replace what identifies a leader who has left; keep what the statistics count."""
+    leader = Leader.objects.select_for_update().select_related("user").get(pk=leader.pk)
+    if leader.anonymised_at is not None:
+        raise AnonymisationError(_("This leader has already been anonymised."))
+    if leader.left_on is None:
+        raise AnonymisationError(
+            _("Only a leader who has left can be anonymised: set the date they left first.")
+        )
+    now = now or clock.now()
+    user = leader.user
+    old_email = user.email
+
+    user.email = anonymous_email(leader)
+    user.first_name = ""
+    user.last_name = ""
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.last_login = None
+    user.set_unusable_password()
+    user.save()
+    user.groups.clear()
+    user.managed_departments.clear()
+
+    leader.name = anonymous_name(leader)
+    leader.employee_number = anonymous_employee_number(leader)
+    leader.title = ""
+    leader.anonymised_at = now
+    leader._change_reason = "anonymised"
+    leader.save()
+
+    # The change history keeps every earlier version of the row: scrub those too.
+    leader.history.update(
+        name=leader.name, employee_number=leader.employee_number, title=leader.title
+    )
+    # django-axes keeps sign-ins and failed attempts by e-mail address and IP.
+    for model in (AccessLog, AccessAttempt, AccessFailureLog):
+        model.objects.filter(username__iexact=old_email).delete()
+    return leader
