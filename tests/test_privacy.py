@@ -18,7 +18,7 @@ from programme import reports
 from programme.booking import enrol
 from programme.models import Attendance, Leader
 from programme.privacy import anonymise_leader, leaders_due_for_anonymisation
-from tests.conftest import NOW, PASSWORD, make_leader
+from tests.conftest import NOW, PASSWORD
 
 
 @pytest.fixture
@@ -101,9 +101,10 @@ def text_fields_containing(text: str) -> list[str]:
     found = []
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
-            if isinstance(field, models.CharField | models.TextField):
-                if model._default_manager.filter(**{f"{field.name}__icontains": text}).exists():
-                    found.append(f"{model._meta.label}.{field.name}")
+            is_text = isinstance(field, models.CharField | models.TextField)
+            lookup = {f"{field.name}__icontains": text}
+            if is_text and model._default_manager.filter(**lookup).exists():
+                found.append(f"{model._meta.label}.{field.name}")
     return found
 
 
