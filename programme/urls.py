@@ -6,4 +6,12 @@ app_name = "programme"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("calendar.ics", views.schedule_ics, name="schedule_ics"),
+    path("cohorts/", views.cohort_list, name="cohort_list"),
+    path("cohorts/<int:pk>/", views.cohort_detail, name="cohort_detail"),
+    path("cohorts/<int:pk>/enrol/", views.enrol, name="enrol"),
+    path("enrolments/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("sessions/<int:pk>/calendar.ics", views.session_ics, name="session_ics"),
+    path("sessions/<int:pk>/make-up/", views.book_makeup, name="book_makeup"),
+    path("make-ups/<int:pk>/cancel/", views.cancel_makeup, name="cancel_makeup"),
 ]

@@ -1,11 +1,30 @@
-from django.contrib.auth.decorators import login_not_required
-from django.db import connection
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+"""The leaders' pages: dashboard, cohorts with enrolment, make-ups and calendar files.
 
-from .models import Programme
+Every view gets its object through the one access helper for its type, calls
+:mod:`programme.booking` to change seats, and redirects with a message. The
+view decides the queries; the templates only walk what was fetched, so each
+page runs the same number of queries however many leaders and cohorts exist.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import booking, calendar, clock
+from .models import Cohort, Enrolment, Leader, MakeUpBooking, Programme, Session
 from .progress import leader_progress
 
 
@@ -23,12 +42,325 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
+# Access helpers: one per object type. Another leader's objects are a 404, so an
+# id changed in a URL reveals nothing.
+
+
+def _get_leader(request: HttpRequest) -> Leader:
+    """The signed-in user's leader profile; HR and others without one may not book."""
+    leader = getattr(request.user, "leader", None)
+    if leader is None:
+        raise PermissionDenied
+    return leader
+
+
+def _get_cohort(pk: int) -> Cohort:
+    return get_object_or_404(Cohort.objects.select_related("programme"), pk=pk)
+
+
+def _get_session(pk: int) -> Session:
+    return get_object_or_404(Session.objects.select_related("module", "cohort"), pk=pk)
+
+
+def _get_enrolment_for_leader(request: HttpRequest, pk: int) -> Enrolment:
+    leader = _get_leader(request)
+    return get_object_or_404(Enrolment.objects.select_related("cohort"), pk=pk, leader=leader)
+
+
+def _get_makeup_for_leader(request: HttpRequest, pk: int) -> MakeUpBooking:
+    leader = _get_leader(request)
+    return get_object_or_404(
+        MakeUpBooking.objects.select_related("session__cohort", "session__module"),
+        pk=pk,
+        leader=leader,
+    )
+
+
+# Queries shared by the pages.
+
+
+def _active_enrolment(leader: Leader | None, programme: Programme | None) -> Enrolment | None:
+    if leader is None or programme is None:
+        return None
+    return (
+        Enrolment.objects.filter(leader=leader, programme=programme, status__in=Enrolment.ACTIVE)
+        .select_related("cohort")
+        .first()
+    )
+
+
+def _waitlist_position(enrolment: Enrolment | None) -> int | None:
+    """1 for the first on the waitlist; the same order in which booking promotes."""
+    if enrolment is None or enrolment.status != Enrolment.Status.WAITLISTED:
+        return None
+    ahead = Enrolment.objects.filter(
+        Q(requested_at__lt=enrolment.requested_at)
+        | Q(requested_at=enrolment.requested_at, pk__lt=enrolment.pk),
+        cohort_id=enrolment.cohort_id,
+        status=Enrolment.Status.WAITLISTED,
+    ).count()
+    return ahead + 1
+
+
+def _with_free_seats(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """``free_seats`` per session in the same query: the rule of booking.free_makeup_seats."""
+    enrolled = (
+        Enrolment.objects.filter(cohort=OuterRef("cohort"), status=Enrolment.Status.ENROLLED)
+        .order_by()
+        .values("cohort")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    makeups = (
+        MakeUpBooking.objects.filter(session=OuterRef("pk"))
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return sessions.annotate(
+        free_seats=F("cohort__capacity")
+        - Coalesce(Subquery(enrolled, output_field=IntegerField()), 0)
+        - Coalesce(Subquery(makeups, output_field=IntegerField()), 0)
+    )
+
+
+def _cohorts_with_dates(programme: Programme) -> QuerySet[Cohort]:
+    first = Session.objects.filter(cohort=OuterRef("pk")).order_by("starts_at")
+    last = Session.objects.filter(cohort=OuterRef("pk")).order_by("-ends_at")
+    return (
+        Cohort.objects.filter(programme=programme)
+        .with_seats()
+        .annotate(
+            seats_free=F("capacity") - F("seats_taken"),
+            first_session=Subquery(first.values("starts_at")[:1]),
+            last_session=Subquery(last.values("ends_at")[:1]),
+        )
+        .order_by("first_session", "name")
+    )
+
+
+def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    """Back to the page the button was on, if it is one of ours."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return redirect(fallback)
+
+
+# Pages.
+
+
 def dashboard(request: HttpRequest) -> HttpResponse:
     leader = getattr(request.user, "leader", None)
     programme = Programme.current()
-    progress = leader_progress(leader, programme) if leader and programme else None
+    if leader is None or programme is None:
+        return render(
+            request, "programme/dashboard.html", {"leader": leader, "programme": programme}
+        )
+    now = clock.now()
+    progress = leader_progress(leader, programme, now=now)
+    enrolment = _active_enrolment(leader, programme)
+    sessions = (
+        list(enrolment.cohort.sessions.select_related("module").order_by("starts_at"))
+        if enrolment
+        else []
+    )
+    makeups = list(
+        MakeUpBooking.objects.filter(leader=leader, session__module__programme=programme)
+        .select_related("session__cohort", "session__module")
+        .order_by("session__starts_at")
+    )
+    booked_modules = {m.session.module_id for m in makeups if m.session.starts_at > now}
+    to_make_up = [
+        m.module for m in progress.modules if m.behind and m.module.pk not in booked_modules
+    ]
+    options: dict[int, list[Session]] = defaultdict(list)
+    if to_make_up:
+        found = Session.objects.filter(module__in=to_make_up, starts_at__gt=now)
+        if enrolment and enrolment.status == Enrolment.Status.ENROLLED:
+            found = found.exclude(cohort_id=enrolment.cohort_id)
+        found = (
+            _with_free_seats(found)
+            .filter(free_seats__gt=0)
+            .select_related("cohort", "module")
+            .order_by("starts_at")
+        )
+        for session in found:
+            options[session.module_id].append(session)
     return render(
         request,
         "programme/dashboard.html",
-        {"leader": leader, "programme": programme, "progress": progress},
+        {
+            "leader": leader,
+            "programme": programme,
+            "progress": progress,
+            "enrolment": enrolment,
+            "waitlist_position": _waitlist_position(enrolment),
+            "sessions": sessions,
+            "next_session": next((s for s in sessions if s.starts_at > now), None),
+            "makeups": makeups,
+            "makeup_choices": [(module, options[module.pk]) for module in to_make_up],
+            "now": now,
+        },
     )
+
+
+def cohort_list(request: HttpRequest) -> HttpResponse:
+    leader = getattr(request.user, "leader", None)
+    programme = Programme.current()
+    cohorts = list(_cohorts_with_dates(programme)) if programme else []
+    return render(
+        request,
+        "programme/cohort_list.html",
+        {
+            "leader": leader,
+            "programme": programme,
+            "cohorts": cohorts,
+            "enrolment": _active_enrolment(leader, programme),
+            "today": clock.today(),
+        },
+    )
+
+
+def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    leader = getattr(request.user, "leader", None)
+    cohort = get_object_or_404(
+        Cohort.objects.with_seats()
+        .annotate(seats_free=F("capacity") - F("seats_taken"))
+        .select_related("programme"),
+        pk=pk,
+    )
+    enrolment = _active_enrolment(leader, cohort.programme)
+    return render(
+        request,
+        "programme/cohort_detail.html",
+        {
+            "leader": leader,
+            "cohort": cohort,
+            "sessions": cohort.sessions.select_related("module").order_by("starts_at"),
+            "enrolment": enrolment,
+            "waitlist_position": _waitlist_position(enrolment),
+            "deadline_passed": cohort.deadline_passed(clock.now()),
+        },
+    )
+
+
+# Buttons: POST only (CSRF by the middleware), then back with a message.
+
+
+@require_POST
+def enrol(request: HttpRequest, pk: int) -> HttpResponse:
+    leader = _get_leader(request)
+    cohort = _get_cohort(pk)
+    try:
+        enrolment = booking.enrol(leader=leader, cohort=cohort)
+    except booking.BookingError as exc:
+        messages.error(request, str(exc))
+        return redirect(cohort)
+    if enrolment.status == Enrolment.Status.ENROLLED:
+        messages.success(
+            request,
+            _("You are enrolled in %(cohort)s. A confirmation is on its way to your e-mail.")
+            % {"cohort": cohort.name},
+        )
+    else:
+        messages.info(
+            request,
+            _(
+                "%(cohort)s is full, so you are number %(position)s on its waitlist. "
+                "We will write to you if a seat becomes free."
+            )
+            % {"cohort": cohort.name, "position": _waitlist_position(enrolment)},
+        )
+    return redirect("programme:dashboard")
+
+
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    enrolment = _get_enrolment_for_leader(request, pk)
+    try:
+        booking.cancel(enrolment=enrolment)
+    except booking.BookingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Your place in %(cohort)s is cancelled. You can choose another cohort on this page.")
+            % {"cohort": enrolment.cohort.name},
+        )
+        return redirect("programme:cohort_list")
+    return _redirect_back(request, "programme:dashboard")
+
+
+@require_POST
+def book_makeup(request: HttpRequest, pk: int) -> HttpResponse:
+    leader = _get_leader(request)
+    session = _get_session(pk)
+    try:
+        booking.book_makeup(leader=leader, session=session)
+    except booking.BookingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("You have a seat at %(module)s with %(cohort)s.")
+            % {"module": session.module.title, "cohort": session.cohort.name},
+        )
+    return redirect("programme:dashboard")
+
+
+@require_POST
+def cancel_makeup(request: HttpRequest, pk: int) -> HttpResponse:
+    makeup = _get_makeup_for_leader(request, pk)
+    try:
+        booking.cancel_makeup(booking=makeup)
+    except booking.BookingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Your make-up seat at %(module)s is cancelled.")
+            % {"module": makeup.session.module.title},
+        )
+    return redirect("programme:dashboard")
+
+
+# Calendar files.
+
+
+def _ics_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _get_session(pk)
+    content = calendar.build_calendar([session], name=session.module.title)
+    return _ics_response(content, f"digital-ledelse-{session.pk}.ics")
+
+
+@require_GET
+def schedule_ics(request: HttpRequest) -> HttpResponse:
+    """The leader's whole schedule: their cohort's sessions and their make-ups."""
+    leader = _get_leader(request)
+    programme = Programme.current()
+    if programme is None:
+        raise Http404
+    sessions = Session.objects.filter(
+        Q(
+            cohort__enrolments__leader=leader,
+            cohort__enrolments__status=Enrolment.Status.ENROLLED,
+        )
+        | Q(makeups__leader=leader),
+        cohort__programme=programme,
+    )
+    content = calendar.build_calendar(
+        sessions.distinct().select_related("module", "cohort").order_by("starts_at"),
+        name=programme.name,
+    )
+    return _ics_response(content, "digital-ledelse.ics")

@@ -1,0 +1,153 @@
+"""The leader's dashboard: progress, their cohort, attendance and the next step."""
+
+import pytest
+from django.urls import reverse
+
+from programme import booking, demo
+from programme.models import Attendance, Enrolment, Leader, User
+from programme.progress import annotate_progress
+
+from .conftest import local, make_leader
+
+NOW = "2016-01-20T10:00"
+DASHBOARD = "/"
+
+
+@pytest.fixture(autouse=True)
+def _clock(settings):
+    settings.PORTAL_CLOCK = NOW
+
+
+def attend(leader, session, status=Attendance.Status.PRESENT):
+    return Attendance.objects.create(leader=leader, session=session, status=status)
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in(client, db):
+    response = client.get(DASHBOARD)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_leader_without_a_cohort_is_told_to_choose_one(client, leader, cohort):
+    client.force_login(leader.user)
+    response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    assert "0 af 2 moduler gennemført" in response.text
+    assert "Vælg et hold" in response.text
+    assert reverse("programme:cohort_list") in response.text
+
+
+def test_the_progress_bar_is_a_native_element_without_inline_style(client, leader, cohort):
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    attend(leader, cohort.sessions.get(module__order=1))
+    client.force_login(leader.user)
+    response = client.get(DASHBOARD)
+    assert '<progress id="progress-bar" class="leaders-progress" value="1" max="2"' in response.text
+    assert "1 af 2 moduler gennemført" in response.text
+    assert "style=" not in response.text
+
+
+def test_an_enrolled_leader_sees_their_sessions_in_danish(client, leader, cohort):
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    attend(leader, cohort.sessions.get(module__order=1))
+    client.force_login(leader.user)
+    response = client.get(DASHBOARD)
+    assert "Dit hold: Hold 1" in response.text
+    assert "tirsdag 9. februar 2016" in response.text
+    assert "09:00–15:00" in response.text
+    assert "Albertslund Rådhus" in response.text
+    assert "Mød op til din næste mødegang: IT den 9. februar 2016 kl. 09:00" in response.text
+    assert reverse("programme:schedule_ics") in response.text
+
+
+def test_attendance_is_shown_per_module(client, leader, cohort):
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    attend(leader, cohort.sessions.get(module__order=1), Attendance.Status.LATE)
+    client.force_login(leader.user)
+    response = client.get(DASHBOARD)
+    assert "12.01.2016: Mødt for sent" in response.text
+    assert "Gennemført" in response.text
+
+
+def test_a_leader_who_completed_sees_the_date(client, leader, cohort, settings):
+    settings.PORTAL_CLOCK = "2016-03-20T10:00"
+    booking.enrol(leader=leader, cohort=cohort, by_staff=True, now=local(2016, 1, 5))
+    for session in cohort.sessions.filter(module__required=True):
+        attend(leader, session)
+    client.force_login(leader.user)
+    response = client.get(DASHBOARD)
+    assert "2 af 2 moduler gennemført" in response.text
+    assert "Du gennemførte forløbet 9. februar 2016." in response.text
+    assert "Godt gået" in response.text
+
+
+def test_a_waitlisted_leader_sees_their_place_in_the_queue(client, leader, colleague, cohort):
+    for n in range(cohort.capacity):
+        seat = make_leader(f"s{n}@albertslund.dk", f"S {n}", leader.department, f"8{n}")
+        booking.enrol(leader=seat, cohort=cohort, now=local(2016, 1, 5))
+    booking.enrol(leader=colleague, cohort=cohort, now=local(2016, 1, 6))
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 7))
+    client.force_login(leader.user)
+    response = client.get(DASHBOARD)
+    assert "Du er nummer 2 på ventelisten til Hold 1" in response.text
+    assert "Forlad ventelisten" in response.text
+
+
+def test_a_colleague_sees_only_their_own_progress(client, leader, colleague, cohort):
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    client.force_login(colleague.user)
+    response = client.get(DASHBOARD)
+    assert "Hold 1" not in response.text
+    assert leader.name not in response.text
+    assert colleague.name in response.text
+
+
+def test_hr_without_a_leader_profile_gets_a_helpful_page(client, hr, cohort):
+    client.force_login(hr)
+    response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    assert "Du er ikke registreret som leder i forløbet" in response.text
+    assert reverse("admin:index") in response.text
+
+
+# Query counts: the same ceiling on the demo data and on ten times more.
+
+# Session and user (2), leader, programme, progress (5), enrolment, own sessions,
+# make-ups, make-up options, and the base layout's navigation (2).
+DASHBOARD_QUERIES = 15
+
+
+def _behind_leader() -> Leader:
+    programme = demo.Programme.current()
+    return (
+        annotate_progress(Leader.objects.all(), programme)
+        .filter(is_behind=True)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _assert_dashboard_queries(client, django_assert_max_num_queries):
+    newcomer = User.objects.get(email=demo.LEADER_EMAIL)
+    behind = _behind_leader()
+    enrolled = Enrolment.objects.filter(status="enrolled").order_by("-pk").first().leader
+    assert behind is not None
+    for user in (newcomer, behind.user, enrolled.user):
+        client.force_login(user)
+        client.get(DASHBOARD)  # the first request after sign-in writes the session
+        with django_assert_max_num_queries(DASHBOARD_QUERIES):
+            response = client.get(DASHBOARD)
+        assert "moduler gennemført" in response.text
+
+
+def test_the_dashboard_runs_a_fixed_number_of_queries_on_demo_data(
+    client, demo, django_assert_max_num_queries
+):
+    _assert_dashboard_queries(client, django_assert_max_num_queries)
+
+
+def test_the_dashboard_runs_as_many_queries_on_ten_times_the_data(
+    client, db, django_assert_max_num_queries
+):
+    demo.seed(leaders=1500)
+    _assert_dashboard_queries(client, django_assert_max_num_queries)
