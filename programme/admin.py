@@ -1,9 +1,33 @@
-from django.contrib import admin
+"""Django admin for HR: the programme, leaders, seats, attendance and reminders.
+
+Seats change only through :mod:`programme.booking`. Admin actions on several
+leaders run each leader's change in its own transaction, in order of arrival:
+a refusal for one leader (a full cohort, a place already cancelled) is shown
+next to the others' successes and does not undo them.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, Q
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import attendance as sheet
+from . import booking, reminders
+from .imports import IMPORT_FORMATS, LeaderImportForm, LeaderResource, SignedFormStorage
 from .models import (
     Attendance,
     Cohort,
@@ -23,6 +47,7 @@ from .models import (
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
@@ -71,17 +96,407 @@ class DepartmentAdmin(admin.ModelAdmin):
         return obj.leader_count
 
 
+# --- Actions on seats: one cohort chosen on an intermediate page -------------------
+
+
+class CohortChoiceForm(forms.Form):
+    cohort = forms.ModelChoiceField(label=_("Cohort"), queryset=Cohort.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cohorts = (
+            Cohort.objects.with_seats().select_related("programme").order_by("programme", "name")
+        )
+        field = self.fields["cohort"]
+        field.queryset = cohorts
+        field.label_from_instance = lambda c: (
+            gettext(
+                "%(cohort)s (%(programme)s): %(free)s of %(seats)s seats free, %(waiting)s waiting"
+            )
+            % {
+                "cohort": c.name,
+                "programme": c.programme.name,
+                "free": max(c.capacity - c.seats_taken, 0),
+                "seats": c.capacity,
+                "waiting": c.waitlist_length,
+            }
+        )
+
+
+def _report(
+    request: HttpRequest, done: list[str], refused: list[tuple[str, str]], what, **extra
+) -> None:
+    """One success line for all who succeeded, one error line per refusal with its reason."""
+    if done:
+        messages.success(
+            request, what(len(done)) % {"count": len(done), "leaders": ", ".join(done), **extra}
+        )
+    _refusals(request, refused)
+    if not done and not refused:
+        messages.warning(request, gettext("No leaders were selected."))
+
+
+def _refusals(request: HttpRequest, refused: list[tuple[str, str]]) -> None:
+    for leader, reason in refused:
+        messages.error(
+            request, gettext("%(leader)s: %(reason)s") % {"leader": leader, "reason": reason}
+        )
+
+
+class SeatActionsMixin:
+    """The cohort-choosing page shared by the leader and enrolment actions."""
+
+    def choose_cohort(self, request, queryset, *, action: str, title: str, button: str, run):
+        form = CohortChoiceForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            run(form.cleaned_data["cohort"])
+            return None  # back to the list, with the messages
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "form": form,
+            "objects": queryset,
+            "action": action,
+            "button": button,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/programme/choose_cohort.html", context)
+
+
+def _move(request, enrolments, cohort) -> None:
+    done, refused = [], []
+    for enrolment in enrolments:
+        try:
+            booking.move(enrolment=enrolment, to_cohort=cohort)
+        except booking.BookingError as exc:
+            refused.append((enrolment.leader.name, str(exc)))
+        else:
+            done.append(enrolment.leader.name)
+    _report(
+        request,
+        done,
+        refused,
+        lambda n: ngettext(
+            "Moved %(count)s leader to %(cohort)s: %(leaders)s.",
+            "Moved %(count)s leaders to %(cohort)s: %(leaders)s.",
+            n,
+        ),
+        cohort=cohort.name,
+    )
+
+
+def _promote(request, enrolments) -> None:
+    done, refused = [], []
+    for enrolment in enrolments:
+        try:
+            booking.promote(enrolment=enrolment)
+        except booking.BookingError as exc:
+            refused.append((enrolment.leader.name, str(exc)))
+        else:
+            done.append(enrolment.leader.name)
+    _report(
+        request,
+        done,
+        refused,
+        lambda n: ngettext(
+            "Gave %(count)s leader a seat: %(leaders)s.",
+            "Gave %(count)s leaders a seat: %(leaders)s.",
+            n,
+        ),
+    )
+
+
+def _cancel(request, enrolments) -> None:
+    done, refused, promoted = [], [], []
+    for enrolment in enrolments:
+        try:
+            result = booking.cancel(enrolment=enrolment, by_staff=True)
+        except booking.BookingError as exc:
+            refused.append((enrolment.leader.name, str(exc)))
+        else:
+            done.append(enrolment.leader.name)
+            promoted += [e.leader.name for e in result.promoted]
+    _report(
+        request,
+        done,
+        refused,
+        lambda n: ngettext(
+            "Cancelled the place of %(count)s leader: %(leaders)s.",
+            "Cancelled the places of %(count)s leaders: %(leaders)s.",
+            n,
+        ),
+    )
+    if promoted:
+        messages.info(
+            request,
+            gettext("From the waitlist, these leaders got a seat: %(leaders)s.")
+            % {"leaders": ", ".join(promoted)},
+        )
+
+
+def _ordered(enrolments):
+    # First come, first served when seats run short.
+    return list(enrolments.select_related("leader", "cohort").order_by("requested_at", "pk"))
+
+
+# --- Leaders ----------------------------------------------------------------------
+
+
+class CohortFilter(admin.SimpleListFilter):
+    title = _("cohort")
+    parameter_name = "cohort"
+
+    def lookups(self, request, model_admin):
+        return [
+            (c.pk, f"{c.name} ({c.programme.name})")
+            for c in Cohort.objects.select_related("programme").order_by("programme", "name")
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                Exists(
+                    Enrolment.objects.filter(
+                        leader=OuterRef("pk"),
+                        cohort=self.value(),
+                        status__in=Enrolment.ACTIVE,
+                    )
+                )
+            )
+        return queryset
+
+
+class PlaceFilter(admin.SimpleListFilter):
+    title = _("place in the current programme")
+    parameter_name = "place"
+
+    def lookups(self, request, model_admin):
+        return [
+            (Enrolment.Status.ENROLLED, _("Enrolled")),
+            (Enrolment.Status.WAITLISTED, _("Waitlisted")),
+            ("none", _("No place")),
+        ]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        enrolments = Enrolment.objects.filter(
+            leader=OuterRef("pk"),
+            programme=Subquery(Programme.objects.order_by("-starts_on").values("pk")[:1]),
+        )
+        if self.value() == "none":
+            return queryset.exclude(Exists(enrolments.filter(status__in=Enrolment.ACTIVE)))
+        return queryset.filter(Exists(enrolments.filter(status=self.value())))
+
+
 @admin.register(Leader)
-class LeaderAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "employee_number", "email", "level", "department", "left_on"]
-    list_filter = ["level", "department", "enrolments__cohort__programme"]
+class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "employee_number",
+        "email",
+        "title",
+        "level",
+        "department",
+        "cohort_name",
+        "place",
+        "modules_done",
+    ]
+    list_filter = [PlaceFilter, CohortFilter, "department", "level"]
     search_fields = ["name", "employee_number", "user__email"]
+    search_help_text = _("Search by name, e-mail or employee number.")
     list_select_related = ["department", "user"]
     autocomplete_fields = ["user", "department"]
+    list_per_page = 50
+    actions = [
+        "enrol_in_cohort",
+        "move_to_cohort",
+        "promote_from_waitlist",
+        "cancel_place",
+        "send_reminders",
+    ]
+
+    # Import (django-import-export): CSV or Excel, preview, all or nothing.
+    resource_classes = [LeaderResource]
+    import_formats = IMPORT_FORMATS
+    import_form_class = LeaderImportForm
+    import_template_name = "admin/programme/leader/import.html"
+    tmp_storage_class = SignedFormStorage
+
+    def get_queryset(self, request):
+        active = Enrolment.objects.filter(
+            leader=OuterRef("pk"), status__in=Enrolment.ACTIVE
+        ).order_by("-requested_at")
+        completing = (
+            Attendance.objects.filter(
+                leader=OuterRef("pk"),
+                status__in=Attendance.COMPLETING,
+                session__module__required=True,
+            )
+            .order_by()
+            .values("leader")
+            .annotate(n=Count("session__module", distinct=True))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                cohort_name=Subquery(active.values("cohort__name")[:1]),
+                place_status=Subquery(active.values("status")[:1]),
+                modules_done=Coalesce(Subquery(completing, output_field=IntegerField()), 0),
+            )
+        )
 
     @admin.display(description=_("e-mail address"), ordering="user__email")
     def email(self, obj):
         return obj.user.email
+
+    @admin.display(description=_("cohort"), ordering="cohort_name")
+    def cohort_name(self, obj):
+        return obj.cohort_name or "–"
+
+    @admin.display(description=_("place"), ordering="place_status")
+    def place(self, obj):
+        return Enrolment.Status(obj.place_status).label if obj.place_status else _("No place")
+
+    @admin.display(description=_("required modules done"), ordering="modules_done")
+    def modules_done(self, obj):
+        return obj.modules_done
+
+    def has_import_permission(self, request):
+        return request.user.has_perms(["programme.add_leader", "programme.change_leader"])
+
+    def get_import_data_kwargs(self, **kwargs):
+        # One bad row rolls back the whole file, also at the confirming step.
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            messages.error(
+                request,
+                gettext(
+                    "Nothing was imported: the data changed since the preview. "
+                    "Upload the file again to see why."
+                ),
+            )
+            return HttpResponseRedirect(reverse("admin:programme_leader_import"))
+        return super().process_result(result, request)
+
+    def add_success_message(self, result, request):
+        messages.success(
+            request,
+            gettext("Import done: %(new)s new leaders, %(updated)s updated, %(skipped)s unchanged.")
+            % {
+                "new": result.totals["new"],
+                "updated": result.totals["update"],
+                "skipped": result.totals["skip"],
+            },
+        )
+
+    def _active_enrolments(self, queryset, programme_id=None):
+        enrolments = Enrolment.objects.filter(leader__in=queryset, status__in=Enrolment.ACTIVE)
+        if programme_id is not None:
+            enrolments = enrolments.filter(programme=programme_id)
+        return _ordered(enrolments)
+
+    def _without_place(self, queryset, enrolments) -> list[tuple[str, str]]:
+        placed = {e.leader_id for e in enrolments}
+        return [
+            (leader.name, gettext("has no place to change."))
+            for leader in queryset.order_by("name", "pk")
+            if leader.pk not in placed
+        ]
+
+    @admin.action(description=_("Enrol in a cohort…"), permissions=["change"])
+    def enrol_in_cohort(self, request, queryset):
+        def run(cohort):
+            done, waiting, refused = [], [], []
+            for leader in queryset.order_by("name", "pk"):
+                try:
+                    enrolment = booking.enrol(leader=leader, cohort=cohort, by_staff=True)
+                except booking.BookingError as exc:
+                    refused.append((leader.name, str(exc)))
+                else:
+                    full = enrolment.status == Enrolment.Status.WAITLISTED
+                    (waiting if full else done).append(leader.name)
+            if done or refused or not waiting:
+                _report(
+                    request,
+                    done,
+                    refused,
+                    lambda n: ngettext(
+                        "Enrolled %(count)s leader in %(cohort)s: %(leaders)s.",
+                        "Enrolled %(count)s leaders in %(cohort)s: %(leaders)s.",
+                        n,
+                    ),
+                    cohort=cohort.name,
+                )
+            if waiting:
+                messages.warning(
+                    request,
+                    gettext("%(cohort)s is full; on its waitlist now: %(leaders)s.")
+                    % {"cohort": cohort.name, "leaders": ", ".join(waiting)},
+                )
+
+        return self.choose_cohort(
+            request,
+            queryset,
+            action="enrol_in_cohort",
+            title=gettext("Enrol leaders in a cohort"),
+            button=gettext("Enrol"),
+            run=run,
+        )
+
+    @admin.action(description=_("Move to another cohort…"), permissions=["change"])
+    def move_to_cohort(self, request, queryset):
+        def run(cohort):
+            enrolments = self._active_enrolments(queryset, cohort.programme_id)
+            _move(request, enrolments, cohort)
+            _refusals(request, self._without_place(queryset, enrolments))
+
+        return self.choose_cohort(
+            request,
+            queryset,
+            action="move_to_cohort",
+            title=gettext("Move leaders to another cohort"),
+            button=gettext("Move"),
+            run=run,
+        )
+
+    @admin.action(description=_("Give a seat from the waitlist"), permissions=["change"])
+    def promote_from_waitlist(self, request, queryset):
+        enrolments = self._active_enrolments(queryset)
+        _promote(request, enrolments)
+
+    @admin.action(description=_("Cancel their place"), permissions=["change"])
+    def cancel_place(self, request, queryset):
+        enrolments = self._active_enrolments(queryset)
+        _cancel(request, enrolments)
+        _refusals(request, self._without_place(queryset, enrolments))
+
+    @admin.action(description=_("Send due reminders (sessions in 7 days, not enrolled)"))
+    def send_reminders(self, request, queryset):
+        summary = reminders.send_reminders(leaders=queryset)
+        messages.success(
+            request,
+            gettext(
+                "Sent %(sessions)s session reminders and %(enrol)s enrolment reminders. "
+                "Reminders sent before are not sent again."
+            )
+            % {"sessions": summary.sessions, "enrol": summary.not_enrolled},
+        )
+        if summary.failed:
+            messages.error(
+                request,
+                gettext("%(count)s reminders could not be sent; try again later.")
+                % {"count": summary.failed},
+            )
+
+
+# --- Cohorts, sessions, attendance -------------------------------------------------
 
 
 class SessionInline(admin.TabularInline):
@@ -152,29 +567,55 @@ class AttendanceInline(admin.TabularInline):
     autocomplete_fields = ["leader"]
 
 
+def _count(queryset, field: str):
+    """A correlated COUNT, so several counts on one row neither multiply nor loop."""
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values(field).annotate(n=Count("pk")).values("n"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
-    list_display = ["module", "cohort", "starts_at", "ends_at", "location", "attendance_count"]
+    list_display = [
+        "module",
+        "cohort",
+        "starts_at",
+        "location",
+        "expected_count",
+        "recorded_count",
+        "attendance_count",
+        "sheet_link",
+    ]
     list_filter = ["cohort__programme", "cohort", "module"]
     search_fields = ["location", "facilitator", "module__title", "cohort__name"]
     list_select_related = ["module", "cohort"]
     date_hierarchy = "starts_at"
     inlines = [AttendanceInline]
+    actions = ["open_attendance_sheet"]
 
     def get_queryset(self, request):
+        enrolled = Enrolment.objects.filter(
+            cohort=OuterRef("cohort"), status=Enrolment.Status.ENROLLED
+        )
         return (
             super()
             .get_queryset(request)
             .annotate(
-                attendance_count=Count(
-                    "attendances", filter=Q(attendances__status__in=Attendance.COMPLETING)
-                )
+                expected_count=_count(enrolled, "cohort")
+                + _count(MakeUpBooking.objects.filter(session=OuterRef("pk")), "session"),
+                recorded_count=_count(Attendance.objects.filter(session=OuterRef("pk")), "session"),
+                attendance_count=_count(
+                    Attendance.objects.filter(
+                        session=OuterRef("pk"), status__in=Attendance.COMPLETING
+                    ),
+                    "session",
+                ),
             )
         )
-
-    @admin.display(description=_("attended"), ordering="attendance_count")
-    def attendance_count(self, obj):
-        return obj.attendance_count
 
     def save_formset(self, request, form, formset, change):
         for instance in formset.save(commit=False):
@@ -185,35 +626,164 @@ class SessionAdmin(admin.ModelAdmin):
         for obj in formset.deleted_objects:
             obj.delete()
 
+    @admin.display(description=_("expected"), ordering="expected_count")
+    def expected_count(self, obj):
+        return obj.expected_count
+
+    @admin.display(description=_("recorded"), ordering="recorded_count")
+    def recorded_count(self, obj):
+        return obj.recorded_count
+
+    @admin.display(description=_("attended"), ordering="attendance_count")
+    def attendance_count(self, obj):
+        return obj.attendance_count
+
+    @admin.display(description=_("attendance sheet"))
+    def sheet_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:programme_session_attendance", args=[obj.pk]),
+            gettext("Record attendance"),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:session_id>/attendance/",
+                self.admin_site.admin_view(self.attendance_sheet_view),
+                name="programme_session_attendance",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description=_("Record attendance for the selected session"))
+    def open_attendance_sheet(self, request, queryset):
+        sessions = list(queryset.values_list("pk", flat=True)[:2])
+        if len(sessions) != 1:
+            messages.warning(request, gettext("Choose one session to record its attendance."))
+            return None
+        return HttpResponseRedirect(
+            reverse("admin:programme_session_attendance", args=[sessions[0]])
+        )
+
+    def attendance_sheet_view(self, request, session_id: int):
+        if not request.user.has_perm("programme.change_attendance"):
+            raise PermissionDenied
+        session = get_object_or_404(
+            Session.objects.select_related("module", "cohort__programme"), pk=session_id
+        )
+        rows = sheet.sheet_rows(session)
+        prefill = Attendance.Status.PRESENT if request.GET.get("prefill") == "present" else ""
+        form = sheet.AttendanceSheetForm(
+            request.POST if request.method == "POST" else None, rows=rows, prefill=prefill
+        )
+        if form.is_valid():
+            result = sheet.save_sheet(session=session, statuses=form.statuses(), by=request.user)
+            messages.success(
+                request,
+                gettext(
+                    "Attendance saved: %(created)s recorded, %(changed)s changed, "
+                    "%(unchanged)s unchanged."
+                )
+                % vars(result),
+            )
+            return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Attendance: %(session)s") % {"session": session},
+            "opts": self.opts,
+            "session": session,
+            "form": form,
+            "rows": rows,
+            "statuses": sheet.STATUS_COLUMNS,
+            "prefilled": bool(prefill),
+            "unrecorded": sum(1 for row in rows if row.recorded is None),
+        }
+        return TemplateResponse(request, "admin/programme/session/attendance_sheet.html", context)
+
+
+# --- Enrolments, make-ups, attendance, reminders ------------------------------------
+
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(SimpleHistoryAdmin):
-    list_display = ["leader", "cohort", "status", "requested_at", "cancelled_at"]
+class EnrolmentAdmin(SeatActionsMixin, SimpleHistoryAdmin):
+    list_display = [
+        "leader",
+        "employee_number",
+        "department",
+        "cohort",
+        "status",
+        "requested_at",
+        "cancelled_at",
+    ]
     list_filter = ["programme", "cohort", "status", "leader__department"]
     search_fields = ["leader__name", "leader__employee_number", "leader__user__email"]
-    list_select_related = ["leader", "cohort"]
+    search_help_text = _("Search by the leader's name, e-mail or employee number.")
+    list_select_related = ["leader__department", "cohort"]
     readonly_fields = ["leader", "cohort", "status", "requested_at", "cancelled_at"]
+    actions = ["move_to_cohort", "promote_from_waitlist", "cancel_enrolments"]
+    list_per_page = 50
+
+    @admin.display(description=_("employee number"), ordering="leader__employee_number")
+    def employee_number(self, obj):
+        return obj.leader.employee_number
+
+    @admin.display(description=_("department"), ordering="leader__department__name")
+    def department(self, obj):
+        return obj.leader.department
 
     def has_add_permission(self, request):
         # Seats change only through the booking functions (see the actions).
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would free a seat without promoting the waitlist: cancel instead.
+        return False
+
+    @admin.action(description=_("Move to another cohort…"), permissions=["change"])
+    def move_to_cohort(self, request, queryset):
+        return self.choose_cohort(
+            request,
+            queryset,
+            action="move_to_cohort",
+            title=gettext("Move leaders to another cohort"),
+            button=gettext("Move"),
+            run=lambda cohort: _move(request, _ordered(queryset), cohort),
+        )
+
+    @admin.action(description=_("Give a seat from the waitlist"), permissions=["change"])
+    def promote_from_waitlist(self, request, queryset):
+        _promote(request, _ordered(queryset))
+
+    @admin.action(description=_("Cancel their place"), permissions=["change"])
+    def cancel_enrolments(self, request, queryset):
+        _cancel(request, _ordered(queryset))
+
 
 @admin.register(MakeUpBooking)
 class MakeUpBookingAdmin(SimpleHistoryAdmin):
     list_display = ["leader", "session", "booked_at"]
+    list_filter = ["session__cohort__programme", "session__cohort", "session__module"]
     list_select_related = ["leader", "session__module", "session__cohort"]
-    search_fields = ["leader__name", "leader__employee_number"]
+    search_fields = ["leader__name", "leader__employee_number", "leader__user__email"]
 
 
 @admin.register(Attendance)
 class AttendanceAdmin(SimpleHistoryAdmin):
     list_display = ["leader", "session", "status", "recorded_by", "recorded_at"]
-    list_filter = ["status", "session__cohort", "session__module"]
-    search_fields = ["leader__name", "leader__employee_number"]
+    list_filter = [
+        "status",
+        "session__cohort__programme",
+        "session__cohort",
+        "session__module",
+        "leader__department",
+    ]
+    search_fields = ["leader__name", "leader__employee_number", "leader__user__email"]
+    search_help_text = _("Search by the leader's name, e-mail or employee number.")
     list_select_related = ["leader", "session__module", "session__cohort", "recorded_by"]
     autocomplete_fields = ["leader"]
     readonly_fields = ["recorded_by", "recorded_at"]
+    list_per_page = 50
 
     def save_model(self, request, obj, form, change):
         obj.recorded_by = request.user
@@ -225,4 +795,4 @@ class SentReminderAdmin(admin.ModelAdmin):
     list_display = ["leader", "kind", "subject_key", "sent_at"]
     list_filter = ["kind"]
     list_select_related = ["leader"]
-    search_fields = ["leader__name"]
+    search_fields = ["leader__name", "leader__employee_number", "subject_key"]

@@ -1,0 +1,136 @@
+"""The attendance sheet: every leader expected at one session, recorded with one submit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django import forms
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from . import clock
+from .models import Attendance, Enrolment, Leader, MakeUpBooking, Session, User
+
+
+@dataclass
+class SheetRow:
+    leader: Leader
+    is_makeup: bool
+    recorded: Attendance | None
+    field: forms.BoundField | None = None
+
+
+def expected_leaders(session: Session) -> list[Leader]:
+    """The cohort's enrolled leaders and the make-up bookings, by name.
+
+    Anyone already recorded at the session stays on the sheet even if their
+    place was cancelled later, so re-opening never hides a record.
+    """
+    enrolled = Enrolment.objects.filter(
+        leader=OuterRef("pk"), cohort=session.cohort_id, status=Enrolment.Status.ENROLLED
+    )
+    makeup = MakeUpBooking.objects.filter(leader=OuterRef("pk"), session=session)
+    recorded = Attendance.objects.filter(leader=OuterRef("pk"), session=session)
+    return list(
+        Leader.objects.annotate(is_makeup=Exists(makeup))
+        .filter(Q(Exists(enrolled)) | Q(is_makeup=True) | Q(Exists(recorded)))
+        .select_related("department")
+        .order_by("name", "pk")
+    )
+
+
+def sheet_rows(session: Session) -> list[SheetRow]:
+    recorded = {
+        a.leader_id: a for a in session.attendances.select_related("recorded_by").order_by()
+    }
+    return [
+        SheetRow(leader=leader, is_makeup=leader.is_makeup, recorded=recorded.get(leader.pk))
+        for leader in expected_leaders(session)
+    ]
+
+
+class AttendanceSheetForm(forms.Form):
+    """One radio group a leader; a leader left blank is not recorded."""
+
+    def __init__(self, *args, rows: list[SheetRow], prefill: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        for row in rows:
+            name = self.field_name(row.leader)
+            self.fields[name] = forms.ChoiceField(
+                label=row.leader.name,
+                choices=Attendance.Status.choices,
+                widget=forms.RadioSelect,
+                required=False,
+            )
+            self.initial[name] = prefill or (row.recorded.status if row.recorded else "")
+        for row in rows:
+            row.field = self[self.field_name(row.leader)]
+
+    @staticmethod
+    def field_name(leader: Leader) -> str:
+        return f"leader_{leader.pk}"
+
+    def statuses(self) -> dict[int, str]:
+        return {
+            row.leader.pk: self.cleaned_data[self.field_name(row.leader)]
+            for row in self.rows
+            if self.cleaned_data.get(self.field_name(row.leader))
+        }
+
+
+@dataclass
+class SaveResult:
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
+@transaction.atomic
+def save_sheet(
+    *, session: Session, statuses: dict[int, str], by: User, now: dt.datetime | None = None
+) -> SaveResult:
+    """Record every status in one transaction, with who and when, kept in the history.
+
+    Locks the session first so two people saving the same sheet at once queue
+    up instead of colliding on the one-attendance-per-leader constraint.
+    A record whose status does not change keeps its original recorder and time.
+    """
+    now = now or clock.now()
+    Session.objects.select_for_update().filter(pk=session.pk).first()
+    existing = {a.leader_id: a for a in session.attendances.select_for_update().order_by()}
+    created, changed, result = [], [], SaveResult()
+    for leader_id, status in statuses.items():
+        record = existing.get(leader_id)
+        if record is None:
+            created.append(
+                Attendance(
+                    leader_id=leader_id,
+                    session=session,
+                    status=status,
+                    recorded_by=by,
+                    recorded_at=now,
+                )
+            )
+        elif record.status != status:
+            record.status, record.recorded_by, record.recorded_at = status, by, now
+            changed.append(record)
+        else:
+            result.unchanged += 1
+    if created:
+        bulk_create_with_history(created, Attendance, default_user=by, default_date=now)
+    if changed:
+        bulk_update_with_history(
+            changed,
+            Attendance,
+            ["status", "recorded_by", "recorded_at"],
+            default_user=by,
+            default_date=now,
+        )
+    result.created, result.changed = len(created), len(changed)
+    return result
+
+
+STATUS_COLUMNS = list(Attendance.Status.choices)

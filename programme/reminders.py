@@ -1,0 +1,205 @@
+"""Reminder e-mails: a session in the coming days, or no place in the programme yet.
+
+Used by the admin action and by ``manage.py send_reminders`` (cron). Each
+reminder is sent once: its ``SentReminder`` row is inserted, under the
+database's unique constraint, in the same transaction as the sending. A second
+process sending the same reminder at the same moment waits for that row and
+then skips; a failed send rolls the row back so the next run tries again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from . import clock
+from .models import Cohort, Enrolment, Leader, MakeUpBooking, Programme, SentReminder, Session
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DAYS = 7
+
+
+@dataclass
+class Reminder:
+    leader: Leader
+    kind: str
+    subject_key: str
+    subject: str
+    body: str
+
+
+@dataclass
+class ReminderSummary:
+    sessions: int = 0
+    not_enrolled: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    @property
+    def sent(self) -> int:
+        return self.sessions + self.not_enrolled
+
+
+def _current_leaders(leaders: QuerySet[Leader] | None, today: dt.date) -> QuerySet[Leader]:
+    leaders = Leader.objects.all() if leaders is None else leaders
+    return leaders.filter(anonymised_at__isnull=True).exclude(left_on__lte=today)
+
+
+def _already_sent(kind: str, keys: Iterable[str]) -> set[tuple[int, str]]:
+    return set(
+        SentReminder.objects.filter(kind=kind, subject_key__in=set(keys)).values_list(
+            "leader_id", "subject_key"
+        )
+    )
+
+
+def session_reminders(
+    *, days: int, now: dt.datetime, leaders: QuerySet[Leader] | None = None
+) -> Iterator[Reminder]:
+    """Leaders with a session (their cohort's or a make-up) starting in the coming ``days``."""
+    sessions = list(
+        Session.objects.filter(starts_at__gt=now, starts_at__lte=now + dt.timedelta(days=days))
+        .select_related("module", "cohort")
+        .order_by("starts_at", "pk")
+    )
+    if not sessions:
+        return
+    allowed = _current_leaders(leaders, timezone.localdate(now))
+    by_cohort: dict[int, list[Leader]] = {}
+    for enrolment in Enrolment.objects.filter(
+        cohort__in={s.cohort_id for s in sessions},
+        status=Enrolment.Status.ENROLLED,
+        leader__in=allowed,
+    ).select_related("leader__user"):
+        by_cohort.setdefault(enrolment.cohort_id, []).append(enrolment.leader)
+    by_session: dict[int, list[Leader]] = {}
+    for booking in MakeUpBooking.objects.filter(
+        session__in=sessions, leader__in=allowed
+    ).select_related("leader__user"):
+        by_session.setdefault(booking.session_id, []).append(booking.leader)
+    keys = {s.pk: f"session:{s.pk}" for s in sessions}
+    sent = _already_sent(SentReminder.Kind.UPCOMING_SESSION, keys.values())
+    for session in sessions:
+        attendees = [(leader, False) for leader in by_cohort.get(session.cohort_id, [])]
+        attendees += [(leader, True) for leader in by_session.get(session.pk, [])]
+        for leader, is_makeup in attendees:
+            if (leader.pk, keys[session.pk]) in sent:
+                continue
+            yield Reminder(
+                leader=leader,
+                kind=SentReminder.Kind.UPCOMING_SESSION,
+                subject_key=keys[session.pk],
+                subject=_("Reminder: %(module)s on %(date)s")
+                % {
+                    "module": session.module.title,
+                    "date": timezone.localtime(session.starts_at).strftime("%d.%m.%Y"),
+                },
+                body=render_to_string(
+                    "emails/reminder_session.txt",
+                    {
+                        "leader": leader,
+                        "session": session,
+                        "is_makeup": is_makeup,
+                    },
+                ),
+            )
+
+
+def enrolment_reminders(
+    *, programme: Programme, now: dt.datetime, leaders: QuerySet[Leader] | None = None
+) -> Iterator[Reminder]:
+    """Leaders with no seat or waitlist place in the programme."""
+    key = f"programme:{programme.pk}"
+    placed = Enrolment.objects.filter(programme=programme, status__in=Enrolment.ACTIVE)
+    candidates = (
+        _current_leaders(leaders, timezone.localdate(now))
+        .exclude(pk__in=placed.values("leader_id"))
+        .exclude(reminders__kind=SentReminder.Kind.NOT_ENROLLED, reminders__subject_key=key)
+        .select_related("user")
+        .order_by("name", "pk")
+    )
+    today = timezone.localdate(now)
+    open_cohorts = list(
+        Cohort.objects.filter(programme=programme, enrolment_deadline__gte=today)
+        .with_seats()
+        .order_by("enrolment_deadline", "name")
+    )
+    for cohort in open_cohorts:
+        cohort.free_seats = max(cohort.capacity - cohort.seats_taken, 0)
+    for leader in candidates:
+        yield Reminder(
+            leader=leader,
+            kind=SentReminder.Kind.NOT_ENROLLED,
+            subject_key=key,
+            subject=_("Remember to enrol in %(programme)s") % {"programme": programme.name},
+            body=render_to_string(
+                "emails/reminder_not_enrolled.txt",
+                {"leader": leader, "programme": programme, "cohorts": open_cohorts},
+            ),
+        )
+
+
+def deliver(reminder: Reminder, *, now: dt.datetime) -> str:
+    """Claim the reminder, then send it; returns "sent", "skipped" or "failed"."""
+    try:
+        with transaction.atomic():
+            SentReminder.objects.create(
+                leader=reminder.leader,
+                kind=reminder.kind,
+                subject_key=reminder.subject_key,
+                sent_at=now,
+            )
+            EmailMessage(
+                subject=reminder.subject,
+                body=reminder.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[reminder.leader.user.email],
+            ).send()
+    except IntegrityError:
+        return "skipped"  # another process claimed it first
+    except Exception:
+        logger.exception(
+            "Could not send %s reminder to leader %s", reminder.kind, reminder.leader.pk
+        )
+        return "failed"
+    return "sent"
+
+
+def send_reminders(
+    *,
+    days: int = DEFAULT_DAYS,
+    now: dt.datetime | None = None,
+    leaders: QuerySet[Leader] | None = None,
+) -> ReminderSummary:
+    """Send what is due and not sent before; ``leaders`` narrows to a selection."""
+    now = now or clock.now()
+    summary = ReminderSummary()
+    # Leaders read Danish, whatever language the caller (cron, an admin in English) uses.
+    with translation.override(settings.LANGUAGE_CODE):
+        due: list[tuple[str, Reminder]] = [
+            ("sessions", r) for r in session_reminders(days=days, now=now, leaders=leaders)
+        ]
+        programme = Programme.current()
+        if programme is not None and programme.ends_on >= timezone.localdate(now):
+            due += [
+                ("not_enrolled", r)
+                for r in enrolment_reminders(programme=programme, now=now, leaders=leaders)
+            ]
+        for counter, reminder in due:
+            outcome = deliver(reminder, now=now)
+            if outcome == "sent":
+                setattr(summary, counter, getattr(summary, counter) + 1)
+            else:
+                setattr(summary, outcome, getattr(summary, outcome) + 1)
+    return summary
