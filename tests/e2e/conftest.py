@@ -1,0 +1,174 @@
+"""Browser tests: Playwright drives Debian's Chromium against pytest-django's live server.
+
+One browser for the whole run (pytest-playwright's session-scoped ``browser``), a
+fresh context (cookies, viewport) per test. Test data is made before the page
+opens; the live server runs in this process, so the ``settings`` fixture (the
+portal's clock, the password hasher) applies to it too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connections
+from django.test import Client
+
+# Playwright's sync API runs an event loop in the test's thread; Django would
+# otherwise refuse database access from it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+CLOCK = "2016-01-18T09:00"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(django_settings.BASE_DIR) / "artifacts" / "screenshots"
+DOWNLOADS = Path(django_settings.BASE_DIR) / "artifacts" / "downloads"
+
+
+def chromium_missing_reason() -> str | None:
+    if Path(CHROMIUM).exists() or shutil.which("chromium"):
+        return None
+    return (
+        f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); browser tests skipped"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without Chromium the browser tests skip; in CI (REQUIRE_BROWSER=1) they fail instead."""
+    reason = chromium_missing_reason()
+    if reason is None or os.environ.get("REQUIRE_BROWSER") == "1":
+        return
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    reason = chromium_missing_reason()
+    if reason is not None:
+        pytest.fail(f"{reason}, but REQUIRE_BROWSER=1 says the browser is required")
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    return {"executable_path": executable, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # A Danish browser, as the municipality's leaders have; Danish is the default anyway.
+    return {
+        **browser_context_args,
+        "locale": "da-DK",
+        "timezone_id": "Europe/Copenhagen",
+        "viewport": DESKTOP,
+        "accept_downloads": True,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _e2e_settings(settings):
+    """The portal's clock inside the programme, so deadlines are open; a fast password hash."""
+    settings.PORTAL_CLOCK = CLOCK
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _hr_group(transactional_db):
+    """The HR group as migration 0002 makes it.
+
+    A transactional test's flush empties every table, the migration's data too, and
+    ``serialized_rollback`` cannot put it back here: once Playwright's event loop runs,
+    the test thread gets a fresh connection object without the serialized copy.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    from programme.models import HR_GROUP
+
+    migration = importlib.import_module("programme.migrations.0002_hr_group")
+    codenames = [f"{a}_{m}" for m in migration.HR_MODELS for a in migration.ACTIONS]
+    codenames += ["view_user", "view_historicalenrolment", "view_historicalattendance"]
+    group, _ = Group.objects.get_or_create(name=HR_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="programme", codename__in=codenames)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _close_test_connections():
+    """Close this thread's connection after each test so PostgreSQL can drop the test database."""
+    yield
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+
+
+@pytest.fixture
+def sign_in_as(context, live_server) -> Callable:
+    """Sign a user in without the form (for page checks): a real session cookie in the browser."""
+
+    def sign_in(person) -> None:
+        client = Client()
+        client.force_login(getattr(person, "user", person))  # a Leader or a User
+        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+
+    return sign_in
+
+
+def tab_to(page, selector: str, *, limit: int = 60) -> None:
+    """Press Tab until the element matching ``selector`` has focus, as a keyboard user would."""
+    target = page.locator(selector).first
+    target.wait_for()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{selector!r} was not reached with Tab in {limit} presses")
+
+
+@pytest.fixture
+def world(programme, modules, cohort, other_cohort, leader, colleague, outsider, manager_a, hr):
+    """A small programme in mid-January 2016, with everyone the pages need.
+
+    ``leader`` holds a seat in Hold 1 and was present at its first session;
+    ``colleague`` has no place yet; Hold 2 has free seats.
+    """
+    from programme import booking
+    from programme.models import Attendance
+    from tests.conftest import NOW
+
+    enrolment = booking.enrol(leader=leader, cohort=cohort, now=NOW)
+    first = cohort.sessions.order_by("starts_at").first()
+    Attendance.objects.create(
+        leader=leader, session=first, status=Attendance.Status.PRESENT, recorded_by=hr
+    )
+    return SimpleNamespace(
+        programme=programme,
+        modules=modules,
+        cohort=cohort,
+        other_cohort=other_cohort,
+        leader=leader,
+        colleague=colleague,
+        outsider=outsider,
+        manager=manager_a,
+        department=leader.department,
+        hr=hr,
+        enrolment=enrolment,
+        first_session=first,
+    )
