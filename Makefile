@@ -10,7 +10,7 @@ PORT ?= 8000
 # The demo data lies in 2015-2016; the demo's clock starts inside the programme.
 DEMO_CLOCK ?= 2016-01-18T09:00
 
-.PHONY: run test lint format install assets migrate demo serve messages clean
+.PHONY: run test lint format install assets migrate demo serve bench messages clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,22 @@ demo: migrate
 run: install assets demo
 	@echo "Serving the portal at http://127.0.0.1:$(PORT) (demo clock: $(DEMO_CLOCK))"
 	PORTAL_CLOCK=$(DEMO_CLOCK) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production as it runs: gunicorn (gunicorn.conf.py), DEBUG off, whitenoise serving the
+# collected, compressed and hashed static files, PostgreSQL from DATABASE_URL.
+# Needs SECRET_KEY and DATABASE_URL in the environment (docs/operations.md).
+serve: install assets
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*) ;; \
+	  *) echo "make serve needs DATABASE_URL=postgres://... (PostgreSQL)"; exit 2;; esac
+	@test -n "$$SECRET_KEY" || { echo "make serve needs SECRET_KEY (50+ random characters)"; exit 2; }
+	DJANGO_ENV=production $(PY) manage.py check --deploy --fail-level WARNING
+	DJANGO_ENV=production $(PY) manage.py migrate --noinput
+	DJANGO_ENV=production $(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_ENV=production $(VENV)/bin/gunicorn --config gunicorn.conf.py
+
+# The load benchmark (docs/load.md): seeds 30,000 leaders into a separate database.
+bench: install assets
+	$(PY) bench/load.py $(BENCH_ARGS)
 
 test: install assets lint
 	$(PY) manage.py check --fail-level WARNING

@@ -47,7 +47,7 @@ class SessionTimeoutMiddleware:
         if now - signed_in_at > settings.SESSION_ABSOLUTE_TIMEOUT:
             self._sign_out(
                 request,
-                _("You have been signed out because you signed in more than %(hours)s ago.")
+                _("You have been signed out because you signed in more than %(hours)s hours ago.")
                 % {"hours": _hours(settings.SESSION_ABSOLUTE_TIMEOUT)},
             )
         elif now - last_seen_at > settings.SESSION_IDLE_TIMEOUT:

@@ -1,0 +1,126 @@
+"""Production settings: refuse to start without what production needs, pass check --deploy.
+
+Settings are read once per process, so each case imports them in a fresh Python
+with its own environment.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_KEY = "k3y-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOP"
+PG_URL = "postgres://portal@db.internal:5432/portal"
+CONFIG_VARIABLES = [
+    "DJANGO_ENV",
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "ALLOWED_HOSTS",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_PRELOAD",
+    "PROXY_COUNT",
+]
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    clean["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    return subprocess.run(
+        args, cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return run([sys.executable, "manage.py", *args], **env)
+
+
+def setting(name: str, **env: str) -> str:
+    script = f"from django.conf import settings; print(repr(settings.{name}))"
+    result = run([sys.executable, "-c", script], **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+PRODUCTION = {"DJANGO_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG_URL}
+
+
+def test_production_passes_check_deploy_with_no_warning():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_debug_off_alone_also_passes_check_deploy():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", DEBUG="false", SECRET_KEY=GOOD_KEY
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage("check", DJANGO_ENV="production", DATABASE_URL=PG_URL)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "key", ["too-short", "django-insecure-" + "x" * 60, "a" * 60], ids=["short", "dev", "same"]
+)
+def test_production_refuses_a_weak_secret_key(key):
+    result = manage("check", **{**PRODUCTION, "SECRET_KEY": key})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be a random string" in result.stderr
+
+
+def test_production_refuses_to_start_without_postgresql():
+    result = manage("check", DJANGO_ENV="production", SECRET_KEY=GOOD_KEY)
+    assert result.returncode != 0
+    assert "DATABASE_URL must point to PostgreSQL" in result.stderr
+
+
+def test_production_refuses_debug_on():
+    result = manage("check", **PRODUCTION, DEBUG="true")
+    assert result.returncode != 0
+    assert "DEBUG must be off" in result.stderr
+
+
+def test_local_development_needs_nothing_set():
+    result = manage("check")
+    assert result.returncode == 0, result.stderr
+    assert setting("DEBUG") == "True"
+
+
+def test_production_cookies_are_secure_and_https_is_enforced_behind_the_proxy():
+    assert setting("SESSION_COOKIE_SECURE", **PRODUCTION) == "True"
+    assert setting("CSRF_COOKIE_SECURE", **PRODUCTION) == "True"
+    assert setting("SECURE_SSL_REDIRECT", **PRODUCTION) == "True"
+    assert setting("SECURE_PROXY_SSL_HEADER", **PRODUCTION) == "('HTTP_X_FORWARDED_PROTO', 'https')"
+    assert int(setting("SECURE_HSTS_SECONDS", **PRODUCTION)) >= 365 * 24 * 60 * 60
+
+
+def test_production_serves_compressed_hashed_static_files():
+    assert "CompressedManifestStaticFilesStorage" in setting("STORAGES", **PRODUCTION)
+
+
+def test_the_gunicorn_configuration_loads_the_portal():
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    result = run([str(gunicorn), "--check-config", "--config", "gunicorn.conf.py"], **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_gunicorn_configuration_refuses_to_start_without_a_secret_key():
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    result = run(
+        [str(gunicorn), "--check-config", "--config", "gunicorn.conf.py"],
+        DJANGO_ENV="production",
+        DATABASE_URL=PG_URL,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr + result.stdout
