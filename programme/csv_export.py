@@ -69,6 +69,28 @@ def header(modules: list[Module]) -> list[str]:
     ]
 
 
+def _fields(modules: list[Module]) -> list[str]:
+    return [
+        "employee_number",
+        "name",
+        "user__email",
+        "department__name",
+        "level",
+        "cohort_name",
+        "enrolment_status",
+        *[f"m{m.pk}_{part}" for m in modules for part in ("state", "at")],
+        "modules_done",
+        "modules_required",
+        "completed_at",
+        "is_behind",
+    ]
+
+
+def export_values(leaders: QuerySet[Leader], modules: list[Module]) -> QuerySet:
+    """The one SELECT behind the file (``bench/export.py`` hands the same one to COPY)."""
+    return leaders.values_list(*_fields(modules))
+
+
 def rows(leaders: QuerySet[Leader], modules: list[Module]) -> Iterator[list]:
     """One list of cell values per leader; the queryset must come from ``with_module_states``.
 
@@ -84,25 +106,12 @@ def rows(leaders: QuerySet[Leader], modules: list[Module]) -> Iterator[list]:
     states = {key: str(label) for key, label in ModuleState.LABELS.items()}
     attended = gettext("Attended %(date)s")
     yes, no = gettext("Yes"), gettext("No")
-    module_columns = [(f"m{m.pk}_state", f"m{m.pk}_at") for m in modules]
-    fields = [
-        "employee_number",
-        "name",
-        "user__email",
-        "department__name",
-        "level",
-        "cohort_name",
-        "enrolment_status",
-        *[column for pair in module_columns for column in pair],
-        "modules_done",
-        "modules_required",
-        "completed_at",
-        "is_behind",
-    ]
+    count = len(modules)
+    values = export_values(leaders, modules)
 
     def generate() -> Iterator[list]:
-        for values in leaders.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
-            number, name, email, department, level, cohort, place = values[:7]
+        for row in values.iterator(chunk_size=CHUNK_SIZE):
+            number, name, email, department, level, cohort, place = row[:7]
             cells = [
                 number,
                 name,
@@ -112,13 +121,13 @@ def rows(leaders: QuerySet[Leader], modules: list[Module]) -> Iterator[list]:
                 cohort or "",
                 places[place],
             ]
-            for index in range(len(module_columns)):
-                state, at = values[7 + 2 * index], values[8 + 2 * index]
+            for index in range(7, 7 + 2 * count, 2):
+                state, at = row[index], row[index + 1]
                 if state == ModuleState.COMPLETED:
                     cells.append(attended % {"date": _date(at)})
                 else:
                     cells.append(states[state])
-            done, required, completed_at, behind = values[-4:]
+            done, required, completed_at, behind = row[-4:]
             cells += [done, required, _date(completed_at), yes if behind else no]
             yield cells
 
