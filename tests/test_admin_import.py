@@ -193,3 +193,21 @@ def test_an_excel_file_imports(hr_client, department_b):
 def test_staff_without_leader_permissions_cannot_import(client, department_a):
     client.force_login(make_user("staff@albertslund.dk", is_staff=True))
     assert client.get(IMPORT_URL).status_code == 403
+
+
+def test_importing_the_same_file_again_changes_nothing(hr_client, department_a):
+    lines = (HEADER, "3001;Anne Holm;anne@albertslund.dk;Teamleder;Teamleder;ØKS")
+    confirm(hr_client, upload(hr_client, csv_file(*lines)))
+    again = upload(hr_client, csv_file(*lines))
+    totals = again.context["result"].totals
+    assert (totals["new"], totals["update"], totals["skip"]) == (0, 0, 1)
+
+
+def test_the_preview_shows_a_changed_e_mail(hr_client, leader):
+    preview = upload(
+        hr_client,
+        csv_file(HEADER, "1001;Søren Ærbø;ny@albertslund.dk;Afdelingsleder;Afdelingsleder;ØKS"),
+    )
+    [row] = preview.context["result"].valid_rows()
+    assert row.import_type == "update"
+    assert row.diff[2] == "<del>soere</del><span>n</span><ins>y</ins><span>@albertslund.dk</span>"
