@@ -19,6 +19,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connections
 from django.test import Client
+from django.utils import translation
+
+from tests.conftest import PASSWORD
 
 # Playwright's sync API runs an event loop in the test's thread; Django would
 # otherwise refuse database access from it.
@@ -57,7 +60,7 @@ def pytest_collection_modifyitems(config, items):
         return
     here = Path(__file__).parent
     for item in items:
-        if here in Path(item.fspath).parents:
+        if here in Path(item.fspath).parents and "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
@@ -89,8 +92,8 @@ def _e2e_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _hr_group(transactional_db):
+@pytest.fixture
+def hr_group(transactional_db):
     """The HR group as migration 0002 makes it.
 
     A transactional test's flush empties every table, the migration's data too, and
@@ -119,27 +122,35 @@ def _close_test_connections():
 
 
 @pytest.fixture
+def hr(hr_group, hr):
+    """The project's ``hr`` fixture, once the HR group is back."""
+    return hr
+
+
+def session_cookie(person, live_server) -> dict:
+    """A signed-in session for a Leader or a User, as a browser cookie (no form, no password)."""
+    client = Client()
+    client.force_login(getattr(person, "user", person))
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+    return {"name": cookie.key, "value": cookie.value, "url": live_server.url}
+
+
+@pytest.fixture
 def sign_in_as(context, live_server) -> Callable:
-    """Sign a user in without the form (for page checks): a real session cookie in the browser."""
-
-    def sign_in(person) -> None:
-        client = Client()
-        client.force_login(getattr(person, "user", person))  # a Leader or a User
-        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
-
-    return sign_in
+    """Sign a person in, in this test's browser, for pages that are not about signing in."""
+    return lambda person: context.add_cookies([session_cookie(person, live_server)])
 
 
-def tab_to(page, selector: str, *, limit: int = 60) -> None:
-    """Press Tab until the element matching ``selector`` has focus, as a keyboard user would."""
-    target = page.locator(selector).first
-    target.wait_for()
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if target.evaluate("element => element === document.activeElement"):
-            return
-    raise AssertionError(f"{selector!r} was not reached with Tab in {limit} presses")
+@pytest.fixture
+def page_for(new_context, live_server) -> Callable:
+    """A second person at another computer: their own browser context, already signed in."""
+
+    def open_page(person):
+        context = new_context()
+        context.add_cookies([session_cookie(person, live_server)])
+        return context.new_page()
+
+    return open_page
 
 
 @pytest.fixture
@@ -172,3 +183,42 @@ def world(programme, modules, cohort, other_cohort, leader, colleague, outsider,
         enrolment=enrolment,
         first_session=first,
     )
+
+
+def tab_to(page, selector: str, *, limit: int = 80) -> None:
+    """Press Tab until the element matching ``selector`` has focus, as a keyboard user would."""
+    target = page.locator(selector).first
+    target.wait_for()
+    is_focused = "element => element === document.activeElement"
+    for _ in range(limit):
+        if target.evaluate(is_focused):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector!r} was not reached with Tab in {limit} presses")
+
+
+def press_enter_on(page, selector: str) -> None:
+    """Tab to the element and press Enter: a link is followed, a button submits its form."""
+    tab_to(page, selector)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def sign_in_with_keyboard(page, email: str) -> None:
+    """On the sign-in page: type the e-mail and password, Tab between them, Enter to send."""
+    tab_to(page, "#id_username")
+    page.keyboard.type(email)
+    tab_to(page, "#id_password")
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def da(msgid: str, plural: str = "", count: int = 0, **values) -> str:
+    """What a Danish user reads for ``msgid``: the portal's own translation, filled in.
+
+    For a ``{% blocktranslate count %}`` text give its ``plural`` and the ``count``.
+    """
+    with translation.override("da"):
+        text = translation.ngettext(msgid, plural, count) if plural else translation.gettext(msgid)
+    return text % values if values else text
