@@ -1,0 +1,71 @@
+"""Danish by default, English on request, and no English left on the Danish pages."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
+
+from programme import booking
+
+from .conftest import local
+
+PART = Path(django_settings.BASE_DIR) / "locale/parts/leaders/da/LC_MESSAGES/django.po"
+
+
+@pytest.fixture(autouse=True)
+def _clock(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PORTAL_CLOCK = "2016-01-20T10:00"
+
+
+def english_sentences():
+    """The msgids of the leaders' part that are phrases and differ from their Danish."""
+    pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.*)"$', PART.read_text(encoding="utf-8"), re.M)
+    return [i for i, da in pairs if " " in i and "%(" not in i and i != da]
+
+
+def test_every_string_of_the_leaders_pages_has_a_danish_translation():
+    text = PART.read_text(encoding="utf-8")
+    entries = text.split("\n\n")[1:]
+    untranslated = [e for e in entries if re.search(r'^msgstr(\[\d\])? ""$', e, flags=re.M)]
+    assert entries and untranslated == []
+
+
+def test_pages_are_danish_by_default(client, leader, cohort):
+    client.force_login(leader.user)
+    response = client.get("/")
+    assert '<html lang="da">' in response.text
+    assert "0 af 2 moduler gennemført" in response.text
+
+
+def test_the_language_switch_gives_english_pages(client, leader, cohort):
+    client.force_login(leader.user)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"}, follow=True)
+    assert '<html lang="en">' in response.text
+    assert "0 of 2 modules completed" in response.text
+    assert "Choose a cohort" in response.text
+
+
+@pytest.mark.parametrize("state", ["new", "enrolled", "waitlisted"])
+def test_no_english_is_left_on_the_danish_pages(client, leader, colleague, cohort, state):
+    if state != "new":
+        if state == "waitlisted":
+            cohort.capacity = 1
+            cohort.save()
+            booking.enrol(leader=colleague, cohort=cohort, now=local(2016, 1, 4))
+        booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    client.force_login(leader.user)
+    pages = [
+        "/",
+        reverse("programme:cohort_list"),
+        cohort.get_absolute_url(),
+        reverse("password_change"),
+    ]
+    sentences = english_sentences()
+    assert len(sentences) > 50
+    for url in pages:
+        html = client.get(url).text
+        left = [s for s in sentences if s in html]
+        assert left == [], url
