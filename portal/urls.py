@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
+from django.views.i18n import set_language
 
 from programme import privacy_views
 from programme.views import healthz
@@ -24,7 +25,8 @@ urlpatterns = [
     path("", include("programme.urls")),
     path("reports/", include("programme.report_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Public: the language buttons are on the sign-in page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("", include((privacy_patterns, "privacy"))),
     path("healthz", healthz, name="healthz"),

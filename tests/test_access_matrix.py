@@ -1,0 +1,286 @@
+"""Who may open what: every URL name in the project against every role.
+
+``EXPECTED`` has one row per URL name: the method, the objects in the URL, and the
+status each role gets, in the order of ``ROLES``. The URL names come from walking
+the resolver (namespaces included), so a new route without a row fails
+``test_every_url_name_has_a_row``. Objects in URLs belong to ``leader`` (department
+A), so ``colleague`` (also A) and ``manager_b`` show what happens when someone
+changes an id to another person's. Admin URLs are covered as a group: the index and
+every registered model's changelist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from programme import booking
+from programme.models import MakeUpBooking
+from tests.conftest import NOW
+
+ROLES = ["anonymous", "leader", "colleague", "manager_a", "manager_b", "hr", "superuser"]
+
+OK = 200
+FOUND = 302  # a redirect somewhere other than sign-in, e.g. back with a message
+LOGIN = "login"  # 302 to the sign-in page
+ADMIN_LOGIN = "admin login"  # 302 to the admin's sign-in page
+FORBIDDEN = 403
+NOT_FOUND = 404
+NOT_ALLOWED = 405
+
+
+@dataclass(frozen=True)
+class Row:
+    expected: tuple  # one status per role, in the order of ROLES
+    method: str = "get"
+    kwargs: Callable[[SimpleNamespace], dict] | None = None
+
+    def __post_init__(self):
+        assert len(self.expected) == len(ROLES)
+
+
+def everyone(status) -> tuple:
+    return (status,) * len(ROLES)
+
+
+def signed_in(status, anonymous=LOGIN) -> tuple:
+    return (anonymous,) + (status,) * (len(ROLES) - 1)
+
+
+#                anonymous leader colleague manager_a manager_b hr superuser
+EXPECTED: dict[str, Row] = {
+    # The leaders' pages. Cohorts and sessions are the programme's, not a person's.
+    "programme:dashboard": Row(signed_in(OK)),
+    "programme:cohort_list": Row(signed_in(OK)),
+    "programme:cohort_detail": Row(signed_in(OK), kwargs=lambda w: {"pk": w.cohort.pk}),
+    "programme:session_ics": Row(signed_in(OK), kwargs=lambda w: {"pk": w.session.pk}),
+    "programme:schedule_ics": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "programme:enrol": Row(
+        (LOGIN, FOUND, FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+        method="post",
+        kwargs=lambda w: {"pk": w.other_cohort.pk},
+    ),
+    # The leader's own enrolment and make-up: everybody else gets a 404.
+    "programme:cancel": Row(
+        (LOGIN, FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+        method="post",
+        kwargs=lambda w: {"pk": w.enrolment.pk},
+    ),
+    "programme:book_makeup": Row(
+        (LOGIN, FOUND, FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+        method="post",
+        kwargs=lambda w: {"pk": w.makeup_session.pk},
+    ),
+    "programme:cancel_makeup": Row(
+        (LOGIN, FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+        method="post",
+        kwargs=lambda w: {"pk": w.makeup.pk},
+    ),
+    # Reports: managers see their own departments, HR all; leaders nothing.
+    "reports:overview": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "reports:export": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "reports:department": Row(
+        (LOGIN, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK, OK),
+        kwargs=lambda w: {"pk": w.department_a.pk},
+    ),
+    # Personal data: only one's own; HR's pages for HR.
+    "privacy:my_data": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "privacy:my_data_json": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "privacy:my_data_csv": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "privacy:anonymise": Row(
+        (LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK),
+        kwargs=lambda w: {"pk": w.leader.pk},
+    ),
+    "privacy:lockouts": Row((LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)),
+    "privacy:unlock": Row(
+        (LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FOUND, FOUND),
+        method="post",
+        kwargs=lambda w: {"pk": w.attempt.pk},
+    ),
+    # Signing in and out, and the password pages (Django's own views).
+    "login": Row(everyone(OK)),
+    "logout": Row(everyone(LOGIN), method="post"),
+    "password_change": Row(signed_in(OK)),
+    "password_change_done": Row(signed_in(OK)),
+    "password_reset": Row(everyone(OK)),
+    "password_reset_done": Row(everyone(OK)),
+    "password_reset_confirm": Row(
+        everyone(OK), kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-token"}
+    ),
+    "password_reset_complete": Row(everyone(OK)),
+    # The language buttons are on the sign-in page too.
+    "set_language": Row(everyone(FOUND), method="post"),
+    # Public.
+    "healthz": Row(everyone(OK)),
+    "accessibility": Row(everyone(OK)),
+}
+
+# The admin as a group: HR holds permissions on the programme's models (and may view
+# logins); axes' records and auth groups are for superusers.
+HR_ADMIN_APPS = {"programme"}
+
+
+def url_names(resolver=None, namespace: str | None = None) -> list[str]:
+    """Every named route, ``namespace:name``; unnamed routes as ``namespace:<pattern>``."""
+    resolver = resolver or get_resolver()
+    names = []
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace
+            full = f"{namespace}:{inner}" if namespace and inner else (inner or namespace)
+            names += url_names(pattern, full)
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name or f"<unnamed {pattern.pattern}>"
+            names.append(f"{namespace}:{name}" if namespace else name)
+    return names
+
+
+def project_url_names() -> list[str]:
+    return sorted({name for name in url_names() if not name.startswith("admin:")})
+
+
+def test_every_url_name_has_a_row():
+    missing = [name for name in project_url_names() if name not in EXPECTED]
+    assert missing == [], f"add rows to EXPECTED in {__file__} for: {missing}"
+
+
+def test_every_row_is_a_url_name():
+    assert sorted(set(EXPECTED) - set(project_url_names())) == []
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Seven people per test, hundreds of tests: a fast hasher keeps the file quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(
+    settings,
+    leader,
+    colleague,
+    outsider,
+    manager_a,
+    manager_b,
+    hr,
+    superuser,
+    department_a,
+    cohort,
+    other_cohort,
+):
+    """The leader has a seat in Hold 1 and a make-up seat in Hold 2; one sign-in is blocked."""
+    settings.PORTAL_CLOCK = NOW.isoformat()
+    enrolment = booking.enrol(leader=leader, cohort=cohort, now=NOW)
+    sessions = list(other_cohort.sessions.order_by("starts_at"))
+    makeup = MakeUpBooking.objects.create(leader=leader, session=sessions[1], booked_at=NOW)
+    attempt = AccessAttempt.objects.create(
+        username="blocked@albertslund.dk",
+        ip_address="10.0.0.9",
+        failures_since_start=settings.AXES_FAILURE_LIMIT,
+    )
+    return SimpleNamespace(
+        leader=leader,
+        department_a=department_a,
+        cohort=cohort,
+        other_cohort=other_cohort,
+        session=cohort.sessions.order_by("starts_at").first(),
+        enrolment=enrolment,
+        makeup=makeup,
+        makeup_session=sessions[0],
+        attempt=attempt,
+        users={
+            "anonymous": None,
+            "leader": leader.user,
+            "colleague": colleague.user,
+            "manager_a": manager_a,
+            "manager_b": manager_b,
+            "hr": hr,
+            "superuser": superuser,
+        },
+    )
+
+
+def outcome(response) -> int | str:
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith(reverse("admin:login")):
+            return ADMIN_LOGIN
+        if location.startswith(reverse("login")):
+            return LOGIN
+    return response.status_code
+
+
+def request_as(client, world, role: str, method: str, url: str):
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+    return getattr(client, method)(url)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_access(client, world, name, role):
+    row = EXPECTED[name]
+    url = reverse(name, kwargs=row.kwargs(world) if row.kwargs else None)
+    response = request_as(client, world, role, row.method, url)
+    assert outcome(response) == row.expected[ROLES.index(role)], f"{row.method.upper()} {url}"
+
+
+def admin_url_names() -> list[str]:
+    names = ["admin:index"]
+    for model in admin.site._registry:
+        names.append(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return sorted(names)
+
+
+def admin_expected(name: str, role: str):
+    if role == "anonymous":
+        # The admin's index sends to its own sign-in; the rest meet LoginRequiredMiddleware.
+        return ADMIN_LOGIN if name == "admin:index" else LOGIN
+    if role == "superuser":
+        return OK
+    if role == "hr":
+        app = name.removeprefix("admin:").split("_")[0]
+        return OK if name == "admin:index" or app in HR_ADMIN_APPS else FORBIDDEN
+    return ADMIN_LOGIN  # signed in, but not staff
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", admin_url_names())
+def test_admin_access(client, world, name, role):
+    response = request_as(client, world, role, "get", reverse(name))
+    assert outcome(response) == admin_expected(name, role)
+
+
+def test_the_admin_group_covers_every_admin_url_name():
+    """Only the admin's own site: no project view hides under /admin/ without a row."""
+    registered = {f"{m._meta.app_label}_{m._meta.model_name}" for m in admin.site._registry}
+    site_views = {
+        "index",
+        "login",
+        "logout",
+        "password_change",
+        "password_change_done",
+        "autocomplete",
+        "jsi18n",
+        "view_on_site",
+        "app_list",
+    }
+    strays = []
+    for name in url_names():
+        if not name.startswith("admin:"):
+            continue
+        short = name.removeprefix("admin:")
+        if short in site_views or short.startswith("<unnamed"):
+            continue
+        if short == "auth_user_password_change":  # UserAdmin's own page
+            continue
+        if not any(short.startswith(f"{model}_") for model in registered):
+            strays.append(name)
+    assert strays == []
