@@ -63,6 +63,8 @@ def _english_free_defaults(settings):
     """Every test starts from the portal's real defaults: Danish, no demo clock."""
     settings.LANGUAGE_CODE = "da"
     settings.PORTAL_CLOCK = ""
+    # Hashing is deliberately slow in production; tests make hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -35,9 +35,9 @@ def test_enrolment_takes_its_programme_from_the_cohort(leader, cohort):
 
 
 def test_a_session_outside_the_programme_is_refused(cohort, modules):
-    with pytest.raises(ValidationError, match="inside the programme"):
+    with pytest.raises(ValidationError, match="inden for forløbet"):
         make_session(cohort, modules[0], local(2016, 8, 2))
-    with pytest.raises(ValidationError, match="inside the programme"):
+    with pytest.raises(ValidationError, match="inden for forløbet"):
         make_session(cohort, modules[0], local(2015, 10, 31))
     assert cohort.sessions.count() == 3
 
@@ -67,7 +67,7 @@ def test_a_session_of_another_programmes_module_is_refused(cohort):
         name="Andet forløb", starts_on=dt.date(2015, 1, 1), ends_on=dt.date(2017, 1, 1)
     )
     foreign = other.modules.create(order=1, title="Fremmed")
-    with pytest.raises(ValidationError, match="another programme"):
+    with pytest.raises(ValidationError, match="andet forløb"):
         make_session(cohort, foreign, local(2016, 2, 1))
 
 
