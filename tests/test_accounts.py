@@ -2,17 +2,11 @@
 
 import re
 
-import pytest
 from django.urls import reverse
 
 from .conftest import PASSWORD
 
 NEW_PASSWORD = "Ny-adgangskode-2016"
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_the_sign_in_page_is_public_and_in_danish(client, db):

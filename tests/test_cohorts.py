@@ -13,8 +13,6 @@ COHORTS = "/cohorts/"
 
 @pytest.fixture(autouse=True)
 def _clock(settings):
-    # Fast hashing for the many users these tests create; sign-in is tested elsewhere.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PORTAL_CLOCK = "2016-01-20T10:00"
 
 

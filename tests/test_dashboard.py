@@ -15,8 +15,6 @@ DASHBOARD = "/"
 
 @pytest.fixture(autouse=True)
 def _clock(settings):
-    # Fast hashing for the many users these tests create; sign-in is tested elsewhere.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PORTAL_CLOCK = NOW
 
 

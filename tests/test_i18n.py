@@ -16,7 +16,6 @@ PART = Path(django_settings.BASE_DIR) / "locale/parts/leaders/da/LC_MESSAGES/dja
 
 @pytest.fixture(autouse=True)
 def _clock(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PORTAL_CLOCK = "2016-01-20T10:00"
 
 

@@ -11,7 +11,6 @@ from .conftest import local
 
 @pytest.fixture(autouse=True)
 def _clock(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PORTAL_CLOCK = "2016-01-20T10:00"
 
 
