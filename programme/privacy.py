@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
+from .csv_export import neutralise
 from .models import Attendance, Enrolment, Leader, MakeUpBooking, SentReminder
 
 
@@ -139,13 +140,9 @@ def personal_data(leader: Leader) -> dict[str, Any]:
     }
 
 
-# Cells that a spreadsheet would run as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def safe_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+    """A CSV cell a spreadsheet will not run as a formula (the rule of every export)."""
+    return neutralise("" if value is None else str(value))
 
 
 CSV_HEADER = [_("section"), _("record"), _("field"), _("value")]

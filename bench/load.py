@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Load benchmark: the portal under ``make serve`` settings with 30,000 leaders.
+
+    .venv/bin/python bench/load.py            # or: make bench
+    .venv/bin/python bench/load.py --duration 10 --leaders 3000   # a quick look
+
+1. creates (once) a separate PostgreSQL database ``bench_load`` and seeds it with
+   ``seed_demo --leaders 30000`` (kept for the next run; ``--reseed`` starts over);
+2. serves it with gunicorn and gunicorn.conf.py, DJANGO_ENV=production, on
+   127.0.0.1 only, with ``bench.site`` adding one bare view (the framework's floor);
+3. signs in a leader, a manager and HR (server-side sessions, as a browser would hold);
+4. drives each page with wrk (20 connections, 30 s each, one page at a time) and
+   prints requests/s, p50/p95/p99 latency and errors per page, and each page's
+   throughput as a share of the bare view's.
+
+Not a test: nothing here fails the build. Record runs in docs/load.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+DEMO_CLOCK = "2016-01-18T09:00"
+
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d %d %d %d %d %d\\n",
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+@dataclass
+class Page:
+    label: str
+    path: str
+    who: str  # leader, manager, hr
+
+
+PAGES = [
+    Page("bare Django view (floor)", "/bench/bare", "leader"),
+    Page("dashboard /", "/", "leader"),
+    Page("cohort list /cohorts/", "/cohorts/", "leader"),
+    Page("report /reports/ (manager, 2 departments)", "/reports/", "manager"),
+    Page("report /reports/ (HR, all departments)", "/reports/", "hr"),
+]
+
+
+@dataclass
+class Result:
+    page: Page
+    requests: int
+    seconds: float
+    errors: int
+    p50: float
+    p95: float
+    p99: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def database_url(base: str, name: str) -> str:
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def ensure_database(base_url: str, name: str, *, reseed: bool) -> None:
+    """Create the benchmark database beside the one in ``base_url``."""
+    import psycopg
+
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and reseed:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def leader_count(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM programme_leader").fetchone()[0]
+
+
+def run(args: list[str], env: dict) -> None:
+    print("$", " ".join(args), flush=True)
+    subprocess.run(args, cwd=ROOT, env=env, check=True)
+
+
+def sessions(env: dict) -> dict[str, str]:
+    """Session cookies for the demo's leader, manager and HR, made as a sign-in makes them."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test import Client
+
+    from programme import demo
+    from programme.models import User
+
+    cookies = {}
+    for who, email in [
+        ("leader", demo.LEADER_EMAIL),
+        ("manager", demo.MANAGER_EMAIL),
+        ("hr", demo.HR_EMAIL),
+    ]:
+        client = Client()
+        client.force_login(User.objects.get(email=email))
+        cookies[who] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return cookies
+
+
+def headers(cookie: str) -> dict[str, str]:
+    # The proxy in front of gunicorn says the request came over HTTPS.
+    return {"Cookie": f"sessionid={cookie}", "X-Forwarded-Proto": "https"}
+
+
+def fetch(url: str, cookie: str, timeout: float = 60) -> tuple[int | str, float]:
+    """Status and seconds of one request; ``"timeout"`` when it takes too long."""
+    request = urllib.request.Request(url, headers=headers(cookie))
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # loopback only
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except TimeoutError:
+        status = "timeout"
+    return status, time.monotonic() - started
+
+
+def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("gunicorn exited; see its log above")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("gunicorn did not answer /healthz in time")
+
+
+def drive(base: str, page: Page, cookie: str, args, script: str) -> Result:
+    command = [
+        args.wrk,
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        script,
+        "-H",
+        f"Cookie: sessionid={cookie}",
+        "-H",
+        "X-Forwarded-Proto: https",
+        base + page.path,
+    ]
+    output = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=args.duration + 60
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    n, micros, *errors, p50, p95, p99 = (int(x) for x in line.split()[1:])
+    return Result(page, n, micros / 1e6, sum(errors), p50 / 1000, p95 / 1000, p99 / 1000)
+
+
+def print_table(results: list[Result]) -> None:
+    bare = results[0].rps or 1.0
+    print()
+    print(
+        f"{'page':44} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>7} {'of bare':>8}"
+    )
+    for r in results:
+        print(
+            f"{r.page.label:44} {r.rps:8.1f} {r.p50:8.1f} {r.p95:8.1f} {r.p99:8.1f} "
+            f"{r.errors:7d} {r.rps / bare:8.2f}"
+        )
+    print()
+    for r in results[1:]:
+        ok = r.errors == 0 and r.p95 < 100 and r.rps >= bare / 3
+        print(
+            f"{'meets' if ok else 'MISSES'} targets (0 errors, p95 < 100 ms, >= 1/3 bare): "
+            f"{r.page.label}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--leaders", type=int, default=30_000)
+    parser.add_argument("--duration", type=int, default=30, help="seconds per page")
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: its config)")
+    parser.add_argument("--database", default="bench_load")
+    parser.add_argument(
+        "--base-url",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        help="any database on the PostgreSQL server; the benchmark uses its own beside it",
+    )
+    parser.add_argument("--reseed", action="store_true", help="drop and seed the database again")
+    parser.add_argument(
+        "--max-single",
+        type=float,
+        default=10.0,
+        help="seconds one request may take alone; slower pages are reported, not driven",
+    )
+    parser.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
+    args = parser.parse_args()
+
+    url = database_url(args.base_url, args.database)
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "production",
+        "DJANGO_SETTINGS_MODULE": "bench.site",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": url,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "PORTAL_CLOCK": DEMO_CLOCK,
+        "GUNICORN_BIND": f"127.0.0.1:{args.port}",
+        "LOG_LEVEL": "WARNING",
+        "GUNICORN_ACCESS_LOG": "/dev/null",
+    }
+    if args.workers:
+        env["WEB_CONCURRENCY"] = str(args.workers)
+
+    ensure_database(args.base_url, args.database, reseed=args.reseed)
+    run([PYTHON, "manage.py", "migrate", "--noinput", "--verbosity", "0"], env)
+    if leader_count(url) < args.leaders:
+        started = time.monotonic()
+        run([PYTHON, "manage.py", "seed_demo", "--leaders", str(args.leaders)], env)
+        print(f"seeded in {time.monotonic() - started:.0f} s", flush=True)
+    run([PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], env)
+    cookies = sessions(env)
+
+    base = f"http://127.0.0.1:{args.port}"
+    server = subprocess.Popen([GUNICORN, "--config", "gunicorn.conf.py"], cwd=ROOT, env=env)
+    results = []
+    try:
+        wait_until_up(base, server)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(WRK_SCRIPT)
+        for page in PAGES:
+            status, seconds = fetch(base + page.path, cookies[page.who])
+            print(f"{page.label}: one request alone: {status} in {seconds * 1000:.0f} ms")
+            if status != 200 or seconds > args.max_single:
+                print(f"  not driven: needs 200 within {args.max_single} s", flush=True)
+                continue
+            for _ in range(10):  # warm every worker's connection and caches
+                fetch(base + page.path, cookies[page.who])
+            print(f"  driving for {args.duration} s ...", flush=True)
+            result = drive(base, page, cookies[page.who], args, script.name)
+            results.append(result)
+            print(f"  {result.rps:.1f} req/s, p95 {result.p95:.0f} ms, {result.errors} errors")
+            time.sleep(2)  # let gunicorn's queue drain before the next page
+        os.unlink(script.name)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    print(
+        f"\n{args.leaders} leaders requested; gunicorn workers: "
+        f"{env.get('WEB_CONCURRENCY', 'config default')}; {os.cpu_count()} CPUs; "
+        f"wrk {args.connections} connections, {args.duration} s per page"
+    )
+    if results and results[0].page.path == "/bench/bare":
+        print_table(results)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
