@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,11 +22,8 @@ from django.utils import translation
 
 from tests.conftest import PASSWORD
 
-# Playwright's sync API runs an event loop in the test's thread; Django would
-# otherwise refuse database access from it.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium (apt-get install chromium); Playwright's own browser download is not used.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -38,6 +34,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 CLOCK = "2016-01-18T09:00"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -46,11 +43,32 @@ DOWNLOADS = Path(django_settings.BASE_DIR) / "artifacts" / "downloads"
 
 
 def chromium_missing_reason() -> str | None:
-    if Path(CHROMIUM).exists() or shutil.which("chromium"):
+    if Path(CHROMIUM).is_file():
         return None
     return (
         f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); browser tests skipped"
     )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Let Django use the database while Playwright's event loop runs, in these tests only.
+
+    Playwright's sync API runs an event loop in the test's thread, and Django refuses
+    database access there unless DJANGO_ALLOW_ASYNC_UNSAFE is set. Set for the whole
+    session it would leak into other tests' subprocesses (``check --deploy`` fails on it).
+    """
+    if Path(__file__).parent not in Path(item.fspath).parents:
+        return (yield)
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        return (yield)
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
 def pytest_collection_modifyitems(config, items):
@@ -69,8 +87,7 @@ def browser_type_launch_args():
     reason = chromium_missing_reason()
     if reason is not None:
         pytest.fail(f"{reason}, but REQUIRE_BROWSER=1 says the browser is required")
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    return {"executable_path": executable, "args": CHROMIUM_ARGS, "headless": True}
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
 
 
 @pytest.fixture(scope="session")
@@ -167,7 +184,11 @@ def world(programme, modules, cohort, other_cohort, leader, colleague, outsider,
     enrolment = booking.enrol(leader=leader, cohort=cohort, now=NOW)
     first = cohort.sessions.order_by("starts_at").first()
     Attendance.objects.create(
-        leader=leader, session=first, status=Attendance.Status.PRESENT, recorded_by=hr
+        leader=leader,
+        session=first,
+        status=Attendance.Status.PRESENT,
+        recorded_by=hr,
+        recorded_at=first.ends_at,
     )
     return SimpleNamespace(
         programme=programme,

@@ -70,6 +70,11 @@ PAGES: dict[str, Page] = {
     "privacy:my_data": Page("leader"),
     "privacy:anonymise": Page("hr", args=lambda w: (w.outsider.pk,)),
     "privacy:lockouts": Page("hr"),
+    # The administration pages HR works in most, the ones we built among them.
+    "admin:index": Page("hr"),
+    "admin:programme_session_changelist": Page("hr"),
+    "admin:programme_session_attendance": Page("hr", args=lambda w: (w.first_session.pk,)),
+    "admin:programme_leader_import": Page("hr"),
 }
 
 # Pages that are not URL names: the error pages, reached as people reach them.
@@ -99,8 +104,8 @@ EXEMPT: dict[str, str] = {
 # Whole namespaces left out, with the reason.
 EXEMPT_NAMESPACES: dict[str, str] = {
     "admin": (
-        "Django's own administration for HR, not built by us; driven in the attendance "
-        "journey and named as a known gap in the accessibility statement"
+        "Django's own administration for HR, not built by us: its pages HR works in most are "
+        "in PAGES; the rest is named as a known gap in the accessibility statement"
     ),
 }
 
@@ -191,6 +196,12 @@ def check_page(page, slug: str) -> list[str]:
     return problems
 
 
+def page_error(message) -> bool:
+    """An error the page itself logs; not the browser's favicon request, nor axe's own."""
+    url = message.location.get("url", "")
+    return message.type == "error" and bool(url) and not url.endswith("/favicon.ico")
+
+
 def slug_for(name: str) -> str:
     return name.replace(":", "-")
 
@@ -216,20 +227,20 @@ def test_every_page_meets_wcag_21_aa_at_both_widths(world, context, page, live_s
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # so the files checked below are this run's
     problems: dict[str, list[str]] = {}
     console: list[str] = []
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: console.append(m.text) if page_error(m) else None)
     for name, spec in CHECKED.items():
         context.clear_cookies()
         if spec.who:
             context.add_cookies([session_cookie(getattr(world, spec.who), live_server)])
         console.clear()
         response = page.goto(live_server.url + spec.url(name, world))
+        # The page's own errors (CSP refusals, missing files), before axe adds its own.
+        errors = [e for e in console if not (spec.status >= 400 and str(spec.status) in e)]
         found = check_page(page, slug_for(name))
         if response.status != spec.status:
             found.append(f"HTTP {response.status} at {page.url}, expected {spec.status}")
         if page.locator("h1").count() != 1:
             found.append(f"{page.locator('h1').count()} h1 elements, expected one")
-        # CSP refusals and missing files show as console errors; a 4xx page's own is expected.
-        errors = [e for e in console if not (spec.status >= 400 and str(spec.status) in e)]
         if errors:
             found.append(f"browser console errors: {errors}")
         if found:
