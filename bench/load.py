@@ -94,6 +94,18 @@ def ensure_database(base_url: str, name: str, *, reseed: bool) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def cancel_queries(url: str, name: str) -> None:
+    """A page given up on keeps its query running in PostgreSQL: stop it."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND state = 'active' AND pid <> pg_backend_pid()",
+            [name],
+        )
+
+
 def leader_count(url: str) -> int:
     import psycopg
 
@@ -266,7 +278,7 @@ def main() -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_SCRIPT)
         for page in PAGES:
-            status, seconds = fetch(base + page.path, cookies[page.who])
+            status, seconds = fetch(base + page.path, cookies[page.who], args.max_single + 5)
             print(f"{page.label}: one request alone: {status} in {seconds * 1000:.0f} ms")
             if status != 200 or seconds > args.max_single:
                 print(f"  not driven: needs 200 within {args.max_single} s", flush=True)
@@ -286,6 +298,7 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        cancel_queries(url, args.database)
     print(
         f"\n{args.leaders} leaders requested; gunicorn workers: "
         f"{env.get('WEB_CONCURRENCY', 'config default')}; {os.cpu_count()} CPUs; "
