@@ -243,3 +243,45 @@ def da(msgid: str, plural: str = "", count: int = 0, **values) -> str:
     with translation.override("da"):
         text = translation.ngettext(msgid, plural, count) if plural else translation.gettext(msgid)
     return text % values if values else text
+
+
+@pytest.fixture
+def demo_world(hr_group):
+    """The demo data (``make run``: 150 leaders, 6 cohorts) and the people to look at it as.
+
+    The page checks and screenshots use it, so a person sees realistic pages: a leader
+    with a seat and attendance, a manager with departments, HR, and a leader who may
+    not see reports.
+    """
+    from programme import demo
+    from programme.models import Attendance, Enrolment, Leader, User
+
+    demo.seed()
+    attended = (
+        Attendance.objects.filter(
+            status__in=Attendance.COMPLETING, leader__enrolments__status=Enrolment.Status.ENROLLED
+        )
+        .select_related("leader__user")
+        .order_by("leader__employee_number")
+        .first()
+    )
+    leader = attended.leader
+    cohort = leader.enrolments.get(status=Enrolment.Status.ENROLLED).cohort
+    manager = User.objects.get(email=demo.MANAGER_EMAIL)
+    plain = (
+        Leader.objects.filter(user__managed_departments__isnull=True, user__is_staff=False)
+        .exclude(pk=leader.pk)
+        .select_related("user")
+        .order_by("employee_number")
+        .first()
+    )
+    return SimpleNamespace(
+        leader=leader,
+        colleague=plain,
+        outsider=plain,
+        manager=manager,
+        hr=User.objects.get(email=demo.HR_EMAIL),
+        cohort=cohort,
+        department=manager.managed_departments.order_by("name").first(),
+        first_session=cohort.sessions.order_by("starts_at").first(),
+    )

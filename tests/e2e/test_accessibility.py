@@ -222,9 +222,10 @@ SCREENSHOT_SLUGS = [slug_for(name) for name in CHECKED] + ["sign-in-blocked", "5
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_page_meets_wcag_21_aa_at_both_widths(world, context, page, live_server):
+def test_every_page_meets_wcag_21_aa_at_both_widths(demo_world, context, page, live_server):
     """All pages in one test: one set of data, one database flush (slow on PostgreSQL)."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # so the files checked below are this run's
+    world = demo_world
     problems: dict[str, list[str]] = {}
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text) if page_error(m) else None)
