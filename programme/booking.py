@@ -189,7 +189,7 @@ def move(
 
 def free_makeup_seats(session: Session) -> int:
     """Seats left at one session: the cohort's capacity less its enrolled and make-ups."""
-    return session.cohort.capacity - _seats_taken(session.cohort) - session.makeups.count()
+    return Session.objects.with_free_seats().values_list("free_seats", flat=True).get(pk=session.pk)
 
 
 @transaction.atomic

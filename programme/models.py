@@ -13,8 +13,8 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -273,6 +273,33 @@ class Cohort(models.Model):
         return timezone.localdate(now) > self.enrolment_deadline
 
 
+class SessionQuerySet(models.QuerySet):
+    def with_free_seats(self) -> SessionQuerySet:
+        """Annotate ``free_seats``: the cohort's seats less its enrolled and the make-ups.
+
+        The one definition of a session's free seats, used by booking and the pages.
+        """
+        enrolled = (
+            Enrolment.objects.filter(cohort=OuterRef("cohort"), status=Enrolment.Status.ENROLLED)
+            .order_by()
+            .values("cohort")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        makeups = (
+            MakeUpBooking.objects.filter(session=OuterRef("pk"))
+            .order_by()
+            .values("session")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            free_seats=F("cohort__capacity")
+            - Coalesce(Subquery(enrolled, output_field=models.IntegerField()), 0)
+            - Coalesce(Subquery(makeups, output_field=models.IntegerField()), 0)
+        )
+
+
 class Session(models.Model):
     cohort = models.ForeignKey(
         Cohort, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("cohort")
@@ -284,6 +311,8 @@ class Session(models.Model):
     ends_at = models.DateTimeField(_("ends at"))
     location = models.CharField(_("location"), max_length=200)
     facilitator = models.CharField(_("facilitator"), max_length=200, blank=True)
+
+    objects = SessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["starts_at"]

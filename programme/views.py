@@ -14,8 +14,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -102,27 +102,7 @@ def _waitlist_position(enrolment: Enrolment | None) -> int | None:
     return ahead + 1
 
 
-def _with_free_seats(sessions: QuerySet[Session]) -> QuerySet[Session]:
-    """``free_seats`` per session in the same query: the rule of booking.free_makeup_seats."""
-    enrolled = (
-        Enrolment.objects.filter(cohort=OuterRef("cohort"), status=Enrolment.Status.ENROLLED)
-        .order_by()
-        .values("cohort")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    makeups = (
-        MakeUpBooking.objects.filter(session=OuterRef("pk"))
-        .order_by()
-        .values("session")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return sessions.annotate(
-        free_seats=F("cohort__capacity")
-        - Coalesce(Subquery(enrolled, output_field=IntegerField()), 0)
-        - Coalesce(Subquery(makeups, output_field=IntegerField()), 0)
-    )
+MAKEUP_CHOICES_PER_MODULE = 5
 
 
 def _cohorts_with_dates(programme: Programme) -> QuerySet[Cohort]:
@@ -182,9 +162,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         found = Session.objects.filter(module__in=to_make_up, starts_at__gt=now)
         if enrolment and enrolment.status == Enrolment.Status.ENROLLED:
             found = found.exclude(cohort_id=enrolment.cohort_id)
+        # The first few free sessions per module: at national scale there are hundreds.
         found = (
-            _with_free_seats(found)
+            found.with_free_seats()
             .filter(free_seats__gt=0)
+            .annotate(
+                rank=Window(RowNumber(), partition_by=F("module"), order_by=F("starts_at").asc())
+            )
+            .filter(rank__lte=MAKEUP_CHOICES_PER_MODULE)
             .select_related("cohort", "module")
             .order_by("starts_at")
         )
