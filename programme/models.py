@@ -218,14 +218,25 @@ class Leader(models.Model):
 
 class CohortQuerySet(models.QuerySet):
     def with_seats(self) -> CohortQuerySet:
-        """Annotate ``seats_taken`` and ``waitlist_length`` in the same query."""
+        """Annotate ``seats_taken`` and ``waitlist_length``.
+
+        Correlated counts rather than a join and GROUP BY, so a page of cohorts
+        counts only its own rows, however many cohorts and enrolments exist.
+        """
+
+        def count(status: str) -> Coalesce:
+            rows = (
+                Enrolment.objects.filter(cohort=OuterRef("pk"), status=status)
+                .order_by()
+                .values("cohort")
+                .annotate(n=models.Count("pk"))
+                .values("n")
+            )
+            return Coalesce(Subquery(rows, output_field=models.IntegerField()), 0)
+
         return self.annotate(
-            seats_taken=models.Count(
-                "enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED)
-            ),
-            waitlist_length=models.Count(
-                "enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITLISTED)
-            ),
+            seats_taken=count(Enrolment.Status.ENROLLED),
+            waitlist_length=count(Enrolment.Status.WAITLISTED),
         )
 
 

@@ -13,8 +13,9 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, When, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -105,7 +106,8 @@ def _waitlist_position(enrolment: Enrolment | None) -> int | None:
 MAKEUP_CHOICES_PER_MODULE = 5
 
 
-def _cohorts_with_dates(programme: Programme) -> QuerySet[Cohort]:
+def _cohorts_with_dates(programme: Programme, today) -> QuerySet[Cohort]:
+    """The programme's cohorts, open ones first (soonest deadline first), then closed ones."""
     first = Session.objects.filter(cohort=OuterRef("pk")).order_by("starts_at")
     last = Session.objects.filter(cohort=OuterRef("pk")).order_by("-ends_at")
     return (
@@ -115,8 +117,9 @@ def _cohorts_with_dates(programme: Programme) -> QuerySet[Cohort]:
             seats_free=F("capacity") - F("seats_taken"),
             first_session=Subquery(first.values("starts_at")[:1]),
             last_session=Subquery(last.values("ends_at")[:1]),
+            closed=Case(When(enrolment_deadline__lt=today, then=1), default=0),
         )
-        .order_by("first_session", "name")
+        .order_by("closed", "enrolment_deadline", "pk")
     )
 
 
@@ -193,19 +196,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+COHORTS_PER_PAGE = 20
+
+
 def cohort_list(request: HttpRequest) -> HttpResponse:
     leader = getattr(request.user, "leader", None)
     programme = Programme.current()
-    cohorts = list(_cohorts_with_dates(programme)) if programme else []
+    today = clock.today()
+    cohorts = _cohorts_with_dates(programme, today) if programme else Cohort.objects.none()
+    page = Paginator(cohorts, COHORTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "programme/cohort_list.html",
         {
             "leader": leader,
             "programme": programme,
-            "cohorts": cohorts,
+            "cohorts": page.object_list,
+            "page": page,
             "enrolment": _active_enrolment(leader, programme),
-            "today": clock.today(),
+            "today": today,
         },
     )
 

@@ -245,3 +245,18 @@ def test_the_cohort_pages_run_as_many_queries_on_ten_times_the_data(
     summary = demo.seed(leaders=1500)
     assert summary.cohorts == 60
     _assert_cohort_pages_queries(client, django_assert_max_num_queries)
+
+
+def test_the_list_shows_open_cohorts_first_a_page_at_a_time(client, db):
+    demo.seed(leaders=1500)
+    client.force_login(User.objects.get(email=demo.LEADER_EMAIL))
+    first = client.get(COHORTS)
+    cohorts = list(first.context["cohorts"])
+    assert len(cohorts) == 20
+    today = local(2016, 1, 20).date()
+    assert all(c.enrolment_deadline >= today for c in cohorts)
+    deadlines = [c.enrolment_deadline for c in cohorts]
+    assert deadlines == sorted(deadlines)
+    last = client.get(COHORTS, {"page": first.context["page"].paginator.num_pages})
+    assert any(c.enrolment_deadline < today for c in last.context["cohorts"])
+    assert Cohort.objects.count() == 60
