@@ -26,7 +26,7 @@ from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import attendance as sheet
-from . import booking, reminders
+from . import booking, privacy, reminders
 from .imports import IMPORT_FORMATS, LeaderImportForm, LeaderResource, SignedFormStorage
 from .models import (
     Attendance,
@@ -316,6 +316,7 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
         "promote_from_waitlist",
         "cancel_place",
         "send_reminders",
+        "anonymise_leavers",
     ]
 
     # Import (django-import-export): CSV or Excel, preview, all or nothing.
@@ -494,6 +495,25 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
                 gettext("%(count)s reminders could not be sent; try again later.")
                 % {"count": summary.failed},
             )
+
+    @admin.action(description=_("Anonymise selected leaders who have left"), permissions=["change"])
+    def anonymise_leavers(self, request, queryset):
+        done, refused = [], []
+        for leader in queryset.order_by("name", "pk"):
+            name = leader.name
+            try:
+                privacy.anonymise_leader(leader)
+            except privacy.AnonymisationError as exc:
+                refused.append((name, str(exc)))
+            else:
+                done.append(name)
+        if done:
+            messages.success(
+                request,
+                ngettext("Anonymised %(count)s leader.", "Anonymised %(count)s leaders.", len(done))
+                % {"count": len(done)},
+            )
+        _refusals(request, refused)
 
 
 # --- Cohorts, sessions, attendance -------------------------------------------------

@@ -194,3 +194,19 @@ def test_staff_without_change_permission_see_no_seat_actions(client, cohort, lea
     response = run(client, ENROLMENTS, "cancel_enrolments", [enrolment])
     assert status_of(leader, cohort) == Enrolment.Status.ENROLLED
     assert response.status_code == 200
+
+
+def test_hr_anonymises_leaders_who_have_left_and_is_told_about_the_others(
+    hr_client, leader, colleague
+):
+    leader.left_on = NOW.date()
+    leader.save()
+    response = run(hr_client, LEADERS, "anonymise_leavers", [leader, colleague])
+    leader.refresh_from_db()
+    colleague.refresh_from_db()
+    assert leader.anonymised_at is not None
+    assert "Søren" not in leader.name
+    assert colleague.anonymised_at is None
+    found = levels(response)
+    assert ("success", "1 leder er anonymiseret.") in found
+    assert any(tag == "error" and colleague.name in text for tag, text in found)

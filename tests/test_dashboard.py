@@ -151,3 +151,10 @@ def test_the_dashboard_runs_as_many_queries_on_ten_times_the_data(
 ):
     demo.seed(leaders=1500)
     _assert_dashboard_queries(client, django_assert_max_num_queries)
+
+
+def test_the_dashboard_links_to_the_leaders_own_personal_data(client, leader, cohort):
+    client.force_login(leader.user)
+    response = client.get(DASHBOARD)
+    assert reverse("privacy:my_data") in response.text
+    assert "Dine personoplysninger" in response.text
