@@ -11,6 +11,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .calendar import build_calendar
@@ -29,6 +30,13 @@ WITH_CALENDAR = {"enrolled", "promoted"}
 
 
 def send_booking_email(kind: str, enrolment_id: int) -> None:
+    # In the portal's language, not the language of whoever's request caused it: a
+    # promotion is set off by another leader's cancellation. No per-user language is kept.
+    with translation.override(settings.LANGUAGE_CODE):
+        _send_booking_email(kind, enrolment_id)
+
+
+def _send_booking_email(kind: str, enrolment_id: int) -> None:
     enrolment = Enrolment.objects.select_related("leader__user", "cohort__programme").get(
         pk=enrolment_id
     )
