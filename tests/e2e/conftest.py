@@ -71,15 +71,27 @@ def pytest_runtest_protocol(item, nextitem):
             os.environ[ASYNC_UNSAFE] = previous
 
 
+def uses_browser(item) -> bool:
+    here = Path(__file__).parent
+    return here in Path(item.fspath).parents and "browser" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Without Chromium the browser tests skip; in CI (REQUIRE_BROWSER=1) they fail instead."""
+    """Browser tests run last, and without Chromium they skip (in CI they fail instead).
+
+    Last, after pytest-django's own ordering: once Playwright has started, its event
+    loop runs in the main thread until the session ends, and any later test that uses
+    the database there would be refused by Django's async-safety check.
+    """
+    items[:] = [item for item in items if not uses_browser(item)] + [
+        item for item in items if uses_browser(item)
+    ]
     reason = chromium_missing_reason()
     if reason is None or os.environ.get("REQUIRE_BROWSER") == "1":
         return
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents and "browser" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.skip(reason=reason))
+    for item in filter(uses_browser, items):
+        item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
