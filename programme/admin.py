@@ -309,6 +309,8 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
     search_help_text = _("Search by name, e-mail or employee number.")
     list_select_related = ["department", "user"]
     autocomplete_fields = ["user", "department"]
+    # Set by anonymisation (privacy.anonymise_leader), never typed.
+    readonly_fields = ["anonymised_at"]
     list_per_page = 50
     actions = [
         "enrol_in_cohort",
