@@ -12,6 +12,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from . import clock
 from .models import Attendance, Enrolment, Leader, MakeUpBooking, Session, User
+from .progress import refresh_standings
 
 
 @dataclass
@@ -129,6 +130,9 @@ def save_sheet(
             default_user=by,
             default_date=now,
         )
+    if created or changed:
+        # Bulk writes send no signals: bring the standings up to date ourselves.
+        refresh_standings(session.module.programme, [a.leader_id for a in [*created, *changed]])
     result.created, result.changed = len(created), len(changed)
     return result
 

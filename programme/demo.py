@@ -36,6 +36,7 @@ from .models import (
     Session,
     User,
 )
+from .progress import refresh_standings
 
 PROGRAMME_NAME = "Digital ledelse 2015–2016"
 DEMO_PASSWORD = "digital2015"  # noqa: S105 - printed for the demo, never used in production
@@ -218,6 +219,8 @@ def seed(*, leaders: int = 150, as_of: dt.datetime = DEMO_AS_OF) -> SeedSummary:
     _people(departments, leaders, rng)
     enrolments = _enrolments(programme, cohorts, rng)
     attendances = _attendance(programme, as_of, rng)
+    # The inserts above are in bulk, which sends no signals.
+    refresh_standings(programme)
     return SeedSummary(
         programme=programme,
         leaders=Leader.objects.count(),

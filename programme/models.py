@@ -504,6 +504,42 @@ class Attendance(models.Model):
         return self.status in self.COMPLETING
 
 
+class Standing(models.Model):
+    """A leader's progress in a programme, kept up to date so reports scale.
+
+    Derived data: :func:`programme.progress.refresh_standings` writes it from the
+    rows it summarises whenever attendance, a place, a make-up or a session
+    changes (see ``programme/signals.py``), and ``manage.py refresh_standings``
+    rebuilds it. Every field is independent of the clock: a leader is behind at
+    a moment ``now`` when ``behind_from <= now``.
+    """
+
+    leader = models.ForeignKey(
+        Leader, on_delete=models.CASCADE, related_name="standings", verbose_name=_("leader")
+    )
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="+", verbose_name=_("programme")
+    )
+    modules_done = models.PositiveSmallIntegerField(_("required modules completed"), default=0)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # When the earliest session the leader was expected at, of a required module
+    # they have not completed, ends; null when there is none.
+    behind_from = models.DateTimeField(_("behind from"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("standing")
+        verbose_name_plural = _("standings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["leader", "programme"], name="one_standing_per_programme"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.leader_id}/{self.programme_id}: {self.modules_done}"
+
+
 class SentReminder(models.Model):
     """What reminder went to whom, so a rerun of ``send_reminders`` sends nothing twice."""
 

@@ -8,10 +8,11 @@
   expected at (their cohort's, or a make-up they booked) was missed and the
   module is not yet completed.
 
-The rules exist twice by necessity: in Python for one leader's detailed page
-(:func:`leader_progress`, :func:`progress_for_leaders`) and in SQL for thousands
-of leaders at once (:func:`annotate_progress`). The tests hold them to the same
-answers on the demo data.
+The rules are written once, in Python (:func:`progress_for_leaders`). Reports over
+thousands of leaders read their results from :class:`~programme.models.Standing`,
+which :func:`refresh_standings` writes whenever what it summarises changes
+(``programme/signals.py``), so :func:`annotate_progress` is a join, not a
+recomputation. The tests hold the stored standings to the rules on the demo data.
 """
 
 from __future__ import annotations
@@ -22,23 +23,30 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import (
+    BooleanField,
     Case,
-    Count,
-    DateTimeField,
-    Exists,
+    F,
+    FilteredRelation,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
-from .models import Attendance, Enrolment, Leader, MakeUpBooking, Module, Programme, Session
+from .models import (
+    Attendance,
+    Enrolment,
+    Leader,
+    MakeUpBooking,
+    Module,
+    Programme,
+    Session,
+    Standing,
+)
 
 
 class ModuleState:
@@ -61,6 +69,8 @@ class ModuleProgress:
     completed_at: dt.datetime | None = None
     missed: bool = False
     next_session: Session | None = None
+    # When the first session the leader is expected at (own cohort or make-up) ends.
+    first_expected_end: dt.datetime | None = None
     attendances: list[Attendance] = field(default_factory=list)
 
     @property
@@ -118,6 +128,20 @@ class LeaderProgress:
     def behind(self) -> bool:
         return any(m.behind for m in self.modules)
 
+    @property
+    def behind_from(self) -> dt.datetime | None:
+        """From when the leader is behind unless something changes; independent of "now".
+
+        A required module that is not completed is missed once the first session the
+        leader was expected at ends; ``behind`` is ``behind_from <= now``.
+        """
+        ends = [
+            m.first_expected_end
+            for m in self.required
+            if not m.completed and m.first_expected_end is not None
+        ]
+        return min(ends, default=None)
+
 
 def _module_progress(
     modules: list[Module],
@@ -139,6 +163,8 @@ def _module_progress(
         entry = by_module.get(session.module_id)
         if entry is None:
             continue
+        if entry.first_expected_end is None or session.ends_at < entry.first_expected_end:
+            entry.first_expected_end = session.ends_at
         if session.ends_at <= now:
             attended = any(
                 a.session_id == session.pk and a.completes_module for a in entry.attendances
@@ -150,11 +176,11 @@ def _module_progress(
 
 
 def progress_for_leaders(
-    leaders: list[Leader], programme: Programme, *, now: dt.datetime | None = None
+    leaders: Iterable[Leader | int], programme: Programme, *, now: dt.datetime | None = None
 ) -> dict[int, LeaderProgress]:
     """Each leader's progress per module, in a fixed number of queries for any number."""
     now = now or clock.now()
-    ids = [leader.pk for leader in leaders]
+    ids = [leader if isinstance(leader, int) else leader.pk for leader in leaders]
     modules = list(programme.modules.order_by("order"))
     expected: dict[int, list[Session]] = defaultdict(list)
 
@@ -191,69 +217,62 @@ def leader_progress(
     return progress_for_leaders([leader], programme, now=now)[leader.pk]
 
 
+def refresh_standings(
+    programme: Programme, leader_ids: Iterable[int] | None = None, *, chunk_size: int = 2000
+) -> int:
+    """Write each leader's :class:`~programme.models.Standing` from the Python rules above.
+
+    ``leader_ids`` None means every leader. A fixed number of queries per chunk.
+    Returns how many standings were written.
+    """
+    ids = sorted(
+        set(leader_ids) if leader_ids is not None else Leader.objects.values_list("pk", flat=True)
+    )
+    required_total = programme.modules.filter(required=True).count()
+    written = 0
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size]
+        rows = [
+            Standing(
+                leader_id=leader_id,
+                programme=programme,
+                modules_done=result.required_done,
+                completed_at=result.completed_at if required_total else None,
+                behind_from=result.behind_from,
+            )
+            for leader_id, result in progress_for_leaders(chunk, programme).items()
+        ]
+        Standing.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["leader", "programme"],
+            update_fields=["modules_done", "completed_at", "behind_from", "refreshed_at"],
+        )
+        written += len(rows)
+    return written
+
+
 def annotate_progress(
     leaders: QuerySet[Leader], programme: Programme, *, now: dt.datetime | None = None
 ) -> QuerySet[Leader]:
     """Add ``modules_done``, ``modules_required``, ``completed_at`` and ``is_behind``.
 
-    One SQL query for any number of leaders: correlated subqueries, no Python loop.
+    Read from the leaders' standings in one LEFT JOIN, so a report over tens of
+    thousands of leaders costs one pass over a small table. A leader without a
+    standing yet (just imported) has done nothing and is not behind.
     ``modules_required`` is the same for every row; it is a constant here so that
     filters can compare against it.
     """
     now = now or clock.now()
-    required = list(
-        programme.modules.filter(required=True).order_by("order").values_list("pk", flat=True)
-    )
-    completing = Attendance.objects.filter(
-        leader=OuterRef("pk"), status__in=Attendance.COMPLETING
-    ).order_by()
-    done = (
-        completing.filter(session__module__in=required)
-        .values("leader")
-        .annotate(n=Count("session__module", distinct=True))
-        .values("n")
-    )
-    first_completion = [
-        Subquery(
-            completing.filter(session__module=module_id)
-            .order_by("session__starts_at")
-            .values("session__starts_at")[:1],
-            output_field=DateTimeField(),
-        )
-        for module_id in required
-    ]
-    if not first_completion:
-        last_needed = Value(None, output_field=DateTimeField())
-    elif len(first_completion) == 1:
-        last_needed = first_completion[0]
-    else:
-        last_needed = Greatest(*first_completion, output_field=DateTimeField())
-
-    module_completed = Attendance.objects.filter(
-        leader=OuterRef(OuterRef("pk")),
-        session__module=OuterRef("module"),
-        status__in=Attendance.COMPLETING,
-    )
-    missed_session = (
-        Session.objects.filter(module__in=required, ends_at__lte=now)
-        .filter(
-            Q(
-                cohort__enrolments__leader=OuterRef("pk"),
-                cohort__enrolments__status=Enrolment.Status.ENROLLED,
-            )
-            | Q(makeups__leader=OuterRef("pk"))
-        )
-        .filter(~Exists(module_completed))
-    )
+    required = programme.modules.filter(required=True).count()
     return leaders.annotate(
-        modules_required=Value(len(required), output_field=IntegerField()),
-        modules_done=Coalesce(Subquery(done, output_field=IntegerField()), 0),
-        completed_at=Case(
-            When(modules_done=len(required), then=last_needed)
-            if required
-            else When(pk__isnull=True, then=Value(None)),
-            default=Value(None),
-            output_field=DateTimeField(),
+        standing=FilteredRelation("standings", condition=Q(standings__programme=programme)),
+        modules_required=Value(required, output_field=IntegerField()),
+        modules_done=Coalesce(F("standing__modules_done"), 0),
+        completed_at=F("standing__completed_at"),
+        is_behind=Case(
+            When(standing__behind_from__lte=now, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
         ),
-        is_behind=Exists(missed_session),
     )

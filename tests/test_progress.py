@@ -1,5 +1,7 @@
 """What counts as done: present or late completes a module, anywhere; the last one dates it."""
 
+import io
+
 import pytest
 
 from programme.models import Attendance, Enrolment, Leader, MakeUpBooking
@@ -136,3 +138,68 @@ def test_python_and_sql_agree_for_every_demo_leader(demo):
         ), row.name
     assert any(row.is_behind for row in leaders)
     assert any(row.modules_done for row in leaders)
+
+
+# Standings: the stored progress that reports read, kept in step by every write.
+
+
+def standing(leader, programme):
+    from programme.models import Standing
+
+    return Standing.objects.get(leader=leader, programme=programme)
+
+
+def test_a_standing_follows_attendance_recorded_on_the_sheet(enrolled, cohort, programme, hr):
+    from programme.attendance import save_sheet
+
+    first = sessions(cohort)[0]
+    save_sheet(session=first, statuses={enrolled.pk: "present"}, by=hr, now=local(2016, 1, 12))
+    assert standing(enrolled, programme).modules_done == 1
+    save_sheet(session=first, statuses={enrolled.pk: "absent"}, by=hr, now=local(2016, 1, 13))
+    row = standing(enrolled, programme)
+    assert row.modules_done == 0
+    assert row.behind_from == first.ends_at
+
+
+def test_a_cancelled_place_no_longer_makes_the_leader_behind(enrolled, cohort, programme):
+    from programme import booking
+
+    now = local(2016, 1, 18)
+    assert sql_progress(enrolled, programme, now).is_behind
+    booking.cancel(enrolment=enrolled.enrolments.get(), now=now, by_staff=True)
+    assert not sql_progress(enrolled, programme, now).is_behind
+
+
+def test_moving_a_session_later_moves_when_the_leader_is_behind(enrolled, cohort, programme):
+    first = sessions(cohort)[0]
+    now = local(2016, 1, 18)
+    assert sql_progress(enrolled, programme, now).is_behind
+    first.starts_at, first.ends_at = local(2016, 1, 25), local(2016, 1, 25, 15)
+    first.save()
+    assert not sql_progress(enrolled, programme, now).is_behind
+    assert standing(enrolled, programme).behind_from == local(2016, 1, 25, 15)
+
+
+def test_deleting_a_leader_takes_their_standing_along(enrolled, cohort, programme):
+    from programme.models import Standing
+
+    attend(enrolled, sessions(cohort)[0])
+    user = enrolled.user
+    enrolled.delete()
+    user.delete()
+    assert not Standing.objects.filter(programme=programme).exists()
+
+
+def test_the_refresh_command_rebuilds_standings_from_the_rows(demo):
+    from django.core.management import call_command
+
+    from programme.models import Standing
+
+    expected = list(Standing.objects.order_by("pk").values_list("leader", "modules_done"))
+    Standing.objects.all().delete()
+    out = io.StringIO()
+    call_command("refresh_standings", stdout=out)
+    assert f"Refreshed {len(expected)} standings." in out.getvalue()
+    rebuilt = list(Standing.objects.order_by("leader").values_list("leader", "modules_done"))
+    assert sorted(expected) == rebuilt
+    assert len(rebuilt) == Leader.objects.count()
