@@ -70,7 +70,7 @@ format: install
 
 # Danish translations: extract new strings, then translate locale/da/LC_MESSAGES/django.po.
 messages: install
-	$(PY) manage.py makemessages --locale da --no-obsolete --ignore=.venv --ignore=node_modules
+	$(PY) manage.py makemessages --locale da --no-obsolete --ignore=.venv --ignore=node_modules --ignore=artifacts --ignore=staticfiles --ignore=bench --ignore=tests
 	$(PY) manage.py compilemessages --locale da --ignore=.venv
 
 clean:

@@ -45,10 +45,8 @@ def database_url(leaders: int) -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + f"/bench_export_{leaders}"
 
 
-def _env(url: str, *, jit: bool = False, proposed: bool = False) -> dict[str, str]:
+def _env(url: str, *, jit: bool = False) -> dict[str, str]:
     extra = {} if jit else {"PGOPTIONS": "-c jit=off"}
-    if proposed:
-        extra["BENCH_PROPOSED_PROGRESS"] = "1"
     return {
         **os.environ,
         **extra,
@@ -81,11 +79,16 @@ def prepare(leaders: int, fresh: bool) -> str:
             have = conn.execute("SELECT count(*) FROM programme_leader").fetchone()[0]
     except psycopg.errors.UndefinedTable:
         pass
-    if have != leaders:
+    manage = [PYTHON, str(ROOT / "manage.py")]
+    # Always: a database seeded by an older checkout gets the newer tables.
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=_env(url), check=True)
+    if have == leaders:
+        subprocess.run(
+            [*manage, "refresh_standings"], env=_env(url), check=True, stdout=subprocess.DEVNULL
+        )
+    else:
         print(f"seeding {leaders} leaders into {name} ...", flush=True)
         started = time.perf_counter()
-        manage = [PYTHON, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=_env(url), check=True)
         subprocess.run(
             [*manage, "seed_demo", "--leaders", str(leaders), "--as-of", AS_OF],
             env=_env(url),
@@ -96,10 +99,10 @@ def prepare(leaders: int, fresh: bool) -> str:
     return url
 
 
-def measure(url: str, mode: str, *, jit: bool, proposed: bool) -> dict:
+def measure(url: str, mode: str, *, jit: bool) -> dict:
     done = subprocess.run(
         [PYTHON, __file__, "--child", mode],
-        env=_env(url, jit=jit, proposed=proposed),
+        env=_env(url, jit=jit),
         check=True,
         capture_output=True,
         text=True,
@@ -134,51 +137,11 @@ def _same_select():
     return csv_export.export_values(with_module_states(leaders, modules, filters.now), modules)
 
 
-def _proposed_progress() -> None:
-    """A proposal for ``progress.annotate_progress``, measured here only, not in the portal.
-
-    Its ``is_behind`` puts the two ways a leader is expected at a session (their
-    cohort, a make-up) in one ``EXISTS`` with an ``OR`` across two joins, which
-    PostgreSQL can only answer by walking every past session for every leader
-    (time grows with leaders x sessions). Two ``EXISTS``, one per way, each start
-    from the leader's own rows through an index.
-    """
-    from django.db.models import Exists, OuterRef
-
-    from programme import progress, reports
-    from programme.models import Attendance, Enrolment, Session
-
-    original = progress.annotate_progress
-
-    def annotate_progress(leaders, programme, *, now=None):
-        now = now or progress.clock.now()
-        annotated = original(leaders, programme, now=now)
-        required = programme.modules.filter(required=True).values("pk")
-        completed = Attendance.objects.filter(
-            leader=OuterRef(OuterRef("pk")),
-            session__module=OuterRef("module"),
-            status__in=Attendance.COMPLETING,
-        )
-        missed = Session.objects.filter(module__in=required, ends_at__lte=now).filter(
-            ~Exists(completed)
-        )
-        in_cohort = missed.filter(
-            cohort__enrolments__leader=OuterRef("pk"),
-            cohort__enrolments__status=Enrolment.Status.ENROLLED,
-        )
-        made_up = missed.filter(makeups__leader=OuterRef("pk"))
-        return annotated.annotate(is_behind=Exists(in_cohort) | Exists(made_up))
-
-    reports.annotate_progress = annotate_progress
-
-
 def child(mode: str) -> None:
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
-    if os.environ.get("BENCH_PROPOSED_PROGRESS"):
-        _proposed_progress()
     from django.db import connection
     from django.test import RequestFactory
     from django.utils import translation
@@ -245,11 +208,6 @@ def main() -> None:
         help="leave PostgreSQL's JIT on (default: off for the measuring connections, "
         "as the JIT spends seconds compiling this query; see docs/performance.md)",
     )
-    parser.add_argument(
-        "--proposed-progress",
-        action="store_true",
-        help="measure with the proposed is_behind for progress.annotate_progress",
-    )
     parser.add_argument("--child", choices=["export", "copy", "query"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -258,8 +216,7 @@ def main() -> None:
 
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), "
-        f"jit {'on' if args.jit else 'off'}, "
-        f"progress {'proposed' if args.proposed_progress else 'as in the repo'}"
+        f"jit {'on' if args.jit else 'off'}"
     )
     results = []
     for leaders in args.sizes:
@@ -268,7 +225,7 @@ def main() -> None:
         runs = {mode: [] for mode in args.modes}
         for _ in range(args.repeat):
             for mode in args.modes:
-                runs[mode].append(measure(url, mode, jit=args.jit, proposed=args.proposed_progress))
+                runs[mode].append(measure(url, mode, jit=args.jit))
         for mode, measured in runs.items():
             median = statistics.median(run["seconds"] for run in measured)
             results.append(

@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(config, items):
     on_postgres = connection.vendor == "postgresql"
     if on_postgres:
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL row locks; runs in the PostgreSQL pass")
+    skip = pytest.mark.skip(reason="needs PostgreSQL; runs in the PostgreSQL pass of .ci/run")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)

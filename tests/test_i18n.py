@@ -1,5 +1,6 @@
 """Danish by default, English on request, and no English left on the Danish pages."""
 
+import gettext
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from programme import booking
 
 from .conftest import local
 
-PART = Path(django_settings.BASE_DIR) / "locale/parts/leaders/da/LC_MESSAGES/django.po"
+CATALOG = Path(django_settings.BASE_DIR) / "locale/da/LC_MESSAGES/django.po"
 
 
 @pytest.fixture(autouse=True)
@@ -20,16 +21,29 @@ def _clock(settings):
 
 
 def english_sentences():
-    """The msgids of the leaders' part that are phrases and differ from their Danish."""
-    pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.*)"$', PART.read_text(encoding="utf-8"), re.M)
+    """The portal's msgids that are phrases and differ from their Danish."""
+    pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.*)"$', CATALOG.read_text(encoding="utf-8"), re.M)
     return [i for i, da in pairs if " " in i and "%(" not in i and i != da]
 
 
-def test_every_string_of_the_leaders_pages_has_a_danish_translation():
-    text = PART.read_text(encoding="utf-8")
+def test_every_string_of_the_portal_has_a_danish_translation():
+    text = CATALOG.read_text(encoding="utf-8")
     entries = text.split("\n\n")[1:]
-    untranslated = [e for e in entries if re.search(r'^msgstr(\[\d\])? ""$', e, flags=re.M)]
-    assert entries and untranslated == []
+    # An empty msgstr not continued on the next line.
+    empty = re.compile(r'^msgstr(\[\d\])? ""$(?!\n")', flags=re.M)
+    untranslated = [e for e in entries if empty.search(e)]
+    assert len(entries) > 400
+    assert untranslated == []
+    assert "#, fuzzy" not in text
+
+
+def test_the_compiled_catalog_matches_the_translations():
+    """The committed .mo is what Django reads: it must be compiled from the current .po."""
+    compiled = gettext.GNUTranslations(CATALOG.with_suffix(".mo").open("rb"))
+    pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.+)"$', CATALOG.read_text(encoding="utf-8"), re.M)
+    assert pairs
+    stale = [(i, da) for i, da in pairs if compiled.gettext(i) != da.replace('\\"', '"')]
+    assert stale == []
 
 
 def test_pages_are_danish_by_default(client, leader, cohort):
