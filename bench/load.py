@@ -106,13 +106,6 @@ def cancel_queries(url: str, name: str) -> None:
         )
 
 
-def leader_count(url: str) -> int:
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        return conn.execute("SELECT count(*) FROM programme_leader").fetchone()[0]
-
-
 def run(args: list[str], env: dict) -> None:
     print("$", " ".join(args), flush=True)
     subprocess.run(args, cwd=ROOT, env=env, check=True)
@@ -263,10 +256,15 @@ def main() -> None:
 
     ensure_database(args.base_url, args.database, reseed=args.reseed)
     run([PYTHON, "manage.py", "migrate", "--noinput", "--verbosity", "0"], env)
-    if leader_count(url) < args.leaders:
-        started = time.monotonic()
-        run([PYTHON, "manage.py", "seed_demo", "--leaders", str(args.leaders)], env)
-        print(f"seeded in {time.monotonic() - started:.0f} s", flush=True)
+    # seed_demo adds only what is missing, and brings the standings up to date.
+    started = time.monotonic()
+    run([PYTHON, "manage.py", "seed_demo", "--leaders", str(args.leaders)], env)
+    print(f"seeded in {time.monotonic() - started:.0f} s", flush=True)
+    # Fresh planner statistics after bulk inserts, as autovacuum would give a live database.
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
     run([PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], env)
     cookies = sessions(env)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Length
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
 from .csv_export import Dialect
-from .models import Cohort, Leader, Programme
+from .models import Cohort, Enrolment, Leader, Programme
 from .reports import Filters, Scope, Status
 
 
@@ -41,6 +42,13 @@ class ReportFilterForm(forms.Form):
     def __init__(self, data, *, scope: Scope, **kwargs):
         super().__init__(data, **kwargs)
         self.fields["department"].queryset = scope.departments
+        if not scope.is_hr:
+            # A manager chooses among the cohorts their own leaders are in, not every
+            # cohort in the municipality (a long list to send, and not theirs to browse).
+            in_scope = Enrolment.objects.filter(
+                cohort=OuterRef("pk"), leader__department__in=scope.departments
+            )
+            self.fields["cohort"].queryset = self.fields["cohort"].queryset.filter(Exists(in_scope))
 
     def clean(self):
         cleaned = super().clean()

@@ -103,3 +103,21 @@ def test_a_manager_who_is_also_a_leader_sees_their_department(client, department
     department_a.managers.add(manager.user)
     client.force_login(manager.user)
     assert names_in_overview(client) == {department_a.name}
+
+
+def test_a_manager_chooses_only_among_cohorts_their_leaders_are_in(
+    client, manager_a, hr, people, cohort, other_cohort
+):
+    from programme import booking
+
+    from .conftest import NOW
+
+    leader, _colleague, outsider = people
+    booking.enrol(leader=leader, cohort=cohort, now=NOW)
+    booking.enrol(leader=outsider, cohort=other_cohort, now=NOW)
+    client.force_login(manager_a)
+    choices = client.get(reverse("reports:overview")).context["form"].fields["cohort"].queryset
+    assert list(choices) == [cohort]
+    client.force_login(hr)
+    choices = client.get(reverse("reports:overview")).context["form"].fields["cohort"].queryset
+    assert set(choices) == {cohort, other_cohort}
