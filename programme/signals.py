@@ -10,7 +10,7 @@ that writes in bulk (the attendance sheet, the demo data) calls
 
 from __future__ import annotations
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from .models import (
@@ -77,7 +77,23 @@ def session_changed(sender, instance: Session, origin=None, **kwargs) -> None:
         _refresh(instance.module.programme_id, leaders, origin)
 
 
-@receiver([post_save, post_delete], sender=Module)
-def module_changed(sender, instance: Module, origin=None, **kwargs) -> None:
-    # Making a module required or optional changes every leader's count: rare, and whole.
+@receiver(pre_save, sender=Module)
+def module_about_to_change(sender, instance: Module, **kwargs) -> None:
+    instance._was_required = (
+        Module.objects.filter(pk=instance.pk).values_list("required", flat=True).first()
+        if instance.pk
+        else None
+    )
+
+
+@receiver(post_save, sender=Module)
+def module_changed(sender, instance: Module, created: bool, **kwargs) -> None:
+    # A module made required or optional, or a new one, changes every leader's count:
+    # rare, and whole. A new title changes nobody's progress.
+    if created or instance._was_required != instance.required:
+        _refresh(instance.programme_id, None)
+
+
+@receiver(post_delete, sender=Module)
+def module_removed(sender, instance: Module, origin=None, **kwargs) -> None:
     _refresh(instance.programme_id, None, origin)

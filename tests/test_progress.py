@@ -203,3 +203,13 @@ def test_the_refresh_command_rebuilds_standings_from_the_rows(demo):
     rebuilt = list(Standing.objects.order_by("leader").values_list("leader", "modules_done"))
     assert sorted(expected) == rebuilt
     assert len(rebuilt) == Leader.objects.count()
+
+
+def test_making_a_module_optional_recounts_every_leader(enrolled, cohort, programme, modules):
+    first, second, _ = sessions(cohort)
+    attend(enrolled, first)
+    assert standing(enrolled, programme).completed_at is None
+    second.module.required = False
+    second.module.save()
+    row = standing(enrolled, programme)
+    assert (row.modules_done, row.completed_at) == (1, first.starts_at)
