@@ -51,7 +51,7 @@ serve: install assets
 	DJANGO_ENV=production $(PY) manage.py collectstatic --noinput --verbosity 0
 	DJANGO_ENV=production $(VENV)/bin/gunicorn --config gunicorn.conf.py
 
-# The load benchmark (docs/load.md): seeds 30,000 leaders into a separate database.
+# The load benchmark (docs/performance.md): seeds 30,000 leaders into a separate database.
 bench: install assets
 	$(PY) bench/load.py $(BENCH_ARGS)
 

@@ -13,7 +13,7 @@
    prints requests/s, p50/p95/p99 latency and errors per page, and each page's
    throughput as a share of the bare view's.
 
-Not a test: nothing here fails the build. Record runs in docs/load.md.
+Not a test: nothing here fails the build. Record runs in docs/performance.md.
 """
 
 from __future__ import annotations
