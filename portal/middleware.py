@@ -1,4 +1,4 @@
-"""Request-level security: how long a sign-in lasts, and who is knocking.
+"""Request-level policy: how long a sign-in lasts, who is knocking, and in which language.
 
 A session ends after ``SESSION_IDLE_TIMEOUT`` seconds without a request and, however
 active the user is, ``SESSION_ABSOLUTE_TIMEOUT`` seconds after it began. Both
@@ -18,6 +18,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 SIGNED_IN_AT = "_portal_signed_in_at"
@@ -93,3 +95,18 @@ def login_username(request: HttpRequest, credentials: dict | None = None) -> str
     else:
         username = getattr(request, "data", request.POST).get(field)
     return username.strip().lower() if isinstance(username, str) else username
+
+
+class DanishFirstLocaleMiddleware(LocaleMiddleware):
+    """Danish unless the person chose English with the language switch.
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, so a
+    municipal PC installed in English would show the portal, and the admin, in
+    English. Here only the language cookie that the switch sets counts.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -82,3 +82,17 @@ def test_no_english_is_left_on_the_danish_pages(client, leader, colleague, cohor
         html = client.get(url).text
         left = [s for s in sentences if s in html]
         assert left == [], url
+
+
+def test_an_english_browser_still_gets_danish_until_the_switch_is_used(client, leader, cohort):
+    client.force_login(leader.user)
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="da">' in response.text
+    client.cookies["django_language"] = "en"
+    assert '<html lang="en">' in client.get("/").text
+
+
+def test_the_admin_is_danish_for_an_english_browser(client, hr):
+    client.force_login(hr)
+    response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Forløbet" in response.text
