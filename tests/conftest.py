@@ -59,7 +59,7 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(autouse=True)
-def _english_free_defaults(settings):
+def _portal_defaults(settings):
     """Every test starts from the portal's real defaults: Danish, no demo clock."""
     settings.LANGUAGE_CODE = "da"
     settings.PORTAL_CLOCK = ""
