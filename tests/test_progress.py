@@ -1,5 +1,6 @@
 """What counts as done: present or late completes a module, anywhere; the last one dates it."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -213,3 +214,58 @@ def test_making_a_module_optional_recounts_every_leader(enrolled, cohort, progra
     second.module.save()
     row = standing(enrolled, programme)
     assert (row.modules_done, row.completed_at) == (1, first.starts_at)
+
+
+def test_stored_standings_match_the_rules_after_a_day_of_changes(demo):
+    """Whatever path a change takes, what reports read equals what the rules derive."""
+    from django.db.models import Exists, OuterRef
+
+    from programme import booking
+    from programme.attendance import save_sheet
+    from programme.models import Attendance, Cohort, Enrolment, Session, Standing, User
+
+    hr = User.objects.get(email="hr@albertslund.dk")
+    now = local(2016, 1, 20)
+    hold4, hold5, hold6 = (Cohort.objects.get(name=f"Hold {n}") for n in (4, 5, 6))
+    # Seats: leaders' buttons and HR's actions.
+    newcomer = Leader.objects.get(user__email="leder@albertslund.dk")
+    booking.enrol(leader=newcomer, cohort=hold5, now=now)
+    seated = Enrolment.objects.filter(cohort=hold4, status="enrolled").order_by("pk")
+    booking.cancel(enrolment=seated[0], now=now)  # promotes the first on hold 4's waitlist
+    booking.move(enrolment=seated[1], to_cohort=hold6, now=now)
+    # A make-up for someone who missed a session of hold 1.
+    made_up = Attendance.objects.filter(
+        leader=OuterRef("leader"), session__module=OuterRef("session__module"), status="present"
+    )
+    missed = (
+        Attendance.objects.filter(session__cohort__name="Hold 1", status__in=["absent", "excused"])
+        .exclude(Exists(made_up))
+        .first()
+    )
+    later = Session.objects.filter(
+        module=missed.session.module, starts_at__gt=now, cohort=hold5
+    ).first()
+    booking.book_makeup(leader=missed.leader, session=later, now=now)
+    # Attendance: the sheet (bulk), and one record changed one by one as in the admin.
+    session = Session.objects.filter(cohort__name="Hold 3", ends_at__lte=now).last()
+    expected = Enrolment.objects.filter(cohort=session.cohort, status="enrolled")
+    save_sheet(session=session, statuses={e.leader_id: "absent" for e in expected}, by=hr)
+    record = Attendance.objects.filter(session__cohort__name="Hold 2", status="present").first()
+    record.status = Attendance.Status.EXCUSED
+    record.save()
+    # HR moves a session in time.
+    moved = Session.objects.filter(cohort__name="Hold 2", starts_at__gt=now).first()
+    moved.starts_at += dt.timedelta(days=7)
+    moved.ends_at += dt.timedelta(days=7)
+    moved.save()
+
+    stored = {
+        s.leader_id: (s.modules_done, s.completed_at, s.behind_from)
+        for s in Standing.objects.filter(programme=demo.programme)
+    }
+    from programme.progress import progress_for_leaders
+
+    derived = progress_for_leaders(Leader.objects.all(), demo.programme, now=now)
+    assert stored == {
+        pk: (p.required_done, p.completed_at, p.behind_from) for pk, p in derived.items()
+    }
