@@ -127,14 +127,13 @@ def _same_select():
         full_scope,
         report_leaders,
         sorted_leaders,
-        with_module_states,
     )
 
     programme = Programme.current()
     filters = Filters(programme=programme, now=clock.now())
     modules = list(programme.modules.order_by("order"))
     leaders = sorted_leaders(report_leaders(full_scope(), filters), "department")
-    return csv_export.export_values(with_module_states(leaders, modules, filters.now), modules)
+    return csv_export.export_values(leaders, modules)
 
 
 def child(mode: str) -> None:

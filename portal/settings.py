@@ -103,11 +103,15 @@ TEMPLATES = [
 ]
 
 # Database: DATABASE_URL (postgres://...) or, with nothing set, an embedded SQLite file.
-# Production runs on PostgreSQL only: an embedded file would be state on one node.
-if PRODUCTION and not os.environ.get("DATABASE_URL", "").startswith(
+# Production (DJANGO_ENV=production, or simply DEBUG off) runs on PostgreSQL only: an
+# embedded file would be state on one node, and seats rely on PostgreSQL's row locks.
+if not DEBUG and not os.environ.get("DATABASE_URL", "").startswith(
     ("postgres://", "postgresql://")
 ):
-    raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL when DJANGO_ENV=production.")
+    raise ImproperlyConfigured(
+        "DATABASE_URL must point to PostgreSQL when DEBUG is off "
+        "(DJANGO_ENV=production or DEBUG=false)."
+    )
 SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", BASE_DIR / "var" / "db.sqlite3"))
 DATABASES = {
     "default": dj_database_url.parse(
@@ -249,6 +253,20 @@ PORTAL_CLOCK = os.environ.get("PORTAL_CLOCK", "")
 
 # How long personal data of leaders who have left is kept before anonymisation.
 ANONYMISE_AFTER_DAYS = int(os.environ.get("ANONYMISE_AFTER_DAYS", "365"))
+
+# After a session ends, HR has this many working days (Monday to Friday) to record
+# attendance; until then a leader with no record is "awaiting registration", not
+# behind. Changing it changes stored progress: run `manage.py refresh_standings`.
+ATTENDANCE_GRACE_WORKING_DAYS = int(os.environ.get("ATTENDANCE_GRACE_WORKING_DAYS", "3"))
+
+# Whom the portal tells leaders to contact ("contact HR"), on pages and in e-mails.
+HR_CONTACT_NAME = os.environ.get("HR_CONTACT_NAME", "HR-udvikling")
+HR_CONTACT_EMAIL = os.environ.get("HR_CONTACT_EMAIL", "hr@albertslund.dk")
+HR_CONTACT_PHONE = os.environ.get("HR_CONTACT_PHONE", "43 68 68 68")
+
+# History is for reading: a revert would change seats and attendance behind the
+# booking rules (programme/admin.py also refuses the revert page's POST).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,14 @@
 """Django admin for HR: the programme, leaders, seats, attendance and reminders.
 
-Seats change only through :mod:`programme.booking`. Admin actions on several
-leaders run each leader's change in its own transaction, in order of arrival:
-a refusal for one leader (a full cohort, a place already cancelled) is shown
-next to the others' successes and does not undo them.
+Seats change only through :mod:`programme.booking`, on every door the admin
+has: the actions, the make-up add form (booked by the leader's own rules), a
+cohort's capacity, a session moved to another cohort, a leader who left. The
+other doors are shut: places and make-ups cannot be added, edited or deleted
+directly, a leader or session with records cannot be deleted (``PROTECT``), and
+history is read-only (no revert, ``PortalHistoryAdmin``). Admin actions on
+several leaders run each leader's change in its own transaction, in order of
+arrival: a refusal for one leader (a full cohort, a place already cancelled) is
+shown next to the others' successes and does not undo them.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -26,7 +31,8 @@ from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import attendance as sheet
-from . import booking, privacy, reminders
+from . import booking, clock, privacy, reminders
+from .forms import AttendanceAdminForm, CohortAdminForm, MakeUpBookingAdminForm, SessionAdminForm
 from .imports import IMPORT_FORMATS, LeaderImportForm, LeaderResource, SignedFormStorage
 from .models import (
     Attendance,
@@ -39,8 +45,23 @@ from .models import (
     Programme,
     SentReminder,
     Session,
+    Standing,
     User,
 )
+
+
+class PortalHistoryAdmin(SimpleHistoryAdmin):
+    """History to read, never to revert.
+
+    simple-history's revert page saves a POST even when its button is hidden
+    (``SIMPLE_HISTORY_REVERT_DISABLED``); a revert would bring back a cancelled
+    place or an old attendance behind the booking rules, so it is refused.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(User)
@@ -238,7 +259,7 @@ def _cancel(request, enrolments) -> None:
 
 def _ordered(enrolments):
     # First come, first served when seats run short.
-    return list(enrolments.select_related("leader", "cohort").order_by("requested_at", "pk"))
+    return list(enrolments.select_related("leader", "cohort").order_by("pk"))
 
 
 # --- Leaders ----------------------------------------------------------------------
@@ -292,7 +313,7 @@ class PlaceFilter(admin.SimpleListFilter):
 
 
 @admin.register(Leader)
-class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
+class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
     list_display = [
         "name",
         "employee_number",
@@ -329,27 +350,21 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
     tmp_storage_class = SignedFormStorage
 
     def get_queryset(self, request):
+        current = Programme.objects.order_by("-starts_on").values("pk")[:1]
         active = Enrolment.objects.filter(
-            leader=OuterRef("pk"), status__in=Enrolment.ACTIVE
-        ).order_by("-requested_at")
-        completing = (
-            Attendance.objects.filter(
-                leader=OuterRef("pk"),
-                status__in=Attendance.COMPLETING,
-                session__module__required=True,
-            )
-            .order_by()
-            .values("leader")
-            .annotate(n=Count("session__module", distinct=True))
-            .values("n")
-        )
+            leader=OuterRef("pk"), status__in=Enrolment.ACTIVE, programme=Subquery(current)
+        ).order_by("-pk")
+        # Progress in the current programme, from the stored standing every report reads.
+        done = Standing.objects.filter(leader=OuterRef("pk"), programme=Subquery(current))
         return (
             super()
             .get_queryset(request)
             .annotate(
                 cohort_name=Subquery(active.values("cohort__name")[:1]),
                 place_status=Subquery(active.values("status")[:1]),
-                modules_done=Coalesce(Subquery(completing, output_field=IntegerField()), 0),
+                modules_done=Coalesce(
+                    Subquery(done.values("modules_done")[:1], output_field=IntegerField()), 0
+                ),
             )
         )
 
@@ -371,6 +386,34 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
 
     def has_import_permission(self, request):
         return request.user.has_perms(["programme.add_leader", "programme.change_leader"])
+
+    def has_delete_permission(self, request, obj=None):
+        # A leader with places, make-ups or attendance leaves and is anonymised; the
+        # database refuses the delete as well (PROTECT), also from the list's action.
+        if obj is not None and (
+            obj.enrolments.exists() or obj.makeups.exists() or obj.attendances.exists()
+        ):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.left_on and "left_on" in form.changed_data:
+            promoted = booking.leave(leader=obj)
+            messages.info(
+                request,
+                gettext(
+                    "%(leader)s leaves on %(date)s: make-up seats after that day are given up "
+                    "now, and the place in a cohort from the day after."
+                )
+                % {"leader": obj.name, "date": obj.left_on.strftime("%d.%m.%Y")},
+            )
+            if promoted:
+                messages.info(
+                    request,
+                    gettext("From the waitlist, these leaders got a seat: %(leaders)s.")
+                    % {"leaders": ", ".join(e.leader.name for e in promoted)},
+                )
 
     def get_import_data_kwargs(self, **kwargs):
         # One bad row rolls back the whole file, also at the confirming step.
@@ -522,6 +565,9 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
 
 
 class SessionInline(admin.TabularInline):
+    """Sessions added or moved in time here; a session with make-ups or attendance
+    cannot be deleted (the admin says which records stand in the way)."""
+
     model = Session
     extra = 0
     fields = ["module", "starts_at", "ends_at", "location", "facilitator"]
@@ -543,7 +589,7 @@ class WaitlistInline(admin.TabularInline):
             .get_queryset(request)
             .filter(status=Enrolment.Status.WAITLISTED)
             .select_related("leader")
-            .order_by("requested_at", "pk")
+            .order_by("pk")
         )
 
     def has_add_permission(self, request, obj=None):
@@ -564,9 +610,34 @@ class CohortAdmin(admin.ModelAdmin):
     list_filter = ["programme"]
     search_fields = ["name"]
     inlines = [SessionInline, WaitlistInline]
+    form = CohortAdminForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_seats().select_related("programme")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Places carry their cohort's programme; a cohort stays in its programme.
+        return ["programme"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        capacity = obj.capacity
+        if change and "capacity" in form.changed_data:
+            # Seats change through booking: checked under the lock taken by the form.
+            obj.capacity = form.initial["capacity"]
+        super().save_model(request, obj, form, change)
+        if obj.capacity != capacity:
+            result = booking.set_capacity(cohort=obj, capacity=capacity)
+            if result.promoted:
+                messages.info(
+                    request,
+                    gettext("From the waitlist, these leaders got a seat: %(leaders)s.")
+                    % {"leaders": ", ".join(e.leader.name for e in result.promoted)},
+                )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Sessions moved in time may have reopened the cohort's waitlist.
+        booking.fill_waitlist(cohort=form.instance)
 
     @admin.display(description=_("seats taken"), ordering="seats_taken")
     def seats_taken(self, obj):
@@ -579,14 +650,6 @@ class CohortAdmin(admin.ModelAdmin):
     @admin.display(description=_("on waitlist"), ordering="waitlist_length")
     def waitlist_length(self, obj):
         return obj.waitlist_length
-
-
-class AttendanceInline(admin.TabularInline):
-    model = Attendance
-    extra = 0
-    fields = ["leader", "status", "recorded_by", "recorded_at"]
-    readonly_fields = ["recorded_by", "recorded_at"]
-    autocomplete_fields = ["leader"]
 
 
 def _count(queryset, field: str):
@@ -616,8 +679,8 @@ class SessionAdmin(admin.ModelAdmin):
     search_fields = ["location", "facilitator", "module__title", "cohort__name"]
     list_select_related = ["module", "cohort"]
     date_hierarchy = "starts_at"
-    inlines = [AttendanceInline]
     actions = ["open_attendance_sheet"]
+    form = SessionAdminForm
 
     def get_queryset(self, request):
         enrolled = Enrolment.objects.filter(
@@ -639,14 +702,23 @@ class SessionAdmin(admin.ModelAdmin):
             )
         )
 
-    def save_formset(self, request, form, formset, change):
-        for instance in formset.save(commit=False):
-            if isinstance(instance, Attendance):
-                instance.recorded_by = request.user
-            instance.save()
-        formset.save_m2m()
-        for obj in formset.deleted_objects:
-            obj.delete()
+    def save_model(self, request, obj, form, change):
+        # A session moved to another cohort takes its make-up guests' seats along.
+        previous = form.initial.get("cohort") if change else None
+        result = booking.save_session(session=obj, previous_cohort_id=previous)
+        if result.promoted:
+            messages.info(
+                request,
+                gettext("From the waitlist, these leaders got a seat: %(leaders)s.")
+                % {"leaders": ", ".join(e.leader.name for e in result.promoted)},
+            )
+
+    def delete_model(self, request, obj):
+        booking.delete_session(session=obj)
+
+    def delete_queryset(self, request, queryset):
+        for session in queryset:
+            booking.delete_session(session=session)
 
     @admin.display(description=_("expected"), ordering="expected_count")
     def expected_count(self, obj):
@@ -695,12 +767,22 @@ class SessionAdmin(admin.ModelAdmin):
             Session.objects.select_related("module", "cohort__programme"), pk=session_id
         )
         rows = sheet.sheet_rows(session)
-        prefill = Attendance.Status.PRESENT if request.GET.get("prefill") == "present" else ""
+        now = clock.now()
+        started = session.starts_at <= now
+        prefill = (
+            Attendance.Status.PRESENT if request.GET.get("prefill") == "present" and started else ""
+        )
         form = sheet.AttendanceSheetForm(
-            request.POST if request.method == "POST" else None, rows=rows, prefill=prefill
+            request.POST if request.method == "POST" else None,
+            rows=rows,
+            session=session,
+            now=now,
+            prefill=prefill,
         )
         if form.is_valid():
-            result = sheet.save_sheet(session=session, statuses=form.statuses(), by=request.user)
+            result = sheet.save_sheet(
+                session=session, statuses=form.statuses(), by=request.user, now=now
+            )
             messages.success(
                 request,
                 gettext(
@@ -719,6 +801,7 @@ class SessionAdmin(admin.ModelAdmin):
             "rows": rows,
             "statuses": sheet.STATUS_COLUMNS,
             "prefilled": bool(prefill),
+            "started": started,
             "unrecorded": sum(1 for row in rows if row.recorded is None),
         }
         return TemplateResponse(request, "admin/programme/session/attendance_sheet.html", context)
@@ -728,7 +811,7 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(SeatActionsMixin, SimpleHistoryAdmin):
+class EnrolmentAdmin(SeatActionsMixin, PortalHistoryAdmin):
     list_display = [
         "leader",
         "employee_number",
@@ -742,7 +825,14 @@ class EnrolmentAdmin(SeatActionsMixin, SimpleHistoryAdmin):
     search_fields = ["leader__name", "leader__employee_number", "leader__user__email"]
     search_help_text = _("Search by the leader's name, e-mail or employee number.")
     list_select_related = ["leader__department", "cohort"]
-    readonly_fields = ["leader", "cohort", "status", "requested_at", "cancelled_at"]
+    readonly_fields = [
+        "leader",
+        "cohort",
+        "status",
+        "requested_at",
+        "cancelled_at",
+        "end_reason",
+    ]
     actions = ["move_to_cohort", "promote_from_waitlist", "cancel_enrolments"]
     list_per_page = 50
 
@@ -757,6 +847,10 @@ class EnrolmentAdmin(SeatActionsMixin, SimpleHistoryAdmin):
     def has_add_permission(self, request):
         # Seats change only through the booking functions (see the actions).
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # A place is shown, not edited: the actions change it through booking.
+        return obj is None and super().has_change_permission(request)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting would free a seat without promoting the waitlist: cancel instead.
@@ -783,15 +877,52 @@ class EnrolmentAdmin(SeatActionsMixin, SimpleHistoryAdmin):
 
 
 @admin.register(MakeUpBooking)
-class MakeUpBookingAdmin(SimpleHistoryAdmin):
+class MakeUpBookingAdmin(PortalHistoryAdmin):
+    """HR books a make-up seat by the rules of the leader's button, and cancels with
+    the action (which gives the seat to the session's cohort's waitlist)."""
+
     list_display = ["leader", "session", "booked_at"]
     list_filter = ["session__cohort__programme", "session__cohort", "session__module"]
     list_select_related = ["leader", "session__module", "session__cohort"]
     search_fields = ["leader__name", "leader__employee_number", "leader__user__email"]
+    autocomplete_fields = ["leader"]
+    form = MakeUpBookingAdminForm
+    actions = ["cancel_makeups"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        booked = booking.book_makeup(leader=obj.leader, session=obj.session, by_staff=True)
+        obj.pk, obj.booked_at = booked.pk, booked.booked_at
+
+    @admin.action(description=_("Cancel the make-up seats"), permissions=["change"])
+    def cancel_makeups(self, request, queryset):
+        done, refused = [], []
+        for makeup in queryset.select_related("leader", "session").order_by("pk"):
+            try:
+                booking.cancel_makeup(booking=makeup)
+            except booking.BookingError as exc:
+                refused.append((makeup.leader.name, str(exc)))
+            else:
+                done.append(makeup.leader.name)
+        _report(
+            request,
+            done,
+            refused,
+            lambda n: ngettext(
+                "Cancelled the make-up seat of %(count)s leader: %(leaders)s.",
+                "Cancelled the make-up seats of %(count)s leaders: %(leaders)s.",
+                n,
+            ),
+        )
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(SimpleHistoryAdmin):
+class AttendanceAdmin(PortalHistoryAdmin):
     list_display = ["leader", "session", "status", "recorded_by", "recorded_at"]
     list_filter = [
         "status",
@@ -804,11 +935,15 @@ class AttendanceAdmin(SimpleHistoryAdmin):
     search_help_text = _("Search by the leader's name, e-mail or employee number.")
     list_select_related = ["leader", "session__module", "session__cohort", "recorded_by"]
     autocomplete_fields = ["leader"]
-    readonly_fields = ["recorded_by", "recorded_at"]
+    form = AttendanceAdminForm
     list_per_page = 50
 
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["leader", "session"] if obj is not None else []
+        return [*fixed, "recorded_by", "recorded_at"]
+
     def save_model(self, request, obj, form, change):
-        obj.recorded_by = request.user
+        obj.recorded_by, obj.recorded_at = request.user, clock.now()
         super().save_model(request, obj, form, change)
 
 

@@ -1,4 +1,11 @@
-"""The attendance sheet: every leader expected at one session, recorded with one submit."""
+"""Attendance: the sheet (every leader expected at one session, one submit) and its rules.
+
+- Only a session that has started can have people present, late or absent; HR
+  may mark someone excused in advance.
+- The sheet lists who is expected (the cohort's seated leaders and the make-up
+  guests) and anyone already recorded; a leader who has left is not listed for
+  sessions after their leaving day.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from . import clock
@@ -23,20 +33,38 @@ class SheetRow:
     field: forms.BoundField | None = None
 
 
-def expected_leaders(session: Session) -> list[Leader]:
-    """The cohort's enrolled leaders and the make-up bookings, by name.
+def check_status(session: Session, status: str, now: dt.datetime) -> None:
+    """Refuse recording presence or absence at a session that has not started yet."""
+    if status != Attendance.Status.EXCUSED and session.starts_at > now:
+        raise ValidationError(
+            _("The session has not started yet: only “Excused” can be recorded in advance."),
+            code="not_started",
+        )
 
-    Anyone already recorded at the session stays on the sheet even if their
-    place was cancelled later, so re-opening never hides a record.
-    """
+
+def expected_leaders_q(session: Session) -> Q:
+    """Leaders expected at the session: seated in its cohort, or a make-up guest,
+    and still with the municipality on the session's day."""
     enrolled = Enrolment.objects.filter(
         leader=OuterRef("pk"), cohort=session.cohort_id, status=Enrolment.Status.ENROLLED
     )
     makeup = MakeUpBooking.objects.filter(leader=OuterRef("pk"), session=session)
+    day = timezone.localdate(session.starts_at)
+    still_here = Q(anonymised_at__isnull=True) & (Q(left_on__isnull=True) | Q(left_on__gte=day))
+    return (Q(Exists(enrolled)) | Q(Exists(makeup))) & still_here
+
+
+def expected_leaders(session: Session) -> list[Leader]:
+    """Who the sheet lists, by name: those expected, and anyone already recorded.
+
+    Anyone already recorded at the session stays on the sheet even if their
+    place was cancelled later, so re-opening never hides a record.
+    """
+    makeup = MakeUpBooking.objects.filter(leader=OuterRef("pk"), session=session)
     recorded = Attendance.objects.filter(leader=OuterRef("pk"), session=session)
     return list(
         Leader.objects.annotate(is_makeup=Exists(makeup))
-        .filter(Q(Exists(enrolled)) | Q(is_makeup=True) | Q(Exists(recorded)))
+        .filter(expected_leaders_q(session) | Q(Exists(recorded)))
         .select_related("department")
         .order_by("name", "pk")
     )
@@ -55,9 +83,17 @@ def sheet_rows(session: Session) -> list[SheetRow]:
 class AttendanceSheetForm(forms.Form):
     """One radio group a leader; a leader left blank is not recorded."""
 
-    def __init__(self, *args, rows: list[SheetRow], prefill: str = "", **kwargs):
+    def __init__(
+        self,
+        *args,
+        rows: list[SheetRow],
+        session: Session,
+        now: dt.datetime,
+        prefill: str = "",
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        self.rows = rows
+        self.rows, self.session, self.now = rows, session, now
         for row in rows:
             name = self.field_name(row.leader)
             self.fields[name] = forms.ChoiceField(
@@ -73,6 +109,18 @@ class AttendanceSheetForm(forms.Form):
     @staticmethod
     def field_name(leader: Leader) -> str:
         return f"leader_{leader.pk}"
+
+    def clean(self):
+        cleaned = super().clean()
+        for row in self.rows:
+            name = self.field_name(row.leader)
+            status = cleaned.get(name)
+            if status and (row.recorded is None or row.recorded.status != status):
+                try:
+                    check_status(self.session, status, self.now)
+                except ValidationError as exc:
+                    self.add_error(name, exc)
+        return cleaned
 
     def statuses(self) -> dict[int, str]:
         return {
@@ -101,10 +149,15 @@ def save_sheet(
     """
     now = now or clock.now()
     Session.objects.select_for_update().filter(pk=session.pk).first()
+    # Only leaders the sheet lists can be recorded (a stale form cannot add others).
+    listed = {leader.pk for leader in expected_leaders(session)}
+    statuses = {pk: status for pk, status in statuses.items() if pk in listed}
     existing = {a.leader_id: a for a in session.attendances.select_for_update().order_by()}
     created, changed, result = [], [], SaveResult()
     for leader_id, status in statuses.items():
         record = existing.get(leader_id)
+        if record is None or record.status != status:
+            check_status(session, status, now)
         if record is None:
             created.append(
                 Attendance(

@@ -1,14 +1,16 @@
 """The completion report as CSV, streamed: the web download and ``export_completion``.
 
-Rows come from :func:`programme.reports.report_leaders` with each module's state
-computed in SQL (:func:`programme.reports.with_module_states`), read with
-``iterator(chunk_size=...)`` and written a few hundred rows at a time: memory
-stays flat and the number of queries does not grow with the number of leaders.
+Rows come from :func:`programme.reports.report_leaders`, each with its leader's
+stored standing (totals and each module's moments, the same source as the page
+and the drill-down), read with ``iterator(chunk_size=...)`` and written a few
+hundred rows at a time: memory stays flat and the number of queries does not
+grow with the number of leaders.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
 
@@ -19,7 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Enrolment, Leader, Module
-from .progress import ModuleState
+from .progress import ModuleState, progress_from_stored
 
 CHUNK_SIZE = 2000  # rows per database fetch (one server-side cursor on PostgreSQL)
 ROWS_PER_WRITE = 500  # rows per chunk of bytes handed to the response or the file
@@ -78,7 +80,7 @@ def _fields(modules: list[Module]) -> list[str]:
         "level",
         "cohort_name",
         "enrolment_status",
-        *[f"m{m.pk}_{part}" for m in modules for part in ("state", "at")],
+        "stored_modules",
         "modules_done",
         "modules_required",
         "completed_at",
@@ -91,8 +93,8 @@ def export_values(leaders: QuerySet[Leader], modules: list[Module]) -> QuerySet:
     return leaders.values_list(*_fields(modules))
 
 
-def rows(leaders: QuerySet[Leader], modules: list[Module]) -> Iterator[list]:
-    """One list of cell values per leader; the queryset must come from ``with_module_states``.
+def rows(leaders: QuerySet[Leader], modules: list[Module], now: dt.datetime) -> Iterator[list]:
+    """One list of cell values per leader; the queryset must come from ``report_leaders``.
 
     Labels are translated once, when this is called, so the rows keep the
     language of the request even while the response streams.
@@ -106,12 +108,11 @@ def rows(leaders: QuerySet[Leader], modules: list[Module]) -> Iterator[list]:
     states = {key: str(label) for key, label in ModuleState.LABELS.items()}
     attended = gettext("Attended %(date)s")
     yes, no = gettext("Yes"), gettext("No")
-    count = len(modules)
     values = export_values(leaders, modules)
 
     def generate() -> Iterator[list]:
         for row in values.iterator(chunk_size=CHUNK_SIZE):
-            number, name, email, department, level, cohort, place = row[:7]
+            number, name, email, department, level, cohort, place, stored = row[:8]
             cells = [
                 number,
                 name,
@@ -121,12 +122,11 @@ def rows(leaders: QuerySet[Leader], modules: list[Module]) -> Iterator[list]:
                 cohort or "",
                 places[place],
             ]
-            for index in range(7, 7 + 2 * count, 2):
-                state, at = row[index], row[index + 1]
-                if state == ModuleState.COMPLETED:
-                    cells.append(attended % {"date": _date(at)})
+            for entry in progress_from_stored(modules, stored, now).modules:
+                if entry.completed:
+                    cells.append(attended % {"date": _date(entry.completed_at)})
                 else:
-                    cells.append(states[state])
+                    cells.append(states[entry.state])
             done, required, completed_at, behind = row[-4:]
             cells += [done, required, _date(completed_at), yes if behind else no]
             yield cells

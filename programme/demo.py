@@ -5,9 +5,11 @@ nothing that is there already. ``leaders`` scales the same shape — about 25
 leaders a cohort, 20 a department — to tens of thousands with bulk inserts, for
 benchmarks.
 
-Seats are given in bulk here rather than through :mod:`programme.booking`: this
-is one transaction on a database nobody else uses yet, and the statuses are
-computed against each cohort's capacity exactly as booking would.
+Seats go through :mod:`programme.booking`'s bulk functions (the same seat rule,
+one statement per cohort), and the waitlists of cohorts that had begun by
+``as_of`` are closed as ``manage.py close_places`` would have closed them.
+Sessions that ended within the registration grace period before ``as_of`` have
+no attendance yet, so the demo shows leaders awaiting registration.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from . import booking
 from .models import (
     HR_GROUP,
     Attendance,
@@ -36,7 +39,7 @@ from .models import (
     Session,
     User,
 )
-from .progress import refresh_standings
+from .progress import refresh_standings, registration_due
 
 PROGRAMME_NAME = "Digital ledelse 2015–2016"
 DEMO_PASSWORD = "digital2015"  # noqa: S105 - printed for the demo, never used in production
@@ -218,6 +221,7 @@ def seed(*, leaders: int = 150, as_of: dt.datetime = DEMO_AS_OF) -> SeedSummary:
     cohorts = _cohorts(programme, modules, count=max(6, round(leaders / 25)), rng=rng)
     _people(departments, leaders, rng)
     enrolments = _enrolments(programme, cohorts, rng)
+    booking.close_places(now=as_of, notify=False)
     attendances = _attendance(programme, as_of, rng)
     # The inserts above are in bulk, which sends no signals.
     refresh_standings(programme)
@@ -340,13 +344,10 @@ def _people(departments: list[Department], count: int, rng: random.Random) -> No
 
 
 def _enrolments(programme: Programme, cohorts: list[Cohort], rng: random.Random) -> int:
-    active = set(
-        Enrolment.objects.filter(programme=programme, status__in=Enrolment.ACTIVE).values_list(
-            "leader_id", flat=True
-        )
-    )
+    # Anyone with a place, now or before (a closed waitlist place), was seeded already.
+    placed = set(Enrolment.objects.filter(programme=programme).values_list("leader_id", flat=True))
     waiting = list(
-        Leader.objects.exclude(pk__in=active)
+        Leader.objects.exclude(pk__in=placed)
         .exclude(user__email__in=[LEADER_EMAIL])
         .order_by("employee_number")
         .values_list("pk", flat=True)
@@ -354,32 +355,23 @@ def _enrolments(programme: Programme, cohorts: list[Cohort], rng: random.Random)
     rng.shuffle(waiting)
     taken = dict(
         Enrolment.objects.filter(cohort__in=cohorts)
-        .exclude(status=Enrolment.Status.CANCELLED)
         .values_list("cohort_id")
         .annotate(n=Count("pk"))
     )
-    new = []
+    created = 0
     for n, cohort in enumerate(cohorts):
         deadline = cohort.enrolment_deadline
         wanted = round(cohort.capacity * FILL[n % len(FILL)]) - taken.get(cohort.pk, 0)
-        for k in range(max(wanted, 0)):
-            if not waiting:
-                break
-            seats_left = cohort.capacity - taken.get(cohort.pk, 0) - k
-            new.append(
-                Enrolment(
-                    leader_id=waiting.pop(),
-                    cohort=cohort,
-                    programme=programme,
-                    status=Enrolment.Status.ENROLLED
-                    if seats_left > 0
-                    else Enrolment.Status.WAITLISTED,
-                    requested_at=_local(deadline - dt.timedelta(days=30), 8)
-                    + dt.timedelta(hours=k),
-                )
+        leader_ids = [waiting.pop() for _ in range(min(max(wanted, 0), len(waiting)))]
+        start = _local(deadline - dt.timedelta(days=30), 8)
+        created += len(
+            booking.enrol_in_bulk(
+                cohort=cohort,
+                leader_ids=leader_ids,
+                requested_at=[start + dt.timedelta(hours=k) for k in range(len(leader_ids))],
             )
-    Enrolment.objects.bulk_create(new, batch_size=5000)
-    return len(new)
+        )
+    return created
 
 
 def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) -> int:
@@ -393,11 +385,14 @@ def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) ->
     by_cohort: dict[int, list[int]] = {}
     for cohort_id, leader_id in seated:
         by_cohort.setdefault(cohort_id, []).append(leader_id)
-    past = list(
-        Session.objects.filter(cohort__programme=programme, ends_at__lte=as_of).order_by(
-            "starts_at", "pk"
-        )
-    )
+    # Sessions whose registration is due: the ones HR has recorded by now.
+    past = [
+        session
+        for session in Session.objects.filter(
+            cohort__programme=programme, ends_at__lte=as_of
+        ).order_by("starts_at", "pk")
+        if registration_due(session.ends_at) <= as_of
+    ]
     recorded = set(
         Attendance.objects.filter(session__in=past).values_list("leader_id", "session_id")
     )
@@ -418,11 +413,12 @@ def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) ->
             )
             if status not in Attendance.COMPLETING:
                 missed.append((leader_id, session))
-    # A third of those who missed a session made it up at a later one of another cohort.
+    # A third of those who missed a session made it up at a later one of another cohort,
+    # where a seat was free.
     later = {}
     for session in past:
         later.setdefault(session.module_id, []).append(session)
-    makeups = []
+    wanted = []
     for leader_id, missed_session in missed[::3]:
         options = [
             s
@@ -430,21 +426,18 @@ def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) ->
             if s.starts_at > missed_session.starts_at and s.cohort_id != missed_session.cohort_id
         ]
         if options:
-            session = options[0]
-            makeups.append(
-                MakeUpBooking(
-                    leader_id=leader_id, session=session, booked_at=missed_session.ends_at
-                )
+            wanted.append((leader_id, options, missed_session.ends_at))
+    existing = set(MakeUpBooking.objects.values_list("leader_id", "session_id"))
+    wanted = [w for w in wanted if not any((w[0], s.pk) in existing for s in w[1])]
+    for makeup in booking.book_makeups_in_bulk(bookings=wanted):
+        new.append(
+            Attendance(
+                leader_id=makeup.leader_id,
+                session=makeup.session,
+                status=Attendance.Status.PRESENT,
+                recorded_by=recorder,
+                recorded_at=makeup.session.ends_at,
             )
-            new.append(
-                Attendance(
-                    leader_id=leader_id,
-                    session=session,
-                    status=Attendance.Status.PRESENT,
-                    recorded_by=recorder,
-                    recorded_at=session.ends_at,
-                )
-            )
-    MakeUpBooking.objects.bulk_create(makeups, batch_size=5000, ignore_conflicts=True)
+        )
     Attendance.objects.bulk_create(new, batch_size=5000, ignore_conflicts=True)
     return len(new)

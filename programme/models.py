@@ -215,13 +215,19 @@ class Leader(models.Model):
         """A leader's e-mail is their login; it lives on the user."""
         return self.user.email
 
+    def has_left(self, today: dt.date) -> bool:
+        """Gone from the programme: from the day after ``left_on``, or once anonymised."""
+        return self.anonymised_at is not None or (self.left_on is not None and self.left_on < today)
+
 
 class CohortQuerySet(models.QuerySet):
     def with_seats(self) -> CohortQuerySet:
-        """Annotate ``seats_taken`` and ``waitlist_length``.
+        """Annotate ``seats_taken``, ``waitlist_length`` and ``starts_at``.
 
-        Correlated counts rather than a join and GROUP BY, so a page of cohorts
-        counts only its own rows, however many cohorts and enrolments exist.
+        The one definition of a cohort's taken seats (see :mod:`programme.booking`):
+        its enrolled leaders, who are expected at every session, plus the largest
+        number of make-up guests at any one of its sessions. Correlated subqueries
+        rather than joins and GROUP BY, so a page of cohorts counts only its own rows.
         """
 
         def count(status: str) -> Coalesce:
@@ -234,9 +240,20 @@ class CohortQuerySet(models.QuerySet):
             )
             return Coalesce(Subquery(rows, output_field=models.IntegerField()), 0)
 
+        most_guests = (
+            MakeUpBooking.objects.filter(session__cohort=OuterRef("pk"))
+            .order_by()
+            .values("session")
+            .annotate(n=models.Count("pk"))
+            .order_by("-n")
+            .values("n")[:1]
+        )
+        first = Session.objects.filter(cohort=OuterRef("pk")).order_by("starts_at")
         return self.annotate(
-            seats_taken=count(Enrolment.Status.ENROLLED),
+            seats_taken=count(Enrolment.Status.ENROLLED)
+            + Coalesce(Subquery(most_guests, output_field=models.IntegerField()), 0),
             waitlist_length=count(Enrolment.Status.WAITLISTED),
+            starts_at=Subquery(first.values("starts_at")[:1]),
         )
 
 
@@ -282,6 +299,18 @@ class Cohort(models.Model):
 
         now = now or clock.now()
         return timezone.localdate(now) > self.enrolment_deadline
+
+    def has_started(self, now: dt.datetime | None = None) -> bool:
+        """Its first session has begun: the waitlist is closed (see :mod:`programme.booking`).
+
+        Reads ``starts_at`` when ``with_seats()`` annotated it, else asks the database.
+        """
+        from . import clock
+
+        now = now or clock.now()
+        if "starts_at" in self.__dict__:
+            return self.starts_at is not None and self.starts_at <= now
+        return self.sessions.filter(starts_at__lte=now).exists()
 
 
 class SessionQuerySet(models.QuerySet):
@@ -376,10 +405,19 @@ class Enrolment(models.Model):
         WAITLISTED = "waitlisted", _("Waitlisted")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class EndReason(models.TextChoices):
+        BY_LEADER = "leader", _("Cancelled by the leader")
+        BY_HR = "hr", _("Cancelled by HR")
+        MOVED = "moved", _("Moved to another cohort")
+        LEFT = "left", _("The leader left the municipality")
+        WAITLIST_CLOSED = "waitlist_closed", _("The waitlist closed when the cohort started")
+
     ACTIVE = (Status.ENROLLED, Status.WAITLISTED)
 
+    # PROTECT: a leader with a history leaves (booking.leave) and is anonymised;
+    # deleting them would free seats behind booking's back.
     leader = models.ForeignKey(
-        Leader, on_delete=models.CASCADE, related_name="enrolments", verbose_name=_("leader")
+        Leader, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("leader")
     )
     cohort = models.ForeignKey(
         Cohort, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("cohort")
@@ -392,11 +430,16 @@ class Enrolment(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices)
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("why the place ended"), max_length=20, choices=EndReason.choices, blank=True
+    )
 
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["requested_at", "pk"]
+        # The waitlist's order of arrival: rows are inserted under the cohort's lock,
+        # so their ids are the order in which places were taken (see booking).
+        ordering = ["pk"]
         verbose_name = _("enrolment")
         verbose_name_plural = _("enrolments")
         constraints = [
@@ -411,8 +454,12 @@ class Enrolment(models.Model):
                 | Q(~Q(status="cancelled"), cancelled_at__isnull=True),
                 name="enrolment_cancelled_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(status="cancelled") | Q(end_reason=""),
+                name="enrolment_only_an_ended_place_has_a_reason",
+            ),
         ]
-        indexes = [models.Index(fields=["cohort", "status", "requested_at"])]
+        indexes = [models.Index(fields=["cohort", "status"])]
 
     def __str__(self) -> str:
         return f"{self.leader} – {self.cohort} ({self.get_status_display()})"
@@ -429,11 +476,13 @@ class Enrolment(models.Model):
 class MakeUpBooking(models.Model):
     """A leader's seat at one session of another cohort, to make up a missed module."""
 
+    # PROTECT: a make-up seat ends only through booking.cancel_makeup, which
+    # gives it to the waitlist; deleting its leader or session would not.
     leader = models.ForeignKey(
-        Leader, on_delete=models.CASCADE, related_name="makeups", verbose_name=_("leader")
+        Leader, on_delete=models.PROTECT, related_name="makeups", verbose_name=_("leader")
     )
     session = models.ForeignKey(
-        Session, on_delete=models.CASCADE, related_name="makeups", verbose_name=_("session")
+        Session, on_delete=models.PROTECT, related_name="makeups", verbose_name=_("session")
     )
     booked_at = models.DateTimeField(_("booked at"), default=timezone.now)
 
@@ -465,11 +514,13 @@ class Attendance(models.Model):
     # A module is completed by being there, on time or late.
     COMPLETING = (Status.PRESENT, Status.LATE)
 
+    # PROTECT: attendance is the programme's record; it outlives a leader's data
+    # (anonymisation keeps it) and a session cannot be deleted from under it.
     leader = models.ForeignKey(
-        Leader, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("leader")
+        Leader, on_delete=models.PROTECT, related_name="attendances", verbose_name=_("leader")
     )
     session = models.ForeignKey(
-        Session, on_delete=models.CASCADE, related_name="attendances", verbose_name=_("session")
+        Session, on_delete=models.PROTECT, related_name="attendances", verbose_name=_("session")
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     recorded_by = models.ForeignKey(
@@ -525,6 +576,9 @@ class Standing(models.Model):
     # When the earliest session the leader was expected at, of a required module
     # they have not completed, ends; null when there is none.
     behind_from = models.DateTimeField(_("behind from"), null=True, blank=True)
+    # Per module, by module id: [completed_at, expected_until, missed_from] as ISO
+    # moments or null (see progress.ModuleProgress); modules with nothing are left out.
+    modules = models.JSONField(_("modules"), default=dict, blank=True)
     refreshed_at = models.DateTimeField(_("refreshed at"), auto_now=True)
 
     class Meta:

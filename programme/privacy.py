@@ -21,7 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
+from . import booking, clock
 from .csv_export import neutralise
 from .models import Attendance, Enrolment, Leader, MakeUpBooking, SentReminder
 
@@ -183,6 +183,8 @@ def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leade
             _("Only a leader who has left can be anonymised: set the date they left first.")
         )
     now = now or clock.now()
+    # Their seats and make-up seats go to others first, through booking.
+    booking.leave(leader=leader, now=now, at_once=True)
     user = leader.user
     old_email = user.email
 

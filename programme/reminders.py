@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import clock
+from .context_processors import hr_contact
 from .models import Cohort, Enrolment, Leader, MakeUpBooking, Programme, SentReminder, Session
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ def session_reminders(
                         "leader": leader,
                         "session": session,
                         "is_makeup": is_makeup,
+                        "hr_contact": hr_contact(),
                     },
                 ),
             )
@@ -145,7 +147,12 @@ def enrolment_reminders(
             subject=_("Remember to enrol in %(programme)s") % {"programme": programme.name},
             body=render_to_string(
                 "emails/reminder_not_enrolled.txt",
-                {"leader": leader, "programme": programme, "cohorts": open_cohorts},
+                {
+                    "leader": leader,
+                    "programme": programme,
+                    "cohorts": open_cohorts,
+                    "hr_contact": hr_contact(),
+                },
             ),
         )
 

@@ -14,17 +14,16 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from . import clock, csv_export
-from .progress import progress_for_leaders
 from .report_forms import DownloadForm, ReportFilterForm
 from .reports import (
     DEFAULT_SORT,
     SORTS,
     DepartmentRow,
     department_summary,
+    module_cells,
     report_leaders,
     scope_for,
     sorted_leaders,
-    with_module_states,
 )
 
 # The chart's geometry, in SVG user units.
@@ -114,14 +113,13 @@ def department(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if filters is not None:
         filters.department = department
-        leaders = list(
-            sorted_leaders(report_leaders(scope, filters), sort).select_related("department")
-        )
-        progress = progress_for_leaders(leaders, filters.programme, now=filters.now)
-        context["rows"] = [(leader, progress[leader.pk]) for leader in leaders]
-        # progress_for_leaders has the modules already; no second query for the headings.
-        first = next(iter(progress.values()), None)
-        context["modules"] = [entry.module for entry in first.modules] if first else []
+        modules = list(filters.programme.modules.order_by("order"))
+        leaders = sorted_leaders(report_leaders(scope, filters), sort).select_related("department")
+        # Every cell of a row comes from the leader's one stored standing.
+        context["rows"] = [
+            (leader, module_cells(leader, modules, filters.now)) for leader in leaders
+        ]
+        context["modules"] = modules
         context["download"] = DownloadForm()
     return render(
         request, "reports/department.html", context, status=200 if form.is_valid() else 400
@@ -142,13 +140,14 @@ def export(request: HttpRequest) -> HttpResponse:
     dialect = DownloadForm(request.GET).dialect_name()
     modules = list(filters.programme.modules.order_by("order"))
     leaders = sorted_leaders(report_leaders(scope, filters), request.GET.get("sort", "department"))
-    leaders = with_module_states(leaders, modules, filters.now)
     if filters.department is not None:
         label = filters.department.code
     else:
         label = gettext("all departments") if scope.is_hr else gettext("my departments")
     response = StreamingHttpResponse(
-        csv_export.encode(csv_export.header(modules), csv_export.rows(leaders, modules), dialect),
+        csv_export.encode(
+            csv_export.header(modules), csv_export.rows(leaders, modules, filters.now), dialect
+        ),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = content_disposition_header(

@@ -2,10 +2,11 @@
 
 The report page, the department drill-down and the CSV export (web and
 ``export_completion``) all start from :func:`report_leaders`: one queryset of
-leaders in scope, filtered, annotated with their progress in SQL
-(:func:`programme.progress.annotate_progress`) and with their place in the
-programme. Nothing here loops over leaders in Python, so every report runs a
-fixed number of queries however many leaders there are.
+leaders in scope, filtered, annotated with their stored standing
+(:func:`programme.progress.annotate_progress`: totals, behind, and each module's
+moments) and with their place in the programme. Every number on every row comes
+from that one standing, so the page, the drill-down and the file always agree,
+and every report runs a fixed number of queries however many leaders there are.
 """
 
 from __future__ import annotations
@@ -16,36 +17,28 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
-    CharField,
     Count,
-    DateTimeField,
-    Exists,
     F,
     FilteredRelation,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
     When,
 )
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
 from .models import (
-    Attendance,
     Cohort,
     Department,
     Enrolment,
     Leader,
-    MakeUpBooking,
     Module,
     Programme,
-    Session,
     User,
 )
-from .progress import ModuleState, annotate_progress
+from .progress import LeaderProgress, annotate_progress, progress_from_stored
 
 
 class Status:
@@ -119,7 +112,11 @@ def report_leaders(scope: Scope, filters: Filters) -> QuerySet[Leader]:
     it never repeats a leader.
     """
     programme = filters.programme
-    leaders = Leader.objects.filter(department__in=scope.departments)
+    # Leaders who have left the municipality are no longer in the programme's numbers.
+    today = timezone.localdate(filters.now)
+    leaders = Leader.objects.filter(department__in=scope.departments).filter(
+        Q(left_on__isnull=True) | Q(left_on__gte=today), anonymised_at__isnull=True
+    )
     if filters.department is not None:
         leaders = leaders.filter(department=filters.department)
     if filters.level:
@@ -241,49 +238,6 @@ def sorted_leaders(leaders: QuerySet[Leader], sort: str) -> QuerySet[Leader]:
     return leaders.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
-def with_module_states(
-    leaders: QuerySet[Leader], modules: list[Module], now: dt.datetime
-) -> QuerySet[Leader]:
-    """Each module's state and completion time as columns ``m<pk>_state`` / ``m<pk>_at``.
-
-    The same rules as :func:`programme.progress.progress_for_leaders`, in SQL, so
-    the export needs no query per leader or per chunk: completed (present or late
-    at any session of it), else upcoming (an expected session still to end), else
-    missed (an expected session over), else not booked. Expected sessions are
-    those of the leader's cohort (enrolled, not waitlisted) and booked make-ups.
-    """
-    annotations = {}
-    for module in modules:
-        first_attended = Subquery(
-            Attendance.objects.filter(
-                leader=OuterRef("pk"),
-                session__module=module.pk,
-                status__in=Attendance.COMPLETING,
-            )
-            .order_by("session__starts_at")
-            .values("session__starts_at")[:1],
-            output_field=DateTimeField(),
-        )
-
-        at = f"m{module.pk}_at"
-        annotations[at] = first_attended
-        annotations[f"m{module.pk}_state"] = Case(
-            When(**{f"{at}__isnull": False}, then=Value(ModuleState.COMPLETED)),
-            When(_expected(module.pk, now, upcoming=True), then=Value(ModuleState.UPCOMING)),
-            When(_expected(module.pk, now, upcoming=False), then=Value(ModuleState.MISSED)),
-            default=Value(ModuleState.NOT_BOOKED),
-            output_field=CharField(),
-        )
-    return leaders.annotate(**annotations)
-
-
-def _expected(module_id: int, now: dt.datetime, *, upcoming: bool) -> Q:
-    """The leader is expected at a session of the module that is still to end (or is over)."""
-    ends = "ends_at__gt" if upcoming else "ends_at__lte"
-    in_cohort = Session.objects.filter(
-        module=module_id, cohort=OuterRef("cohort_id"), **{ends: now}
-    )
-    makeup = MakeUpBooking.objects.filter(
-        leader=OuterRef("pk"), session__module=module_id, **{f"session__{ends}": now}
-    )
-    return Q(Exists(in_cohort), enrolment_status=Enrolment.Status.ENROLLED) | Q(Exists(makeup))
+def module_cells(leader: Leader, modules: list[Module], now: dt.datetime) -> LeaderProgress:
+    """A report row's per-module states, from the same stored standing as its totals."""
+    return progress_from_stored(modules, leader.stored_modules, now)

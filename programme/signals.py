@@ -1,9 +1,13 @@
 """Keep each leader's :class:`~programme.models.Standing` in step with what it summarises.
 
 Every save or delete of attendance, a place, a make-up or a session refreshes the
-standings it touches, in the same transaction, so a report never shows progress
-that the rows behind it contradict. Bulk writes do not send signals: the code
-that writes in bulk (the attendance sheet, the demo data) calls
+standings it touches, in the same transaction, so a page never shows progress
+that the rows behind it contradict. A row that changes hands (an attendance or
+a make-up given to another leader, a session moved to another cohort) refreshes
+both the old and the new owners: ``pre_save`` remembers who they were.
+
+Bulk writes send no signals: the code that writes in bulk (the attendance sheet,
+booking's bulk functions for the demo data) calls
 :func:`programme.progress.refresh_standings` itself, and
 ``manage.py refresh_standings`` rebuilds everything.
 """
@@ -29,52 +33,100 @@ from .progress import refresh_standings
 _GOING_AWAY = (Leader, User, Programme)
 
 
-def _refresh(programme_id: int, leader_ids, origin=None) -> None:
+def _refresh(programme_id: int | None, leader_ids, origin=None) -> None:
     origin_model = getattr(origin, "model", type(origin))
     if origin is not None and issubclass(origin_model, _GOING_AWAY):
+        return
+    leader_ids = {pk for pk in leader_ids if pk is not None} if leader_ids is not None else None
+    if programme_id is None or leader_ids == set():
         return
     programme = Programme.objects.filter(pk=programme_id).first()
     if programme is not None:
         refresh_standings(programme, leader_ids)
 
 
+def _programme_of_session(session_id: int) -> int | None:
+    return Module.objects.filter(sessions=session_id).values_list("programme", flat=True).first()
+
+
+def _remember(instance, *fields: str) -> None:
+    """Before a save: the owner fields as they are in the database (None when new)."""
+    old = (
+        type(instance).objects.filter(pk=instance.pk).values(*fields).first()
+        if instance.pk
+        else None
+    )
+    instance._previous = old or {}
+
+
+@receiver(pre_save, sender=Attendance)
+@receiver(pre_save, sender=MakeUpBooking)
+def owner_about_to_change(sender, instance, **kwargs) -> None:
+    _remember(instance, "leader_id", "session_id")
+
+
 @receiver([post_save, post_delete], sender=Attendance)
-def attendance_changed(sender, instance: Attendance, origin=None, **kwargs) -> None:
-    programme_id = (
-        Module.objects.filter(sessions=instance.session_id).values_list("programme", flat=True)
-    ).first()
-    if programme_id is not None:
-        _refresh(programme_id, [instance.leader_id], origin)
+@receiver([post_save, post_delete], sender=MakeUpBooking)
+def seat_or_record_changed(sender, instance, origin=None, **kwargs) -> None:
+    previous = getattr(instance, "_previous", {})
+    pairs = {(instance.leader_id, instance.session_id)}
+    if previous:
+        pairs.add((previous["leader_id"], previous["session_id"]))
+    by_programme: dict[int | None, set[int]] = {}
+    for leader_id, session_id in pairs:
+        by_programme.setdefault(_programme_of_session(session_id), set()).add(leader_id)
+    for programme_id, leader_ids in by_programme.items():
+        _refresh(programme_id, leader_ids, origin)
+
+
+@receiver(pre_save, sender=Enrolment)
+def place_about_to_change(sender, instance: Enrolment, **kwargs) -> None:
+    _remember(instance, "leader_id", "programme_id")
 
 
 @receiver([post_save, post_delete], sender=Enrolment)
-def enrolment_changed(sender, instance: Enrolment, origin=None, **kwargs) -> None:
-    _refresh(instance.programme_id, [instance.leader_id], origin)
+def place_changed(sender, instance: Enrolment, origin=None, **kwargs) -> None:
+    previous = getattr(instance, "_previous", {})
+    _refresh(instance.programme_id, {instance.leader_id}, origin)
+    if previous and (previous["leader_id"], previous["programme_id"]) != (
+        instance.leader_id,
+        instance.programme_id,
+    ):
+        _refresh(previous["programme_id"], {previous["leader_id"]}, origin)
 
 
-@receiver([post_save, post_delete], sender=MakeUpBooking)
-def makeup_changed(sender, instance: MakeUpBooking, origin=None, **kwargs) -> None:
-    programme_id = (
-        Module.objects.filter(sessions=instance.session_id).values_list("programme", flat=True)
-    ).first()
-    if programme_id is not None:
-        _refresh(programme_id, [instance.leader_id], origin)
+def _expected_at(cohort_id: int | None, session_id: int | None) -> set[int]:
+    leaders = set(
+        Enrolment.objects.filter(cohort=cohort_id, status=Enrolment.Status.ENROLLED).values_list(
+            "leader", flat=True
+        )
+    )
+    if session_id is not None:
+        leaders.update(
+            MakeUpBooking.objects.filter(session=session_id).values_list("leader", flat=True)
+        )
+    return leaders
+
+
+@receiver(pre_save, sender=Session)
+def session_about_to_change(sender, instance: Session, **kwargs) -> None:
+    _remember(instance, "cohort_id", "module__programme_id")
 
 
 @receiver([post_save, post_delete], sender=Session)
 def session_changed(sender, instance: Session, origin=None, **kwargs) -> None:
-    # A session moved in time changes when its cohort's leaders (and its make-up
-    # guests) count as behind.
-    leaders = set(
-        Enrolment.objects.filter(
-            cohort=instance.cohort_id, status=Enrolment.Status.ENROLLED
-        ).values_list("leader", flat=True)
-    )
-    leaders.update(
-        MakeUpBooking.objects.filter(session=instance.pk).values_list("leader", flat=True)
-    )
-    if leaders:
-        _refresh(instance.module.programme_id, leaders, origin)
+    # A session moved in time changes when its leaders count as behind; moved to
+    # another cohort, it changes whom it expects. Old and new cohorts both.
+    previous = getattr(instance, "_previous", {})
+    leaders = _expected_at(instance.cohort_id, instance.pk)
+    if previous and previous["cohort_id"] != instance.cohort_id:
+        leaders |= _expected_at(previous["cohort_id"], None)
+    # Whoever attended it may have completed a module there.
+    leaders.update(Attendance.objects.filter(session=instance.pk).values_list("leader", flat=True))
+    programme_id = instance.module.programme_id
+    _refresh(programme_id, leaders, origin)
+    if previous and previous["module__programme_id"] != programme_id:
+        _refresh(previous["module__programme_id"], leaders, origin)
 
 
 @receiver(pre_save, sender=Module)

@@ -25,8 +25,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import booking, calendar, clock
-from .models import Cohort, Enrolment, Leader, MakeUpBooking, Programme, Session
-from .progress import leader_progress
+from .models import Attendance, Cohort, Enrolment, Leader, MakeUpBooking, Programme, Session
+from .progress import ModuleState, stored_progress
 
 
 @login_not_required
@@ -81,41 +81,62 @@ def _get_makeup_for_leader(request: HttpRequest, pk: int) -> MakeUpBooking:
 
 
 def _active_enrolment(leader: Leader | None, programme: Programme | None) -> Enrolment | None:
+    """The leader's place, with ``cohort_starts_at`` (its first session) for the waitlist rule."""
     if leader is None or programme is None:
         return None
+    first = Session.objects.filter(cohort=OuterRef("cohort")).order_by("starts_at")
     return (
         Enrolment.objects.filter(leader=leader, programme=programme, status__in=Enrolment.ACTIVE)
+        .annotate(cohort_starts_at=Subquery(first.values("starts_at")[:1]))
         .select_related("cohort")
         .first()
     )
 
 
-def _waitlist_position(enrolment: Enrolment | None) -> int | None:
-    """1 for the first on the waitlist; the same order in which booking promotes."""
-    if enrolment is None or enrolment.status != Enrolment.Status.WAITLISTED:
-        return None
-    ahead = Enrolment.objects.filter(
-        Q(requested_at__lt=enrolment.requested_at)
-        | Q(requested_at=enrolment.requested_at, pk__lt=enrolment.pk),
-        cohort_id=enrolment.cohort_id,
-        status=Enrolment.Status.WAITLISTED,
-    ).count()
-    return ahead + 1
+def _waitlist_closed(enrolment: Enrolment | None, now) -> bool:
+    """A waiting place in a cohort that has begun: nobody is promoted any more."""
+    return (
+        enrolment is not None
+        and enrolment.status == Enrolment.Status.WAITLISTED
+        and enrolment.cohort_starts_at is not None
+        and enrolment.cohort_starts_at <= now
+    )
 
 
 MAKEUP_CHOICES_PER_MODULE = 5
 
 
+def _makeup_choices(modules: list, enrolment: Enrolment | None, now) -> dict[int, list[Session]]:
+    """The first few sessions with a free seat for each module, in other cohorts."""
+    options: dict[int, list[Session]] = defaultdict(list)
+    if not modules:
+        return options
+    found = Session.objects.filter(module__in=modules, starts_at__gt=now)
+    if enrolment and enrolment.status == Enrolment.Status.ENROLLED:
+        found = found.exclude(cohort_id=enrolment.cohort_id)
+    # The first few free sessions per module: at national scale there are hundreds.
+    found = (
+        found.with_free_seats()
+        .filter(free_seats__gt=0)
+        .annotate(rank=Window(RowNumber(), partition_by=F("module"), order_by=F("starts_at").asc()))
+        .filter(rank__lte=MAKEUP_CHOICES_PER_MODULE)
+        .select_related("cohort", "module")
+        .order_by("starts_at")
+    )
+    for session in found:
+        options[session.module_id].append(session)
+    return options
+
+
 def _cohorts_with_dates(programme: Programme, today) -> QuerySet[Cohort]:
     """The programme's cohorts, open ones first (soonest deadline first), then closed ones."""
-    first = Session.objects.filter(cohort=OuterRef("pk")).order_by("starts_at")
     last = Session.objects.filter(cohort=OuterRef("pk")).order_by("-ends_at")
     return (
         Cohort.objects.filter(programme=programme)
         .with_seats()
         .annotate(
             seats_free=F("capacity") - F("seats_taken"),
-            first_session=Subquery(first.values("starts_at")[:1]),
+            first_session=F("starts_at"),
             last_session=Subquery(last.values("ends_at")[:1]),
             closed=Case(When(enrolment_deadline__lt=today, then=1), default=0),
         )
@@ -144,7 +165,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             request, "programme/dashboard.html", {"leader": leader, "programme": programme}
         )
     now = clock.now()
-    progress = leader_progress(leader, programme, now=now)
+    # Where the leader stands comes from the stored standing, as in every report.
+    progress = stored_progress(leader, programme, now=now)
     enrolment = _active_enrolment(leader, programme)
     sessions = (
         list(enrolment.cohort.sessions.select_related("module").order_by("starts_at"))
@@ -156,28 +178,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .select_related("session__cohort", "session__module")
         .order_by("session__starts_at")
     )
+    for attendance in Attendance.objects.filter(
+        leader=leader, session__module__programme=programme
+    ).select_related("session"):
+        entry = progress.module(attendance.session.module_id)
+        if entry is not None:
+            entry.attendances.append(attendance)
     booked_modules = {m.session.module_id for m in makeups if m.session.starts_at > now}
     to_make_up = [
         m.module for m in progress.modules if m.behind and m.module.pk not in booked_modules
     ]
-    options: dict[int, list[Session]] = defaultdict(list)
-    if to_make_up:
-        found = Session.objects.filter(module__in=to_make_up, starts_at__gt=now)
-        if enrolment and enrolment.status == Enrolment.Status.ENROLLED:
-            found = found.exclude(cohort_id=enrolment.cohort_id)
-        # The first few free sessions per module: at national scale there are hundreds.
-        found = (
-            found.with_free_seats()
-            .filter(free_seats__gt=0)
-            .annotate(
-                rank=Window(RowNumber(), partition_by=F("module"), order_by=F("starts_at").asc())
+    options = _makeup_choices(to_make_up, enrolment, now)
+    ended = None
+    if enrolment is None:
+        ended = (
+            Enrolment.objects.filter(
+                leader=leader,
+                programme=programme,
+                end_reason=Enrolment.EndReason.WAITLIST_CLOSED,
             )
-            .filter(rank__lte=MAKEUP_CHOICES_PER_MODULE)
-            .select_related("cohort", "module")
-            .order_by("starts_at")
+            .select_related("cohort")
+            .order_by("-pk")
+            .first()
         )
-        for session in found:
-            options[session.module_id].append(session)
     return render(
         request,
         "programme/dashboard.html",
@@ -186,11 +209,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "programme": programme,
             "progress": progress,
             "enrolment": enrolment,
-            "waitlist_position": _waitlist_position(enrolment),
+            "waitlist_position": booking.waitlist_position(enrolment),
+            "waitlist_closed": _waitlist_closed(enrolment, now),
+            "closed_waitlist_place": ended,
             "sessions": sessions,
             "next_session": next((s for s in sessions if s.starts_at > now), None),
             "makeups": makeups,
             "makeup_choices": [(module, options[module.pk]) for module in to_make_up],
+            "awaiting": [m.module for m in progress.modules if m.state == ModuleState.AWAITING],
             "now": now,
         },
     )
@@ -203,8 +229,10 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
     leader = getattr(request.user, "leader", None)
     programme = Programme.current()
     today = clock.today()
+    now = clock.now()
     cohorts = _cohorts_with_dates(programme, today) if programme else Cohort.objects.none()
     page = Paginator(cohorts, COHORTS_PER_PAGE).get_page(request.GET.get("page"))
+    enrolment = _active_enrolment(leader, programme)
     return render(
         request,
         "programme/cohort_list.html",
@@ -213,8 +241,10 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
             "programme": programme,
             "cohorts": page.object_list,
             "page": page,
-            "enrolment": _active_enrolment(leader, programme),
+            "enrolment": enrolment,
+            "waitlist_closed": _waitlist_closed(enrolment, now),
             "today": today,
+            "now": now,
         },
     )
 
@@ -227,6 +257,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("programme"),
         pk=pk,
     )
+    now = clock.now()
     enrolment = _active_enrolment(leader, cohort.programme)
     return render(
         request,
@@ -236,8 +267,11 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "cohort": cohort,
             "sessions": cohort.sessions.select_related("module").order_by("starts_at"),
             "enrolment": enrolment,
-            "waitlist_position": _waitlist_position(enrolment),
-            "deadline_passed": cohort.deadline_passed(clock.now()),
+            "waitlist_position": booking.waitlist_position(enrolment),
+            "waitlist_closed": _waitlist_closed(enrolment, now),
+            "deadline_passed": cohort.deadline_passed(now),
+            "started": cohort.has_started(now),
+            "now": now,
         },
     )
 
@@ -267,7 +301,7 @@ def enrol(request: HttpRequest, pk: int) -> HttpResponse:
                 "%(cohort)s is full, so you are number %(position)s on its waitlist. "
                 "We will write to you if a seat becomes free."
             )
-            % {"cohort": cohort.name, "position": _waitlist_position(enrolment)},
+            % {"cohort": cohort.name, "position": enrolment.position},
         )
     return redirect("programme:dashboard")
 
@@ -280,11 +314,13 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except booking.BookingError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(
-            request,
-            _("Your place in %(cohort)s is cancelled. You can choose another cohort on this page.")
-            % {"cohort": enrolment.cohort.name},
-        )
+        if enrolment.status == Enrolment.Status.WAITLISTED:
+            text = _("You have left the waitlist for %(cohort)s. Choose a cohort on this page.")
+        else:
+            text = _(
+                "Your place in %(cohort)s is cancelled. You can choose another cohort on this page."
+            )
+        messages.success(request, text % {"cohort": enrolment.cohort.name})
         return redirect("programme:cohort_list")
     return _redirect_back(request, "programme:dashboard")
 

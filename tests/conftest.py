@@ -1,6 +1,6 @@
 """The people and the programme in our stories.
 
-A small programme (three modules, two of them required, two cohorts) and the
+A small programme (three modules, two of them required, three cohorts) and the
 people around it: ``leader`` and ``colleague`` in department A, ``manager_a``
 responsible for A, ``manager_b`` for B, ``hr`` in the HR group, and a
 ``superuser``. Time is always set explicitly: ``NOW`` lies inside the programme.
@@ -132,6 +132,19 @@ def other_cohort(programme, modules) -> Cohort:
     make_session(cohort, modules[0], local(2016, 2, 23))
     make_session(cohort, modules[1], local(2016, 3, 15))
     make_session(cohort, modules[2], local(2016, 4, 12))
+    return cohort
+
+
+@pytest.fixture
+def open_cohort(programme, modules) -> Cohort:
+    """Hold 3: not yet started at NOW, so its waitlist is open (a cohort's waitlist
+    closes when its first session starts)."""
+    cohort = Cohort.objects.create(
+        programme=programme, name="Hold 3", capacity=3, enrolment_deadline=dt.date(2016, 2, 20)
+    )
+    make_session(cohort, modules[0], local(2016, 3, 1))
+    make_session(cohort, modules[1], local(2016, 3, 22))
+    make_session(cohort, modules[2], local(2016, 4, 19))
     return cohort
 
 

@@ -6,10 +6,16 @@ from django.urls import reverse
 from programme import booking
 from programme.models import Enrolment
 
-from .conftest import NOW, make_leader
+from .conftest import NOW, local, make_leader
 
 ENROLMENTS = reverse("admin:programme_enrolment_changelist")
 LEADERS = reverse("admin:programme_leader_changelist")
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_now(settings):
+    """The actions use the portal's clock: set it inside the programme."""
+    settings.PORTAL_CLOCK = NOW.isoformat()
 
 
 @pytest.fixture
@@ -68,18 +74,22 @@ def test_moving_enrolments_moves_each_leader_until_the_cohort_is_full(
 def test_promoting_gives_a_waitlisted_leader_a_freed_seat(
     hr_client, cohort, leader, colleague, outsider, department_a
 ):
-    for x in (leader, colleague, outsider):
-        booking.enrol(leader=x, cohort=cohort, now=NOW)
+    """Hold 1 has begun (its waitlist fills nobody by itself): HR gives a freed seat."""
+    before_start = local(2016, 1, 5)
+    seated = [
+        booking.enrol(leader=x, cohort=cohort, now=before_start)
+        for x in (leader, colleague, outsider)
+    ]
     waiting_leader = make_leader("vent@albertslund.dk", "Vera Venter", department_a, "3333")
-    waiting = booking.enrol(leader=waiting_leader, cohort=cohort, now=NOW)
+    waiting = booking.enrol(leader=waiting_leader, cohort=cohort, now=before_start)
     assert waiting.status == Enrolment.Status.WAITLISTED
 
     refused = run(hr_client, ENROLMENTS, "promote_from_waitlist", [waiting])
     assert levels(refused)[0][0] == "error"
     assert status_of(waiting_leader, cohort) == Enrolment.Status.WAITLISTED
 
-    cohort.capacity = 4
-    cohort.save()
+    booking.cancel(enrolment=seated[0], by_staff=True, now=NOW)
+    assert status_of(waiting_leader, cohort) == Enrolment.Status.WAITLISTED
     promoted = run(hr_client, ENROLMENTS, "promote_from_waitlist", [waiting])
     assert levels(promoted)[0][0] == "success"
     assert status_of(waiting_leader, cohort) == Enrolment.Status.ENROLLED
@@ -94,8 +104,9 @@ def test_promoting_someone_with_a_seat_is_refused(hr_client, cohort, leader):
 
 
 def test_cancelling_frees_the_seat_for_the_first_on_the_waitlist(
-    hr_client, cohort, leader, colleague, outsider, department_a
+    hr_client, open_cohort, leader, colleague, outsider, department_a
 ):
+    cohort = open_cohort
     enrolments = [
         booking.enrol(leader=x, cohort=cohort, now=NOW) for x in (leader, colleague, outsider)
     ]
@@ -129,8 +140,9 @@ def test_enrolments_cannot_be_deleted_past_the_booking_rules(hr_client, cohort, 
 
 
 def test_hr_enrols_selected_leaders_and_a_full_cohort_puts_the_rest_on_its_waitlist(
-    hr_client, cohort, other_cohort, leader, colleague, outsider, department_a
+    hr_client, open_cohort, other_cohort, leader, colleague, outsider, department_a
 ):
+    cohort = open_cohort
     booking.enrol(leader=outsider, cohort=other_cohort, now=NOW)
     fourth = make_leader("fjerde@albertslund.dk", "Åge Fjerde", department_a, "4444")
     for n in range(2):

@@ -13,11 +13,12 @@ AFTER_DEADLINE = local(2016, 2, 2)
 
 
 @pytest.fixture
-def full_cohort(cohort, department_a):
-    for n in range(cohort.capacity):
+def full_cohort(open_cohort, department_a):
+    """Hold 3, not started yet, every seat taken."""
+    for n in range(open_cohort.capacity):
         leader = make_leader(f"seat{n}@albertslund.dk", f"Seat {n}", department_a, f"9{n:03d}")
-        booking.enrol(leader=leader, cohort=cohort, now=BEFORE_DEADLINE)
-    return cohort
+        booking.enrol(leader=leader, cohort=open_cohort, now=BEFORE_DEADLINE)
+    return open_cohort
 
 
 def test_a_leader_gets_a_seat_when_one_is_free(leader, cohort):
@@ -93,13 +94,23 @@ def test_a_move_into_a_full_cohort_is_refused_and_changes_nothing(
     assert (enrolment.cohort, enrolment.status) == (other_cohort, Enrolment.Status.ENROLLED)
 
 
-def test_hr_promotes_a_waitlisted_leader_only_into_a_free_seat(full_cohort, leader):
-    waiting = booking.enrol(leader=leader, cohort=full_cohort, now=BEFORE_DEADLINE)
+def test_hr_promotes_a_waitlisted_leader_only_into_a_free_seat(cohort, department_a, leader):
+    """Hold 1 has begun, so a freed seat is not filled by itself: HR decides."""
+    seated = [
+        booking.enrol(
+            leader=make_leader(f"s{n}@albertslund.dk", f"S {n}", department_a, f"8{n:03d}"),
+            cohort=cohort,
+            now=local(2016, 1, 5),
+        )
+        for n in range(cohort.capacity)
+    ]
+    waiting = booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 6))
     with pytest.raises(BookingError, match="ingen ledig plads"):
-        booking.promote(enrolment=waiting)
-    full_cohort.capacity = 4
-    full_cohort.save()
-    assert booking.promote(enrolment=waiting).status == Enrolment.Status.ENROLLED
+        booking.promote(enrolment=waiting, now=BEFORE_DEADLINE)
+    result = booking.cancel(enrolment=seated[0], by_staff=True, now=BEFORE_DEADLINE)
+    assert result.promoted == [], "nobody is promoted into a cohort that has begun"
+    promoted = booking.promote(enrolment=waiting, now=BEFORE_DEADLINE)
+    assert promoted.status == Enrolment.Status.ENROLLED
 
 
 def test_a_make_up_takes_a_free_seat_at_another_cohorts_session(leader, cohort, other_cohort):
@@ -114,8 +125,8 @@ def test_a_make_up_takes_a_free_seat_at_another_cohorts_session(leader, cohort, 
 
 
 def test_a_make_up_is_refused_when_the_session_is_full(leader, colleague, cohort, other_cohort):
-    other_cohort.capacity = 1
-    other_cohort.save()
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    booking.set_capacity(cohort=other_cohort, capacity=1, now=BEFORE_DEADLINE)
     booking.enrol(leader=colleague, cohort=other_cohort, now=BEFORE_DEADLINE)
     target = other_cohort.sessions.order_by("starts_at").first()
     with pytest.raises(BookingError, match="ingen ledig plads"):

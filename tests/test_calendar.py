@@ -88,11 +88,10 @@ def test_the_schedule_has_the_cohorts_sessions_and_make_ups_only(
     }
 
 
-def test_a_waitlisted_leaders_schedule_is_empty(client, leader, colleague, cohort):
-    cohort.capacity = 1
-    cohort.save()
-    booking.enrol(leader=colleague, cohort=cohort)
-    booking.enrol(leader=leader, cohort=cohort)
+def test_a_waitlisted_leaders_schedule_is_empty(client, leader, colleague, open_cohort):
+    booking.set_capacity(cohort=open_cohort, capacity=1, now=local(2016, 1, 5))
+    booking.enrol(leader=colleague, cohort=open_cohort, now=local(2016, 1, 5))
+    assert booking.enrol(leader=leader, cohort=open_cohort, now=local(2016, 1, 6)).position == 1
     client.force_login(leader.user)
     assert events(client.get(reverse("programme:schedule_ics")))[1] == []
 

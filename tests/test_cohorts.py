@@ -17,11 +17,12 @@ def _clock(settings):
 
 
 @pytest.fixture
-def full_cohort(cohort, department_b):
-    for n in range(cohort.capacity):
+def full_cohort(open_cohort, department_b):
+    """Hold 3: every seat taken, its first session still to come (its waitlist is open)."""
+    for n in range(open_cohort.capacity):
         seat = make_leader(f"seat{n}@albertslund.dk", f"Seat {n}", department_b, f"9{n:03d}")
-        booking.enrol(leader=seat, cohort=cohort, now=local(2016, 1, 5))
-    return cohort
+        booking.enrol(leader=seat, cohort=open_cohort, now=local(2016, 1, 5))
+    return open_cohort
 
 
 def enrol_url(cohort):
@@ -51,9 +52,9 @@ def test_the_list_shows_dates_seats_deadline_and_waitlist(client, leader, full_c
     client.force_login(leader.user)
     response = client.get(COHORTS)
     assert response.status_code == 200
-    row = response.text.split(">Hold 1</a>")[1].split("</tr>")[0]
-    assert "12.01.2016–08.03.2016" in row
-    assert "31. januar 2016" in row
+    row = response.text.split(">Hold 3</a>")[1].split("</tr>")[0]
+    assert "01.03.2016–19.04.2016" in row
+    assert "20. februar 2016" in row
     assert "3 af 3" in row
     assert "<td>1</td>" in row  # one on the waitlist
     assert "Fuldt: venteliste" in row
@@ -120,7 +121,7 @@ def test_enrolling_in_a_full_cohort_gives_a_waitlist_place(client, leader, full_
     client.force_login(leader.user)
     response = client.post(enrol_url(full_cohort), follow=True)
     assert messages_of(response) == [
-        "Hold 1 er fuldt, så du er nummer 1 på ventelisten. "
+        "Hold 3 er fuldt, så du er nummer 1 på ventelisten. "
         "Vi skriver til dig, hvis der bliver en plads ledig."
     ]
     assert Enrolment.objects.get(leader=leader).status == Enrolment.Status.WAITLISTED
@@ -170,7 +171,7 @@ def test_cancelling_frees_the_seat_and_promotes_the_next(client, leader, colleag
     response = client.post(cancel_url(seat), follow=True)
     assert response.redirect_chain[-1][0] == reverse("programme:cohort_list")
     assert messages_of(response) == [
-        "Din plads på Hold 1 er afmeldt. Du kan vælge et andet hold på denne side."
+        "Din plads på Hold 3 er afmeldt. Du kan vælge et andet hold på denne side."
     ]
     seat.refresh_from_db()
     first.refresh_from_db()

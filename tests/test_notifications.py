@@ -15,10 +15,10 @@ def _clock(settings):
 
 
 @pytest.fixture
-def small_cohort(cohort):
-    cohort.capacity = 1
-    cohort.save()
-    return cohort
+def small_cohort(open_cohort):
+    """Hold 3, one seat, its first session still to come."""
+    booking.set_capacity(cohort=open_cohort, capacity=1, now=local(2016, 1, 5))
+    return open_cohort
 
 
 def test_enrolling_sends_a_danish_confirmation_with_the_calendar(
@@ -52,7 +52,7 @@ def test_a_waitlist_place_is_confirmed_without_a_calendar(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("programme:enrol", args=[small_cohort.pk]))
     (message,) = mailoutbox
-    assert message.subject == "Du er på ventelisten til Hold 1"
+    assert message.subject == "Du er på ventelisten til Hold 3"
     assert "så du er kommet på ventelisten" in message.body
     assert message.attachments == []
 
@@ -66,9 +66,9 @@ def test_cancelling_confirms_it_and_tells_the_promoted_leader(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("programme:cancel", args=[seat.pk]))
     by_subject = {m.subject: m for m in mailoutbox}
-    assert set(by_subject) == {"Din plads på Hold 1 er afmeldt", "Du har fået en plads på Hold 1"}
-    cancelled = by_subject["Din plads på Hold 1 er afmeldt"]
-    promoted = by_subject["Du har fået en plads på Hold 1"]
+    assert set(by_subject) == {"Din plads på Hold 3 er afmeldt", "Du har fået en plads på Hold 3"}
+    cancelled = by_subject["Din plads på Hold 3 er afmeldt"]
+    promoted = by_subject["Du har fået en plads på Hold 3"]
     assert cancelled.to == [leader.user.email]
     assert cancelled.attachments == []
     assert promoted.to == [colleague.user.email]

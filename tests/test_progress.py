@@ -6,7 +6,12 @@ import io
 import pytest
 
 from programme.models import Attendance, Enrolment, Leader, MakeUpBooking
-from programme.progress import ModuleState, annotate_progress, leader_progress
+from programme.progress import (
+    ModuleState,
+    annotate_progress,
+    leader_progress,
+    refresh_standings,
+)
 
 from .conftest import local
 
@@ -178,17 +183,25 @@ def test_moving_a_session_later_moves_when_the_leader_is_behind(enrolled, cohort
     first.starts_at, first.ends_at = local(2016, 1, 25), local(2016, 1, 25, 15)
     first.save()
     assert not sql_progress(enrolled, programme, now).is_behind
-    assert standing(enrolled, programme).behind_from == local(2016, 1, 25, 15)
+    # Behind once its registration is due: three working days after it ends, unrecorded.
+    assert standing(enrolled, programme).behind_from == local(2016, 1, 28, 15)
 
 
-def test_deleting_a_leader_takes_their_standing_along(enrolled, cohort, programme):
+def test_a_leader_with_records_cannot_be_deleted_but_one_without_takes_their_standing(
+    enrolled, colleague, cohort, programme
+):
+    from django.db.models import ProtectedError
+
     from programme.models import Standing
 
     attend(enrolled, sessions(cohort)[0])
-    user = enrolled.user
-    enrolled.delete()
+    with pytest.raises(ProtectedError):
+        enrolled.delete()
+    refresh_standings(programme, [colleague.pk])
+    user = colleague.user
+    colleague.delete()
     user.delete()
-    assert not Standing.objects.filter(programme=programme).exists()
+    assert list(Standing.objects.values_list("leader", flat=True)) == [enrolled.pk]
 
 
 def test_the_refresh_command_rebuilds_standings_from_the_rows(demo):

@@ -59,9 +59,22 @@ def test_production_passes_check_deploy_with_no_warning():
 
 def test_debug_off_alone_also_passes_check_deploy():
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", DEBUG="false", SECRET_KEY=GOOD_KEY
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY=GOOD_KEY,
+        DATABASE_URL=PG_URL,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_debug_off_alone_refuses_sqlite_too():
+    """DEBUG=false is production as far as the database goes: PostgreSQL only."""
+    result = manage("check", DEBUG="false", SECRET_KEY=GOOD_KEY)
+    assert result.returncode != 0
+    assert "DATABASE_URL must point to PostgreSQL when DEBUG is off" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -12,7 +12,6 @@ from programme.reports import (
     full_scope,
     report_leaders,
     sorted_leaders,
-    with_module_states,
 )
 
 
@@ -44,11 +43,11 @@ class Command(BaseCommand):
         modules = list(programme.modules.order_by("order"))
         leaders = report_leaders(full_scope(), filters)
         total = leaders.count()
-        leaders = with_module_states(sorted_leaders(leaders, "department"), modules, filters.now)
+        leaders = sorted_leaders(leaders, "department")
         with translation.override(language):
             head = csv_export.header(modules)
             rows = tqdm(
-                csv_export.rows(leaders, modules),
+                csv_export.rows(leaders, modules, filters.now),
                 total=total,
                 unit=" leaders",
                 file=sys.stderr,

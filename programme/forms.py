@@ -1,0 +1,102 @@
+"""HR's admin forms for what changes seats or attendance.
+
+Each form checks its change with the same rule the change will use, so a
+refusal is shown next to the field. The checks in :mod:`programme.booking` lock
+the cohort rows; the admin runs the whole request in one transaction, so the
+lock holds until the change is saved through booking in ``save_model`` and no
+other booking can come between the check and the write.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from . import booking, clock
+from .attendance import check_status, expected_leaders_q
+from .models import Attendance, Cohort, Leader, MakeUpBooking, Session
+
+
+class CohortAdminForm(forms.ModelForm):
+    class Meta:
+        model = Cohort
+        fields = ["programme", "name", "capacity", "enrolment_deadline"]
+
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk and capacity is not None and capacity != self.instance.capacity:
+            try:
+                booking.check_capacity(cohort=self.instance, capacity=capacity)
+            except booking.BookingError as exc:
+                raise ValidationError(str(exc), code="seats_taken") from exc
+        return capacity
+
+
+class SessionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Session
+        fields = ["cohort", "module", "starts_at", "ends_at", "location", "facilitator"]
+
+    def clean(self):
+        cleaned = super().clean()
+        cohort = cleaned.get("cohort")
+        if self.instance.pk and cohort and cohort.pk != self.instance.cohort_id:
+            try:
+                booking.check_session_move(session=self.instance, to_cohort=cohort)
+            except booking.BookingError as exc:
+                self.add_error("cohort", str(exc))
+        return cleaned
+
+
+class MakeUpBookingAdminForm(forms.ModelForm):
+    """HR books a make-up seat by the rules of the leader's own button."""
+
+    class Meta:
+        model = MakeUpBooking
+        fields = ["leader", "session"]
+
+    def clean(self):
+        cleaned = super().clean()
+        leader, session = cleaned.get("leader"), cleaned.get("session")
+        if leader and session:
+            try:
+                booking.check_makeup(leader=leader, session=session, now=clock.now())
+            except booking.BookingError as exc:
+                raise ValidationError(str(exc), code="refused") from exc
+        return cleaned
+
+
+class AttendanceAdminForm(forms.ModelForm):
+    """One attendance record. Who and which session are fixed once recorded: a record
+    belongs to the leader at the session (correct a mistake by deleting it)."""
+
+    class Meta:
+        model = Attendance
+        fields = ["leader", "session", "status"]
+
+    def clean(self):
+        cleaned = super().clean()
+        leader = cleaned.get("leader") or getattr(self.instance, "leader", None)
+        session = cleaned.get("session") or getattr(self.instance, "session", None)
+        status = cleaned.get("status")
+        if not (leader and session and status):
+            return cleaned
+        if (
+            not self.instance.pk
+            and not Leader.objects.filter(expected_leaders_q(session), pk=leader.pk).exists()
+        ):
+            self.add_error(
+                "leader",
+                _(
+                    "%(leader)s is not expected at this session: they have no seat in its "
+                    "cohort and no make-up seat at it. Book a make-up seat first."
+                )
+                % {"leader": leader.name},
+            )
+        if not self.instance.pk or status != self.instance.status:
+            try:
+                check_status(session, status, clock.now())
+            except ValidationError as exc:
+                self.add_error("status", exc)
+        return cleaned

@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+
+from programme import booking
+
+
+class Command(BaseCommand):
+    help = (
+        "Apply the time-driven seat rules: close the waitlists of cohorts whose first "
+        "session has started (the leaders are told and may enrol elsewhere), and give up "
+        "the places of leaders whose leaving day is over (seats go to the waitlists). "
+        "Run it hourly; running it again changes nothing."
+    )
+
+    def handle(self, *args, **options):
+        result = booking.close_places()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Closed {len(result.waitlists_closed)} waitlist place(s); "
+                f"{len(result.leavers)} leaver(s) gave up their seats; "
+                f"{len(result.promoted)} leader(s) promoted from a waitlist."
+            )
+        )
