@@ -19,20 +19,28 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import translation
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
+from post_office.admin import AttachmentInline, LogInline
+from post_office.admin import EmailAdmin as PostOfficeEmailAdmin
+from post_office.models import STATUS, Email, EmailTemplate, Log
+from post_office.models import Attachment as PostOfficeAttachment
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import attendance as sheet
-from . import booking, privacy, reminders
+from . import booking, emails, invitations, notifications, outbox, privacy, reminders
+from .forms import LeaderAddForm, LeaderConfirmImportForm
 from .imports import IMPORT_FORMATS, LeaderImportForm, LeaderResource, SignedFormStorage
 from .models import (
     Attendance,
     Cohort,
     Department,
+    EmailText,
     Enrolment,
+    Invitation,
     Leader,
     MakeUpBooking,
     Module,
@@ -303,6 +311,7 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
         "cohort_name",
         "place",
         "modules_done",
+        "invitation_count",
     ]
     list_filter = [PlaceFilter, CohortFilter, "department", "level"]
     search_fields = ["name", "employee_number", "user__email"]
@@ -318,6 +327,7 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
         "promote_from_waitlist",
         "cancel_place",
         "send_reminders",
+        "send_invitations",
         "anonymise_leavers",
     ]
 
@@ -325,6 +335,7 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
     resource_classes = [LeaderResource]
     import_formats = IMPORT_FORMATS
     import_form_class = LeaderImportForm
+    confirm_form_class = LeaderConfirmImportForm
     import_template_name = "admin/programme/leader/import.html"
     tmp_storage_class = SignedFormStorage
 
@@ -350,6 +361,7 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
                 cohort_name=Subquery(active.values("cohort__name")[:1]),
                 place_status=Subquery(active.values("status")[:1]),
                 modules_done=Coalesce(Subquery(completing, output_field=IntegerField()), 0),
+                invitation_count=_count(Invitation.objects.filter(leader=OuterRef("pk")), "leader"),
             )
         )
 
@@ -369,6 +381,22 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
     def modules_done(self, obj):
         return obj.modules_done
 
+    @admin.display(description=_("invitations"), ordering="invitation_count")
+    def invitation_count(self, obj):
+        return obj.invitation_count
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            # Adding a leader: with the choice to send them an invitation.
+            kwargs["form"] = LeaderAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and form.cleaned_data.get("send_invitation"):
+            # In the admin's transaction: no invitation for a leader that is not saved.
+            invitations.invite(obj, by=request.user)
+
     def has_import_permission(self, request):
         return request.user.has_perms(["programme.add_leader", "programme.change_leader"])
 
@@ -386,6 +414,20 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
                 ),
             )
             return HttpResponseRedirect(reverse("admin:programme_leader_import"))
+        if request.POST.get("send_invitations"):
+            new = [row.object_id for row in result.rows if row.import_type == row.IMPORT_TYPE_NEW]
+            sent = invitations.invite_new_leaders(
+                Leader.objects.filter(pk__in=new).select_related("user"), by=request.user
+            )
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)s invitation is in the outbox.",
+                    "%(count)s invitations are in the outbox.",
+                    sent,
+                )
+                % {"count": sent},
+            )
         return super().process_result(result, request)
 
     def add_success_message(self, result, request):
@@ -497,6 +539,27 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
                 gettext("%(count)s reminders could not be sent; try again later.")
                 % {"count": summary.failed},
             )
+
+    @admin.action(description=_("Send an invitation to sign in"), permissions=["change"])
+    def send_invitations(self, request, queryset):
+        done, refused = [], []
+        for leader in queryset.select_related("user").order_by("name", "pk"):
+            try:
+                invitations.invite(leader, by=request.user)
+            except invitations.InvitationError as exc:
+                refused.append((leader.name, str(exc)))
+            else:
+                done.append(leader.name)
+        _report(
+            request,
+            done,
+            refused,
+            lambda n: ngettext(
+                "Sent an invitation to %(count)s leader: %(leaders)s.",
+                "Sent invitations to %(count)s leaders: %(leaders)s.",
+                n,
+            ),
+        )
 
     @admin.action(description=_("Anonymise selected leaders who have left"), permissions=["change"])
     def anonymise_leavers(self, request, queryset):
@@ -818,3 +881,119 @@ class SentReminderAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     list_select_related = ["leader"]
     search_fields = ["leader__name", "leader__employee_number", "subject_key"]
+
+
+# --- E-mail: texts HR words, and the outbox -----------------------------------------
+
+
+@admin.register(EmailText)
+class EmailTextAdmin(admin.ModelAdmin):
+    list_display = ["kind", "subject_da", "changed_at"]
+    readonly_fields = ["kind", "placeholders", "preview_da", "preview_en"]
+    fieldsets = [
+        (None, {"fields": ["kind", "placeholders"]}),
+        (_("Danish"), {"fields": ["subject_da", "body_da", "preview_da"]}),
+        (_("English"), {"fields": ["subject_en", "body_en", "preview_en"]}),
+    ]
+
+    def has_add_permission(self, request):
+        # One text per kind of e-mail, made by the migration; the kinds are fixed in code.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("placeholders you can use"))
+    def placeholders(self, obj):
+        return format_html(
+            '<dl class="placeholders">{}</dl>',
+            format_html_join(
+                "",
+                "<dt><code>{{{{ {} }}}}</code></dt><dd>{}</dd>",
+                ((name, meaning) for name, meaning in emails.PLACEHOLDERS[obj.kind].items()),
+            ),
+        )
+
+    def _preview(self, obj, language: str):
+        with translation.override(language):
+            subject, body = emails.render(
+                obj.kind, notifications.preview_values(obj.kind), language=language
+            )
+        return format_html(
+            '<div class="email-preview"><p><strong>{}</strong></p><pre>{}</pre></div>',
+            subject,
+            body,
+        )
+
+    @admin.display(description=_("preview with a leader's data (as saved)"))
+    def preview_da(self, obj):
+        return self._preview(obj, "da")
+
+    @admin.display(description=_("preview with a leader's data (as saved)"))
+    def preview_en(self, obj):
+        return self._preview(obj, "en")
+
+
+class OutboxAttachmentInline(AttachmentInline):
+    # django-post-office's inline searches attachments in their own admin, which HR
+    # does not have: the attachments are shown, not chosen.
+    autocomplete_fields: list[str] = []
+    readonly_fields = ["attachment"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+for _model in (Email, Log, EmailTemplate, PostOfficeAttachment):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(Email)
+class OutboxEmailAdmin(PostOfficeEmailAdmin):
+    """django-post-office's e-mail admin for HR: what waits, what left, what failed and why."""
+
+    list_display = [
+        "to_display",
+        "shortened_subject",
+        "status",
+        "number_of_retries",
+        "last_updated",
+        "scheduled_time",
+        "last_error",
+    ]
+    list_filter = ["status"]
+    inlines = [OutboxAttachmentInline, LogInline]
+    actions = ["send_again"]
+    list_per_page = 50
+
+    def get_urls(self):
+        # django-post-office's "resend" page sends from the web request; HR's action
+        # below puts the e-mail back in the queue instead, for the worker.
+        return [url for url in super().get_urls() if url.name != "resend"]
+
+    def get_queryset(self, request):
+        errors = Log.objects.filter(email=OuterRef("pk"), status=STATUS.failed).order_by("-date")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(last_error=Subquery(errors.values("message")[:1]))
+        )
+
+    @admin.display(description=_("last error"))
+    def last_error(self, obj):
+        return obj.last_error or "–"
+
+    @admin.action(description=_("Send again"), permissions=["change"])
+    def send_again(self, request, queryset):
+        count = outbox.send_again(queryset)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s e-mail is back in the outbox; the worker sends it within a minute.",
+                "%(count)s e-mails are back in the outbox; the worker sends them within a minute.",
+                count,
+            )
+            % {"count": count},
+        )

@@ -52,10 +52,12 @@ def _check_deadline(cohort: Cohort, *, by_staff: bool, now: dt.datetime | None) 
         )
 
 
-def _notify(kind: str, enrolment: Enrolment) -> None:
+def _notify(kind: str, obj: Enrolment | MakeUpBooking) -> None:
+    # Queued in the outbox inside the booking's transaction: the e-mail is written with
+    # the change, and rolls back with it. The outbox's worker sends it.
     from . import notifications
 
-    transaction.on_commit(lambda: notifications.send_booking_email(kind, enrolment.pk))
+    notifications.queue_booking_email(kind, obj)
 
 
 def _promote_waitlist(cohort: Cohort, now: dt.datetime) -> list[Enrolment]:
@@ -220,9 +222,11 @@ def book_makeup(
         raise BookingError(_("This session has no free seat."))
     try:
         with transaction.atomic():
-            return MakeUpBooking.objects.create(leader=leader, session=session, booked_at=now)
+            booking = MakeUpBooking.objects.create(leader=leader, session=session, booked_at=now)
     except IntegrityError as exc:
         raise BookingError(_("You already have a seat at this session.")) from exc
+    _notify("makeup_booked", booking)
+    return booking
 
 
 @transaction.atomic
@@ -231,4 +235,5 @@ def cancel_makeup(*, booking: MakeUpBooking, now: dt.datetime | None = None) -> 
     _lock_cohort(booking.session.cohort_id)
     if booking.session.starts_at <= now:
         raise BookingError(_("This session has already started."))
+    _notify("makeup_cancelled", booking)
     booking.delete()

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from post_office.models import Email
 
 from . import clock
 from .csv_export import neutralise
@@ -212,4 +213,6 @@ def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leade
     # django-axes keeps sign-ins and failed attempts by e-mail address and IP.
     for model in (AccessLog, AccessAttempt, AccessFailureLog):
         model.objects.filter(username__iexact=old_email).delete()
+    # The outbox keeps the e-mails written to them (name, address, sessions).
+    Email.objects.filter(to__icontains=old_email).delete()
     return leader

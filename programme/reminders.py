@@ -2,9 +2,10 @@
 
 Used by the admin action and by ``manage.py send_reminders`` (cron). Each
 reminder is sent once: its ``SentReminder`` row is inserted, under the
-database's unique constraint, in the same transaction as the sending. A second
-process sending the same reminder at the same moment waits for that row and
-then skips; a failed send rolls the row back so the next run tries again.
+database's unique constraint, in the same transaction as the e-mail is queued in
+the outbox (``programme.outbox``, whose worker sends it, retrying while the mail
+server is down). A second process queuing the same reminder at the same moment
+waits for that row and then skips.
 """
 
 from __future__ import annotations
@@ -15,15 +16,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import clock
-from .models import Cohort, Enrolment, Leader, MakeUpBooking, Programme, SentReminder, Session
+from . import clock, emails, outbox
+from .models import EmailText, Enrolment, Leader, MakeUpBooking, Programme, SentReminder, Session
+from .notifications import open_cohort_lines, portal_link, when
 
 logger = logging.getLogger(__name__)
 
@@ -96,23 +96,29 @@ def session_reminders(
         for leader, is_makeup in attendees:
             if (leader.pk, keys[session.pk]) in sent:
                 continue
+            makeup_note = (
+                _("You attend as a make-up with %(cohort)s.") % {"cohort": session.cohort.name}
+                if is_makeup
+                else ""
+            )
+            subject, body = emails.render(
+                EmailText.Kind.REMINDER_SESSION,
+                {
+                    "name": leader.name,
+                    "module": session.module.title,
+                    "when": when(session),
+                    "date": timezone.localtime(session.starts_at).strftime("%d.%m.%Y"),
+                    "location": session.location,
+                    "makeup_note": makeup_note,
+                    "link": portal_link("programme:dashboard"),
+                },
+            )
             yield Reminder(
                 leader=leader,
                 kind=SentReminder.Kind.UPCOMING_SESSION,
                 subject_key=keys[session.pk],
-                subject=_("Reminder: %(module)s on %(date)s")
-                % {
-                    "module": session.module.title,
-                    "date": timezone.localtime(session.starts_at).strftime("%d.%m.%Y"),
-                },
-                body=render_to_string(
-                    "emails/reminder_session.txt",
-                    {
-                        "leader": leader,
-                        "session": session,
-                        "is_makeup": is_makeup,
-                    },
-                ),
+                subject=subject,
+                body=body,
             )
 
 
@@ -129,29 +135,30 @@ def enrolment_reminders(
         .select_related("user")
         .order_by("name", "pk")
     )
-    today = timezone.localdate(now)
-    open_cohorts = list(
-        Cohort.objects.filter(programme=programme, enrolment_deadline__gte=today)
-        .with_seats()
-        .order_by("enrolment_deadline", "name")
+    open_cohorts = open_cohort_lines(
+        programme, today=timezone.localdate(now), with_free_seats=False
     )
-    for cohort in open_cohorts:
-        cohort.free_seats = max(cohort.capacity - cohort.seats_taken, 0)
     for leader in candidates:
+        subject, body = emails.render(
+            EmailText.Kind.REMINDER_NOT_ENROLLED,
+            {
+                "name": leader.name,
+                "programme": programme.name,
+                "open_cohorts": open_cohorts,
+                "link": portal_link("programme:cohort_list"),
+            },
+        )
         yield Reminder(
             leader=leader,
             kind=SentReminder.Kind.NOT_ENROLLED,
             subject_key=key,
-            subject=_("Remember to enrol in %(programme)s") % {"programme": programme.name},
-            body=render_to_string(
-                "emails/reminder_not_enrolled.txt",
-                {"leader": leader, "programme": programme, "cohorts": open_cohorts},
-            ),
+            subject=subject,
+            body=body,
         )
 
 
 def deliver(reminder: Reminder, *, now: dt.datetime) -> str:
-    """Claim the reminder, then send it; returns "sent", "skipped" or "failed"."""
+    """Claim the reminder and queue it; returns "sent", "skipped" or "failed"."""
     try:
         with transaction.atomic():
             SentReminder.objects.create(
@@ -160,17 +167,14 @@ def deliver(reminder: Reminder, *, now: dt.datetime) -> str:
                 subject_key=reminder.subject_key,
                 sent_at=now,
             )
-            EmailMessage(
-                subject=reminder.subject,
-                body=reminder.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[reminder.leader.user.email],
-            ).send()
+            outbox.queue(
+                to=reminder.leader.user.email, subject=reminder.subject, body=reminder.body
+            )
     except IntegrityError:
         return "skipped"  # another process claimed it first
     except Exception:
         logger.exception(
-            "Could not send %s reminder to leader %s", reminder.kind, reminder.leader.pk
+            "Could not queue %s reminder to leader %s", reminder.kind, reminder.leader.pk
         )
         return "failed"
     return "sent"

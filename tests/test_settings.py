@@ -26,6 +26,7 @@ CONFIG_VARIABLES = [
     "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_PRELOAD",
     "PROXY_COUNT",
+    "PORTAL_URL",
 ]
 
 
@@ -48,7 +49,12 @@ def setting(name: str, **env: str) -> str:
     return result.stdout.strip()
 
 
-PRODUCTION = {"DJANGO_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG_URL}
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": GOOD_KEY,
+    "DATABASE_URL": PG_URL,
+    "PORTAL_URL": "https://ledelse.albertslund.dk",
+}
 
 
 def test_production_passes_check_deploy_with_no_warning():
@@ -83,6 +89,15 @@ def test_production_refuses_to_start_without_postgresql():
     result = manage("check", DJANGO_ENV="production", SECRET_KEY=GOOD_KEY)
     assert result.returncode != 0
     assert "DATABASE_URL must point to PostgreSQL" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_portals_address():
+    env = {k: v for k, v in PRODUCTION.items() if k != "PORTAL_URL"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "PORTAL_URL must be set" in result.stderr
+    result = manage("check", **{**PRODUCTION, "PORTAL_URL": "http://ledelse.albertslund.dk"})
+    assert result.returncode != 0
 
 
 def test_production_refuses_debug_on():
@@ -121,6 +136,7 @@ def test_the_gunicorn_configuration_refuses_to_start_without_a_secret_key():
         [str(gunicorn), "--check-config", "--config", "gunicorn.conf.py"],
         DJANGO_ENV="production",
         DATABASE_URL=PG_URL,
+        PORTAL_URL="https://ledelse.albertslund.dk",
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr + result.stdout
