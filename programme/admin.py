@@ -920,7 +920,7 @@ class EmailTextAdmin(admin.ModelAdmin):
                 obj.kind, notifications.preview_values(obj.kind), language=language
             )
         return format_html(
-            '<div class="email-preview"><p><strong>{}</strong></p><pre>{}</pre></div>',
+            '<div class="email-preview"><p><strong>{}</strong></p><pre tabindex="0">{}</pre></div>',
             subject,
             body,
         )
@@ -955,8 +955,8 @@ class OutboxEmailAdmin(PostOfficeEmailAdmin):
     """django-post-office's e-mail admin for HR: what waits, what left, what failed and why."""
 
     list_display = [
-        "to_display",
-        "shortened_subject",
+        "recipient",
+        "subject_line",
         "status",
         "number_of_retries",
         "last_updated",
@@ -980,6 +980,14 @@ class OutboxEmailAdmin(PostOfficeEmailAdmin):
             .get_queryset(request)
             .annotate(last_error=Subquery(errors.values("message")[:1]))
         )
+
+    @admin.display(description=_("to"), ordering="to")
+    def recipient(self, obj):
+        return ", ".join(obj.to)
+
+    @admin.display(description=_("subject"), ordering="subject")
+    def subject_line(self, obj):
+        return obj.subject
 
     @admin.display(description=_("last error"))
     def last_error(self, obj):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import socket
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -218,3 +219,15 @@ def test_claims_without_e_mail_or_employee_number_are_refused(client, sso, db, c
     response = sign_in(client, sso, "sub-empty", **claims)
     assert response.status_code in (400, 403)
     assert not signed_in_user(client).is_authenticated
+
+
+def test_a_provider_that_does_not_answer_gives_a_try_again_page(client, sso, settings, db):
+    with socket.socket() as s:  # a port on which nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.OIDC_ISSUER = f"http://127.0.0.1:{port}"
+    settings.OIDC_TIMEOUT = 2
+    response = client.get(reverse("sso_start"))
+    assert response.status_code == 503
+    assert "Log ind-tjenesten svarer ikke" in response.text
+    assert client.get(reverse("login")).status_code == 200  # password sign-in unaffected
