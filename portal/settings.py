@@ -325,5 +325,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"axes": {"level": "WARNING"}, "post_office": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # A handler of its own, or django-post-office installs one that logs every run.
+        "post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }

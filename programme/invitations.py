@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from . import clock, emails, outbox
 from .models import EmailText, Invitation, Leader, Programme, User
+from .privacy import has_left
 
 
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
@@ -74,9 +75,7 @@ def invite(leader: Leader, *, by: User | None = None) -> Invitation:
     """Queue an invitation to ``leader`` in the caller's transaction, and record it."""
     from .notifications import portal_link
 
-    if leader.anonymised_at is not None or (
-        leader.left_on is not None and leader.left_on <= clock.today()
-    ):
+    if has_left(leader):
         raise InvitationError(_("has left the municipality."))
     user = leader.user
     if not user.is_active:

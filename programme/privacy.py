@@ -31,6 +31,16 @@ class AnonymisationError(Exception):
     """Why a leader cannot be anonymised, in words for HR."""
 
 
+def has_left(leader: Leader, today: dt.date | None = None) -> bool:
+    """Whether the leader has left the municipality (``left_on`` reached) or was anonymised.
+
+    Such a leader may no longer sign in, get an invitation or a password-reset link.
+    """
+    if leader.anonymised_at is not None:
+        return True
+    return leader.left_on is not None and leader.left_on <= (today or clock.today())
+
+
 def anonymous_name(leader: Leader) -> str:
     return f"Anonymiseret leder {leader.pk}"
 

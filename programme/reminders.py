@@ -90,6 +90,7 @@ def session_reminders(
         by_session.setdefault(booking.session_id, []).append(booking.leader)
     keys = {s.pk: f"session:{s.pk}" for s in sessions}
     sent = _already_sent(SentReminder.Kind.UPCOMING_SESSION, keys.values())
+    text = emails.text_for(EmailText.Kind.REMINDER_SESSION)
     for session in sessions:
         attendees = [(leader, False) for leader in by_cohort.get(session.cohort_id, [])]
         attendees += [(leader, True) for leader in by_session.get(session.pk, [])]
@@ -112,6 +113,7 @@ def session_reminders(
                     "makeup_note": makeup_note,
                     "link": portal_link("programme:dashboard"),
                 },
+                text=text,
             )
             yield Reminder(
                 leader=leader,
@@ -138,6 +140,7 @@ def enrolment_reminders(
     open_cohorts = open_cohort_lines(
         programme, today=timezone.localdate(now), with_free_seats=False
     )
+    text = emails.text_for(EmailText.Kind.REMINDER_NOT_ENROLLED)
     for leader in candidates:
         subject, body = emails.render(
             EmailText.Kind.REMINDER_NOT_ENROLLED,
@@ -147,6 +150,7 @@ def enrolment_reminders(
                 "open_cohorts": open_cohorts,
                 "link": portal_link("programme:cohort_list"),
             },
+            text=text,
         )
         yield Reminder(
             leader=leader,

@@ -39,8 +39,8 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from . import clock
 from .models import Leader, User
+from .privacy import has_left
 
 logger = logging.getLogger(__name__)
 
@@ -118,11 +118,7 @@ def match_user(claims: dict) -> User:
     elif email:
         leader = leaders.filter(user__email__iexact=email).first()
     if leader is not None:
-        if leader.anonymised_at is not None or (
-            leader.left_on is not None and leader.left_on <= clock.today()
-        ):
-            raise Refused("left")
-        if not leader.user.is_active:
+        if has_left(leader) or not leader.user.is_active:
             raise Refused("left")
         return leader.user
     user = (

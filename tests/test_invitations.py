@@ -153,3 +153,12 @@ def test_adding_a_leader_in_the_admin_can_send_an_invitation(hr_client, departme
     (email,) = queued()
     assert email.to == ["ny.leder@albertslund.dk"]
     assert Invitation.objects.get().leader.name == "Ny Leder"
+
+
+def test_the_invitation_page_runs_three_queries(client, leader, django_assert_num_queries):
+    invitations.invite(leader)
+    redirect = client.get(link_in(queued()[0]))
+    # The session with the token; the user of the link; the programme's name (header).
+    with django_assert_num_queries(3):
+        response = client.get(redirect["Location"])
+    assert response.context["validlink"]

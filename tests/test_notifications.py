@@ -151,3 +151,39 @@ def test_a_closed_waitlist_tells_the_leader_and_lists_cohorts_with_free_seats(
     assert "- Hold 2: 3 ledige pladser, tilmelding senest 15. februar 2016" in email.message
     assert "Hold 1:" not in email.message  # full, and closed for enrolment
     assert "http://testserver/cohorts/" in email.message
+
+
+def test_every_e_mail_links_to_a_page_that_opens(client, leader, colleague, cohort, other_cohort):
+    """One of each kind: enrolment, waitlist, cancellation, promotion, make-up, reminders,
+    invitation and password reset; every link in them opens for the leader it went to."""
+    import re
+
+    from programme import invitations
+    from programme.reminders import send_reminders
+
+    cohort.capacity = 1
+    cohort.save()
+    seat = booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    waiting = booking.enrol(leader=colleague, cohort=cohort, now=local(2016, 1, 6))
+    notifications.queue_booking_email("waitlist_closed", waiting)
+    booking.cancel(enrolment=seat, now=local(2016, 1, 7))
+    booking.enrol(leader=leader, cohort=other_cohort, now=local(2016, 1, 8))
+    makeup = booking.book_makeup(
+        leader=colleague, session=other_cohort.sessions.get(module__order=2), now=local(2016, 1, 9)
+    )
+    booking.cancel_makeup(booking=makeup, now=local(2016, 1, 10))
+    send_reminders(days=40, now=local(2016, 1, 20))
+    invitations.invite(leader)
+    client.post(reverse("password_reset"), {"email": colleague.user.email})
+
+    subjects = [e.subject for e in queued()]
+    assert len(subjects) >= 11, subjects
+    users = {leader.user.email: leader.user, colleague.user.email: colleague.user}
+    for email in queued():
+        links = re.findall(r"http://testserver(/\S*)", email.message)
+        assert links, f"no link in “{email.subject}”"
+        client.force_login(users[email.to[0]])
+        for link in links:
+            response = client.get(link, follow=True)
+            assert response.status_code == 200, (email.subject, link)
+        client.logout()

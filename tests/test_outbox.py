@@ -150,3 +150,23 @@ def test_attachments_wait_in_the_database_not_on_disk(leader, cohort, settings):
     (attachment,) = queued()[0].attachments.all()
     stored = OutboxFile.objects.get(name=attachment.file.name)
     assert bytes(stored.content).startswith(b"BEGIN:VCALENDAR")
+
+
+def outbox_list_queries(client, hr, emails: int, django_assert_num_queries) -> None:
+    for n in range(emails):
+        outbox.queue(to=f"leder{n}@albertslund.dk", subject="Prøve", body="Hej")
+    client.force_login(hr)
+    # Session and user; HR's permissions (user, group); the count, and the count
+    # again for "of N"; the page's e-mails with their last error (one subquery); the
+    # programme's name (header); the sidebar's leader check and the HR group; saving
+    # the session (savepoint, update, release).
+    with django_assert_num_queries(13):
+        response = client.get(reverse("admin:post_office_email_changelist"))
+    assert len(response.context["cl"].result_list) == emails
+
+
+@pytest.mark.parametrize("emails", [5, 50])
+def test_the_outbox_list_runs_13_queries_however_many_e_mails(
+    client, hr, emails, django_assert_num_queries
+):
+    outbox_list_queries(client, hr, emails, django_assert_num_queries)
