@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
-    "post_office",
+    "programme.apps.OutboxConfig",
     "programme",
 ]
 

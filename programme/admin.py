@@ -896,6 +896,9 @@ class EmailTextAdmin(admin.ModelAdmin):
         (_("English"), {"fields": ["subject_en", "body_en", "preview_en"]}),
     ]
 
+    class Media:
+        css = {"all": ["css/admin-extra.css"]}
+
     def has_add_permission(self, request):
         # One text per kind of e-mail, made by the migration; the kinds are fixed in code.
         return False
@@ -950,6 +953,26 @@ for _model in (Email, Log, EmailTemplate, PostOfficeAttachment):
         admin.site.unregister(_model)
 
 
+# django-post-office's statuses, in the words HR reads (it ships no Danish).
+OUTBOX_STATUSES = {
+    STATUS.queued: _("waiting"),
+    STATUS.requeued: _("waiting to try again"),
+    STATUS.sent: _("sent"),
+    STATUS.failed: _("failed"),
+}
+
+
+class OutboxStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [(str(value), label) for value, label in OUTBOX_STATUSES.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=int(self.value())) if self.value() else queryset
+
+
 @admin.register(Email)
 class OutboxEmailAdmin(PostOfficeEmailAdmin):
     """django-post-office's e-mail admin for HR: what waits, what left, what failed and why."""
@@ -957,13 +980,13 @@ class OutboxEmailAdmin(PostOfficeEmailAdmin):
     list_display = [
         "recipient",
         "subject_line",
-        "status",
+        "state",
         "number_of_retries",
         "last_updated",
         "scheduled_time",
         "last_error",
     ]
-    list_filter = ["status"]
+    list_filter = [OutboxStatusFilter]
     inlines = [OutboxAttachmentInline, LogInline]
     actions = ["send_again"]
     list_per_page = 50
@@ -988,6 +1011,10 @@ class OutboxEmailAdmin(PostOfficeEmailAdmin):
     @admin.display(description=_("subject"), ordering="subject")
     def subject_line(self, obj):
         return obj.subject
+
+    @admin.display(description=_("status"), ordering="status")
+    def state(self, obj):
+        return OUTBOX_STATUSES.get(obj.status, obj.get_status_display())
 
     @admin.display(description=_("last error"))
     def last_error(self, obj):

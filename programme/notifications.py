@@ -195,4 +195,5 @@ def preview_values(kind: str) -> dict[str, str]:
         "button": sso_button_label(),
         "link": portal_link(LINKS.get(kind, "programme:dashboard")),
     }
-    return {name: values.get(name, "") for name in emails.PLACEHOLDERS[kind]}
+    # HR's contact is filled in by emails.render, as for every e-mail.
+    return {name: values[name] for name in emails.PLACEHOLDERS[kind] if name in values}

@@ -128,8 +128,10 @@ def test_hr_sees_the_error_and_sends_a_failed_e_mail_again(client, hr, smtp, lea
     email.save()
     email.logs.create(status=STATUS.failed, message="Connection refused", exception_type="OSError")
     client.force_login(hr)
-    page = client.get(reverse("admin:post_office_email_changelist"))
+    page = client.get(reverse("admin:post_office_email_changelist"), {"state": STATUS.failed})
+    assert [e.pk for e in page.context["cl"].result_list] == [email.pk]
     assert "Connection refused" in page.text
+    assert "mislykkedes" in page.text  # the status, in Danish
     client.post(
         reverse("admin:post_office_email_changelist"),
         {"action": "send_again", "_selected_action": [email.pk]},
