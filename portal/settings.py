@@ -267,6 +267,11 @@ SSO_ENABLED = bool(OIDC_ISSUER and OIDC_RP_CLIENT_ID)
 # Password sign-in for people without a work account; when off, only superusers may
 # use a password (break-glass when the identity provider is down).
 PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", default=True)
+if not PASSWORD_SIGN_IN and not SSO_ENABLED:
+    raise ImproperlyConfigured(
+        "PASSWORD_SIGN_IN=false needs single sign-on (OIDC_ISSUER and OIDC_CLIENT_ID): "
+        "without it nobody but superusers could sign in."
+    )
 OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
 OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True

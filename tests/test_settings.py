@@ -27,6 +27,9 @@ CONFIG_VARIABLES = [
     "SECURE_HSTS_PRELOAD",
     "PROXY_COUNT",
     "PORTAL_URL",
+    "PASSWORD_SIGN_IN",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
 ]
 
 
@@ -98,6 +101,15 @@ def test_production_refuses_to_start_without_the_portals_address():
     assert "PORTAL_URL must be set" in result.stderr
     result = manage("check", **{**PRODUCTION, "PORTAL_URL": "http://ledelse.albertslund.dk"})
     assert result.returncode != 0
+
+
+def test_password_sign_in_can_be_switched_off_only_with_single_sign_on():
+    result = manage("check", PASSWORD_SIGN_IN="false")
+    assert result.returncode != 0
+    assert "PASSWORD_SIGN_IN=false needs single sign-on" in result.stderr
+    with_sso = {"OIDC_ISSUER": "https://login.example.org/tenant/v2.0", "OIDC_CLIENT_ID": "x"}
+    assert manage("check", PASSWORD_SIGN_IN="false", **with_sso).returncode == 0
+    assert setting("SSO_ENABLED", **with_sso) == "True"
 
 
 def test_production_refuses_debug_on():

@@ -1,6 +1,7 @@
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from programme.outbox import send_queued
 
@@ -24,6 +25,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop: bool, interval: int, **options):
         while True:
+            # A long-running loop outlives database connections; start each round fresh.
+            close_old_connections()
             summary = send_queued()
             if summary.busy:
                 self.stdout.write("Another worker is sending; nothing done.")
