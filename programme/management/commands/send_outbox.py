@@ -25,8 +25,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop: bool, interval: int, **options):
         while True:
-            # A long-running loop outlives database connections; start each round fresh.
-            close_old_connections()
             summary = send_queued()
             if summary.busy:
                 self.stdout.write("Another worker is sending; nothing done.")
@@ -38,3 +36,5 @@ class Command(BaseCommand):
             if not loop:
                 return
             time.sleep(interval)
+            # A long-running loop outlives database connections; start each round fresh.
+            close_old_connections()
