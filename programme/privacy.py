@@ -24,7 +24,7 @@ from post_office.models import Email
 
 from . import clock
 from .csv_export import neutralise
-from .models import Attendance, Enrolment, Leader, MakeUpBooking, SentReminder
+from .models import Attendance, Enrolment, Invitation, Leader, MakeUpBooking, SentReminder
 
 
 class AnonymisationError(Exception):
@@ -121,6 +121,18 @@ def personal_data(leader: Leader) -> dict[str, Any]:
                 "booked_at": _when(m.booked_at),
             }
             for m in makeups
+        ],
+        "invitations": [
+            {"sent_at": _when(i.sent_at), "work_account": i.single_sign_on}
+            for i in Invitation.objects.filter(leader=leader).order_by("sent_at")
+        ],
+        "emails": [
+            {
+                "subject": e.subject,
+                "queued_at": _when(e.created),
+                "status": str(e.get_status_display()),
+            }
+            for e in Email.objects.filter(to__iexact=user.email).order_by("created")
         ],
         "reminders_sent": [
             {"kind": str(r.get_kind_display()), "about": r.subject_key, "sent_at": _when(r.sent_at)}
@@ -224,5 +236,6 @@ def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leade
     for model in (AccessLog, AccessAttempt, AccessFailureLog):
         model.objects.filter(username__iexact=old_email).delete()
     # The outbox keeps the e-mails written to them (name, address, sessions).
-    Email.objects.filter(to__icontains=old_email).delete()
+    # (One recipient an e-mail: the address is the whole field.)
+    Email.objects.filter(to__iexact=old_email).delete()
     return leader
