@@ -231,3 +231,15 @@ def test_a_provider_that_does_not_answer_gives_a_try_again_page(client, sso, set
     assert response.status_code == 503
     assert "Log ind-tjenesten svarer ikke" in response.text
     assert client.get(reverse("login")).status_code == 200  # password sign-in unaffected
+
+
+def test_an_employee_number_the_portal_does_not_know_is_refused_even_with_a_leaders_e_mail(
+    client, sso, leader
+):
+    # The number identifies the person; a leader's e-mail on someone else's number is
+    # not enough (an address can be reused). HR corrects the number, then it works.
+    response = sign_in(
+        client, sso, "sub-other-number", email=leader.user.email, employee_number="9999"
+    )
+    assert response.status_code == 403
+    assert not signed_in_user(client).is_authenticated
