@@ -41,11 +41,12 @@ run: install assets demo
 
 # Production as it runs: gunicorn (gunicorn.conf.py), DEBUG off, whitenoise serving the
 # collected, compressed and hashed static files, PostgreSQL from DATABASE_URL.
-# Needs SECRET_KEY and DATABASE_URL in the environment (docs/operations.md).
+# Needs SECRET_KEY, DATABASE_URL and PORTAL_URL in the environment (docs/operations.md).
 serve: install assets
 	@case "$$DATABASE_URL" in postgres://*|postgresql://*) ;; \
 	  *) echo "make serve needs DATABASE_URL=postgres://... (PostgreSQL)"; exit 2;; esac
 	@test -n "$$SECRET_KEY" || { echo "make serve needs SECRET_KEY (50+ random characters)"; exit 2; }
+	@test -n "$$PORTAL_URL" || { echo "make serve needs PORTAL_URL (https://the portal's address)"; exit 2; }
 	DJANGO_ENV=production $(PY) manage.py check --deploy --fail-level WARNING
 	DJANGO_ENV=production $(PY) manage.py migrate --noinput
 	DJANGO_ENV=production $(PY) manage.py collectstatic --noinput --verbosity 0

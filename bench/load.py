@@ -246,6 +246,8 @@ def main() -> None:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": url,
         "ALLOWED_HOSTS": "127.0.0.1",
+        # Only the links in e-mails; production requires an https:// address.
+        "PORTAL_URL": f"https://127.0.0.1:{args.port}",
         "PORTAL_CLOCK": DEMO_CLOCK,
         "GUNICORN_BIND": f"127.0.0.1:{args.port}",
         "LOG_LEVEL": "WARNING",

@@ -90,7 +90,10 @@ def client_ip(request: HttpRequest) -> str | None:
 def login_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
     """The account a sign-in attempt is for, as the login compares it: case-insensitive."""
     field = settings.AXES_USERNAME_FORM_FIELD
-    if credentials:
+    if credentials and field not in credentials and hasattr(request, "sso_email"):
+        # A sign-in through the identity provider: the account its claims named.
+        username = request.sso_email
+    elif credentials:
         username = credentials.get(field)
     else:
         username = getattr(request, "data", request.POST).get(field)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "programme.apps.OutboxConfig",
     "programme",
 ]
 
@@ -97,6 +98,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "programme.context_processors.navigation",
+                "programme.context_processors.hr_contact",
+                "programme.context_processors.sign_in",
             ],
         },
     },
@@ -137,7 +140,10 @@ AUTH_USER_MODEL = "programme.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, unless PASSWORD_SIGN_IN is off (then superusers only: break-glass).
+    "programme.accounts.PasswordBackend",
+    # The municipality's identity provider (OpenID Connect), when OIDC_ISSUER is set.
+    "programme.sso.PortalOIDCBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -192,6 +198,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # E-mail attachments (.ics) wait in the database with their e-mail, not on one
+    # node's disk, so any worker on any machine can send them.
+    "outbox": {"BACKEND": "programme.storage.DatabaseStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -214,6 +223,72 @@ DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Digital ledelse <noreply@albertslund.dk>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The outbox (django-post-office): every e-mail is a row written in the transaction of
+# the change that caused it; `manage.py send_outbox` sends them with EMAIL_BACKEND.
+# A failed send is retried OUTBOX_MAX_RETRIES times, waiting 1, 2, 4, ... minutes
+# (OUTBOX_RETRY_MINUTES doubled each time); then it is marked failed for HR to see.
+OUTBOX_MAX_RETRIES = int(os.environ.get("OUTBOX_MAX_RETRIES", "6"))
+OUTBOX_RETRY_MINUTES = int(os.environ.get("OUTBOX_RETRY_MINUTES", "1"))
+POST_OFFICE = {
+    "MAX_RETRIES": OUTBOX_MAX_RETRIES,
+    "RETRY_INTERVAL": timedelta(minutes=OUTBOX_RETRY_MINUTES),
+    "FILE_STORAGE": "outbox",
+    # One sending thread: the worker is one process a minute, not a mass mailer.
+    "THREADS_PER_PROCESS": 1,
+    # Log successes too, so HR sees when each e-mail left.
+    "LOG_LEVEL": 2,
+    "DEFAULT_PRIORITY": "medium",
+    "BATCH_SIZE": 200,
+}
+
+# The portal's address as leaders reach it, for the links in e-mails.
+PORTAL_URL = os.environ.get("PORTAL_URL", "" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and not PORTAL_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        "PORTAL_URL must be set to the portal's https:// address when DJANGO_ENV=production."
+    )
+
+# Whom people are told to contact ("contact HR"): pages, e-mails, sign-in refusals.
+HR_CONTACT_NAME = os.environ.get("HR_CONTACT_NAME", "HR-udvikling")
+HR_CONTACT_EMAIL = os.environ.get("HR_CONTACT_EMAIL", "hr@albertslund.dk")
+HR_CONTACT_PHONE = os.environ.get("HR_CONTACT_PHONE", "43 68 68 68")
+
+# Invitations to choose a password: the link is valid this many days and works once.
+INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "14"))
+
+# Single sign-on with the municipality's identity provider (OpenID Connect, through
+# mozilla-django-oidc). On when OIDC_ISSUER and OIDC_CLIENT_ID are set; the endpoints
+# come from the provider's discovery document (programme/sso.py).
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_EMAIL_CLAIM = os.environ.get("OIDC_EMAIL_CLAIM", "email")
+OIDC_EMPLOYEE_NUMBER_CLAIM = os.environ.get("OIDC_EMPLOYEE_NUMBER_CLAIM", "")
+SSO_BUTTON_LABEL = os.environ.get("SSO_BUTTON_LABEL", "")
+SSO_ENABLED = bool(OIDC_ISSUER and OIDC_RP_CLIENT_ID)
+# Password sign-in for people without a work account; when off, only superusers may
+# use a password (break-glass when the identity provider is down).
+PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", default=True)
+if not PASSWORD_SIGN_IN and not SSO_ENABLED:
+    raise ImproperlyConfigured(
+        "PASSWORD_SIGN_IN=false needs single sign-on (OIDC_ISSUER and OIDC_CLIENT_ID): "
+        "without it nobody but superusers could sign in."
+    )
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_CREATE_USER = False
+# Kept for the identity provider's sign-out (id_token_hint).
+OIDC_STORE_ID_TOKEN = True
+OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT", "10"))
+# Match the ID token's key id to the provider's keys (Entra ID and AD FS name them);
+# off only for a provider that publishes a single key without a name.
+OIDC_VERIFY_KID = env_bool("OIDC_VERIFY_KID", default=True)
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
+OIDC_OP_LOGOUT_URL_METHOD = "programme.sso.provider_logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "login"
 
 # Content-Security-Policy (django-csp 4): only our own origin, no inline scripts.
 CONTENT_SECURITY_POLICY = {
@@ -259,11 +334,6 @@ ANONYMISE_AFTER_DAYS = int(os.environ.get("ANONYMISE_AFTER_DAYS", "365"))
 # behind. Changing it changes stored progress: run `manage.py refresh_standings`.
 ATTENDANCE_GRACE_WORKING_DAYS = int(os.environ.get("ATTENDANCE_GRACE_WORKING_DAYS", "3"))
 
-# Whom the portal tells leaders to contact ("contact HR"), on pages and in e-mails.
-HR_CONTACT_NAME = os.environ.get("HR_CONTACT_NAME", "HR-udvikling")
-HR_CONTACT_EMAIL = os.environ.get("HR_CONTACT_EMAIL", "hr@albertslund.dk")
-HR_CONTACT_PHONE = os.environ.get("HR_CONTACT_PHONE", "43 68 68 68")
-
 # History is for reading: a revert would change seats and attendance behind the
 # booking rules (programme/admin.py also refuses the revert page's POST).
 SIMPLE_HISTORY_REVERT_DISABLED = True
@@ -273,5 +343,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # A handler of its own, or django-post-office installs one that logs every run.
+        "post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }

@@ -1,11 +1,12 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
-from programme import privacy_views
+from programme import accounts, privacy_views, sso
 from programme.views import healthz
 
 admin.site.site_header = _("Digital leadership – administration")
@@ -21,8 +22,32 @@ privacy_patterns = [
     path("hr/sign-in-blocks/<int:pk>/lift/", privacy_views.unlock, name="unlock"),
 ]
 
+# Our versions of some of django.contrib.auth's pages; the rest come from its urls below.
+account_patterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=accounts.PortalAuthenticationForm),
+        name="login",
+    ),
+    path("logout/", accounts.logout, name="logout"),
+    path(
+        "password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=accounts.PortalPasswordResetForm),
+        name="password_reset",
+    ),
+    path(
+        "invitation/<uidb64>/<token>/",
+        accounts.InvitationConfirmView.as_view(),
+        name="invitation_confirm",
+    ),
+    # Single sign-on (OpenID Connect); 404 unless OIDC_ISSUER is set.
+    path("sso/start/", sso.StartView.as_view(), name="sso_start"),
+    path("sso/callback/", sso.CallbackView.as_view(), name="sso_callback"),
+]
+
 urlpatterns = [
     path("", include("programme.urls")),
+    path("accounts/", include(account_patterns)),
     path("reports/", include("programme.report_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     # Public: the language buttons are on the sign-in page too.

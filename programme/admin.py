@@ -24,21 +24,35 @@ from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirec
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import translation
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
+from post_office.admin import AttachmentInline, LogInline
+from post_office.admin import EmailAdmin as PostOfficeEmailAdmin
+from post_office.models import STATUS, Email, EmailTemplate, Log
+from post_office.models import Attachment as PostOfficeAttachment
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import attendance as sheet
-from . import booking, clock, privacy, reminders
-from .forms import AttendanceAdminForm, CohortAdminForm, MakeUpBookingAdminForm, SessionAdminForm
+from . import booking, clock, emails, invitations, notifications, outbox, privacy, reminders
+from .forms import (
+    AttendanceAdminForm,
+    CohortAdminForm,
+    LeaderAddForm,
+    LeaderConfirmImportForm,
+    MakeUpBookingAdminForm,
+    SessionAdminForm,
+)
 from .imports import IMPORT_FORMATS, LeaderImportForm, LeaderResource, SignedFormStorage
 from .models import (
     Attendance,
     Cohort,
     Department,
+    EmailText,
     Enrolment,
+    Invitation,
     Leader,
     MakeUpBooking,
     Module,
@@ -324,6 +338,7 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
         "cohort_name",
         "place",
         "modules_done",
+        "invitation_count",
     ]
     list_filter = [PlaceFilter, CohortFilter, "department", "level"]
     search_fields = ["name", "employee_number", "user__email"]
@@ -339,6 +354,7 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
         "promote_from_waitlist",
         "cancel_place",
         "send_reminders",
+        "send_invitations",
         "anonymise_leavers",
     ]
 
@@ -346,6 +362,7 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
     resource_classes = [LeaderResource]
     import_formats = IMPORT_FORMATS
     import_form_class = LeaderImportForm
+    confirm_form_class = LeaderConfirmImportForm
     import_template_name = "admin/programme/leader/import.html"
     tmp_storage_class = SignedFormStorage
 
@@ -365,6 +382,7 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
                 modules_done=Coalesce(
                     Subquery(done.values("modules_done")[:1], output_field=IntegerField()), 0
                 ),
+                invitation_count=_count(Invitation.objects.filter(leader=OuterRef("pk")), "leader"),
             )
         )
 
@@ -384,6 +402,16 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
     def modules_done(self, obj):
         return obj.modules_done
 
+    @admin.display(description=_("invitations"), ordering="invitation_count")
+    def invitation_count(self, obj):
+        return obj.invitation_count
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            # Adding a leader: with the choice to send them an invitation.
+            kwargs["form"] = LeaderAddForm
+        return super().get_form(request, obj, **kwargs)
+
     def has_import_permission(self, request):
         return request.user.has_perms(["programme.add_leader", "programme.change_leader"])
 
@@ -398,6 +426,9 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if not change and form.cleaned_data.get("send_invitation"):
+            # In the admin's transaction: no invitation for a leader that is not saved.
+            invitations.invite(obj, by=request.user)
         if obj.left_on and "left_on" in form.changed_data:
             promoted = booking.leave(leader=obj)
             messages.info(
@@ -429,6 +460,20 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
                 ),
             )
             return HttpResponseRedirect(reverse("admin:programme_leader_import"))
+        if request.POST.get("send_invitations"):
+            new = [row.object_id for row in result.rows if row.import_type == row.IMPORT_TYPE_NEW]
+            sent = invitations.invite_new_leaders(
+                Leader.objects.filter(pk__in=new).select_related("user"), by=request.user
+            )
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)s invitation is in the outbox.",
+                    "%(count)s invitations are in the outbox.",
+                    sent,
+                )
+                % {"count": sent},
+            )
         return super().process_result(result, request)
 
     def add_success_message(self, result, request):
@@ -540,6 +585,27 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
                 gettext("%(count)s reminders could not be sent; try again later.")
                 % {"count": summary.failed},
             )
+
+    @admin.action(description=_("Send an invitation to sign in"), permissions=["change"])
+    def send_invitations(self, request, queryset):
+        done, refused = [], []
+        for leader in queryset.select_related("user").order_by("name", "pk"):
+            try:
+                invitations.invite(leader, by=request.user)
+            except invitations.InvitationError as exc:
+                refused.append((leader.name, str(exc)))
+            else:
+                done.append(leader.name)
+        _report(
+            request,
+            done,
+            refused,
+            lambda n: ngettext(
+                "Sent an invitation to %(count)s leader: %(leaders)s.",
+                "Sent invitations to %(count)s leaders: %(leaders)s.",
+                n,
+            ),
+        )
 
     @admin.action(description=_("Anonymise selected leaders who have left"), permissions=["change"])
     def anonymise_leavers(self, request, queryset):
@@ -953,3 +1019,154 @@ class SentReminderAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     list_select_related = ["leader"]
     search_fields = ["leader__name", "leader__employee_number", "subject_key"]
+
+
+# --- E-mail: texts HR words, and the outbox -----------------------------------------
+
+
+@admin.register(EmailText)
+class EmailTextAdmin(admin.ModelAdmin):
+    list_display = ["kind", "subject_da", "changed_at"]
+    readonly_fields = ["kind", "placeholders", "preview_da", "preview_en"]
+    fieldsets = [
+        (None, {"fields": ["kind", "placeholders"]}),
+        (_("Danish"), {"fields": ["subject_da", "body_da", "preview_da"]}),
+        (_("English"), {"fields": ["subject_en", "body_en", "preview_en"]}),
+    ]
+
+    class Media:
+        css = {"all": ["css/admin-extra.css"]}
+
+    def has_add_permission(self, request):
+        # One text per kind of e-mail, made by the migration; the kinds are fixed in code.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("placeholders you can use"))
+    def placeholders(self, obj):
+        return format_html(
+            '<dl class="placeholders">{}</dl>',
+            format_html_join(
+                "",
+                "<dt><code>{{{{ {} }}}}</code></dt><dd>{}</dd>",
+                ((name, meaning) for name, meaning in emails.PLACEHOLDERS[obj.kind].items()),
+            ),
+        )
+
+    def _preview(self, obj, language: str):
+        with translation.override(language):
+            subject, body = emails.render(
+                obj.kind, notifications.preview_values(obj.kind), language=language
+            )
+        return format_html(
+            '<div class="email-preview"><p><strong>{}</strong></p><pre tabindex="0">{}</pre></div>',
+            subject,
+            body,
+        )
+
+    @admin.display(description=_("preview with a leader's data (as saved)"))
+    def preview_da(self, obj):
+        return self._preview(obj, "da")
+
+    @admin.display(description=_("preview with a leader's data (as saved)"))
+    def preview_en(self, obj):
+        return self._preview(obj, "en")
+
+
+class OutboxAttachmentInline(AttachmentInline):
+    # django-post-office's inline searches attachments in their own admin, which HR
+    # does not have: the attachments are shown, not chosen.
+    autocomplete_fields: list[str] = []
+    readonly_fields = ["attachment"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+for _model in (Email, Log, EmailTemplate, PostOfficeAttachment):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+# django-post-office's statuses, in the words HR reads (it ships no Danish).
+OUTBOX_STATUSES = {
+    STATUS.queued: _("waiting"),
+    STATUS.requeued: _("waiting to try again"),
+    STATUS.sent: _("sent"),
+    STATUS.failed: _("failed"),
+}
+
+
+class OutboxStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [(str(value), label) for value, label in OUTBOX_STATUSES.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=int(self.value())) if self.value() else queryset
+
+
+@admin.register(Email)
+class OutboxEmailAdmin(PostOfficeEmailAdmin):
+    """django-post-office's e-mail admin for HR: what waits, what left, what failed and why."""
+
+    list_display = [
+        "recipient",
+        "subject_line",
+        "state",
+        "number_of_retries",
+        "last_updated",
+        "scheduled_time",
+        "last_error",
+    ]
+    list_filter = [OutboxStatusFilter]
+    inlines = [OutboxAttachmentInline, LogInline]
+    actions = ["send_again"]
+    list_per_page = 50
+
+    def get_urls(self):
+        # django-post-office's "resend" page sends from the web request; HR's action
+        # below puts the e-mail back in the queue instead, for the worker.
+        return [url for url in super().get_urls() if url.name != "resend"]
+
+    def get_queryset(self, request):
+        errors = Log.objects.filter(email=OuterRef("pk"), status=STATUS.failed).order_by("-date")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(last_error=Subquery(errors.values("message")[:1]))
+        )
+
+    @admin.display(description=_("to"), ordering="to")
+    def recipient(self, obj):
+        return ", ".join(obj.to)
+
+    @admin.display(description=_("subject"), ordering="subject")
+    def subject_line(self, obj):
+        return obj.subject
+
+    @admin.display(description=_("status"), ordering="status")
+    def state(self, obj):
+        return OUTBOX_STATUSES.get(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("last error"))
+    def last_error(self, obj):
+        return obj.last_error or "–"
+
+    @admin.action(description=_("Send again"), permissions=["change"])
+    def send_again(self, request, queryset):
+        count = outbox.send_again(queryset)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s e-mail is back in the outbox; the worker sends it within a minute.",
+                "%(count)s e-mails are back in the outbox; the worker sends them within a minute.",
+                count,
+            )
+            % {"count": count},
+        )

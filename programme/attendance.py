@@ -50,8 +50,7 @@ def expected_leaders_q(session: Session) -> Q:
     )
     makeup = MakeUpBooking.objects.filter(leader=OuterRef("pk"), session=session)
     day = timezone.localdate(session.starts_at)
-    still_here = Q(anonymised_at__isnull=True) & (Q(left_on__isnull=True) | Q(left_on__gte=day))
-    return (Q(Exists(enrolled)) | Q(Exists(makeup))) & still_here
+    return (Q(Exists(enrolled)) | Q(Exists(makeup))) & Leader.here_on(day)
 
 
 def expected_leaders(session: Session) -> list[Leader]:

@@ -44,8 +44,8 @@ How
   wait for each other; SQLite's IMMEDIATE transactions queue writers instead).
 - Self-service closes at the cohort's deadline; HR (``by_staff=True``) can still
   act. Leaving a waitlist is always possible: it frees nobody's seat.
-- E-mails are prepared by ``_notify`` inside the transaction and sent only if it
-  commits.
+- E-mails are queued in the outbox by ``_notify`` inside the same transaction, so a
+  change that rolls back sends nothing (``programme/outbox.py`` sends them).
 """
 
 from __future__ import annotations
@@ -150,10 +150,11 @@ def _check_still_here(leader: Leader, now: dt.datetime) -> None:
 
 
 def _notify(kind: str, obj: Enrolment | MakeUpBooking) -> None:
-    """Prepare the e-mail now (the row may be gone by the time it is sent), send on commit."""
+    # Queued in the outbox inside the booking's transaction: the e-mail is written with
+    # the change, and rolls back with it. The outbox's worker sends it.
     from . import notifications
 
-    notifications.notify(kind, obj)
+    notifications.queue_booking_email(kind, obj)
 
 
 def _end(enrolment: Enrolment, reason: str, now: dt.datetime) -> None:

@@ -51,14 +51,18 @@ def copenhagen_vtimezone() -> Timezone:
     return tz
 
 
-def build_calendar(sessions: Iterable[Session], *, name: str) -> bytes:
-    """Sessions need ``module`` and ``cohort`` fetched (select_related) by the caller."""
+def build_calendar(sessions: Iterable[Session], *, name: str, cancelled: bool = False) -> bytes:
+    """Sessions need ``module`` and ``cohort`` fetched (select_related) by the caller.
+
+    ``cancelled`` writes a cancellation (METHOD:CANCEL, STATUS:CANCELLED) of the same
+    events, which removes them from a calendar that holds them.
+    """
     tz = timezone.get_default_timezone()
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
+    cal.add("method", "CANCEL" if cancelled else "PUBLISH")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", settings.TIME_ZONE)
     if settings.TIME_ZONE == "Europe/Copenhagen":
@@ -71,6 +75,8 @@ def build_calendar(sessions: Iterable[Session], *, name: str) -> bytes:
         event.add("dtend", timezone.localtime(session.ends_at, tz))
         event.add("summary", f"{session.module.title} – {session.cohort.name}")
         event["location"] = vText(session.location)
+        if cancelled:
+            event.add("status", "CANCELLED")
         if session.facilitator:
             event.add("description", session.facilitator)
         cal.add_component(event)

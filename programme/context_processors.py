@@ -6,15 +6,6 @@ from django.http import HttpRequest
 from .models import Programme
 
 
-def hr_contact() -> SimpleNamespace:
-    """Whom the portal tells people to contact: HR's name, e-mail and phone (settings)."""
-    return SimpleNamespace(
-        name=settings.HR_CONTACT_NAME,
-        email=settings.HR_CONTACT_EMAIL,
-        phone=settings.HR_CONTACT_PHONE,
-    )
-
-
 def navigation(request: HttpRequest) -> dict:
     """What the header shows: the programme's name and which sections this user may use."""
     user = getattr(request, "user", None)
@@ -24,5 +15,26 @@ def navigation(request: HttpRequest) -> dict:
         "nav_is_leader": signed_in and hasattr(user, "leader"),
         "nav_can_report": signed_in and (user.is_hr or user.managed_departments.exists()),
         "nav_is_staff": signed_in and user.is_staff,
-        "hr_contact": hr_contact(),
+    }
+
+
+def hr_contact(request: HttpRequest) -> dict:
+    """Whom people are told to contact: ``hr_contact.name``, ``.email``, ``.phone``."""
+    return {
+        "hr_contact": SimpleNamespace(
+            name=settings.HR_CONTACT_NAME,
+            email=settings.HR_CONTACT_EMAIL,
+            phone=settings.HR_CONTACT_PHONE,
+        )
+    }
+
+
+def sign_in(request: HttpRequest) -> dict:
+    """How people sign in: the work account (single sign-on), a password, or both."""
+    from .invitations import sso_button_label
+
+    return {
+        "sso_enabled": settings.SSO_ENABLED,
+        "sso_button_label": sso_button_label() if settings.SSO_ENABLED else "",
+        "password_sign_in": settings.PASSWORD_SIGN_IN,
     }

@@ -1,17 +1,19 @@
-"""HR's admin forms for what changes seats or attendance.
+"""The admin's forms: seats and attendance (checked by the rules that will apply them),
+and adding and inviting leaders.
 
-Each form checks its change with the same rule the change will use, so a
-refusal is shown next to the field. The checks in :mod:`programme.booking` lock
-the cohort rows; the admin runs the whole request in one transaction, so the
-lock holds until the change is saved through booking in ``save_model`` and no
-other booking can come between the check and the write.
+Each seat or attendance form checks its change with the same rule the change will
+use, so a refusal is shown next to the field. The checks in :mod:`programme.booking`
+lock the cohort rows; the admin runs the whole request in one transaction, so the
+lock holds until the change is saved through booking in ``save_model`` and no other
+booking can come between the check and the write.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
+from import_export.forms import ConfirmImportForm
 
 from . import booking, clock
 from .attendance import check_status, expected_leaders_q
@@ -100,3 +102,30 @@ class AttendanceAdminForm(forms.ModelForm):
             except ValidationError as exc:
                 self.add_error("status", exc)
         return cleaned
+
+
+class LeaderAddForm(forms.ModelForm):
+    """Adding one leader in the admin, with the choice to invite them at once."""
+
+    send_invitation = forms.BooleanField(
+        label=_("Send an invitation to sign in"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "An e-mail with a link to choose a password, or, with single sign-on, telling "
+            "the leader to sign in with their work account."
+        ),
+    )
+
+    class Meta:
+        model = Leader
+        fields = ["user", "employee_number", "name", "title", "level", "department", "left_on"]
+
+
+class LeaderConfirmImportForm(ConfirmImportForm):
+    """The import's confirmation, with the choice to invite the new leaders."""
+
+    send_invitations = forms.BooleanField(
+        label=_("Send each new leader an invitation to sign in"),
+        required=False,
+    )

@@ -216,8 +216,20 @@ class Leader(models.Model):
         return self.user.email
 
     def has_left(self, today: dt.date) -> bool:
-        """Gone from the programme: from the day after ``left_on``, or once anonymised."""
+        """Gone from the programme: from the day after ``left_on`` (on the day itself they
+        may still come to a session), or once anonymised. The one rule for signing in,
+        booking, invitations, sheets and reports."""
         return self.anonymised_at is not None or (self.left_on is not None and self.left_on < today)
+
+    @staticmethod
+    def here_on(day: dt.date, prefix: str = "") -> Q:
+        """``has_left`` as a query: leaders still with the municipality on ``day``.
+
+        ``prefix`` reaches the leader through a relation, e.g. ``"leader__"``.
+        """
+        return Q(**{f"{prefix}anonymised_at__isnull": True}) & (
+            Q(**{f"{prefix}left_on__isnull": True}) | Q(**{f"{prefix}left_on__gte": day})
+        )
 
 
 class CohortQuerySet(models.QuerySet):
@@ -621,3 +633,102 @@ class SentReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.leader}"
+
+
+# --- E-mail: the texts HR words, invitations, the outbox's attachments --------------
+
+
+class EmailText(models.Model):
+    """The subject and body of one kind of e-mail, in Danish and English, as HR words them.
+
+    Placeholders such as ``{{ name }}`` are filled in when the e-mail is queued; each
+    kind offers its own (``programme.emails.PLACEHOLDERS``), and a text with any other
+    is refused when it is saved, never when it is sent.
+    """
+
+    class Kind(models.TextChoices):
+        ENROLLED = "enrolled", _("Enrolled in a cohort")
+        WAITLISTED = "waitlisted", _("On the waitlist")
+        PROMOTED = "promoted", _("Seat from the waitlist")
+        CANCELLED = "cancelled", _("Place cancelled")
+        WAITLIST_CLOSED = "waitlist_closed", _("Waitlist closed: the cohort has started")
+        MAKEUP_BOOKED = "makeup_booked", _("Make-up seat booked")
+        MAKEUP_CANCELLED = "makeup_cancelled", _("Make-up seat cancelled")
+        REMINDER_SESSION = "reminder_session", _("Reminder: a session soon")
+        REMINDER_NOT_ENROLLED = "reminder_not_enrolled", _("Reminder: not enrolled yet")
+        INVITATION = "invitation", _("Invitation: choose a password")
+        INVITATION_SSO = "invitation_sso", _("Invitation: sign in with the work account")
+        PASSWORD_RESET = "password_reset", _("Forgotten password")
+
+    kind = models.CharField(_("e-mail"), max_length=30, choices=Kind.choices, unique=True)
+    subject_da = models.CharField(_("subject (Danish)"), max_length=200)
+    body_da = models.TextField(_("text (Danish)"))
+    subject_en = models.CharField(_("subject (English)"), max_length=200)
+    body_en = models.TextField(_("text (English)"))
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = _("e-mail text")
+        verbose_name_plural = _("e-mail texts")
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())
+
+    def clean(self) -> None:
+        from .emails import placeholder_errors
+
+        errors = {}
+        for field in ("subject_da", "body_da", "subject_en", "body_en"):
+            problems = placeholder_errors(self.kind, getattr(self, field))
+            if problems:
+                errors[field] = problems
+        if errors:
+            raise ValidationError(errors)
+
+    def texts(self, language: str) -> tuple[str, str]:
+        """Subject and body in ``language`` (Danish unless it is English)."""
+        if language == "en":
+            return self.subject_en, self.body_en
+        return self.subject_da, self.body_da
+
+
+class Invitation(models.Model):
+    """An invitation e-mail to a leader: when, and by whom. HR sees the count per leader."""
+
+    leader = models.ForeignKey(
+        Leader, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("leader")
+    )
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    single_sign_on = models.BooleanField(_("sign in with the work account"), default=False)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.leader} ({timezone.localtime(self.sent_at):%d.%m.%Y %H:%M})"
+
+
+class OutboxFile(models.Model):
+    """An attachment of a queued e-mail, kept in the database (``outbox`` storage)."""
+
+    name = models.CharField(max_length=255, unique=True)
+    content = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("e-mail attachment")
+        verbose_name_plural = _("e-mail attachments")
+
+    def __str__(self) -> str:
+        return self.name

@@ -20,14 +20,23 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from post_office.models import Email
 
 from . import booking, clock
 from .csv_export import neutralise
-from .models import Attendance, Enrolment, Leader, MakeUpBooking, SentReminder
+from .models import Attendance, Enrolment, Invitation, Leader, MakeUpBooking, SentReminder
 
 
 class AnonymisationError(Exception):
     """Why a leader cannot be anonymised, in words for HR."""
+
+
+def has_left(leader: Leader, today: dt.date | None = None) -> bool:
+    """Whether the leader has left (see ``Leader.has_left``), today by the portal's clock.
+
+    Such a leader may no longer sign in, book, get an invitation or a password-reset link.
+    """
+    return leader.has_left(today or clock.today())
 
 
 def anonymous_name(leader: Leader) -> str:
@@ -110,6 +119,18 @@ def personal_data(leader: Leader) -> dict[str, Any]:
                 "booked_at": _when(m.booked_at),
             }
             for m in makeups
+        ],
+        "invitations": [
+            {"sent_at": _when(i.sent_at), "work_account": i.single_sign_on}
+            for i in Invitation.objects.filter(leader=leader).order_by("sent_at")
+        ],
+        "emails": [
+            {
+                "subject": e.subject,
+                "queued_at": _when(e.created),
+                "status": str(e.get_status_display()),
+            }
+            for e in Email.objects.filter(to__iexact=user.email).order_by("created")
         ],
         "reminders_sent": [
             {"kind": str(r.get_kind_display()), "about": r.subject_key, "sent_at": _when(r.sent_at)}
@@ -214,4 +235,7 @@ def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leade
     # django-axes keeps sign-ins and failed attempts by e-mail address and IP.
     for model in (AccessLog, AccessAttempt, AccessFailureLog):
         model.objects.filter(username__iexact=old_email).delete()
+    # The outbox keeps the e-mails written to them (name, address, sessions).
+    # (One recipient an e-mail: the address is the whole field.)
+    Email.objects.filter(to__iexact=old_email).delete()
     return leader

@@ -2,9 +2,10 @@
 
 Used by the admin action and by ``manage.py send_reminders`` (cron). Each
 reminder is sent once: its ``SentReminder`` row is inserted, under the
-database's unique constraint, in the same transaction as the sending. A second
-process sending the same reminder at the same moment waits for that row and
-then skips; a failed send rolls the row back so the next run tries again.
+database's unique constraint, in the same transaction as the e-mail is queued in
+the outbox (``programme.outbox``, whose worker sends it, retrying while the mail
+server is down). A second process queuing the same reminder at the same moment
+waits for that row and then skips.
 """
 
 from __future__ import annotations
@@ -15,16 +16,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import clock
-from .context_processors import hr_contact
-from .models import Cohort, Enrolment, Leader, MakeUpBooking, Programme, SentReminder, Session
+from . import clock, emails, outbox
+from .models import EmailText, Enrolment, Leader, MakeUpBooking, Programme, SentReminder, Session
+from .notifications import open_cohort_lines, portal_link, when
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ class ReminderSummary:
 
 def _current_leaders(leaders: QuerySet[Leader] | None, today: dt.date) -> QuerySet[Leader]:
     leaders = Leader.objects.all() if leaders is None else leaders
-    return leaders.filter(anonymised_at__isnull=True).exclude(left_on__lte=today)
+    return leaders.filter(Leader.here_on(today))
 
 
 def _already_sent(kind: str, keys: Iterable[str]) -> set[tuple[int, str]]:
@@ -91,74 +90,81 @@ def session_reminders(
         by_session.setdefault(booking.session_id, []).append(booking.leader)
     keys = {s.pk: f"session:{s.pk}" for s in sessions}
     sent = _already_sent(SentReminder.Kind.UPCOMING_SESSION, keys.values())
+    text = emails.text_for(EmailText.Kind.REMINDER_SESSION)
     for session in sessions:
         attendees = [(leader, False) for leader in by_cohort.get(session.cohort_id, [])]
         attendees += [(leader, True) for leader in by_session.get(session.pk, [])]
+        day = timezone.localdate(session.starts_at)
         for leader, is_makeup in attendees:
-            if (leader.pk, keys[session.pk]) in sent:
-                continue
+            if (leader.pk, keys[session.pk]) in sent or leader.has_left(day):
+                continue  # reminded already, or gone by the session's day
+            makeup_note = (
+                _("You attend as a make-up with %(cohort)s.") % {"cohort": session.cohort.name}
+                if is_makeup
+                else ""
+            )
+            subject, body = emails.render(
+                EmailText.Kind.REMINDER_SESSION,
+                {
+                    "name": leader.name,
+                    "module": session.module.title,
+                    "when": when(session),
+                    "date": timezone.localtime(session.starts_at).strftime("%d.%m.%Y"),
+                    "location": session.location,
+                    "makeup_note": makeup_note,
+                    "link": portal_link("programme:dashboard"),
+                },
+                text=text,
+            )
             yield Reminder(
                 leader=leader,
                 kind=SentReminder.Kind.UPCOMING_SESSION,
                 subject_key=keys[session.pk],
-                subject=_("Reminder: %(module)s on %(date)s")
-                % {
-                    "module": session.module.title,
-                    "date": timezone.localtime(session.starts_at).strftime("%d.%m.%Y"),
-                },
-                body=render_to_string(
-                    "emails/reminder_session.txt",
-                    {
-                        "leader": leader,
-                        "session": session,
-                        "is_makeup": is_makeup,
-                        "hr_contact": hr_contact(),
-                    },
-                ),
+                subject=subject,
+                body=body,
             )
 
 
 def enrolment_reminders(
     *, programme: Programme, now: dt.datetime, leaders: QuerySet[Leader] | None = None
 ) -> Iterator[Reminder]:
-    """Leaders with no seat or waitlist place in the programme."""
+    """Leaders with no seat or waitlist place in the programme (not those who are leaving)."""
     key = f"programme:{programme.pk}"
     placed = Enrolment.objects.filter(programme=programme, status__in=Enrolment.ACTIVE)
     candidates = (
         _current_leaders(leaders, timezone.localdate(now))
+        .filter(left_on__isnull=True)
         .exclude(pk__in=placed.values("leader_id"))
         .exclude(reminders__kind=SentReminder.Kind.NOT_ENROLLED, reminders__subject_key=key)
         .select_related("user")
         .order_by("name", "pk")
     )
-    today = timezone.localdate(now)
-    open_cohorts = list(
-        Cohort.objects.filter(programme=programme, enrolment_deadline__gte=today)
-        .with_seats()
-        .order_by("enrolment_deadline", "name")
+    open_cohorts = open_cohort_lines(
+        programme, today=timezone.localdate(now), with_free_seats=False
     )
-    for cohort in open_cohorts:
-        cohort.free_seats = max(cohort.capacity - cohort.seats_taken, 0)
+    text = emails.text_for(EmailText.Kind.REMINDER_NOT_ENROLLED)
     for leader in candidates:
+        subject, body = emails.render(
+            EmailText.Kind.REMINDER_NOT_ENROLLED,
+            {
+                "name": leader.name,
+                "programme": programme.name,
+                "open_cohorts": open_cohorts,
+                "link": portal_link("programme:cohort_list"),
+            },
+            text=text,
+        )
         yield Reminder(
             leader=leader,
             kind=SentReminder.Kind.NOT_ENROLLED,
             subject_key=key,
-            subject=_("Remember to enrol in %(programme)s") % {"programme": programme.name},
-            body=render_to_string(
-                "emails/reminder_not_enrolled.txt",
-                {
-                    "leader": leader,
-                    "programme": programme,
-                    "cohorts": open_cohorts,
-                    "hr_contact": hr_contact(),
-                },
-            ),
+            subject=subject,
+            body=body,
         )
 
 
 def deliver(reminder: Reminder, *, now: dt.datetime) -> str:
-    """Claim the reminder, then send it; returns "sent", "skipped" or "failed"."""
+    """Claim the reminder and queue it; returns "sent", "skipped" or "failed"."""
     try:
         with transaction.atomic():
             SentReminder.objects.create(
@@ -167,17 +173,14 @@ def deliver(reminder: Reminder, *, now: dt.datetime) -> str:
                 subject_key=reminder.subject_key,
                 sent_at=now,
             )
-            EmailMessage(
-                subject=reminder.subject,
-                body=reminder.body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[reminder.leader.user.email],
-            ).send()
+            outbox.queue(
+                to=reminder.leader.user.email, subject=reminder.subject, body=reminder.body
+            )
     except IntegrityError:
         return "skipped"  # another process claimed it first
     except Exception:
         logger.exception(
-            "Could not send %s reminder to leader %s", reminder.kind, reminder.leader.pk
+            "Could not queue %s reminder to leader %s", reminder.kind, reminder.leader.pk
         )
         return "failed"
     return "sent"

@@ -114,9 +114,7 @@ def report_leaders(scope: Scope, filters: Filters) -> QuerySet[Leader]:
     programme = filters.programme
     # Leaders who have left the municipality are no longer in the programme's numbers.
     today = timezone.localdate(filters.now)
-    leaders = Leader.objects.filter(department__in=scope.departments).filter(
-        Q(left_on__isnull=True) | Q(left_on__gte=today), anonymised_at__isnull=True
-    )
+    leaders = Leader.objects.filter(Leader.here_on(today), department__in=scope.departments)
     if filters.department is not None:
         leaders = leaders.filter(department=filters.department)
     if filters.level:

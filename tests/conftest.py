@@ -65,6 +65,10 @@ def _portal_defaults(settings):
     settings.PORTAL_CLOCK = ""
     # Hashing is deliberately slow in production; tests make hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Links in e-mails point here; single sign-on is off unless a test turns it on.
+    settings.PORTAL_URL = "http://testserver"
+    settings.SSO_ENABLED = False
+    settings.PASSWORD_SIGN_IN = True
 
 
 @pytest.fixture
@@ -210,3 +214,42 @@ def demo(db):
     from programme import demo as demo_data
 
     return demo_data.seed()
+
+
+def queued() -> list:
+    """The e-mails in the outbox (django-post-office), oldest first."""
+    from post_office.models import Email
+
+    return list(Email.objects.order_by("pk"))
+
+
+def send_outbox() -> None:
+    """Run the outbox's worker once (in tests it sends into ``mailoutbox``)."""
+    from programme.outbox import send_queued
+
+    send_queued()
+
+
+@pytest.fixture(scope="session")
+def identity_provider():
+    """A real OpenID Connect provider on 127.0.0.1 for the whole run (identity_provider.py)."""
+    from tests.identity_provider import running_provider
+
+    with running_provider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def sso(settings, identity_provider):
+    """Single sign-on on, against the local provider; employee numbers in ``employee_number``."""
+    from tests.identity_provider import CLIENT_ID, CLIENT_SECRET
+
+    settings.OIDC_ISSUER = identity_provider.url
+    settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+    settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
+    settings.OIDC_EMPLOYEE_NUMBER_CLAIM = "employee_number"
+    # The test provider publishes one key without a key id (kid).
+    settings.OIDC_VERIFY_KID = False
+    settings.SSO_ENABLED = True
+    identity_provider.requests.clear()
+    return identity_provider

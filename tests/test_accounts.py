@@ -4,7 +4,7 @@ import re
 
 from django.urls import reverse
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, queued
 
 NEW_PASSWORD = "Ny-adgangskode-2016"
 
@@ -83,15 +83,15 @@ def test_a_wrong_current_password_is_refused_next_to_the_field(client, leader):
     assert leader.user.check_password(PASSWORD)
 
 
-def test_a_forgotten_password_is_reset_by_a_link_in_an_e_mail(client, leader, mailoutbox):
+def test_a_forgotten_password_is_reset_by_a_link_in_an_e_mail(client, leader):
     response = client.post(
         reverse("password_reset"), {"email": "soeren@albertslund.dk"}, follow=True
     )
     assert "Tjek din e-mail" in response.text
-    (message,) = mailoutbox
+    (message,) = queued()
     assert message.subject == "Vælg en ny adgangskode til portalen for digital ledelse"
-    assert "Du logger ind med din e-mailadresse: soeren@albertslund.dk" in message.body
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", message.body).group(1)
+    assert "Du logger ind med din e-mailadresse: soeren@albertslund.dk" in message.message
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", message.message).group(1)
 
     form = client.get(link, follow=True)
     assert "Vælg en ny adgangskode" in form.text
@@ -105,18 +105,42 @@ def test_a_forgotten_password_is_reset_by_a_link_in_an_e_mail(client, leader, ma
     assert leader.user.check_password(NEW_PASSWORD)
 
 
-def test_a_used_reset_link_is_refused(client, leader, mailoutbox):
+def test_a_used_reset_link_is_refused(client, leader):
     client.post(reverse("password_reset"), {"email": "soeren@albertslund.dk"})
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mailoutbox[0].body).group(1)
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", queued()[0].message).group(1)
     form_url = client.get(link, follow=True).redirect_chain[-1][0]
     client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     response = client.get(link, follow=True)
     assert "Linket er ikke gyldigt" in response.text
 
 
-def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, db, mailoutbox):
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, db):
     response = client.post(
         reverse("password_reset"), {"email": "ukendt@albertslund.dk"}, follow=True
     )
     assert "Tjek din e-mail" in response.text
-    assert mailoutbox == []
+    assert queued() == []
+
+
+def test_a_leader_who_never_had_a_password_gets_a_reset_e_mail(client, leader):
+    """The repro from issue 11: an imported leader has an unusable password."""
+    from django.contrib.auth.forms import PasswordResetForm
+
+    leader.user.set_unusable_password()
+    leader.user.save()
+    assert list(PasswordResetForm().get_users("soeren@albertslund.dk")) == []  # Django's own
+    client.post(reverse("password_reset"), {"email": "Soeren@Albertslund.dk"})
+    (message,) = queued()
+    assert message.to == ["soeren@albertslund.dk"]
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", message.message).group(1)
+    form_url = client.get(link, follow=True).redirect_chain[-1][0]
+    client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    leader.user.refresh_from_db()
+    assert leader.user.check_password(NEW_PASSWORD)
+
+
+def test_a_leader_who_has_left_gets_no_reset_e_mail(client, leader, now):
+    leader.left_on = now.date().replace(year=2015)
+    leader.save()
+    client.post(reverse("password_reset"), {"email": "soeren@albertslund.dk"})
+    assert queued() == []

@@ -238,3 +238,29 @@ def test_an_anonymised_leaders_failed_sign_ins_are_removed(leader):
     leader.save()
     anonymise_leader(leader, now=NOW)
     assert not AccessAttempt.objects.exists()
+
+
+def test_the_download_holds_the_invitations_and_e_mails_sent_to_the_leader(client, leader):
+    from programme import invitations, outbox
+
+    invitations.invite(leader)
+    outbox.queue(to="x.soeren@albertslund.dk", subject="Til en anden", body="Hej")
+    client.force_login(leader.user)
+    data = client.get(reverse("privacy:my_data_json")).json()
+    assert len(data["invitations"]) == 1
+    assert [e["subject"] for e in data["emails"]] == [
+        "Velkommen til Digital ledelse: vælg din adgangskode"
+    ]
+
+
+def test_anonymising_deletes_the_leaders_e_mails_and_no_one_elses(leader):
+    from post_office.models import Email
+
+    from programme import outbox
+
+    outbox.queue(to=leader.user.email, subject="Til Søren", body="Hej")
+    outbox.queue(to="x.soeren@albertslund.dk", subject="Til en anden", body="Hej")
+    leader.left_on = dt.date(2015, 12, 31)
+    leader.save()
+    anonymise_leader(leader, now=NOW)
+    assert list(Email.objects.values_list("subject", flat=True)) == ["Til en anden"]

@@ -5,12 +5,13 @@ import io
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from post_office.models import Email
 
 from programme import booking
 from programme.models import MakeUpBooking, SentReminder
 from programme.reminders import send_reminders
 
-from .conftest import NOW
+from .conftest import NOW, queued, send_outbox
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ def people(cohort, other_cohort, leader, colleague, outsider):
     MakeUpBooking.objects.create(
         leader=outsider, session=other_cohort.sessions.get(module__order=1)
     )
+    Email.objects.all().delete()  # the enrolment confirmations: not what these tests count
     return leader, colleague, outsider
 
 
@@ -33,6 +35,7 @@ def test_leaders_with_a_session_soon_and_leaders_without_a_place_are_reminded(pe
     leader, colleague, outsider = people
     summary = send_reminders(days=40, now=NOW)
     assert (summary.sessions, summary.not_enrolled) == (3, 1)
+    send_outbox()
     to = [m.to[0] for m in mailoutbox]
     assert sorted(to) == sorted(
         [leader.user.email, outsider.user.email, outsider.user.email, colleague.user.email]
@@ -44,8 +47,10 @@ def test_leaders_with_a_session_soon_and_leaders_without_a_place_are_reminded(pe
 
 def test_a_rerun_sends_nothing_twice(people, mailoutbox):
     first = send_reminders(days=40, now=NOW)
+    send_outbox()
     sent = len(mailoutbox)
     second = send_reminders(days=40, now=NOW)
+    send_outbox()
     assert first.sent == sent == 4
     assert second.sent == 0
     assert len(mailoutbox) == sent
@@ -55,6 +60,7 @@ def test_a_rerun_sends_nothing_twice(people, mailoutbox):
 def test_only_sessions_inside_the_window_are_reminded(people, mailoutbox):
     leader, colleague, outsider = people
     summary = send_reminders(days=7, now=NOW)  # 9 February is 22 days away
+    send_outbox()
     assert summary.sessions == 0
     assert [m.to[0] for m in mailoutbox] == [colleague.user.email]
 
@@ -64,7 +70,7 @@ def test_a_leader_who_has_left_gets_no_reminder(people, mailoutbox):
     colleague.left_on = NOW.date()
     colleague.save()
     send_reminders(days=7, now=NOW)
-    assert mailoutbox == []
+    assert queued() == []
 
 
 def test_reminders_record_what_they_were_about(people, programme, mailoutbox):
@@ -82,10 +88,11 @@ def test_the_command_sends_and_prints_a_summary(people, mailoutbox, settings):
     settings.PORTAL_CLOCK = NOW.isoformat()
     out = io.StringIO()
     call_command("send_reminders", "--days", "40", stdout=out)
-    assert "Sent 4 reminders (3 about sessions, 1 about enrolling)" in out.getvalue()
+    assert "Queued 4 reminders (3 about sessions, 1 about enrolling)" in out.getvalue()
     out = io.StringIO()
     call_command("send_reminders", "--days", "40", stdout=out)
-    assert out.getvalue().startswith("Sent 0 reminders")
+    assert out.getvalue().startswith("Queued 0 reminders")
+    send_outbox()
     assert len(mailoutbox) == 4
 
 
@@ -99,5 +106,20 @@ def test_the_admin_action_reminds_only_the_selected_leaders(
         reverse("admin:programme_leader_changelist"),
         {"action": "send_reminders", "_selected_action": [colleague.pk]},
     )
+    send_outbox()
     assert [m.to[0] for m in mailoutbox] == [colleague.user.email]
     assert "Hold 1" in mailoutbox[0].body  # an open cohort to enrol in
+
+
+def test_a_leader_named_with_ampersand_and_quotes_reads_exactly_that(people, mailoutbox, settings):
+    leader, colleague, outsider = people
+    leader.name = 'Hansen & "Co"'
+    leader.save()
+    leader.enrolments.get().cohort.sessions.update(location='Rådhuset, "Store sal" & kantine')
+    send_reminders(days=40, now=NOW)
+    send_outbox()
+    (message,) = [m for m in mailoutbox if m.to == [leader.user.email]]
+    assert 'Kære Hansen & "Co"' in message.body
+    assert 'Hvor: Rådhuset, "Store sal" & kantine' in message.body
+    assert "&amp;" not in message.body and "&quot;" not in message.body
+    assert "http://testserver/" in message.body

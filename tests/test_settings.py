@@ -26,6 +26,10 @@ CONFIG_VARIABLES = [
     "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_PRELOAD",
     "PROXY_COUNT",
+    "PORTAL_URL",
+    "PASSWORD_SIGN_IN",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
 ]
 
 
@@ -48,7 +52,12 @@ def setting(name: str, **env: str) -> str:
     return result.stdout.strip()
 
 
-PRODUCTION = {"DJANGO_ENV": "production", "SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG_URL}
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": GOOD_KEY,
+    "DATABASE_URL": PG_URL,
+    "PORTAL_URL": "https://ledelse.albertslund.dk",
+}
 
 
 def test_production_passes_check_deploy_with_no_warning():
@@ -98,6 +107,24 @@ def test_production_refuses_to_start_without_postgresql():
     assert "DATABASE_URL must point to PostgreSQL" in result.stderr
 
 
+def test_production_refuses_to_start_without_the_portals_address():
+    env = {k: v for k, v in PRODUCTION.items() if k != "PORTAL_URL"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "PORTAL_URL must be set" in result.stderr
+    result = manage("check", **{**PRODUCTION, "PORTAL_URL": "http://ledelse.albertslund.dk"})
+    assert result.returncode != 0
+
+
+def test_password_sign_in_can_be_switched_off_only_with_single_sign_on():
+    result = manage("check", PASSWORD_SIGN_IN="false")
+    assert result.returncode != 0
+    assert "PASSWORD_SIGN_IN=false needs single sign-on" in result.stderr
+    with_sso = {"OIDC_ISSUER": "https://login.example.org/tenant/v2.0", "OIDC_CLIENT_ID": "x"}
+    assert manage("check", PASSWORD_SIGN_IN="false", **with_sso).returncode == 0
+    assert setting("SSO_ENABLED", **with_sso) == "True"
+
+
 def test_production_refuses_debug_on():
     result = manage("check", **PRODUCTION, DEBUG="true")
     assert result.returncode != 0
@@ -134,6 +161,7 @@ def test_the_gunicorn_configuration_refuses_to_start_without_a_secret_key():
         [str(gunicorn), "--check-config", "--config", "gunicorn.conf.py"],
         DJANGO_ENV="production",
         DATABASE_URL=PG_URL,
+        PORTAL_URL="https://ledelse.albertslund.dk",
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr + result.stdout

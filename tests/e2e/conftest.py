@@ -140,6 +140,13 @@ def hr_group(transactional_db):
     group.permissions.set(
         Permission.objects.filter(content_type__app_label="programme", codename__in=codenames)
     )
+    outbox_migration = importlib.import_module(
+        "programme.migrations.0006_email_text_defaults_and_hr_outbox"
+    )
+    for app_label, names in outbox_migration.HR_PERMISSIONS.items():
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=names)
+        )
 
 
 @pytest.fixture(autouse=True)

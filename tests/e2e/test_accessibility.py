@@ -47,6 +47,19 @@ class Page:
         return reverse(name, args=self.args(world))
 
 
+def _invitation_link_args(world) -> tuple[str, str]:
+    from programme.invitations import invitation_tokens
+
+    user = world.colleague.user
+    return urlsafe_base64_encode(force_bytes(user.pk)), invitation_tokens.make_token(user)
+
+
+def _email_text_args(world) -> tuple[int]:
+    from programme.emails import text_for
+
+    return (text_for("promoted").pk,)
+
+
 def _reset_link_args(world) -> tuple[str, str]:
     user = world.leader.user
     return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
@@ -59,6 +72,7 @@ PAGES: dict[str, Page] = {
     "password_reset_done": Page(None),
     "password_reset_confirm": Page(None, args=_reset_link_args),
     "password_reset_complete": Page(None),
+    "invitation_confirm": Page(None, args=_invitation_link_args),
     "password_change": Page("leader"),
     "password_change_done": Page("leader"),
     "accessibility": Page(None),
@@ -75,6 +89,8 @@ PAGES: dict[str, Page] = {
     "admin:programme_session_changelist": Page("hr"),
     "admin:programme_session_attendance": Page("hr", args=lambda w: (w.first_session.pk,)),
     "admin:programme_leader_import": Page("hr"),
+    "admin:programme_emailtext_change": Page("hr", args=_email_text_args),
+    "admin:post_office_email_changelist": Page("hr"),
 }
 
 # Pages that are not URL names: the error pages, reached as people reach them.
@@ -99,6 +115,11 @@ EXEMPT: dict[str, str] = {
     "privacy:my_data_json": "a JSON file: the leader's personal data",
     "privacy:my_data_csv": "a CSV file: the leader's personal data",
     "privacy:unlock": "POST only: the lift button on the sign-in blocks page",
+    "sso_start": "redirects to the identity provider (single sign-on journey)",
+    "sso_callback": (
+        "where the identity provider sends the browser back; the sign-in page with single "
+        "sign-on and the refusal page are checked in test_sign_in_journeys.py"
+    ),
 }
 
 # Whole namespaces left out, with the reason.

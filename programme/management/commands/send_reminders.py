@@ -21,9 +21,9 @@ class Command(BaseCommand):
     def handle(self, *args, days: int, **options):
         summary = send_reminders(days=days)
         self.stdout.write(
-            f"Sent {summary.sent} reminders ({summary.sessions} about sessions, "
-            f"{summary.not_enrolled} about enrolling); {summary.skipped} already sent "
-            f"elsewhere, {summary.failed} failed."
+            f"Queued {summary.sent} reminders ({summary.sessions} about sessions, "
+            f"{summary.not_enrolled} about enrolling) in the outbox; {summary.skipped} already "
+            f"queued elsewhere, {summary.failed} failed."
         )
         if summary.failed:
-            self.stderr.write("Some reminders failed; they will be retried on the next run.")
+            self.stderr.write("Some reminders failed; they will be tried again on the next run.")

@@ -1,0 +1,83 @@
+"""Getting in, in a real browser: an invitation's link, and the work account through a real
+OpenID Connect provider (oidc-provider-mock on 127.0.0.1). The new pages pass axe."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from programme import invitations
+from programme.models import User
+from tests.conftest import queued
+
+from .conftest import da
+from .test_accessibility import check_page
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+NEW_PASSWORD = "Ny-adgangskode-2016"
+
+
+def test_a_new_leader_follows_the_invitation_chooses_a_password_and_signs_in(
+    world, page, live_server, settings
+):
+    settings.PORTAL_URL = live_server.url
+    leader = world.colleague
+    leader.user.set_unusable_password()
+    leader.user.save()
+    invitations.invite(leader, by=world.hr)
+    (email,) = [e for e in queued() if e.to == [leader.user.email]]
+    link = re.search(r"(http://\S+/accounts/invitation/\S+/)", email.message).group(1)
+
+    page.goto(link)
+    assert page.locator("h1").inner_text() == da("Choose your password")
+    assert check_page(page, "invitation-confirm") == []
+    page.fill("#id_new_password1", NEW_PASSWORD)
+    page.fill("#id_new_password2", NEW_PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form [type=submit]").click()
+    assert page.locator("h1").inner_text() == da("Your password is saved")
+    with page.expect_navigation():
+        page.locator("main a.btn").click()
+    page.fill("#id_username", leader.user.email)
+    page.fill("#id_password", NEW_PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form [type=submit]").click()
+    assert page.url == live_server.url + "/"
+    assert page.locator("h1").inner_text() == da("My progress")
+
+
+def test_a_leader_signs_in_with_the_work_account_through_the_provider(
+    world, page, live_server, sso
+):
+    leader = world.colleague
+    sso.add_person("aase-sub", email=leader.user.email.upper(), employee_number="")
+    page.goto(live_server.url + "/")
+    assert page.locator("h1").inner_text() == da("Sign in")
+    assert check_page(page, "sign-in-with-work-account") == []
+    with page.expect_navigation():
+        page.get_by_role("link", name=da("Sign in with your work account")).click()
+    assert page.url.startswith(sso.url)
+    page.get_by_placeholder("sub").fill("aase-sub")
+    with page.expect_navigation(url=re.compile(re.escape(live_server.url))):
+        page.get_by_role("button", name="Authorize").click()
+    assert page.url == live_server.url + "/"
+    assert page.locator("h1").inner_text() == da("My progress")
+
+
+def test_someone_the_portal_does_not_know_is_refused_in_danish_and_no_user_is_made(
+    world, page, live_server, sso
+):
+    users = User.objects.count()
+    sso.add_person("stranger-sub", email="fremmed@albertslund.dk")
+    page.goto(live_server.url + "/accounts/login/")
+    with page.expect_navigation():
+        page.get_by_role("link", name=da("Sign in with your work account")).click()
+    page.get_by_placeholder("sub").fill("stranger-sub")
+    with page.expect_navigation(url=re.compile(re.escape(live_server.url))):
+        page.get_by_role("button", name="Authorize").click()
+    assert page.locator("h1").inner_text() == da("Your work account is not in the portal")
+    assert "hr@albertslund.dk" in page.locator("main").inner_text()
+    assert check_page(page, "sso-refused") == []
+    assert User.objects.count() == users
