@@ -26,6 +26,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from . import booking
+from .db import analyze
 from .models import (
     HR_GROUP,
     Attendance,
@@ -37,6 +38,7 @@ from .models import (
     Module,
     Programme,
     Session,
+    Standing,
     User,
 )
 from .progress import refresh_standings, registration_due
@@ -223,8 +225,10 @@ def seed(*, leaders: int = 150, as_of: dt.datetime = DEMO_AS_OF) -> SeedSummary:
     enrolments = _enrolments(programme, cohorts, rng)
     booking.close_places(now=as_of, notify=False)
     attendances = _attendance(programme, as_of, rng)
+    analyze(User, Leader, Department, Cohort, Session, Enrolment, MakeUpBooking, Attendance)
     # The inserts above are in bulk, which sends no signals.
     refresh_standings(programme)
+    analyze(Standing)
     return SeedSummary(
         programme=programme,
         leaders=Leader.objects.count(),

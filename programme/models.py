@@ -588,8 +588,8 @@ class Standing(models.Model):
     # When the earliest session the leader was expected at, of a required module
     # they have not completed, ends; null when there is none.
     behind_from = models.DateTimeField(_("behind from"), null=True, blank=True)
-    # Per module, by module id: [completed_at, expected_until, missed_from] as ISO
-    # moments or null (see progress.ModuleProgress); modules with nothing are left out.
+    # Per module, by module id: [completed_at, expected_until, missed_from] as Unix
+    # seconds or null (see progress.ModuleProgress); modules with nothing are left out.
     modules = models.JSONField(_("modules"), default=dict, blank=True)
     refreshed_at = models.DateTimeField(_("refreshed at"), auto_now=True)
 

@@ -30,11 +30,15 @@ and the state at a moment ``now`` follows from them (:func:`module_state`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -112,7 +116,7 @@ def module_state(
     return ModuleState.NOT_BOOKED
 
 
-@dataclass
+@dataclass(slots=True)
 class ModuleProgress:
     module: Module
     now: dt.datetime
@@ -123,9 +127,8 @@ class ModuleProgress:
     # The earliest moment an expected session counts as missed: its end when
     # recorded absent or excused, its registration_due() when not recorded.
     missed_from: dt.datetime | None = None
-    # Only for the rows-based view (not stored): what was recorded and expected.
+    # Filled in by the leader's own page (not stored): what was recorded.
     attendances: list[Attendance] = field(default_factory=list)
-    sessions: list[Session] = field(default_factory=list)
 
     @property
     def completed(self) -> bool:
@@ -148,15 +151,15 @@ class ModuleProgress:
             and self.missed_from <= self.now
         )
 
-    def stored(self) -> list[str | None]:
-        return [_iso(self.completed_at), _iso(self.expected_until), _iso(self.missed_from)]
+    def stored(self) -> list[int | None]:
+        return [_epoch(self.completed_at), _epoch(self.expected_until), _epoch(self.missed_from)]
 
 
 @dataclass
 class LeaderProgress:
     modules: list[ModuleProgress]
 
-    @property
+    @cached_property
     def required(self) -> list[ModuleProgress]:
         return [m for m in self.modules if m.module.required]
 
@@ -194,84 +197,115 @@ class LeaderProgress:
         return next((m for m in self.modules if m.module.pk == module_id), None)
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+def _epoch(moment: dt.datetime | None) -> int | None:
+    # Whole seconds: session times, and what derives from them, have no fractions.
+    return int(moment.timestamp()) if moment is not None else None
 
 
-def _moment(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
+def _moment(seconds: int | None) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC) if seconds is not None else None
+
+
+class _Session(NamedTuple):
+    pk: int
+    module_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    cohort_id: int
 
 
 def _derive(
     modules: list[Module],
-    expected: Iterable[Session],
-    attendances: Iterable[Attendance],
+    expected: Iterable[_Session],
+    records: dict[int, str],
+    sessions: dict[int, _Session],
     now: dt.datetime,
 ) -> LeaderProgress:
-    """The rules, for one leader's rows."""
-    by_module = {m.pk: ModuleProgress(module=m, now=now) for m in modules}
-    recorded: dict[int, Attendance] = {}
-    for attendance in attendances:
-        entry = by_module.get(attendance.session.module_id)
-        if entry is None:
+    """The rules, for one leader: ``expected`` sessions, ``records`` session -> status."""
+    by_module = {m.id: ModuleProgress(m, now) for m in modules}
+    for session_id, status in records.items():
+        session = sessions[session_id]
+        entry = by_module.get(session.module_id)
+        if entry is None or status not in Attendance.COMPLETING:
             continue
-        recorded[attendance.session_id] = attendance
-        entry.attendances.append(attendance)
-        start = attendance.session.starts_at
-        if attendance.completes_module and (
-            entry.completed_at is None or start < entry.completed_at
-        ):
-            entry.completed_at = start
-    for session in sorted(expected, key=lambda s: (s.starts_at, s.pk)):
+        if entry.completed_at is None or session.starts_at < entry.completed_at:
+            entry.completed_at = session.starts_at
+    for session in expected:
         entry = by_module.get(session.module_id)
         if entry is None:
             continue
-        entry.sessions.append(session)
         if entry.expected_until is None or session.ends_at > entry.expected_until:
             entry.expected_until = session.ends_at
-        record = recorded.get(session.pk)
-        if record is not None and record.completes_module:
+        status = records.get(session.pk)
+        if status in Attendance.COMPLETING:
             continue
-        missed = session.ends_at if record is not None else registration_due(session.ends_at)
+        missed = session.ends_at if status is not None else registration_due(session.ends_at)
         if entry.missed_from is None or missed < entry.missed_from:
             entry.missed_from = missed
-    for entry in by_module.values():
-        entry.attendances.sort(key=lambda a: a.session.starts_at)
     return LeaderProgress(modules=list(by_module.values()))
+
+
+def _range(ids: list[int]) -> Q:
+    """The leaders of a sorted chunk: a range when the ids are many and dense (rows of
+    others in it are skipped in Python), else a list."""
+    if len(ids) > 50 and ids[-1] - ids[0] < 4 * len(ids):
+        return Q(leader_id__gte=ids[0], leader_id__lte=ids[-1])
+    return Q(leader_id__in=ids)
 
 
 def progress_for_leaders(
     leaders: Iterable[Leader | int], programme: Programme, *, now: dt.datetime | None = None
 ) -> dict[int, LeaderProgress]:
-    """Each leader's progress from the rows, in a fixed number of queries for any number."""
+    """Each leader's progress from the rows, in a fixed number of queries for any number.
+
+    Rows are read as plain tuples (no model instances): this runs for every leader of
+    a national programme in ``refresh_standings``.
+    """
     now = now or clock.now()
-    ids = [leader if isinstance(leader, int) else leader.pk for leader in leaders]
+    ids = sorted({leader if isinstance(leader, int) else leader.pk for leader in leaders})
+    if not ids:
+        return {}
+    wanted = set(ids)
     modules = list(programme.modules.order_by("order"))
-    expected: dict[int, list[Session]] = defaultdict(list)
-
-    cohort_of = dict(
-        Enrolment.objects.filter(
-            leader_id__in=ids, programme=programme, status=Enrolment.Status.ENROLLED
+    cohort_of = {
+        leader_id: cohort_id
+        for leader_id, cohort_id in Enrolment.objects.filter(
+            _range(ids), programme=programme, status=Enrolment.Status.ENROLLED
         ).values_list("leader_id", "cohort_id")
-    )
-    sessions_by_cohort: dict[int, list[Session]] = defaultdict(list)
-    for session in Session.objects.filter(cohort_id__in=set(cohort_of.values())):
-        sessions_by_cohort[session.cohort_id].append(session)
+        if leader_id in wanted
+    }
+    makeups = [
+        row
+        for row in MakeUpBooking.objects.filter(
+            _range(ids), session__module__programme=programme
+        ).values_list("leader_id", "session_id")
+        if row[0] in wanted
+    ]
+    records: dict[int, dict[int, str]] = defaultdict(dict)
+    for leader_id, session_id, status in Attendance.objects.filter(
+        _range(ids), session__module__programme=programme
+    ).values_list("leader_id", "session_id", "status"):
+        if leader_id in wanted:
+            records[leader_id][session_id] = status
+
+    sessions = Session.objects.filter(module__programme=programme)
+    if len(ids) <= 50:  # a few leaders (a signal): only the sessions they touch
+        touched = {s for _, s in makeups} | {s for r in records.values() for s in r}
+        sessions = sessions.filter(Q(cohort__in=set(cohort_of.values())) | Q(pk__in=touched))
+    by_pk: dict[int, _Session] = {}
+    by_cohort: dict[int, list[_Session]] = defaultdict(list)
+    for row in sessions.values_list("pk", "module_id", "starts_at", "ends_at", "cohort_id"):
+        session = _Session(*row)
+        by_pk[session.pk] = session
+        by_cohort[session.cohort_id].append(session)
+
+    expected: dict[int, list[_Session]] = defaultdict(list)
     for leader_id, cohort_id in cohort_of.items():
-        expected[leader_id].extend(sessions_by_cohort[cohort_id])
-    for booking in MakeUpBooking.objects.filter(
-        leader_id__in=ids, session__module__programme=programme
-    ).select_related("session"):
-        expected[booking.leader_id].append(booking.session)
-
-    attendances: dict[int, list[Attendance]] = defaultdict(list)
-    for attendance in Attendance.objects.filter(
-        leader_id__in=ids, session__module__programme=programme
-    ).select_related("session"):
-        attendances[attendance.leader_id].append(attendance)
-
+        expected[leader_id].extend(by_cohort[cohort_id])
+    for leader_id, session_id in makeups:
+        expected[leader_id].append(by_pk[session_id])
     return {
-        leader_id: _derive(modules, expected[leader_id], attendances[leader_id], now)
+        leader_id: _derive(modules, expected[leader_id], records[leader_id], by_pk, now)
         for leader_id in ids
     }
 
@@ -279,17 +313,17 @@ def progress_for_leaders(
 def leader_progress(
     leader: Leader, programme: Programme, *, now: dt.datetime | None = None
 ) -> LeaderProgress:
-    """One leader's progress from the rows, with what was recorded and expected."""
+    """One leader's progress from the rows (pages read the stored one: stored_progress)."""
     return progress_for_leaders([leader], programme, now=now)[leader.pk]
 
 
 def refresh_standings(
-    programme: Programme, leader_ids: Iterable[int] | None = None, *, chunk_size: int = 2000
+    programme: Programme, leader_ids: Iterable[int] | None = None, *, chunk_size: int = 5000
 ) -> int:
     """Store each leader's progress (:class:`~programme.models.Standing`) from the rules.
 
-    ``leader_ids`` None means every leader. A fixed number of queries per chunk.
-    Returns how many standings were written.
+    ``leader_ids`` None means every leader. A fixed number of queries per chunk of
+    leaders. Returns how many standings were written.
     """
     ids = sorted(
         set(leader_ids) if leader_ids is not None else Leader.objects.values_list("pk", flat=True)
@@ -298,13 +332,12 @@ def refresh_standings(
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
         rows = [
-            Standing(
-                leader_id=leader_id,
-                programme=programme,
-                modules_done=result.required_done,
-                completed_at=result.completed_at,
-                behind_from=result.behind_from,
-                modules={
+            (
+                leader_id,
+                result.required_done,
+                result.completed_at,
+                result.behind_from,
+                {
                     str(m.module.pk): m.stored()
                     for m in result.modules
                     if m.completed_at or m.expected_until
@@ -312,8 +345,28 @@ def refresh_standings(
             )
             for leader_id, result in progress_for_leaders(chunk, programme).items()
         ]
+        _write_standings(programme, rows)
+        written += len(rows)
+    return written
+
+
+def _write_standings(programme: Programme, rows: list[tuple]) -> None:
+    """Insert or update the standings. On PostgreSQL through COPY into a temporary
+    table and one upsert (a national refresh writes hundreds of thousands of rows);
+    elsewhere through ``bulk_create``."""
+    if connection.vendor != "postgresql":
         Standing.objects.bulk_create(
-            rows,
+            [
+                Standing(
+                    leader_id=leader_id,
+                    programme=programme,
+                    modules_done=done,
+                    completed_at=completed_at,
+                    behind_from=behind_from,
+                    modules=modules,
+                )
+                for leader_id, done, completed_at, behind_from, modules in rows
+            ],
             update_conflicts=True,
             unique_fields=["leader", "programme"],
             update_fields=[
@@ -324,8 +377,30 @@ def refresh_standings(
                 "refreshed_at",
             ],
         )
-        written += len(rows)
-    return written
+        return
+    table = Standing._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE standing_load (leader_id bigint, modules_done smallint, "
+            "completed_at timestamptz, behind_from timestamptz, modules jsonb) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(
+            "COPY standing_load (leader_id, modules_done, completed_at, behind_from, modules) "
+            "FROM STDIN"
+        ) as copy:
+            for leader_id, done, completed_at, behind_from, modules in rows:
+                copy.write_row((leader_id, done, completed_at, behind_from, json.dumps(modules)))
+        cursor.execute(
+            f"INSERT INTO {table} (leader_id, programme_id, modules_done, completed_at, "  # noqa: S608
+            "behind_from, modules, refreshed_at) SELECT leader_id, %s, modules_done, "
+            "completed_at, behind_from, modules, now() FROM standing_load "
+            "ON CONFLICT (leader_id, programme_id) DO UPDATE SET "
+            "modules_done = EXCLUDED.modules_done, completed_at = EXCLUDED.completed_at, "
+            "behind_from = EXCLUDED.behind_from, modules = EXCLUDED.modules, "
+            "refreshed_at = EXCLUDED.refreshed_at",
+            [programme.pk],
+        )
+        cursor.execute("DROP TABLE standing_load")
 
 
 def progress_from_stored(

@@ -184,7 +184,7 @@ def rules_from_scratch(programme: Programme) -> dict[int, tuple]:
 
 
 def stored_standings(programme: Programme) -> dict[int, tuple]:
-    moment = lambda text: dt.datetime.fromisoformat(text) if text else None  # noqa: E731
+    moment = lambda sec: dt.datetime.fromtimestamp(sec, tz=dt.UTC) if sec else None  # noqa: E731
     stored = {
         leader_id: (0, None, None, {}) for leader_id in Leader.objects.values_list("pk", flat=True)
     }
