@@ -59,6 +59,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from simple_history.utils import bulk_update_with_history
 
 from . import clock
 from .models import Attendance, Cohort, Enrolment, Leader, MakeUpBooking, Session
@@ -114,11 +115,18 @@ def waitlist_position(enrolment: Enrolment | None) -> int | None:
 
 
 def _lock(*cohort_ids: int) -> dict[int, Cohort]:
-    """Lock the cohorts' rows, one at a time in id order, and return them fresh."""
-    return {
-        pk: Cohort.objects.select_for_update().select_related("programme").get(pk=pk)
-        for pk in sorted(set(cohort_ids))
-    }
+    """Lock the cohorts' rows in id order (one statement) and return them fresh.
+
+    Only the cohort rows (``of=("self",)``): locking the joined programme row too
+    would make every booking in the programme wait for every other.
+    """
+    cohorts = (
+        Cohort.objects.select_for_update(of=("self",))
+        .select_related("programme")
+        .filter(pk__in=set(cohort_ids))
+        .order_by("pk")
+    )
+    return {cohort.pk: cohort for cohort in cohorts}
 
 
 def _lock_one(cohort_id: int) -> Cohort:
@@ -592,13 +600,19 @@ def close_places(*, now: dt.datetime | None = None, notify: bool = True) -> Clos
     today = timezone.localdate(now)
     result = ClosedPlaces()
     started = Cohort.objects.filter(sessions__starts_at__lte=now)
-    waiting = Enrolment.objects.filter(
-        status=Enrolment.Status.WAITLISTED, cohort__in=started
-    ).order_by("cohort", "pk")
-    for cohort_id in sorted(set(waiting.values_list("cohort_id", flat=True))):
-        _lock_one(cohort_id)
-        for place in waiting.filter(cohort_id=cohort_id).select_for_update():
-            _end(place, Enrolment.EndReason.WAITLIST_CLOSED, now)
+    waiting = Enrolment.objects.filter(status=Enrolment.Status.WAITLISTED, cohort__in=started)
+    cohort_ids = set(waiting.values_list("cohort_id", flat=True))
+    if cohort_ids:
+        _lock(*cohort_ids)
+        places = list(waiting.select_for_update(of=("self",)).order_by("cohort", "pk"))
+        for place in places:
+            place.status, place.cancelled_at = Enrolment.Status.CANCELLED, now
+            place.end_reason = Enrolment.EndReason.WAITLIST_CLOSED
+        # One statement (with history); a waiting place changes nobody's progress.
+        bulk_update_with_history(
+            places, Enrolment, ["status", "cancelled_at", "end_reason"], default_date=now
+        )
+        for place in places:
             if notify:
                 _notify("waitlist_closed", place)
             result.waitlists_closed.append(place)
@@ -618,30 +632,35 @@ def close_places(*, now: dt.datetime | None = None, notify: bool = True) -> Clos
 
 @transaction.atomic
 def enrol_in_bulk(
-    *, cohort: Cohort, leader_ids: Iterable[int], requested_at: Iterable[dt.datetime]
+    *, places: dict[Cohort, list[tuple[int, dt.datetime]]]
 ) -> list[Enrolment]:
-    """Places for many leaders in one cohort, in the given order: seats, then waitlist.
+    """Places for many leaders in many cohorts: per cohort, in the given order, seats
+    while they last, then the waitlist.
 
-    For loading data into an empty programme (the demo, benchmarks): the same
-    seat rule as :func:`enrol`, under the same lock, without a query per leader.
+    For loading data into an empty programme (the demo, benchmarks): the same seat
+    rule as :func:`enrol`, under the same locks, in a fixed number of statements.
     The leaders must not hold a place in the programme (the database refuses it).
     """
-    cohort = _lock_one(cohort.pk)
-    free = seats_free(cohort)
+    locked = _lock(*(cohort.pk for cohort in places))
+    taken = dict(
+        Cohort.objects.filter(pk__in=locked).with_seats().values_list("pk", "seats_taken")
+    )
     rows = []
-    for leader_id, moment in zip(leader_ids, requested_at, strict=True):
-        status = Enrolment.Status.ENROLLED if free > 0 else Enrolment.Status.WAITLISTED
-        free -= 1
-        rows.append(
-            Enrolment(
-                leader_id=leader_id,
-                cohort=cohort,
-                programme_id=cohort.programme_id,
-                status=status,
-                requested_at=moment,
+    for cohort, wanted in places.items():
+        free = locked[cohort.pk].capacity - taken[cohort.pk]
+        for leader_id, moment in wanted:
+            status = Enrolment.Status.ENROLLED if free > 0 else Enrolment.Status.WAITLISTED
+            free -= 1
+            rows.append(
+                Enrolment(
+                    leader_id=leader_id,
+                    cohort_id=cohort.pk,
+                    programme_id=cohort.programme_id,
+                    status=status,
+                    requested_at=moment,
+                )
             )
-        )
-    return Enrolment.objects.bulk_create(rows, batch_size=2000)
+    return Enrolment.objects.bulk_create(rows, batch_size=5000)
 
 
 @transaction.atomic

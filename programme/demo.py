@@ -14,6 +14,7 @@ no attendance yet, so the demo shows leaders awaiting registration.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import random
@@ -168,6 +169,8 @@ COHORT_PATTERNS = [
     (dt.date(2016, 3, 31), ["2016-04-12", "2016-05-10", "2016-05-31", "2016-06-14", "2016-07-05"]),
 ]
 SEATS = 24
+# How many later sessions a leader who missed one tries for a make-up seat.
+MAKEUP_CANDIDATES = 20
 # How full each cohort pattern is, as a share of its seats; above 1 is a waitlist.
 FILL = [1.15, 1.1, 0.95, 1.1, 0.7, 0.45]
 ATTENDANCE_WEIGHTS = [
@@ -362,20 +365,14 @@ def _enrolments(programme: Programme, cohorts: list[Cohort], rng: random.Random)
         .values_list("cohort_id")
         .annotate(n=Count("pk"))
     )
-    created = 0
+    places = {}
     for n, cohort in enumerate(cohorts):
         deadline = cohort.enrolment_deadline
         wanted = round(cohort.capacity * FILL[n % len(FILL)]) - taken.get(cohort.pk, 0)
         leader_ids = [waiting.pop() for _ in range(min(max(wanted, 0), len(waiting)))]
         start = _local(deadline - dt.timedelta(days=30), 8)
-        created += len(
-            booking.enrol_in_bulk(
-                cohort=cohort,
-                leader_ids=leader_ids,
-                requested_at=[start + dt.timedelta(hours=k) for k in range(len(leader_ids))],
-            )
-        )
-    return created
+        places[cohort] = [(pk, start + dt.timedelta(hours=k)) for k, pk in enumerate(leader_ids)]
+    return len(booking.enrol_in_bulk(places=places))
 
 
 def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) -> int:
@@ -418,21 +415,23 @@ def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) ->
             if status not in Attendance.COMPLETING:
                 missed.append((leader_id, session))
     # A third of those who missed a session made it up at a later one of another cohort,
-    # where a seat was free.
-    later = {}
+    # where a seat was free (booking takes the first of a few candidates with room).
+    later: dict[int, list[Session]] = {}
     for session in past:
         later.setdefault(session.module_id, []).append(session)
+    starts = {module: [s.starts_at for s in sessions] for module, sessions in later.items()}
+    existing = set(MakeUpBooking.objects.values_list("leader_id", "session_id"))
     wanted = []
     for leader_id, missed_session in missed[::3]:
+        sessions = later[missed_session.module_id]
+        first = bisect.bisect_right(starts[missed_session.module_id], missed_session.starts_at)
         options = [
             s
-            for s in later[missed_session.module_id]
-            if s.starts_at > missed_session.starts_at and s.cohort_id != missed_session.cohort_id
+            for s in sessions[first : first + MAKEUP_CANDIDATES]
+            if s.cohort_id != missed_session.cohort_id and (leader_id, s.pk) not in existing
         ]
         if options:
             wanted.append((leader_id, options, missed_session.ends_at))
-    existing = set(MakeUpBooking.objects.values_list("leader_id", "session_id"))
-    wanted = [w for w in wanted if not any((w[0], s.pk) in existing for s in w[1])]
     for makeup in booking.book_makeups_in_bulk(bookings=wanted):
         new.append(
             Attendance(

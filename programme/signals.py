@@ -81,12 +81,17 @@ def seat_or_record_changed(sender, instance, origin=None, **kwargs) -> None:
 
 @receiver(pre_save, sender=Enrolment)
 def place_about_to_change(sender, instance: Enrolment, **kwargs) -> None:
-    _remember(instance, "leader_id", "programme_id")
+    _remember(instance, "leader_id", "programme_id", "cohort_id", "status")
 
 
 @receiver([post_save, post_delete], sender=Enrolment)
 def place_changed(sender, instance: Enrolment, origin=None, **kwargs) -> None:
+    # Only a seat makes a leader expected at sessions: a waiting place that is taken,
+    # left or closed changes nobody's progress.
     previous = getattr(instance, "_previous", {})
+    seated = Enrolment.Status.ENROLLED
+    if seated not in (instance.status, previous.get("status")):
+        return
     _refresh(instance.programme_id, {instance.leader_id}, origin)
     if previous and (previous["leader_id"], previous["programme_id"]) != (
         instance.leader_id,

@@ -155,9 +155,7 @@ def test_make_ups_racing_enrolments_never_overbook_a_session(setting):
         location="Rådhuset",
     )
     guests = leaders[30:60]
-    booking.enrol_in_bulk(
-        cohort=earlier, leader_ids=[g.pk for g in guests], requested_at=[NOW] * len(guests)
-    )
+    booking.enrol_in_bulk(places={earlier: [(g.pk, NOW) for g in guests]})
     Attendance.objects.bulk_create(
         [Attendance(leader=g, session=past, status="absent") for g in guests]
     )
