@@ -631,9 +631,7 @@ def close_places(*, now: dt.datetime | None = None, notify: bool = True) -> Clos
 
 
 @transaction.atomic
-def enrol_in_bulk(
-    *, places: dict[Cohort, list[tuple[int, dt.datetime]]]
-) -> list[Enrolment]:
+def enrol_in_bulk(*, places: dict[Cohort, list[tuple[int, dt.datetime]]]) -> list[Enrolment]:
     """Places for many leaders in many cohorts: per cohort, in the given order, seats
     while they last, then the waitlist.
 
@@ -642,9 +640,7 @@ def enrol_in_bulk(
     The leaders must not hold a place in the programme (the database refuses it).
     """
     locked = _lock(*(cohort.pk for cohort in places))
-    taken = dict(
-        Cohort.objects.filter(pk__in=locked).with_seats().values_list("pk", "seats_taken")
-    )
+    taken = dict(Cohort.objects.filter(pk__in=locked).with_seats().values_list("pk", "seats_taken"))
     rows = []
     for cohort, wanted in places.items():
         free = locked[cohort.pk].capacity - taken[cohort.pk]

@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Enrolment, Leader, Module
-from .progress import ModuleState, progress_from_stored
+from .progress import ModuleState, module_state
 
 CHUNK_SIZE = 2000  # rows per database fetch (one server-side cursor on PostgreSQL)
 ROWS_PER_WRITE = 500  # rows per chunk of bytes handed to the response or the file
@@ -48,10 +48,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def neutralise(value: str) -> str:
     """Prefix a would-be formula with an apostrophe so it is shown as text."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def _date(moment) -> str:
-    return timezone.localtime(moment).date().isoformat() if moment else ""
 
 
 def header(modules: list[Module]) -> list[str]:
@@ -94,10 +90,14 @@ def export_values(leaders: QuerySet[Leader], modules: list[Module]) -> QuerySet:
 
 
 def rows(leaders: QuerySet[Leader], modules: list[Module], now: dt.datetime) -> Iterator[list]:
-    """One list of cell values per leader; the queryset must come from ``report_leaders``.
+    """One list of typed cells per leader; the queryset must come from ``report_leaders``.
 
-    Labels are translated once, when this is called, so the rows keep the
-    language of the request even while the response streams.
+    A module's cell is the date it was completed (a ``date``) or its state's label;
+    "completed on" is a ``date`` or None. :func:`encode` writes them as CSV text,
+    ``xlsx_export`` as spreadsheet dates. Labels are translated once, when this is
+    called, so the rows keep the language of the request while the response streams.
+    Each module's state comes from the stored moments through
+    :func:`programme.progress.module_state` (on Unix seconds, no objects per row).
     """
     levels = {value: str(label) for value, label in Leader.Level.choices}
     places = {
@@ -106,12 +106,19 @@ def rows(leaders: QuerySet[Leader], modules: list[Module], now: dt.datetime) -> 
         None: gettext("Not enrolled"),
     }
     states = {key: str(label) for key, label in ModuleState.LABELS.items()}
-    attended = gettext("Attended %(date)s")
+    not_booked = states[ModuleState.NOT_BOOKED]
     yes, no = gettext("Yes"), gettext("No")
-    values = export_values(leaders, modules)
+    keys = [str(module.pk) for module in modules]
+    at = int(now.timestamp())
+    days: dict[int, dt.date] = {}  # a few thousand session starts for any number of rows
+
+    def day(seconds: int) -> dt.date:
+        if seconds not in days:
+            days[seconds] = timezone.localdate(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
+        return days[seconds]
 
     def generate() -> Iterator[list]:
-        for row in values.iterator(chunk_size=CHUNK_SIZE):
+        for row in export_values(leaders, modules).iterator(chunk_size=CHUNK_SIZE):
             number, name, email, department, level, cohort, place, stored = row[:8]
             cells = [
                 number,
@@ -122,16 +129,31 @@ def rows(leaders: QuerySet[Leader], modules: list[Module], now: dt.datetime) -> 
                 cohort or "",
                 places[place],
             ]
-            for entry in progress_from_stored(modules, stored, now).modules:
-                if entry.completed:
-                    cells.append(attended % {"date": _date(entry.completed_at)})
+            stored = stored or {}
+            for key in keys:
+                moments = stored.get(key)
+                if moments is None:
+                    cells.append(not_booked)
+                elif moments[0] is not None:
+                    cells.append(day(moments[0]))
                 else:
-                    cells.append(states[entry.state])
+                    cells.append(states[module_state(*moments, at)])
             done, required, completed_at, behind = row[-4:]
-            cells += [done, required, _date(completed_at), yes if behind else no]
+            completed_on = timezone.localdate(completed_at) if completed_at else None
+            cells += [done, required, completed_on, yes if behind else no]
             yield cells
 
     return generate()
+
+
+def _csv_text(cells: list, attended: str) -> list:
+    """A typed row as CSV text: a module's date reads "Deltog 2016-01-12"."""
+    *front, done, required, completed_on, behind = cells
+    text = [
+        attended % {"date": cell.isoformat()} if isinstance(cell, dt.date) else cell
+        for cell in front
+    ]
+    return [*text, done, required, completed_on.isoformat() if completed_on else "", behind]
 
 
 def encode(head: list[str], body: Iterable[list], dialect: str) -> Iterator[bytes]:
@@ -143,7 +165,9 @@ def encode(head: list[str], body: Iterable[list], dialect: str) -> Iterator[byte
     if fmt["bom"]:
         buffer.write("\ufeff")
     writer.writerow([neutralise(cell) for cell in head])
+    attended = gettext("Attended %(date)s")
     for count, row in enumerate(body, start=1):
+        row = _csv_text(row, attended)
         writer.writerow([neutralise(cell) if isinstance(cell, str) else cell for cell in row])
         if count % ROWS_PER_WRITE == 0:
             yield buffer.getvalue().encode("utf-8")
@@ -152,8 +176,8 @@ def encode(head: list[str], body: Iterable[list], dialect: str) -> Iterator[byte
     yield buffer.getvalue().encode("utf-8")
 
 
-def filename(scope_label: str, today) -> str:
+def filename(scope_label: str, today, extension: str = "csv") -> str:
     """E.g. ``gennemførelse-øks-2016-01-18.csv``: what, whose, when."""
     what = slugify(gettext("completion"), allow_unicode=True)
     whose = slugify(scope_label, allow_unicode=True)
-    return f"{what}-{whose}-{today.isoformat()}.csv"
+    return f"{what}-{whose}-{today.isoformat()}.{extension}"

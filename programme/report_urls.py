@@ -8,4 +8,5 @@ urlpatterns = [
     path("", report_views.overview, name="overview"),
     path("departments/<int:pk>/", report_views.department, name="department"),
     path("export.csv", report_views.export, name="export"),
+    path("export.xlsx", report_views.export_xlsx, name="export_xlsx"),
 ]

@@ -13,7 +13,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
-from . import clock, csv_export
+from . import clock, csv_export, xlsx_export
 from .report_forms import DownloadForm, ReportFilterForm
 from .reports import (
     DEFAULT_SORT,
@@ -126,8 +126,8 @@ def department(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_GET
-def export(request: HttpRequest) -> HttpResponse:
+def _export(request: HttpRequest, extension: str):
+    """What both downloads need: (file name, header, rows), or the response for bad filters."""
     scope = scope_for(request.user)
     form = ReportFilterForm(request.GET, scope=scope)
     filters = form.filters()
@@ -137,20 +137,39 @@ def export(request: HttpRequest) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    dialect = DownloadForm(request.GET).dialect_name()
     modules = list(filters.programme.modules.order_by("order"))
     leaders = sorted_leaders(report_leaders(scope, filters), request.GET.get("sort", "department"))
     if filters.department is not None:
         label = filters.department.code
     else:
         label = gettext("all departments") if scope.is_hr else gettext("my departments")
-    response = StreamingHttpResponse(
-        csv_export.encode(
-            csv_export.header(modules), csv_export.rows(leaders, modules, filters.now), dialect
-        ),
-        content_type="text/csv; charset=utf-8",
-    )
-    response["Content-Disposition"] = content_disposition_header(
-        True, csv_export.filename(label, clock.today())
-    )
+    name = csv_export.filename(label, clock.today(), extension)
+    return name, csv_export.header(modules), csv_export.rows(leaders, modules, filters.now)
+
+
+def _download(content, content_type: str, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
+
+
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    prepared = _export(request, "csv")
+    if isinstance(prepared, HttpResponse):
+        return prepared
+    name, head, body = prepared
+    dialect = DownloadForm(request.GET).dialect_name()
+    return _download(csv_export.encode(head, body, dialect), "text/csv; charset=utf-8", name)
+
+
+@require_GET
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    prepared = _export(request, "xlsx")
+    if isinstance(prepared, HttpResponse):
+        return prepared
+    name, head, body = prepared
+    return _download(xlsx_export.stream(head, body), XLSX, name)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

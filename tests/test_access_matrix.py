@@ -85,6 +85,7 @@ EXPECTED: dict[str, Row] = {
     # Reports: managers see their own departments, HR all; leaders nothing.
     "reports:overview": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "reports:export_xlsx": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:department": Row(
         (LOGIN, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK, OK),
         kwargs=lambda w: {"pk": w.department_a.pk},

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import translation
 from tqdm import tqdm
 
-from programme import csv_export
+from programme import csv_export, xlsx_export
 from programme.models import Department, Programme
 from programme.reports import (
     Filters,
@@ -25,7 +25,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--department", help="Department code (e.g. ØKS) or id; default all.")
         parser.add_argument(
-            "--output", required=True, help="The CSV file to write ('-' for stdout)."
+            "--output",
+            required=True,
+            help="The file to write: .xlsx for an Excel workbook, else CSV ('-' for stdout).",
         )
         parser.add_argument(
             "--dialect",
@@ -55,8 +57,11 @@ class Command(BaseCommand):
             )
             target = sys.stdout.buffer if output == "-" else open(output, "wb")  # noqa: SIM115
             try:
-                for chunk in csv_export.encode(head, rows, dialect):
-                    target.write(chunk)
+                if output.endswith(".xlsx"):
+                    xlsx_export.write(head, rows, target)
+                else:
+                    for chunk in csv_export.encode(head, rows, dialect):
+                        target.write(chunk)
             finally:
                 if target is not sys.stdout.buffer:
                     target.close()
