@@ -89,44 +89,60 @@ def export_values(leaders: QuerySet[Leader], modules: list[Module]) -> QuerySet:
     return leaders.values_list(*_fields(modules))
 
 
-def rows(leaders: QuerySet[Leader], modules: list[Module], now: dt.datetime) -> Iterator[list]:
-    """One list of typed cells per leader; the queryset must come from ``report_leaders``.
+def rows(
+    leaders: QuerySet[Leader], modules: list[Module], now: dt.datetime, *, as_text: bool = True
+) -> Iterator[list]:
+    """One list of cells per leader; the queryset must come from ``report_leaders``.
 
-    A module's cell is the date it was completed (a ``date``) or its state's label;
-    "completed on" is a ``date`` or None. :func:`encode` writes them as CSV text,
-    ``xlsx_export`` as spreadsheet dates. Labels are translated once, when this is
-    called, so the rows keep the language of the request while the response streams.
-    Each module's state comes from the stored moments through
-    :func:`programme.progress.module_state` (on Unix seconds, no objects per row).
+    ``as_text`` (the CSV): a completed module reads "Deltog 2016-01-12" and the
+    completion date is ISO text; otherwise (the workbook) both are ``date`` values.
+    Text that comes from people (names, addresses, departments, cohorts) is
+    neutralised here, the portal's own labels once; so the writers write as given.
+    Labels are translated once, when this is called, so the rows keep the language
+    of the request while the response streams. Each module's state comes from the
+    stored moments through :func:`programme.progress.module_state` (on Unix seconds:
+    no objects per row, since this runs for every leader of a national programme).
     """
-    levels = {value: str(label) for value, label in Leader.Level.choices}
+    levels = {value: neutralise(str(label)) for value, label in Leader.Level.choices}
     places = {
-        Enrolment.Status.ENROLLED: gettext("Enrolled"),
-        Enrolment.Status.WAITLISTED: gettext("Waitlisted"),
-        None: gettext("Not enrolled"),
+        Enrolment.Status.ENROLLED: neutralise(gettext("Enrolled")),
+        Enrolment.Status.WAITLISTED: neutralise(gettext("Waitlisted")),
+        None: neutralise(gettext("Not enrolled")),
     }
-    states = {key: str(label) for key, label in ModuleState.LABELS.items()}
+    states = {key: neutralise(str(label)) for key, label in ModuleState.LABELS.items()}
     not_booked = states[ModuleState.NOT_BOOKED]
-    yes, no = gettext("Yes"), gettext("No")
+    yes, no = neutralise(gettext("Yes")), neutralise(gettext("No"))
+    attended = gettext("Attended %(date)s")
     keys = [str(module.pk) for module in modules]
     at = int(now.timestamp())
-    days: dict[int, dt.date] = {}  # a few thousand session starts for any number of rows
+    # A few thousand session starts and completion days for any number of rows.
+    completed_cells: dict[int, str | dt.date] = {}
+    completion_days: dict[dt.datetime, str | dt.date] = {}
 
-    def day(seconds: int) -> dt.date:
-        if seconds not in days:
-            days[seconds] = timezone.localdate(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
-        return days[seconds]
+    def completed_cell(seconds: int) -> str | dt.date:
+        if seconds not in completed_cells:
+            day = timezone.localdate(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
+            completed_cells[seconds] = attended % {"date": day.isoformat()} if as_text else day
+        return completed_cells[seconds]
+
+    def completion_day(moment: dt.datetime | None) -> str | dt.date | None:
+        if moment is None:
+            return "" if as_text else None
+        if moment not in completion_days:
+            day = timezone.localdate(moment)
+            completion_days[moment] = day.isoformat() if as_text else day
+        return completion_days[moment]
 
     def generate() -> Iterator[list]:
         for row in export_values(leaders, modules).iterator(chunk_size=CHUNK_SIZE):
             number, name, email, department, level, cohort, place, stored = row[:8]
             cells = [
-                number,
-                name,
-                email,
-                department,
+                neutralise(number),
+                neutralise(name),
+                neutralise(email),
+                neutralise(department),
                 levels.get(level, level),
-                cohort or "",
+                neutralise(cohort) if cohort else "",
                 places[place],
             ]
             stored = stored or {}
@@ -135,29 +151,18 @@ def rows(leaders: QuerySet[Leader], modules: list[Module], now: dt.datetime) -> 
                 if moments is None:
                     cells.append(not_booked)
                 elif moments[0] is not None:
-                    cells.append(day(moments[0]))
+                    cells.append(completed_cell(moments[0]))
                 else:
                     cells.append(states[module_state(*moments, at)])
             done, required, completed_at, behind = row[-4:]
-            completed_on = timezone.localdate(completed_at) if completed_at else None
-            cells += [done, required, completed_on, yes if behind else no]
+            cells += [done, required, completion_day(completed_at), yes if behind else no]
             yield cells
 
     return generate()
 
 
-def _csv_text(cells: list, attended: str) -> list:
-    """A typed row as CSV text: a module's date reads "Deltog 2016-01-12"."""
-    *front, done, required, completed_on, behind = cells
-    text = [
-        attended % {"date": cell.isoformat()} if isinstance(cell, dt.date) else cell
-        for cell in front
-    ]
-    return [*text, done, required, completed_on.isoformat() if completed_on else "", behind]
-
-
 def encode(head: list[str], body: Iterable[list], dialect: str) -> Iterator[bytes]:
-    """CSV bytes in chunks of ``ROWS_PER_WRITE`` rows; text cells neutralised."""
+    """CSV bytes in chunks of ``ROWS_PER_WRITE`` rows (the rows from :func:`rows`)."""
     fmt = Dialect.FORMATS.get(dialect, Dialect.FORMATS[Dialect.EXCEL_DA])
     buffer = io.StringIO()
     # RFC 4180: CRLF line ends, fields quoted only when they need it.
@@ -165,14 +170,16 @@ def encode(head: list[str], body: Iterable[list], dialect: str) -> Iterator[byte
     if fmt["bom"]:
         buffer.write("\ufeff")
     writer.writerow([neutralise(cell) for cell in head])
-    attended = gettext("Attended %(date)s")
-    for count, row in enumerate(body, start=1):
-        row = _csv_text(row, attended)
-        writer.writerow([neutralise(cell) if isinstance(cell, str) else cell for cell in row])
-        if count % ROWS_PER_WRITE == 0:
+    batch = []
+    for row in body:
+        batch.append(row)
+        if len(batch) == ROWS_PER_WRITE:
+            writer.writerows(batch)
+            batch.clear()
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
+    writer.writerows(batch)
     yield buffer.getvalue().encode("utf-8")
 
 

@@ -144,7 +144,8 @@ def _export(request: HttpRequest, extension: str):
     else:
         label = gettext("all departments") if scope.is_hr else gettext("my departments")
     name = csv_export.filename(label, clock.today(), extension)
-    return name, csv_export.header(modules), csv_export.rows(leaders, modules, filters.now)
+    rows = csv_export.rows(leaders, modules, filters.now, as_text=extension == "csv")
+    return name, csv_export.header(modules), rows
 
 
 def _download(content, content_type: str, name: str) -> StreamingHttpResponse:

@@ -49,7 +49,9 @@ class Command(BaseCommand):
         with translation.override(language):
             head = csv_export.header(modules)
             rows = tqdm(
-                csv_export.rows(leaders, modules, filters.now),
+                csv_export.rows(
+                    leaders, modules, filters.now, as_text=not output.endswith(".xlsx")
+                ),
                 total=total,
                 unit=" leaders",
                 file=sys.stderr,
