@@ -56,7 +56,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
-    "import_export",
     "simple_history",
     "axes",
     "csp",
@@ -257,3 +256,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+
+# --- Leader import (issue 12) --------------------------------------------------------
+
+# Leader import (programme/imports.py). The file is read into memory and checked at
+# once, so its size is bounded; the limits are in the form's help and its error. A
+# CSV of 30,000 leaders is about 3 MB. The proxy's body limit must be a little
+# above IMPORT_MAX_FILE_MB (docs/operations.md), so the form can say what is wrong.
+IMPORT_MAX_FILE_MB = int(os.environ.get("IMPORT_MAX_FILE_MB", "10"))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))
+# How long a checked file's preview can be confirmed (seconds).
+IMPORT_PREVIEW_MAX_AGE = int(os.environ.get("IMPORT_PREVIEW_MAX_AGE", str(60 * 60)))

@@ -8,6 +8,8 @@ next to the others' successes and does not undo them.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -22,12 +24,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import accounts, booking, import_views, privacy, reminders
 from . import attendance as sheet
-from . import booking, privacy, reminders
-from .imports import IMPORT_FORMATS, LeaderImportForm, LeaderResource, SignedFormStorage
+from .forms import LeaderAdminForm
 from .models import (
     Attendance,
     Cohort,
@@ -61,6 +62,41 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
+    # Rights are given by superusers only: with these editable, anyone allowed to change
+    # users could make themselves or a colleague a superuser.
+    rights_fields = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else readonly + self.rights_fields
+
+    def has_change_permission(self, request, obj=None):
+        # An administrator's login is changed (and its password set) by superusers only.
+        if obj is not None and not accounts.may_change_login(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not accounts.may_change_login(request.user, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        if _is_leader_login_autocomplete(request):
+            # The leader form's login search offers only logins a leader may have.
+            queryset = queryset.filter(accounts.ATTACHABLE)
+        return queryset, duplicates
+
+
+def _is_leader_login_autocomplete(request: HttpRequest) -> bool:
+    return (
+        request.resolver_match is not None
+        and request.resolver_match.url_name == "autocomplete"
+        and request.GET.get("app_label") == Leader._meta.app_label
+        and request.GET.get("model_name") == Leader._meta.model_name
+        and request.GET.get("field_name") == "user"
+    )
 
 
 class ModuleInline(admin.TabularInline):
@@ -292,7 +328,7 @@ class PlaceFilter(admin.SimpleListFilter):
 
 
 @admin.register(Leader)
-class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
+class LeaderAdmin(SeatActionsMixin, SimpleHistoryAdmin):
     list_display = [
         "name",
         "employee_number",
@@ -321,12 +357,8 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
         "anonymise_leavers",
     ]
 
-    # Import (django-import-export): CSV or Excel, preview, all or nothing.
-    resource_classes = [LeaderResource]
-    import_formats = IMPORT_FORMATS
-    import_form_class = LeaderImportForm
-    import_template_name = "admin/programme/leader/import.html"
-    tmp_storage_class = SignedFormStorage
+    # The login: only one that no one else has and without administrator rights.
+    form = LeaderAdminForm
 
     def get_queryset(self, request):
         active = Enrolment.objects.filter(
@@ -369,35 +401,32 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, SimpleHistoryAdmin):
     def modules_done(self, obj):
         return obj.modules_done
 
+    # Import from the HR system's file: upload, preview, confirm (programme/import_views.py).
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(partial(function, model_admin=self))
+
+        return [
+            path("import/", view(import_views.upload), name="programme_leader_import"),
+            path(
+                "import/<str:batch_id>/",
+                view(import_views.preview),
+                name="programme_leader_import_preview",
+            ),
+            path(
+                "import/<str:batch_id>/confirm/",
+                view(import_views.confirm),
+                name="programme_leader_import_confirm",
+            ),
+            *super().get_urls(),
+        ]
+
     def has_import_permission(self, request):
         return request.user.has_perms(["programme.add_leader", "programme.change_leader"])
 
-    def get_import_data_kwargs(self, **kwargs):
-        # One bad row rolls back the whole file, also at the confirming step.
-        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
-
-    def process_result(self, result, request):
-        if result.has_errors() or result.has_validation_errors():
-            messages.error(
-                request,
-                gettext(
-                    "Nothing was imported: the data changed since the preview. "
-                    "Upload the file again to see why."
-                ),
-            )
-            return HttpResponseRedirect(reverse("admin:programme_leader_import"))
-        return super().process_result(result, request)
-
-    def add_success_message(self, result, request):
-        messages.success(
-            request,
-            gettext("Import done: %(new)s new leaders, %(updated)s updated, %(skipped)s unchanged.")
-            % {
-                "new": result.totals["new"],
-                "updated": result.totals["update"],
-                "skipped": result.totals["skip"],
-            },
-        )
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"has_import_permission": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context)
 
     def _active_enrolments(self, queryset, programme_id=None):
         enrolments = Enrolment.objects.filter(leader__in=queryset, status__in=Enrolment.ACTIVE)

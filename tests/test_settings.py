@@ -26,6 +26,7 @@ CONFIG_VARIABLES = [
     "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_PRELOAD",
     "PROXY_COUNT",
+    "IMPORT_MAX_FILE_MB",
 ]
 
 
@@ -124,3 +125,8 @@ def test_the_gunicorn_configuration_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr + result.stdout
+
+
+def test_the_import_file_limit_comes_from_the_environment():
+    assert setting("IMPORT_MAX_FILE_MB") == "10"
+    assert setting("IMPORT_MAX_FILE_MB", IMPORT_MAX_FILE_MB="25") == "25"

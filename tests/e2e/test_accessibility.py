@@ -75,6 +75,7 @@ PAGES: dict[str, Page] = {
     "admin:programme_session_changelist": Page("hr"),
     "admin:programme_session_attendance": Page("hr", args=lambda w: (w.first_session.pk,)),
     "admin:programme_leader_import": Page("hr"),
+    "admin:programme_leader_import_preview": Page("hr", args=lambda w: (w.import_preview.pk,)),
 }
 
 # Pages that are not URL names: the error pages, reached as people reach them.
