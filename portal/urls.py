@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -6,11 +7,14 @@ from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
 from programme import privacy_views
+from programme.forms import AdminSignInForm, SignInForm
 from programme.views import healthz
 
 admin.site.site_header = _("Digital leadership – administration")
 admin.site.site_title = _("Digital leadership")
 admin.site.index_title = _("The programme")
+# Both sign-in pages refuse an over-long e-mail address next to the field.
+admin.site.login_form = AdminSignInForm
 
 privacy_patterns = [
     path("me/data/", privacy_views.my_data, name="my_data"),
@@ -24,6 +28,12 @@ privacy_patterns = [
 urlpatterns = [
     path("", include("programme.urls")),
     path("reports/", include("programme.report_urls")),
+    # Before Django's own auth URLs, so this sign-in page (same name and path) is the one used.
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     # Public: the language buttons are on the sign-in page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -13,6 +13,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
+from portal.db import statement_timeout
+
 from . import clock, csv_export
 from .progress import progress_for_leaders
 from .report_forms import DownloadForm, ReportFilterForm
@@ -129,6 +131,7 @@ def department(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@statement_timeout("DB_EXPORT_STATEMENT_TIMEOUT")  # all leaders' rows, sorted: may take longer
 def export(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     form = ReportFilterForm(request.GET, scope=scope)
