@@ -1,9 +1,10 @@
 """Bounded input: no value in any form or URL parameter makes the portal answer 500.
 
-Every URL in the access matrix (``tests/test_access_matrix.py``) is opened as a role
-that may use it; every form on the page and every parameter its links use, plus the
-parameters our views read, get over-long, NUL-byte, wrong-encoding and wrong-type
-values, sent to where the form sends them. The test client raises a view's exception,
+Every URL in the access matrix (``tests/test_access_matrix.py``: the project's URLs,
+the admin's lists and our import pages) is opened as a role that may use it; every
+form on the page and every parameter its links use, plus the parameters our views
+read, get over-long, NUL-byte, wrong-encoding and wrong-type values, sent to where
+the form sends them. The test client raises a view's exception,
 so a crash fails the test even before its status is looked at.
 """
 
@@ -17,13 +18,15 @@ from axes.models import AccessAttempt
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.test_access_matrix import (  # noqa: F401 - world is a fixture
+from tests.test_access_matrix import (  # noqa: F401 - world and import_preview are fixtures
+    ADMIN_PAGES,
     EXPECTED,
     FOUND,
     OK,
     ROLES,
     admin_expected,
     admin_url_names,
+    import_preview,
     world,
 )
 
@@ -191,6 +194,14 @@ def test_no_id_in_a_url_gives_a_server_error(client, world, name):  # noqa: F811
 def test_no_value_in_an_admin_list_gives_a_server_error(client, world, name):  # noqa: F811
     role = "superuser" if admin_expected(name, "hr") != OK else "hr"
     exercise(client, world.users[role], "get", reverse(name), ADMIN_PARAMETERS)
+
+
+@pytest.mark.parametrize("name", sorted(ADMIN_PAGES))
+def test_no_value_in_the_import_pages_gives_a_server_error(client, import_preview, name):  # noqa: F811
+    row = ADMIN_PAGES[name]
+    path = reverse(name, kwargs=row.kwargs(import_preview) if row.kwargs else None)
+    hr = import_preview.users["hr"]
+    exercise(client, hr, row.method, path, ["show", "page", "import_file"])
 
 
 # --- The sign-in pages: the outside tester's 256 characters, and more ----------------
