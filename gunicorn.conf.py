@@ -6,6 +6,10 @@ which sets X-Forwarded-Proto and X-Forwarded-For (see docs/operations.md).
 
 import multiprocessing
 import os
+from pathlib import Path
+
+import gunicorn.http.wsgi
+import gunicorn.util
 
 wsgi_app = "portal.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
@@ -34,3 +38,30 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 # The control socket (gunicorn 24+) is not used; two instances would share its path.
 control_socket_disable = True
+
+# gunicorn names itself in a Server header on every response; an attacker learns the
+# server and, from its behaviour, its version. Responses carry a neutral name instead.
+gunicorn.http.wsgi.SERVER = "portal"
+
+# When gunicorn itself must answer 500 - above all when it stops a worker that ran past
+# `timeout` - it writes a bare English "Internal Server Error". Send the portal's own
+# error page instead (templates/500.html: plain HTML, no template tags, so it can be
+# sent as it is). 4xx answers to malformed HTTP stay gunicorn's: no browser sends those.
+_ERROR_PAGE = (Path(__file__).resolve().parent / "templates" / "500.html").read_bytes()
+_write_gunicorn_error = gunicorn.util.write_error
+
+
+def _write_portal_error(sock, status_int, reason, mesg):
+    if status_int < 500:
+        return _write_gunicorn_error(sock, status_int, reason, mesg)
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n"
+        "Cache-Control: no-store\r\n"
+        f"Content-Length: {len(_ERROR_PAGE)}\r\n\r\n"
+    )
+    gunicorn.util.write_nonblock(sock, head.encode("latin-1") + _ERROR_PAGE)
+
+
+gunicorn.util.write_error = _write_portal_error

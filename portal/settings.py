@@ -56,7 +56,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
-    "import_export",
     "simple_history",
     "axes",
     "csp",
@@ -72,8 +71,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on whatever a signed-in person is sent.
+    "portal.middleware.PrivateCacheMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # 400 for a NUL in the address or a bogus admin selection; 503 page for a busy database.
+    "portal.middleware.BadInputMiddleware",
+    "portal.middleware.DatabaseBusyMiddleware",
     # After messages (to say why the user was signed out), and in __call__, so it
     # runs before LoginRequiredMiddleware sends the now anonymous user to sign in.
     "portal.middleware.SessionTimeoutMiddleware",
@@ -349,3 +353,46 @@ LOGGING = {
         "post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+
+# --- Hardening against bad input and a stalled database (issue 12) ------------------
+
+# Web requests give up on the database instead of waiting: a row held locked (a stuck
+# transaction, a long admin action) or a runaway query would otherwise keep a gunicorn
+# worker waiting until GUNICORN_TIMEOUT kills it, and with every worker waiting the
+# whole portal stops answering, /healthz too. The request then gets a 503 page saying
+# nothing was saved (portal.middleware.DatabaseBusyMiddleware). Seconds; 0 = no limit.
+# DB_STATEMENT_TIMEOUT must stay below GUNICORN_TIMEOUT, or gunicorn kills first.
+# Management commands (manage.py sets PORTAL_PROCESS=command) have their own limits,
+# none by default: a nightly job may wait; the CSV export has a longer one of its own
+# (programme.report_views.export, see portal.db).
+PORTAL_PROCESS = os.environ.get("PORTAL_PROCESS", "web")
+if PORTAL_PROCESS == "command":
+    DB_LOCK_TIMEOUT = float(os.environ.get("DB_COMMAND_LOCK_TIMEOUT", "0"))
+    DB_STATEMENT_TIMEOUT = float(os.environ.get("DB_COMMAND_STATEMENT_TIMEOUT", "0"))
+else:
+    DB_LOCK_TIMEOUT = float(os.environ.get("DB_LOCK_TIMEOUT", "5"))
+    DB_STATEMENT_TIMEOUT = float(os.environ.get("DB_STATEMENT_TIMEOUT", "20"))
+DB_EXPORT_STATEMENT_TIMEOUT = float(os.environ.get("DB_EXPORT_STATEMENT_TIMEOUT", "120"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Set when the connection opens (libpq options): no query per request.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={int(DB_LOCK_TIMEOUT * 1000)} "
+        f"-c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)}"
+    )
+
+# Leader import (programme/imports.py). The file is read into memory and checked at
+# once, so its size is bounded; the limits are in the form's help and its error. A
+# CSV of 30,000 leaders is about 3 MB. The proxy's body limit must be a little
+# above IMPORT_MAX_FILE_MB (docs/operations.md), so the form can say what is wrong.
+IMPORT_MAX_FILE_MB = int(os.environ.get("IMPORT_MAX_FILE_MB", "10"))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))
+# How long a checked file's preview can be confirmed (seconds).
+IMPORT_PREVIEW_MAX_AGE = int(os.environ.get("IMPORT_PREVIEW_MAX_AGE", str(60 * 60)))
+# Ordinary form fields (not files) in one request: Django's default, stated.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# The language choice is sent back only over https in production, like the other cookies.
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"

@@ -12,6 +12,8 @@ from programme.views import healthz
 admin.site.site_header = _("Digital leadership – administration")
 admin.site.site_title = _("Digital leadership")
 admin.site.index_title = _("The programme")
+# Both sign-in pages refuse an over-long e-mail address next to the field.
+admin.site.login_form = accounts.AdminSignInForm
 
 privacy_patterns = [
     path("me/data/", privacy_views.my_data, name="my_data"),

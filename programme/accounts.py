@@ -1,20 +1,34 @@
-"""Signing in with a password, choosing one from an invitation or a reset link, signing out.
+"""Logins: signing in, choosing a password, signing out, and which login a leader may have.
 
-Django's own views with our forms: the password backend honours ``PASSWORD_SIGN_IN``
-(off: superusers only, the break-glass way in when the identity provider is down);
-the reset form also reaches people who never had a password (imported leaders) and
-queues its e-mail in the outbox in HR's words; signing out also ends the session at
-the identity provider when the person came through it (:mod:`programme.sso`).
+Signing in: Django's own views with our forms. The password backend honours
+``PASSWORD_SIGN_IN`` (off: superusers only, the break-glass way in when the identity
+provider is down); both sign-in forms refuse an over-long e-mail address next to the
+field; the reset form also reaches people who never had a password (imported
+leaders) and queues its e-mail in the outbox in HR's words; signing out also ends
+the session at the identity provider when the person came through it
+(:mod:`programme.sso`).
+
+Which logins: an administrator's login (``is_staff`` or ``is_superuser``) carries
+rights over everyone's data. A leader record that points at it would let whoever
+edits leaders - HR, an import file - change that login, and anonymising the leader
+would switch it off. So a leader is only ever attached to a login that is nobody
+else's and has no administrator rights, and only a superuser changes an
+administrator's login. The import (:mod:`programme.imports`), the admin's leader
+form and user pages (:mod:`programme.admin`) and anonymisation
+(:mod:`programme.privacy`) all ask here.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.validators import MaxLengthValidator
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
@@ -37,7 +51,32 @@ class PasswordBackend(ModelBackend):
         return user
 
 
-class PortalAuthenticationForm(AuthenticationForm):
+# The longest e-mail address a login can have; a longer "username" is no one's.
+USERNAME_MAX_LENGTH = User._meta.get_field("email").max_length
+
+
+class BoundedSignInMixin:
+    """Refuse an over-long e-mail address next to the field, before any lookup.
+
+    Django's sign-in form sets ``max_length`` only as an HTML attribute, so without
+    this a 300-character name reached the lockout's log table (255 characters) and
+    failed there with a server error.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.max_length = USERNAME_MAX_LENGTH
+        field.validators.append(MaxLengthValidator(USERNAME_MAX_LENGTH))
+
+
+class AdminSignInForm(BoundedSignInMixin, AdminAuthenticationForm):
+    """The admin's own sign-in page (``/admin/login/``)."""
+
+
+class PortalAuthenticationForm(BoundedSignInMixin, AuthenticationForm):
+    """The portal's sign-in page (``/accounts/login/``)."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not settings.PASSWORD_SIGN_IN:
@@ -108,3 +147,21 @@ def logout(request: HttpRequest) -> HttpResponse:
     target = sso.provider_logout_url(request) if sso.signed_in_through_provider(request) else None
     auth.logout(request)
     return redirect(target or reverse(settings.LOGOUT_REDIRECT_URL))
+
+
+# A login a new leader may be attached to: no administrator rights, no leader yet.
+ATTACHABLE = Q(is_staff=False, is_superuser=False, leader__isnull=True)
+
+
+def is_administrator(user: User) -> bool:
+    """Staff or superuser: a login with rights beyond the leader's own pages."""
+    return bool(user.is_staff or user.is_superuser)
+
+
+def may_change_login(actor: User, login: User) -> bool:
+    """Only a superuser changes an administrator's login; anyone allowed may change others."""
+    return bool(actor.is_superuser) or not is_administrator(login)
+
+
+def attachable_logins() -> QuerySet[User]:
+    return User.objects.filter(ATTACHABLE)

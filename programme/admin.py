@@ -13,6 +13,8 @@ shown next to the others' successes and does not undo them.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -28,24 +30,33 @@ from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportMixin
 from post_office.admin import AttachmentInline, LogInline
 from post_office.admin import EmailAdmin as PostOfficeEmailAdmin
 from post_office.models import STATUS, Email, EmailTemplate, Log
 from post_office.models import Attachment as PostOfficeAttachment
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import (
+    accounts,
+    booking,
+    clock,
+    emails,
+    import_views,
+    invitations,
+    notifications,
+    outbox,
+    privacy,
+    reminders,
+)
 from . import attendance as sheet
-from . import booking, clock, emails, invitations, notifications, outbox, privacy, reminders
 from .forms import (
     AttendanceAdminForm,
     CohortAdminForm,
     LeaderAddForm,
-    LeaderConfirmImportForm,
+    LeaderAdminForm,
     MakeUpBookingAdminForm,
     SessionAdminForm,
 )
-from .imports import IMPORT_FORMATS, LeaderImportForm, LeaderResource, SignedFormStorage
 from .models import (
     Attendance,
     Cohort,
@@ -96,6 +107,41 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
+    # Rights are given by superusers only: with these editable, anyone allowed to change
+    # users could make themselves or a colleague a superuser.
+    rights_fields = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else readonly + self.rights_fields
+
+    def has_change_permission(self, request, obj=None):
+        # An administrator's login is changed (and its password set) by superusers only.
+        if obj is not None and not accounts.may_change_login(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not accounts.may_change_login(request.user, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        if _is_leader_login_autocomplete(request):
+            # The leader form's login search offers only logins a leader may have.
+            queryset = queryset.filter(accounts.ATTACHABLE)
+        return queryset, duplicates
+
+
+def _is_leader_login_autocomplete(request: HttpRequest) -> bool:
+    return (
+        request.resolver_match is not None
+        and request.resolver_match.url_name == "autocomplete"
+        and request.GET.get("app_label") == Leader._meta.app_label
+        and request.GET.get("model_name") == Leader._meta.model_name
+        and request.GET.get("field_name") == "user"
+    )
 
 
 class ModuleInline(admin.TabularInline):
@@ -327,7 +373,7 @@ class PlaceFilter(admin.SimpleListFilter):
 
 
 @admin.register(Leader)
-class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
+class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
     list_display = [
         "name",
         "employee_number",
@@ -358,13 +404,8 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
         "anonymise_leavers",
     ]
 
-    # Import (django-import-export): CSV or Excel, preview, all or nothing.
-    resource_classes = [LeaderResource]
-    import_formats = IMPORT_FORMATS
-    import_form_class = LeaderImportForm
-    confirm_form_class = LeaderConfirmImportForm
-    import_template_name = "admin/programme/leader/import.html"
-    tmp_storage_class = SignedFormStorage
+    # The login: only one that no one else has and without administrator rights.
+    form = LeaderAdminForm
 
     def get_queryset(self, request):
         current = Programme.objects.order_by("-starts_on").values("pk")[:1]
@@ -412,6 +453,26 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
             kwargs["form"] = LeaderAddForm
         return super().get_form(request, obj, **kwargs)
 
+    # Import from the HR system's file: upload, preview, confirm (programme/import_views.py).
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(partial(function, model_admin=self))
+
+        return [
+            path("import/", view(import_views.upload), name="programme_leader_import"),
+            path(
+                "import/<str:batch_id>/",
+                view(import_views.preview),
+                name="programme_leader_import_preview",
+            ),
+            path(
+                "import/<str:batch_id>/confirm/",
+                view(import_views.confirm),
+                name="programme_leader_import_confirm",
+            ),
+            *super().get_urls(),
+        ]
+
     def has_import_permission(self, request):
         return request.user.has_perms(["programme.add_leader", "programme.change_leader"])
 
@@ -446,46 +507,9 @@ class LeaderAdmin(ImportMixin, SeatActionsMixin, PortalHistoryAdmin):
                     % {"leaders": ", ".join(e.leader.name for e in promoted)},
                 )
 
-    def get_import_data_kwargs(self, **kwargs):
-        # One bad row rolls back the whole file, also at the confirming step.
-        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
-
-    def process_result(self, result, request):
-        if result.has_errors() or result.has_validation_errors():
-            messages.error(
-                request,
-                gettext(
-                    "Nothing was imported: the data changed since the preview. "
-                    "Upload the file again to see why."
-                ),
-            )
-            return HttpResponseRedirect(reverse("admin:programme_leader_import"))
-        if request.POST.get("send_invitations"):
-            new = [row.object_id for row in result.rows if row.import_type == row.IMPORT_TYPE_NEW]
-            sent = invitations.invite_new_leaders(
-                Leader.objects.filter(pk__in=new).select_related("user"), by=request.user
-            )
-            messages.info(
-                request,
-                ngettext(
-                    "%(count)s invitation is in the outbox.",
-                    "%(count)s invitations are in the outbox.",
-                    sent,
-                )
-                % {"count": sent},
-            )
-        return super().process_result(result, request)
-
-    def add_success_message(self, result, request):
-        messages.success(
-            request,
-            gettext("Import done: %(new)s new leaders, %(updated)s updated, %(skipped)s unchanged.")
-            % {
-                "new": result.totals["new"],
-                "updated": result.totals["update"],
-                "skipped": result.totals["skip"],
-            },
-        )
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"has_import_permission": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context)
 
     def _active_enrolments(self, queryset, programme_id=None):
         enrolments = Enrolment.objects.filter(leader__in=queryset, status__in=Enrolment.ACTIVE)

@@ -1,5 +1,5 @@
 """The admin's forms: seats and attendance (checked by the rules that will apply them),
-and adding and inviting leaders.
+and leaders (the login a leader may have, and an invitation when one is added).
 
 Each seat or attendance form checks its change with the same rule the change will
 use, so a refusal is shown next to the field. The checks in :mod:`programme.booking`
@@ -13,11 +13,10 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from import_export.forms import ConfirmImportForm
 
-from . import booking, clock
+from . import accounts, booking, clock
 from .attendance import check_status, expected_leaders_q
-from .models import Attendance, Cohort, Leader, MakeUpBooking, Session
+from .models import Attendance, Cohort, Leader, MakeUpBooking, Session, User
 
 
 class CohortAdminForm(forms.ModelForm):
@@ -104,7 +103,34 @@ class AttendanceAdminForm(forms.ModelForm):
         return cleaned
 
 
-class LeaderAddForm(forms.ModelForm):
+class LeaderAdminForm(forms.ModelForm):
+    """The admin's leader form: the login must be one a leader may have.
+
+    A login that is an administrator's or another leader's is refused, whoever edits:
+    attached to a leader it could be changed, or switched off by anonymisation, by
+    someone without the right to change it. The leader's current login stays valid.
+    """
+
+    class Meta:
+        model = Leader
+        fields = ["user", "employee_number", "name", "title", "level", "department", "left_on"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("user")
+        if field is None:
+            return
+        logins = accounts.attachable_logins()
+        if self.instance.user_id:
+            logins = logins | User.objects.filter(pk=self.instance.user_id)
+        field.queryset = logins
+        field.error_messages["invalid_choice"] = _(
+            "This login cannot be a leader's: it belongs to an administrator or to another "
+            "leader. Choose the leader's own login, or create one for them."
+        )
+
+
+class LeaderAddForm(LeaderAdminForm):
     """Adding one leader in the admin, with the choice to invite them at once."""
 
     send_invitation = forms.BooleanField(
@@ -115,17 +141,4 @@ class LeaderAddForm(forms.ModelForm):
             "An e-mail with a link to choose a password, or, with single sign-on, telling "
             "the leader to sign in with their work account."
         ),
-    )
-
-    class Meta:
-        model = Leader
-        fields = ["user", "employee_number", "name", "title", "level", "department", "left_on"]
-
-
-class LeaderConfirmImportForm(ConfirmImportForm):
-    """The import's confirmation, with the choice to invite the new leaders."""
-
-    send_invitations = forms.BooleanField(
-        label=_("Send each new leader an invitation to sign in"),
-        required=False,
     )

@@ -7,6 +7,7 @@ turns them into messages a person can act on.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -732,3 +733,47 @@ class OutboxFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Leader import: the preview waiting to be confirmed ------------------------------
+
+
+class ImportBatch(models.Model):
+    """A validated leader import waiting for HR to confirm it: the preview, kept server-side.
+
+    The upload is read and every row checked once; what each line will do (new,
+    changed or unchanged, with the values before and after) is stored here, so the
+    confirmation - on whichever web process it lands - writes exactly what HR saw
+    without reading the file again. Only the person who uploaded it can see or
+    confirm it, and only for ``settings.IMPORT_PREVIEW_MAX_AGE`` seconds; it is
+    deleted when confirmed. See :mod:`programme.imports`.
+    """
+
+    # Unguessable, so a batch's address reveals nothing and cannot be walked.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"))
+    file_name = models.CharField(_("file name"), max_length=255)
+    new_count = models.PositiveIntegerField(_("new leaders"))
+    update_count = models.PositiveIntegerField(_("updated leaders"))
+    unchanged_count = models.PositiveIntegerField(_("unchanged leaders"))
+    # One entry per line of the file; see programme.imports.PlannedRow.
+    rows = models.JSONField(_("rows"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("leader import")
+        verbose_name_plural = _("leader imports")
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def total(self) -> int:
+        return self.new_count + self.update_count + self.unchanged_count

@@ -4,8 +4,9 @@ A leader may download everything held about them (:func:`personal_data`, as JSON
 flattened by :func:`personal_data_rows`, as CSV). When a leader has left the
 municipality, :func:`anonymise_leader` replaces what identifies them — name,
 e-mail, employee number, job title, also in the change history — and closes their
-login, but keeps their department, level, enrolments and attendance, so the
-programme's statistics stay exactly as they were.
+login (never an administrator's: see :mod:`programme.accounts`), but keeps their
+department, level, enrolments and attendance, so the programme's statistics stay
+exactly as they were.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from post_office.models import Email
 
-from . import booking, clock
+from . import accounts, booking, clock
 from .csv_export import neutralise
 from .models import Attendance, Enrolment, Invitation, Leader, MakeUpBooking, SentReminder
 
@@ -203,18 +204,26 @@ def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leade
         raise AnonymisationError(
             _("Only a leader who has left can be anonymised: set the date they left first.")
         )
+    user = leader.user
+    if accounts.is_administrator(user):
+        # Closing an administrator's login is a superuser's decision, made in Users: done
+        # here it would let anyone who can anonymise switch off an administrator.
+        raise AnonymisationError(
+            _(
+                "The leader signs in with an administrator's login (staff or superuser), which "
+                "anonymisation never changes. A superuser must first remove its administrator "
+                "rights under Users; then the leader can be anonymised."
+            )
+        )
     now = now or clock.now()
     # Their seats and make-up seats go to others first, through booking.
     booking.leave(leader=leader, now=now, at_once=True)
-    user = leader.user
     old_email = user.email
 
     user.email = anonymous_email(leader)
     user.first_name = ""
     user.last_name = ""
     user.is_active = False
-    user.is_staff = False
-    user.is_superuser = False
     user.last_login = None
     user.set_unusable_password()
     user.save()

@@ -13,6 +13,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
+from portal.db import statement_timeout
+
 from . import clock, csv_export, xlsx_export
 from .report_forms import DownloadForm, ReportFilterForm
 from .reports import (
@@ -155,6 +157,7 @@ def _download(content, content_type: str, name: str) -> StreamingHttpResponse:
 
 
 @require_GET
+@statement_timeout("DB_EXPORT_STATEMENT_TIMEOUT")  # all leaders' rows, sorted: may take longer
 def export(request: HttpRequest) -> HttpResponse:
     prepared = _export(request, "csv")
     if isinstance(prepared, HttpResponse):
@@ -165,6 +168,7 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@statement_timeout("DB_EXPORT_STATEMENT_TIMEOUT")
 def export_xlsx(request: HttpRequest) -> HttpResponse:
     prepared = _export(request, "xlsx")
     if isinstance(prepared, HttpResponse):

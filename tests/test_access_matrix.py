@@ -268,6 +268,59 @@ def test_admin_access(client, world, name, role):
     assert outcome(response) == admin_expected(name, role)
 
 
+# The admin pages we added ourselves, beyond the lists: the leader import. Its preview
+# belongs to the HR user who uploaded it; anyone else is sent back to the upload page.
+#                anonymous leader colleague manager_a manager_b hr superuser
+ADMIN_PAGES: dict[str, Row] = {
+    "admin:programme_leader_import": Row(
+        (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, OK)
+    ),
+    "admin:programme_leader_import_preview": Row(
+        (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, FOUND),
+        kwargs=lambda w: {"batch_id": w.import_preview.pk},
+    ),
+    "admin:programme_leader_import_confirm": Row(
+        (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, FOUND, FOUND),
+        method="post",
+        kwargs=lambda w: {"batch_id": w.import_preview.pk},
+    ),
+}
+
+
+@pytest.fixture
+def import_preview(world):
+    """HR's checked file, waiting to be confirmed."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from programme import imports
+
+    text = (
+        "Medarbejdernummer;Navn;E-mail;Stilling;Ledelsesniveau;Afdeling\r\n"
+        "7001;Ny Leder;ny.leder@albertslund.dk;;Teamleder;ØKS\r\n"
+    )
+    table = imports.read_upload(SimpleUploadedFile("ledere.csv", text.encode()))
+    hr = world.users["hr"]
+    world.import_preview = imports.store_preview(
+        imports.check(table, by=hr), by=hr, file_name="ledere.csv"
+    )
+    return world
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(ADMIN_PAGES))
+def test_admin_page_access(client, import_preview, name, role):
+    row = ADMIN_PAGES[name]
+    world = import_preview
+    url = reverse(name, kwargs=row.kwargs(world) if row.kwargs else None)
+    response = request_as(client, world, role, row.method, url)
+    assert outcome(response) == row.expected[ROLES.index(role)], f"{row.method.upper()} {url}"
+
+
+def test_every_import_page_has_a_row():
+    pages = {name for name in url_names() if name.startswith("admin:programme_leader_import")}
+    assert pages == set(ADMIN_PAGES)
+
+
 def test_the_admin_group_covers_every_admin_url_name():
     """Only the admin's own site: no project view hides under /admin/ without a row."""
     registered = {f"{m._meta.app_label}_{m._meta.model_name}" for m in admin.site._registry}

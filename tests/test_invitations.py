@@ -31,15 +31,13 @@ def link_in(email) -> str:
 
 def import_sample(client, *, invite: bool):
     upload = SimpleUploadedFile("ledere.csv", SAMPLE.read_bytes())
-    preview = client.post(
-        reverse("admin:programme_leader_import"),
-        {"import_file": upload, "format": "", "resource": ""},
-    )
-    form = preview.context["confirm_form"]
-    data = {name: form.initial.get(name, "") for name in form.fields}
-    if invite:
-        data["send_invitations"] = "on"
-    return client.post(reverse("admin:programme_leader_process_import"), data, follow=True)
+    preview = client.post(reverse("admin:programme_leader_import"), {"import_file": upload})
+    assert preview.status_code == 302, preview.content[:2000]
+    page = client.get(preview["Location"])
+    assert ('name="send_invitations"' in page.text) is True
+    data = {"send_invitations": "1"} if invite else {}
+    url = reverse("admin:programme_leader_import_confirm", args=[page.context["batch"].pk])
+    return client.post(url, data, follow=True)
 
 
 def test_importing_the_sample_with_invitations_queues_one_per_new_leader(client, demo):

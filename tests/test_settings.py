@@ -30,6 +30,10 @@ CONFIG_VARIABLES = [
     "PASSWORD_SIGN_IN",
     "OIDC_ISSUER",
     "OIDC_CLIENT_ID",
+    "PORTAL_PROCESS",
+    "DB_LOCK_TIMEOUT",
+    "DB_STATEMENT_TIMEOUT",
+    "IMPORT_MAX_FILE_MB",
 ]
 
 
@@ -165,3 +169,29 @@ def test_the_gunicorn_configuration_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr + result.stdout
+
+
+def test_production_sends_the_language_choice_only_over_https():
+    assert setting("LANGUAGE_COOKIE_SECURE", **PRODUCTION) == "True"
+    assert setting("LANGUAGE_COOKIE_HTTPONLY", **PRODUCTION) == "True"
+
+
+def test_web_connections_give_up_on_a_held_row_and_commands_do_not():
+    web = setting("DATABASES['default']['OPTIONS']['options']", **PRODUCTION)
+    assert web == "'-c lock_timeout=5000 -c statement_timeout=20000'"
+    command = setting(
+        "DATABASES['default']['OPTIONS']['options']", **PRODUCTION, PORTAL_PROCESS="command"
+    )
+    assert command == "'-c lock_timeout=0 -c statement_timeout=0'"
+    tuned = setting(
+        "DATABASES['default']['OPTIONS']['options']",
+        **PRODUCTION,
+        DB_LOCK_TIMEOUT="2.5",
+        DB_STATEMENT_TIMEOUT="10",
+    )
+    assert tuned == "'-c lock_timeout=2500 -c statement_timeout=10000'"
+
+
+def test_the_import_file_limit_comes_from_the_environment():
+    assert setting("IMPORT_MAX_FILE_MB") == "10"
+    assert setting("IMPORT_MAX_FILE_MB", IMPORT_MAX_FILE_MB="25") == "25"

@@ -272,7 +272,9 @@ def demo_world(hr_group):
     with a seat and attendance, a manager with departments, HR, and a leader who may
     not see reports.
     """
-    from programme import demo
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from programme import demo, imports
     from programme.models import Attendance, Enrolment, Leader, User
 
     demo.seed()
@@ -294,12 +296,18 @@ def demo_world(hr_group):
         .order_by("employee_number")
         .first()
     )
+    hr = User.objects.get(email=demo.HR_EMAIL)
+    # HR's preview of the shipped sample file, waiting to be confirmed.
+    sample = Path(django_settings.BASE_DIR) / "docs" / "sample-leaders.csv"
+    table = imports.read_upload(SimpleUploadedFile(sample.name, sample.read_bytes()))
+    preview = imports.store_preview(imports.check(table, by=hr), by=hr, file_name=sample.name)
     return SimpleNamespace(
         leader=leader,
         colleague=plain,
         outsider=plain,
         manager=manager,
-        hr=User.objects.get(email=demo.HR_EMAIL),
+        hr=hr,
+        import_preview=preview,
         cohort=cohort,
         department=manager.managed_departments.order_by("name").first(),
         first_session=cohort.sessions.order_by("starts_at").first(),

@@ -24,6 +24,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from programme.context_processors import hr_contact
+
 from .conftest import DESKTOP, PHONE, SCREENSHOTS, da, session_cookie
 
 pytestmark = pytest.mark.e2e
@@ -91,6 +93,7 @@ PAGES: dict[str, Page] = {
     "admin:programme_leader_import": Page("hr"),
     "admin:programme_emailtext_change": Page("hr", args=_email_text_args),
     "admin:post_office_email_changelist": Page("hr"),
+    "admin:programme_leader_import_preview": Page("hr", args=lambda w: (w.import_preview.pk,)),
 }
 
 # Pages that are not URL names: the error pages, reached as people reach them.
@@ -98,6 +101,10 @@ ERROR_PAGES: dict[str, Page] = {
     "404": Page("leader", path=lambda w: "/no-such-page/", status=404),
     # A leader who manages no department may not see the reports.
     "403": Page("colleague", path=lambda w: reverse("reports:overview"), status=403),
+    # A NUL character in the address (portal.middleware.BadInputMiddleware).
+    "400": Page(
+        "leader", path=lambda w: reverse("programme:cohort_list") + "?page=%00", status=400
+    ),
 }
 
 # Routes that are not pages of their own, each with the reason.
@@ -112,6 +119,7 @@ EXEMPT: dict[str, str] = {
     "programme:book_makeup": "POST only: the make-up button on a cohort page",
     "programme:cancel_makeup": "POST only: cancels a make-up booking",
     "reports:export": "a CSV file, downloaded in the report journey",
+    "reports:export_xlsx": "an Excel file, downloaded in the report journey",
     "privacy:my_data_json": "a JSON file: the leader's personal data",
     "privacy:my_data_csv": "a CSV file: the leader's personal data",
     "privacy:unlock": "POST only: the lift button on the sign-in blocks page",
@@ -239,7 +247,7 @@ def sign_in_blocked(page, world, live_server) -> None:
 
 
 CHECKED = {**PAGES, **ERROR_PAGES}
-SCREENSHOT_SLUGS = [slug_for(name) for name in CHECKED] + ["sign-in-blocked", "500"]
+SCREENSHOT_SLUGS = [slug_for(name) for name in CHECKED] + ["sign-in-blocked", "500", "503"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -278,6 +286,16 @@ def test_every_page_meets_wcag_21_aa_at_both_widths(demo_world, context, page, l
     if found := check_page(page, "500"):
         problems["500"] = found
 
+    # 503.html answers a booking the busy database gave up on; it cannot be reached on
+    # purpose here, so it is rendered as the middleware renders it, on the portal's
+    # origin (for its style sheets).
+    page.goto(live_server.url + reverse("accessibility"))
+    busy = {"booking": True, "sent": True, "programme_name": world.cohort.programme.name}
+    busy.update(hr_contact(None))  # as the middleware renders it when the database is busy
+    page.set_content(render_to_string("503.html", busy))
+    if found := check_page(page, "503"):
+        problems["503"] = found
+
     missing = [
         f"{slug}-{width}.png"
         for slug in SCREENSHOT_SLUGS
@@ -287,4 +305,4 @@ def test_every_page_meets_wcag_21_aa_at_both_widths(demo_world, context, page, l
     assert missing == [], f"missing screenshots in {SCREENSHOTS}: {missing}"
 
     report = "\n\n".join(f"{name}:\n" + "\n".join(found) for name, found in problems.items())
-    assert problems == {}, f"{len(problems)} of {len(CHECKED) + 2} pages fail:\n{report}"
+    assert problems == {}, f"{len(problems)} of {len(CHECKED) + 3} pages fail:\n{report}"

@@ -12,6 +12,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from programme import booking
 from programme.models import Attendance, Enrolment
@@ -170,12 +171,18 @@ def test_a_manager_filters_the_report_to_a_department_and_downloads_its_csv(
     assert departments.inner_text() == world.department.name
 
     with page.expect_download() as download:
-        page.locator(".report-download [type=submit]").click()
+        page.get_by_role("button", name="Hent CSV").click()
     content = download.value.path().read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(content), delimiter=";"))
     names = sorted(row[1] for row in rows[1:])
     assert names == sorted([world.leader.name, world.colleague.name]), rows
     assert world.outsider.name not in content
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Hent Excel (.xlsx)").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
+    assert sorted(row[1].value for row in sheet.iter_rows(min_row=2)) == names
 
 
 def test_the_language_switch_turns_a_page_from_danish_to_english_and_back(

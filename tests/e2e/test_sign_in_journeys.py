@@ -4,11 +4,12 @@ OpenID Connect provider (oidc-provider-mock on 127.0.0.1). The new pages pass ax
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
-from programme import invitations
-from programme.models import User
+from programme.models import Leader, User
 from tests.conftest import queued
 
 from .conftest import da
@@ -17,20 +18,32 @@ from .test_accessibility import check_page
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "Ny-adgangskode-2016"
+SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "sample-leaders.csv"
 
 
-def test_a_new_leader_follows_the_invitation_chooses_a_password_and_signs_in(
-    world, page, live_server, settings
+def test_hr_imports_the_sample_with_invitations_and_a_new_leader_gets_in(
+    demo_world, page, page_for, live_server, settings
 ):
+    """The sample file through HR's import with invitations on: one invitation per new
+    leader in the outbox; one of them follows the link, chooses a password, signs in."""
     settings.PORTAL_URL = live_server.url
-    leader = world.colleague
-    leader.user.set_unusable_password()
-    leader.user.save()
-    invitations.invite(leader, by=world.hr)
-    (email,) = [e for e in queued() if e.to == [leader.user.email]]
-    link = re.search(r"(http://\S+/accounts/invitation/\S+/)", email.message).group(1)
+    hr = page_for(demo_world.hr)
+    known = set(Leader.objects.values_list("employee_number", flat=True))
+    hr.goto(live_server.url + reverse("admin:programme_leader_import"))
+    hr.set_input_files("input[type=file]", str(SAMPLE))
+    with hr.expect_navigation():
+        hr.get_by_role("button", name=da("Check the file")).click()
+    hr.check("#id_send_invitations")
+    with hr.expect_navigation():
+        hr.get_by_role("button", name=da("Confirm import")).click()
+    new = Leader.objects.exclude(employee_number__in=known).select_related("user")
+    assert new.count() == 7
+    invited = {e.to[0]: e for e in queued() if "/accounts/invitation/" in e.message}
+    assert set(invited) == {leader.user.email for leader in new}
 
-    page.goto(link)
+    leader = new.order_by("employee_number").first()
+    link = re.search(r"(http://\S+/accounts/invitation/\S+/)", invited[leader.user.email].message)
+    page.goto(link.group(1))
     assert page.locator("h1").inner_text() == da("Choose your password")
     assert check_page(page, "invitation-confirm") == []
     page.fill("#id_new_password1", NEW_PASSWORD)
