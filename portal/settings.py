@@ -161,8 +161,31 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "programme:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions live in the database so any number of web processes can serve a user.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A cache all web processes share (REDIS_URL: Django's Redis backend, made tolerant of
+# Redis going away, portal/cache.py), else one per process (nothing to set up locally).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.TolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
+            # A Redis that does not answer costs a page a fraction of a second, once.
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Sessions live in the database so any number of web processes can serve a user; with a
+# shared cache they are read from it first (written to both), and from the database
+# whenever the cache is away. A per-process cache must not hold them: a sign-out in one
+# process would not reach the others.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 # Signed out after SESSION_IDLE_TIMEOUT seconds without a request, and at the latest
 # SESSION_ABSOLUTE_TIMEOUT seconds after signing in, however active (portal/middleware.py).
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))

@@ -350,11 +350,15 @@ def refresh_standings(
     return written
 
 
+# From this many standings at once, COPY is worth its temporary table.
+COPY_FROM = 1000
+
+
 def _write_standings(programme: Programme, rows: list[tuple]) -> None:
-    """Insert or update the standings. On PostgreSQL through COPY into a temporary
-    table and one upsert (a national refresh writes hundreds of thousands of rows);
-    elsewhere through ``bulk_create``."""
-    if connection.vendor != "postgresql":
+    """Insert or update the standings. Many at once on PostgreSQL through COPY into a
+    temporary table and one upsert (a national refresh writes hundreds of thousands of
+    rows); otherwise through ``bulk_create``."""
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
         Standing.objects.bulk_create(
             [
                 Standing(

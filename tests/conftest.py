@@ -47,7 +47,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_sessionstart(session):
-    """In CI an unreachable PostgreSQL fails the run; it is never quietly skipped."""
+    """In CI an unreachable PostgreSQL or Redis fails the run; it is never quietly skipped
+    (the portal itself carries on without Redis, so a pass meant to use it could not tell)."""
+    redis_url = os.environ.get("REDIS_URL", "")
+    if os.environ.get("CI") and redis_url:
+        import redis
+
+        try:
+            redis.Redis.from_url(redis_url, socket_connect_timeout=5).ping()
+        except redis.RedisError as exc:  # pragma: no cover - CI guard
+            pytest.exit(f"REDIS_URL is set but Redis could not be reached: {exc}", 2)
     url = os.environ.get("DATABASE_URL", "")
     if os.environ.get("REQUIRE_POSTGRES") and url.startswith("postgres"):
         import psycopg
@@ -69,6 +78,14 @@ def _portal_defaults(settings):
     settings.PORTAL_URL = "http://testserver"
     settings.SSO_ENABLED = False
     settings.PASSWORD_SIGN_IN = True
+
+
+def session_reads() -> int:
+    """Queries a request spends reading its session: one from the database, none when
+    sessions are read from the shared cache (REDIS_URL, ``cached_db``)."""
+    from django.conf import settings
+
+    return 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
 
 
 @pytest.fixture

@@ -282,3 +282,16 @@ def test_stored_standings_match_the_rules_after_a_day_of_changes(demo):
     assert stored == {
         pk: (p.required_done, p.completed_at, p.behind_from) for pk, p in derived.items()
     }
+
+
+def test_a_national_refresh_writes_the_same_standings_as_a_small_one(demo, monkeypatch):
+    """Many standings at once go through COPY on PostgreSQL; the result is the same."""
+    from programme import progress
+    from programme.models import Standing
+
+    fields = ("leader", "modules_done", "completed_at", "behind_from", "modules")
+    before = sorted(Standing.objects.values_list(*fields))
+    Standing.objects.all().delete()
+    monkeypatch.setattr(progress, "COPY_FROM", 1)
+    assert refresh_standings(demo.programme) == Leader.objects.count()
+    assert sorted(Standing.objects.values_list(*fields)) == before

@@ -1,0 +1,115 @@
+"""The shared cache (REDIS_URL): sessions in it, and the portal carrying on when it goes away.
+
+A real Redis server is started on a free port for these tests (Debian's redis-server,
+as on the servers). The whole suite also runs once with REDIS_URL set in CI.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+from django.core.cache import cache
+from django.urls import reverse
+
+from .conftest import PASSWORD
+
+REDIS_SERVER = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(
+    REDIS_SERVER is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisProcess:
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def stored_keys(self) -> list[bytes]:
+        return redis.Redis.from_url(self.url).keys("*")
+
+
+@pytest.fixture
+def shared_cache(settings):
+    server = RedisProcess()
+    server.start()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.TolerantRedisCache",
+            "LOCATION": server.url,
+            "KEY_PREFIX": "test",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+def sign_in(client, leader):
+    response = client.post(reverse("login"), {"username": leader.user.email, "password": PASSWORD})
+    assert response.status_code == 302, response.content[:500]
+
+
+def test_sessions_are_kept_in_the_shared_cache(client, leader, programme, shared_cache):
+    sign_in(client, leader)
+    assert client.get(reverse("programme:dashboard")).status_code == 200
+    session_key = client.cookies["sessionid"].value
+    assert any(session_key.encode() in key for key in shared_cache.stored_keys())
+
+
+def test_the_portal_carries_on_when_the_cache_goes_away(client, leader, programme, shared_cache):
+    sign_in(client, leader)
+    shared_cache.stop()
+
+    started = time.monotonic()
+    page = client.get(reverse("programme:dashboard"))
+    assert page.status_code == 200, "still signed in: the session is read from the database"
+    assert leader.name in page.text
+    assert cache.get("anything", "fallback") == "fallback"
+    client.post(reverse("logout"))
+    sign_in(client, leader)
+    assert client.get(reverse("programme:dashboard")).status_code == 200
+    assert time.monotonic() - started < 5, "a missing cache is skipped, not waited for"
+
+
+def test_the_cache_is_used_again_when_it_comes_back(client, leader, programme, shared_cache):
+    shared_cache.stop()
+    assert cache.get("k") is None
+    shared_cache.start()
+    from portal import cache as tolerant
+
+    cache._down_until = 0  # as if the few seconds of backing off had passed
+    assert tolerant.RETRY_AFTER_SECONDS <= 10
+    cache.set("k", "v")
+    assert cache.get("k") == "v"
