@@ -6,14 +6,24 @@ from collections.abc import Callable, Iterator
 from functools import wraps
 
 from django.conf import settings
-from django.db import connection
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 
 
+def _postgresql() -> list:
+    """The connections the view may read through: the primary, and a replica if any."""
+    return [
+        connections[alias]
+        for alias in settings.DATABASES
+        if connections[alias].vendor == "postgresql"
+    ]
+
+
 def _reset() -> None:
-    with connection.cursor() as cursor:
-        # Back to what the connection opened with (settings.DB_STATEMENT_TIMEOUT).
-        cursor.execute("RESET statement_timeout")
+    for connection in _postgresql():
+        with connection.cursor() as cursor:
+            # Back to what the connection opened with (settings.DB_STATEMENT_TIMEOUT).
+            cursor.execute("RESET statement_timeout")
 
 
 def _then_reset(chunks) -> Iterator[bytes]:
@@ -33,13 +43,14 @@ def statement_timeout(setting: str) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if connection.vendor != "postgresql":
+            if not _postgresql():
                 return view(request, *args, **kwargs)
             milliseconds = int(getattr(settings, setting) * 1000)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT set_config('statement_timeout', %s, false)", [str(milliseconds)]
-                )
+            for connection in _postgresql():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT set_config('statement_timeout', %s, false)", [str(milliseconds)]
+                    )
             try:
                 response = view(request, *args, **kwargs)
             except BaseException:

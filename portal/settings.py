@@ -404,6 +404,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)}"
     )
 
+# A PostgreSQL read replica (streaming replication) for the report pages and exports:
+# they read there (portal/routers.py), a leader's own pages and every write use the
+# primary. Reports may then trail the primary by the replica's lag (usually < 1 s).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=True,
+        ),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        # The test database is created once, on the primary; the replica alias uses it.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["portal.routers.ReplicaRouter"]
+
 # Leader import (programme/imports.py). The file is read into memory and checked at
 # once, so its size is bounded; the limits are in the form's help and its error. A
 # CSV of 30,000 leaders is about 3 MB. The proxy's body limit must be a little

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from portal.db import statement_timeout
+from portal.routers import reads_from_replica
 
 from . import clock, csv_export, xlsx_export
 from .report_forms import DownloadForm, ReportFilterForm
@@ -82,6 +83,7 @@ def _sort_headers(request: HttpRequest, current: str) -> dict:
 
 
 @require_GET
+@reads_from_replica
 def overview(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     form = ReportFilterForm(request.GET, scope=scope)
@@ -99,6 +101,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 def department(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     department = scope.department(pk)
@@ -157,6 +160,7 @@ def _download(content, content_type: str, name: str) -> StreamingHttpResponse:
 
 
 @require_GET
+@reads_from_replica
 @statement_timeout("DB_EXPORT_STATEMENT_TIMEOUT")  # all leaders' rows, sorted: may take longer
 def export(request: HttpRequest) -> HttpResponse:
     prepared = _export(request, "csv")
@@ -168,6 +172,7 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@reads_from_replica
 @statement_timeout("DB_EXPORT_STATEMENT_TIMEOUT")
 def export_xlsx(request: HttpRequest) -> HttpResponse:
     prepared = _export(request, "xlsx")
