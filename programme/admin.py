@@ -165,8 +165,11 @@ class ModuleAdmin(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "leader_count"]
+    list_display = ["name", "code", "parent", "leader_count"]
+    list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["parent"]
     search_fields = ["name", "code"]
+    autocomplete_fields = ["parent"]
     filter_horizontal = ["managers"]
 
     def get_queryset(self, request):

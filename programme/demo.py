@@ -75,6 +75,7 @@ MODULES = [
     ),
 ]
 
+DEPARTMENTS_PER_AREA = 30
 DEPARTMENTS = [
     ("ØKS", "Center for Økonomi og Styring"),
     ("PDI", "Center for Personale og Digitalisering"),
@@ -246,10 +247,24 @@ def _departments(leaders: int) -> list[Department]:
     wanted = list(DEPARTMENTS)
     extra = max(0, math.ceil(leaders / 20) - len(DEPARTMENTS))
     wanted += [(f"A{n:04d}", f"Afdeling {n}") for n in range(1, extra + 1)]
+    # A municipality's own centres stand alone; a national number of departments is
+    # grouped into areas (a department's parent) of DEPARTMENTS_PER_AREA each.
+    areas = [
+        (f"O{n:03d}", f"Område {n}") for n in range(1, math.ceil(extra / DEPARTMENTS_PER_AREA) + 1)
+    ]
     Department.objects.bulk_create(
-        [Department(code=code, name=name) for code, name in wanted], ignore_conflicts=True
+        [Department(code=code, name=name) for code, name in wanted + areas],
+        ignore_conflicts=True,
     )
-    by_code = Department.objects.in_bulk([code for code, _ in wanted], field_name="code")
+    by_code = Department.objects.in_bulk([code for code, _ in wanted + areas], field_name="code")
+    grouped = []
+    for n in range(1, extra + 1):
+        department = by_code[f"A{n:04d}"]
+        area = by_code[areas[(n - 1) // DEPARTMENTS_PER_AREA][0]]
+        if department.parent_id != area.pk:
+            department.parent = area
+            grouped.append(department)
+    Department.objects.bulk_update(grouped, ["parent"], batch_size=1000)
     return [by_code[code] for code, _ in wanted]
 
 

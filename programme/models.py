@@ -152,6 +152,18 @@ class Module(models.Model):
 class Department(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     code = models.CharField(_("code"), max_length=20, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="units",
+        verbose_name=_("part of"),
+        help_text=_(
+            "The administration or centre this department belongs to. HR's report shows "
+            "one line per administration or centre, and its departments one click further."
+        ),
+    )
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -164,9 +176,32 @@ class Department(models.Model):
         ordering = ["name"]
         verbose_name = _("department")
         verbose_name_plural = _("departments")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("pk")), name="department_not_its_own_parent"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Two levels: an administration or centre, and its departments.
+        if self.parent_id is None:
+            return
+        if self.parent_id == self.pk:
+            raise ValidationError({"parent": _("A department cannot be part of itself.")})
+        if self.parent.parent_id is not None:
+            raise ValidationError(
+                {
+                    "parent": _("%(parent)s is itself part of %(grandparent)s: choose that.")
+                    % {"parent": self.parent, "grandparent": self.parent.parent}
+                }
+            )
+        if self.pk is not None and self.units.exists():
+            raise ValidationError(
+                {"parent": _("Departments are part of this one: it cannot be part of another.")}
+            )
 
 
 class Leader(models.Model):

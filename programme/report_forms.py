@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import clock
 from .csv_export import Dialect
-from .models import Cohort, Enrolment, Leader, Programme
+from .models import Cohort, Department, Enrolment, Leader, Programme
 from .reports import Filters, Scope, Status
 
 
@@ -19,6 +19,12 @@ class ReportFilterForm(forms.Form):
 
     programme = forms.ModelChoiceField(
         queryset=Programme.objects.all(), required=False, label=_("Programme"), empty_label=None
+    )
+    unit = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=_("Administration or centre"),
+        empty_label=_("The whole organisation"),
     )
     department = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Department"), empty_label=_("All departments")
@@ -42,6 +48,15 @@ class ReportFilterForm(forms.Form):
     def __init__(self, data, *, scope: Scope, **kwargs):
         super().__init__(data, **kwargs)
         self.fields["department"].queryset = scope.departments
+        if scope.is_hr:
+            # Only the administrations and centres that have departments under them.
+            units = Department.objects.filter(
+                Exists(Department.objects.filter(parent=OuterRef("pk")))
+            )
+            self.fields["unit"].queryset = units
+        else:
+            # A manager's few departments need no grouping.
+            del self.fields["unit"]
         if not scope.is_hr:
             # A manager chooses among the cohorts their own leaders are in, not every
             # cohort in the municipality (a long list to send, and not theirs to browse).
@@ -66,7 +81,7 @@ class ReportFilterForm(forms.Form):
         manager cannot tell another department's id from one that does not exist.
         """
         valid = self.is_valid()
-        if "department" in self.errors:
+        if "department" in self.errors or "unit" in self.errors:
             raise Http404("No such department in your reports.")
         if not valid or self.cleaned_data["programme"] is None:
             return None
@@ -74,6 +89,7 @@ class ReportFilterForm(forms.Form):
         return Filters(
             programme=data["programme"],
             department=data["department"],
+            unit=data.get("unit"),
             cohort=data["cohort"],
             status=data["status"],
             level=data["level"],

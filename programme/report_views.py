@@ -95,8 +95,17 @@ def overview(request: HttpRequest) -> HttpResponse:
         "drill_query": _query(request, "department", "sort", "dialect"),
     }
     if filters is not None:
-        rows, total = department_summary(report_leaders(scope, filters))
-        context.update(rows=rows, total=total, chart=_chart(rows))
+        # HR's whole organisation: a line per administration or centre (a department's
+        # parent), its departments one click further (``?unit=``).
+        by_unit = scope.is_hr and filters.department is None and filters.unit is None
+        rows, total = department_summary(report_leaders(scope, filters), by_unit=by_unit)
+        context.update(
+            rows=rows,
+            total=total,
+            chart=_chart(rows),
+            by_unit=by_unit,
+            unit_query=_query(request, "unit", "department", "sort", "dialect"),
+        )
     return render(request, "reports/overview.html", context, status=200 if form.is_valid() else 400)
 
 

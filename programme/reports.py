@@ -26,6 +26,7 @@ from django.db.models import (
     Subquery,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -98,6 +99,8 @@ def full_scope() -> Scope:
 class Filters:
     programme: Programme
     department: Department | None = None
+    # An administration or centre: its own leaders and those of its departments.
+    unit: Department | None = None
     cohort: Cohort | None = None
     status: str = ""
     level: str = ""
@@ -122,6 +125,8 @@ def report_leaders(scope: Scope, filters: Filters) -> QuerySet[Leader]:
     leaders = Leader.objects.filter(Leader.here_on(today), department__in=scope.departments)
     if filters.department is not None:
         leaders = leaders.filter(department=filters.department)
+    if filters.unit is not None:
+        leaders = leaders.filter(Q(department=filters.unit) | Q(department__parent=filters.unit))
     if filters.level:
         leaders = leaders.filter(level=filters.level)
     place = Enrolment.objects.filter(
@@ -157,6 +162,9 @@ def _status_q(status: str) -> Q:
 
 @dataclass
 class DepartmentRow:
+    """One line of the overview: a department, or an administration or centre with its
+    departments (``is_unit``: its link leads to those departments, not to leaders)."""
+
     pk: int
     name: str
     code: str
@@ -166,6 +174,7 @@ class DepartmentRow:
     not_enrolled: int = 0
     completed: int = 0
     behind: int = 0
+    is_unit: bool = False
 
     @property
     def completion_rate(self) -> int:
@@ -177,11 +186,35 @@ class DepartmentRow:
         return round(100 * self.enrolled / self.leaders) if self.leaders else 0
 
 
-def department_summary(leaders: QuerySet[Leader]) -> tuple[list[DepartmentRow], DepartmentRow]:
-    """Counts per department and the totals, in one GROUP BY query."""
+COUNTED = ("leaders", "enrolled", "waitlisted", "not_enrolled", "completed", "behind")
+
+
+def department_summary(
+    leaders: QuerySet[Leader], *, by_unit: bool = False
+) -> tuple[list[DepartmentRow], DepartmentRow]:
+    """Counts per department and the totals, in one GROUP BY query.
+
+    ``by_unit`` counts per administration or centre instead (a department's parent, or
+    the department itself where it has none): at national scale HR's overview is some
+    tens of lines, not 1,500. Still one query over the stored standings.
+    """
+    if by_unit:
+        keys = {
+            "key": Coalesce("department__parent", "department"),
+            "key_name": Coalesce("department__parent__name", "department__name"),
+            "key_code": Coalesce("department__parent__code", "department__code"),
+        }
+        extra = {"n_in_units": Count("pk", filter=Q(department__parent__isnull=False))}
+    else:
+        keys = {
+            "key": F("department"),
+            "key_name": F("department__name"),
+            "key_code": F("department__code"),
+        }
+        extra = {}
     rows = (
         leaders.order_by()
-        .values("department", "department__name", "department__code")
+        .values(**keys)
         .annotate(
             n_leaders=Count("pk"),
             n_enrolled=Count("pk", filter=Q(enrolment_status=Enrolment.Status.ENROLLED)),
@@ -189,26 +222,28 @@ def department_summary(leaders: QuerySet[Leader]) -> tuple[list[DepartmentRow], 
             n_not_enrolled=Count("pk", filter=Q(enrolment_status__isnull=True)),
             n_completed=Count("pk", filter=Q(is_completed=True)),
             n_behind=Count("pk", filter=Q(is_behind=True)),
+            **extra,
         )
-        .order_by("department__name")
+        .order_by("key_name")
     )
     result = [
         DepartmentRow(
-            pk=row["department"],
-            name=row["department__name"],
-            code=row["department__code"],
+            pk=row["key"],
+            name=row["key_name"],
+            code=row["key_code"],
             leaders=row["n_leaders"],
             enrolled=row["n_enrolled"],
             waitlisted=row["n_waitlisted"],
             not_enrolled=row["n_not_enrolled"],
             completed=row["n_completed"],
             behind=row["n_behind"],
+            is_unit=bool(row.get("n_in_units")),
         )
         for row in rows
     ]
     total = DepartmentRow(pk=0, name=str(_("Total")), code="")
     for row in result:
-        for name in ("leaders", "enrolled", "waitlisted", "not_enrolled", "completed", "behind"):
+        for name in COUNTED:
             setattr(total, name, getattr(total, name) + getattr(row, name))
     return result, total
 

@@ -1,0 +1,480 @@
+"""Every page's queries, pinned by name and in order, the same on the demo data and on
+ten times more: a page that starts asking per leader, per row or twice for the same
+thing fails here with the list of what it now asks.
+
+The names come from :func:`tests.conftest.query_name` (verb and first table). When a
+page changes on purpose, run this file with ``-vv``: the failure shows the new list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from programme import demo as demo_data
+from programme.models import Department, Enrolment, Session, User
+
+from .conftest import query_name, session_queries
+
+USER = ["select programme_user"]
+
+
+def leader_user() -> User:
+    """An enrolled leader with sessions behind and ahead: the dashboard's full case."""
+    return Enrolment.objects.filter(status="enrolled").order_by("pk").first().leader.user
+
+
+def own_cohort() -> int:
+    return Enrolment.objects.filter(status="enrolled").order_by("pk").first().cohort_id
+
+
+def own_session() -> int:
+    return Session.objects.filter(cohort=own_cohort()).order_by("starts_at").first().pk
+
+
+def first_department() -> int:
+    return Department.objects.get(code="ØKS").pk
+
+
+LEADER_PAGES = {
+    "dashboard": lambda: reverse("programme:dashboard"),
+    "cohort list": lambda: reverse("programme:cohort_list"),
+    "cohort detail": lambda: reverse("programme:cohort_detail", args=[own_cohort()]),
+    "schedule ics": lambda: reverse("programme:schedule_ics"),
+    "session ics": lambda: reverse("programme:session_ics", args=[own_session()]),
+    "my data": lambda: reverse("privacy:my_data"),
+    "my data json": lambda: reverse("privacy:my_data_json"),
+    "my data csv": lambda: reverse("privacy:my_data_csv"),
+}
+REPORT_PAGES = {
+    "report overview": lambda: reverse("reports:overview"),
+    "report department": lambda: reverse("reports:department", args=[first_department()]),
+    "report csv": lambda: reverse("reports:export") + "?dialect=standard",
+    "report xlsx": lambda: reverse("reports:export_xlsx"),
+}
+
+
+def admin_pages() -> list[tuple[str, str, Callable[[], str]]]:
+    """The admin's start page and every list, as HR where HR may see it, else as a
+    superuser (user accounts and groups are the superuser's)."""
+    hr = who_is("hr")
+    pages = [("hr admin index", "hr", lambda: reverse("admin:index"))]
+    for model in admin.site._registry:
+        meta = model._meta
+        who = "hr" if hr.has_perm(f"{meta.app_label}.view_{meta.model_name}") else "superuser"
+        pages.append(
+            (
+                f"{who} admin {meta.model_name} list",
+                who,
+                lambda meta=meta: reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"),
+            )
+        )
+    return pages
+
+
+def who_is(who: str) -> User:
+    return {
+        "leader": leader_user,
+        "manager": lambda: User.objects.get(email=demo_data.MANAGER_EMAIL),
+        "hr": lambda: User.objects.get(email=demo_data.HR_EMAIL),
+        "superuser": lambda: (
+            User.objects.filter(is_superuser=True).first()
+            or User.objects.create_superuser(email="root@example.org", password="x")
+        ),
+    }[who]()
+
+
+def all_pages() -> list[tuple[str, str, Callable[[], str]]]:
+    pages = [(f"leader {n}", "leader", url) for n, url in LEADER_PAGES.items()]
+    pages += [(f"manager {n}", "manager", url) for n, url in REPORT_PAGES.items()]
+    pages += [(f"hr {n}", "hr", url) for n, url in REPORT_PAGES.items()]
+    pages += admin_pages()
+    return pages
+
+
+def asked(client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, (url, response.status_code)
+    return [query_name(q["sql"]) for q in ctx.captured_queries]
+
+
+def measure(client) -> dict[str, list[str]]:
+    seen = {}
+    for name, who, url in all_pages():
+        client.force_login(who_is(who))
+        client.get(reverse("healthz"))  # the first request after sign-in writes the session
+        queries = asked(client, url())
+        prefix = session_queries() + USER
+        assert queries[: len(prefix)] == prefix, (name, queries)
+        seen[name] = queries[len(prefix) :]
+    return seen
+
+
+@pytest.mark.parametrize("leaders", [150, 1500], ids=["1x", "10x"])
+def test_every_page_asks_the_same_named_queries_at_1x_and_10x_the_data(client, db, leaders):
+    demo_data.seed(leaders=leaders)
+    seen = measure(client)
+    expected = BUDGET
+    assert set(seen) == set(expected), "a page was added or removed: pin its queries below"
+    different = {name: seen[name] for name in seen if seen[name] != expected[name]}
+    assert not different, different
+
+
+# What each page asks after its session and user reads, pinned from a measured run.
+# Unrolled, the pages' shared parts: the header asks the programme's name and whether
+# the user manages a department (leaders) or is HR; the admin asks permissions twice
+# and counts a list twice (filtered and unfiltered).
+BUDGET: dict[str, list[str]] = {
+    "leader dashboard": [
+        "select programme_leader",
+        "select programme_programme",
+        "select programme_module",
+        "select programme_standing",
+        "select programme_session",
+        "select programme_session",
+        "select programme_makeupbooking",
+        "select programme_attendance",
+        "select programme_enrolment",
+        "select programme_programme",
+        "exists programme_department_managers",
+    ],
+    "leader cohort list": [
+        "select programme_leader",
+        "select programme_programme",
+        "count programme_cohort",
+        "select programme_session",
+        "select programme_programme",
+        "exists programme_department_managers",
+        "select programme_enrolment",
+    ],
+    "leader cohort detail": [
+        "select programme_leader",
+        "select programme_enrolment",
+        "select programme_session",
+        "select programme_programme",
+        "exists programme_department_managers",
+        "select programme_session",
+    ],
+    "leader schedule ics": [
+        "select programme_leader",
+        "select programme_programme",
+        "select programme_session",
+    ],
+    "leader session ics": ["select programme_session"],
+    "leader my data": [
+        "select programme_leader",
+        "select programme_programme",
+        "select programme_leader",
+        "exists programme_department_managers",
+    ],
+    "leader my data json": [
+        "select programme_leader",
+        "select programme_department",
+        "select programme_enrolment",
+        "select programme_attendance",
+        "select programme_makeupbooking",
+        "select programme_invitation",
+        "select post_office_email",
+        "select programme_sentreminder",
+        "select programme_historicalleader",
+        "select axes_accesslog",
+    ],
+    "leader my data csv": [
+        "select programme_leader",
+        "select programme_department",
+        "select programme_enrolment",
+        "select programme_attendance",
+        "select programme_makeupbooking",
+        "select programme_invitation",
+        "select post_office_email",
+        "select programme_sentreminder",
+        "select programme_historicalleader",
+        "select axes_accesslog",
+    ],
+    "manager report overview": [
+        "exists programme_department",
+        "select programme_programme",
+        "count programme_module",
+        "select programme_enrolment",
+        "select programme_programme",
+        "select programme_leader",
+        "exists programme_department_managers",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_department",
+        "select programme_cohort",
+    ],
+    "manager report department": [
+        "exists programme_department",
+        "select programme_department",
+        "select programme_programme",
+        "select programme_module",
+        "count programme_module",
+        "select programme_enrolment",
+        "select programme_programme",
+        "select programme_leader",
+        "exists programme_department_managers",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_cohort",
+    ],
+    "manager report csv": [
+        "exists programme_department",
+        "select programme_programme",
+        "select programme_module",
+        "count programme_module",
+        "select programme_enrolment",
+    ],
+    "manager report xlsx": [
+        "exists programme_department",
+        "select programme_programme",
+        "select programme_module",
+        "count programme_module",
+        "select programme_enrolment",
+    ],
+    "hr report overview": [
+        "exists auth_group",
+        "select programme_programme",
+        "count programme_module",
+        "select programme_enrolment",
+        "select programme_programme",
+        "select programme_leader",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_department",
+        "select programme_department",
+        "select programme_cohort",
+    ],
+    "hr report department": [
+        "exists auth_group",
+        "select programme_department",
+        "select programme_programme",
+        "select programme_module",
+        "count programme_module",
+        "select programme_enrolment",
+        "select programme_programme",
+        "select programme_leader",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_department",
+        "select programme_cohort",
+    ],
+    "hr report csv": [
+        "exists auth_group",
+        "select programme_programme",
+        "select programme_module",
+        "count programme_module",
+        "select programme_enrolment",
+    ],
+    "hr report xlsx": [
+        "exists auth_group",
+        "select programme_programme",
+        "select programme_module",
+        "count programme_module",
+        "select programme_enrolment",
+    ],
+    "hr admin index": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+        "select django_admin_log",
+    ],
+    "superuser admin group list": [
+        "count auth_group",
+        "count auth_group",
+        "select auth_group",
+        "select programme_programme",
+        "select programme_leader",
+    ],
+    "superuser admin accessattempt list": [
+        "count axes_accessattempt",
+        "count axes_accessattempt",
+        "select axes_accessattempt",
+        "select programme_programme",
+        "select programme_leader",
+        "select axes_accessattempt",
+        "select axes_accessattempt",
+        "select axes_accessattempt",
+    ],
+    "superuser admin accesslog list": [
+        "count axes_accesslog",
+        "count axes_accesslog",
+        "select axes_accesslog",
+        "select programme_programme",
+        "select programme_leader",
+        "select axes_accesslog",
+        "select axes_accesslog",
+        "select axes_accesslog",
+    ],
+    "superuser admin accessfailurelog list": [
+        "count axes_accessfailurelog",
+        "count axes_accessfailurelog",
+        "select axes_accessfailurelog",
+        "select programme_programme",
+        "select programme_leader",
+        "select axes_accessfailurelog",
+        "select axes_accessfailurelog",
+        "select axes_accessfailurelog",
+    ],
+    "hr admin user list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select auth_group",
+        "count programme_user",
+        "count programme_user",
+        "select programme_user",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+    "hr admin programme list": [
+        "select auth_permission",
+        "select auth_permission",
+        "count programme_programme",
+        "count programme_programme",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+    "hr admin module list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "count programme_module",
+        "count programme_module",
+        "select programme_module",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+    "hr admin department list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_department",
+        "count programme_department",
+        "count programme_department",
+        "select programme_department",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+    "hr admin leader list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_cohort",
+        "select programme_department",
+        "count programme_leader",
+        "count programme_leader",
+        "select programme_enrolment",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+    "hr admin cohort list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "count programme_cohort",
+        "count programme_cohort",
+        "select programme_enrolment",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+    "hr admin session list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select programme_cohort",
+        "select programme_module",
+        "count programme_session",
+        "count programme_session",
+        "select programme_enrolment",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+        "select programme_session",
+        "select programme_session",
+    ],
+    "hr admin enrolment list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select programme_cohort",
+        "select programme_department",
+        "count programme_enrolment",
+        "count programme_enrolment",
+        "select programme_enrolment",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+    "hr admin makeupbooking list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select programme_cohort",
+        "select programme_module",
+        "count programme_makeupbooking",
+        "count programme_makeupbooking",
+        "select programme_makeupbooking",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+    "hr admin attendance list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select programme_cohort",
+        "select programme_module",
+        "select programme_department",
+        "count programme_attendance",
+        "count programme_attendance",
+        "select programme_attendance",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+    "hr admin sentreminder list": [
+        "select auth_permission",
+        "select auth_permission",
+        "count programme_sentreminder",
+        "count programme_sentreminder",
+        "select programme_sentreminder",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+    "hr admin emailtext list": [
+        "select auth_permission",
+        "select auth_permission",
+        "count programme_emailtext",
+        "count programme_emailtext",
+        "select programme_emailtext",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+    "hr admin email list": [
+        "select auth_permission",
+        "select auth_permission",
+        "count post_office_email",
+        "count post_office_email",
+        "select post_office_log",
+        "select programme_programme",
+        "select programme_leader",
+        "exists auth_group",
+    ],
+}
