@@ -2,18 +2,20 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
-from .models import Programme
+from .models import current_programme
 
 
 def navigation(request: HttpRequest) -> dict:
     """What the header shows: the programme's name and which sections this user may use."""
     user = getattr(request, "user", None)
     signed_in = bool(user and user.is_authenticated)
+    programme = current_programme(request)
     return {
-        "programme_name": Programme.current_name(),
+        "programme_name": programme.name if programme else gettext("Digital leadership"),
         "nav_is_leader": signed_in and hasattr(user, "leader"),
-        "nav_can_report": signed_in and (user.is_hr or user.managed_departments.exists()),
+        "nav_can_report": signed_in and (user.is_hr or user.manages_departments),
         "nav_is_staff": signed_in and user.is_staff,
     }
 

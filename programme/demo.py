@@ -170,6 +170,10 @@ COHORT_PATTERNS = [
     (dt.date(2016, 3, 31), ["2016-04-12", "2016-05-10", "2016-05-31", "2016-06-14", "2016-07-05"]),
 ]
 SEATS = 24
+# Rows built and inserted at a time when seeding many leaders (keeps memory flat).
+PEOPLE_CHUNK = 20_000
+COHORT_CHUNK = 500
+ATTENDANCE_CHUNK = 50_000
 # How many later sessions a leader who missed one tries for a make-up seat.
 MAKEUP_CANDIDATES = 20
 # How full each cohort pattern is, as a share of its seats; above 1 is a waitlist.
@@ -319,8 +323,7 @@ def _people(departments: list[Department], count: int, rng: random.Random) -> No
     )
     hr.groups.add(hr_group)
 
-    people = []
-    for n in range(1, count + 1):
+    def person(n: int) -> tuple:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         level = (
             Leader.Level.DIRECTOR
@@ -329,37 +332,43 @@ def _people(departments: list[Department], count: int, rng: random.Random) -> No
             if n <= 3 + len(DEPARTMENTS)
             else rng.choice([Leader.Level.DEPARTMENT, Leader.Level.TEAM, Leader.Level.TEAM])
         )
-        people.append((f"{10000 + n}", first, last, level, departments[n % len(departments)]))
-    # The demo people: a manager of two departments, and a leader who has not enrolled.
-    people[3] = ("10004", "Karen", "Østergaard", Leader.Level.HEAD_OF_CENTRE, departments[0])
-    people[-1] = (f"{10000 + count}", "Søren", "Ærbø", Leader.Level.TEAM, departments[1])
+        # The demo people: a manager of two departments, and a leader who has not enrolled.
+        if n == 4:
+            return ("10004", "Karen", "Østergaard", Leader.Level.HEAD_OF_CENTRE, departments[0])
+        if n == count:
+            return (f"{10000 + count}", "Søren", "Ærbø", Leader.Level.TEAM, departments[1])
+        return (f"{10000 + n}", first, last, level, departments[n % len(departments)])
 
     existing = set(Leader.objects.values_list("employee_number", flat=True))
-    new = [p for p in people if p[0] not in existing]
-    emails = {p[0]: f"{_ascii(p[1])}.{_ascii(p[2])}.{p[0]}@albertslund.dk" for p in new}
-    emails["10004"] = MANAGER_EMAIL
-    emails[f"{10000 + count}"] = LEADER_EMAIL
-    users = User.objects.bulk_create(
-        [
-            User(email=emails[number], first_name=first, last_name=last, password=password)
-            for number, first, last, _, _ in new
-        ],
-        batch_size=2000,
-    )
-    Leader.objects.bulk_create(
-        [
-            Leader(
-                user=user,
-                employee_number=number,
-                name=f"{first} {last}",
-                title=TITLES[level],
-                level=level,
-                department=department,
-            )
-            for user, (number, first, last, level, department) in zip(users, new, strict=True)
-        ],
-        batch_size=2000,
-    )
+    # In chunks, so that a national number of leaders takes no more memory than a few
+    # thousand: each chunk's rows are built, inserted and let go.
+    for start in range(1, count + 1, PEOPLE_CHUNK):
+        people = [person(n) for n in range(start, min(start + PEOPLE_CHUNK, count + 1))]
+        new = [p for p in people if p[0] not in existing]
+        emails = {p[0]: f"{_ascii(p[1])}.{_ascii(p[2])}.{p[0]}@albertslund.dk" for p in new}
+        emails["10004"] = MANAGER_EMAIL
+        emails[f"{10000 + count}"] = LEADER_EMAIL
+        users = User.objects.bulk_create(
+            [
+                User(email=emails[number], first_name=first, last_name=last, password=password)
+                for number, first, last, _, _ in new
+            ],
+            batch_size=2000,
+        )
+        Leader.objects.bulk_create(
+            [
+                Leader(
+                    user=user,
+                    employee_number=number,
+                    name=f"{first} {last}",
+                    title=TITLES[level],
+                    level=level,
+                    department=department,
+                )
+                for user, (number, first, last, level, department) in zip(users, new, strict=True)
+            ],
+            batch_size=2000,
+        )
     manager = User.objects.get(email=MANAGER_EMAIL)
     for department in departments[:2]:
         department.managers.add(manager)
@@ -380,14 +389,17 @@ def _enrolments(programme: Programme, cohorts: list[Cohort], rng: random.Random)
         .values_list("cohort_id")
         .annotate(n=Count("pk"))
     )
-    places = {}
+    places, placed = {}, 0
     for n, cohort in enumerate(cohorts):
         deadline = cohort.enrolment_deadline
         wanted = round(cohort.capacity * FILL[n % len(FILL)]) - taken.get(cohort.pk, 0)
         leader_ids = [waiting.pop() for _ in range(min(max(wanted, 0), len(waiting)))]
         start = _local(deadline - dt.timedelta(days=30), 8)
         places[cohort] = [(pk, start + dt.timedelta(hours=k)) for k, pk in enumerate(leader_ids)]
-    return len(booking.enrol_in_bulk(places=places))
+        if len(places) == COHORT_CHUNK or n == len(cohorts) - 1:
+            placed += len(booking.enrol_in_bulk(places=places))
+            places = {}
+    return placed
 
 
 def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) -> int:
@@ -412,7 +424,7 @@ def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) ->
     recorded = set(
         Attendance.objects.filter(session__in=past).values_list("leader_id", "session_id")
     )
-    new, missed = [], []
+    new, missed, created = [], [], 0
     for session in past:
         for leader_id in sorted(by_cohort.get(session.cohort_id, [])):
             if (leader_id, session.pk) in recorded:
@@ -429,6 +441,10 @@ def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) ->
             )
             if status not in Attendance.COMPLETING:
                 missed.append((leader_id, session))
+            if len(new) == ATTENDANCE_CHUNK:
+                Attendance.objects.bulk_create(new, batch_size=5000, ignore_conflicts=True)
+                created += len(new)
+                new = []
     # A third of those who missed a session made it up at a later one of another cohort,
     # where a seat was free (booking takes the first of a few candidates with room).
     later: dict[int, list[Session]] = {}
@@ -458,4 +474,4 @@ def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) ->
             )
         )
     Attendance.objects.bulk_create(new, batch_size=5000, ignore_conflicts=True)
-    return len(new)
+    return created + len(new)

@@ -10,11 +10,11 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -81,6 +81,28 @@ class User(AbstractUser):
             return True
         return self.is_staff and self.groups.filter(name=HR_GROUP).exists()
 
+    @cached_property
+    def manages_departments(self) -> bool:
+        return self.managed_departments.exists()
+
+    @classmethod
+    def for_request(cls, pk) -> User | None:
+        """The signed-in user as every request loads it: with their leader record and
+        whether they are HR or a manager, in one query (the header asks all three)."""
+        in_hr = Group.objects.filter(user=OuterRef("pk"), name=HR_GROUP)
+        manages = Department.managers.through.objects.filter(user=OuterRef("pk"))
+        user = (
+            cls._default_manager.select_related("leader")
+            .annotate(in_hr_group=Exists(in_hr), manages=Exists(manages))
+            .filter(pk=pk)
+            .first()
+        )
+        if user is not None:
+            # Fill the cached properties, so neither asks again.
+            user.__dict__["is_hr"] = user.is_superuser or (user.is_staff and user.in_hr_group)
+            user.__dict__["manages_departments"] = user.manages
+        return user
+
 
 HR_GROUP = "HR"
 
@@ -122,6 +144,13 @@ class Programme(models.Model):
     def current_name(cls) -> str:
         name = cls.objects.order_by("-starts_on").values_list("name", flat=True).first()
         return name or gettext("Digital leadership")
+
+
+def current_programme(request) -> Programme | None:
+    """The current programme, asked once per request (views and the header share it)."""
+    if not hasattr(request, "_current_programme"):
+        request._current_programme = Programme.current()
+    return request._current_programme
 
 
 class Module(models.Model):

@@ -45,8 +45,9 @@ class ReportFilterForm(forms.Form):
         label=_("Leadership level"),
     )
 
-    def __init__(self, data, *, scope: Scope, **kwargs):
+    def __init__(self, data, *, scope: Scope, current: Programme | None = None, **kwargs):
         super().__init__(data, **kwargs)
+        self.current = current
         self.fields["department"].queryset = scope.departments
         if scope.is_hr:
             # Only the administrations and centres that have departments under them.
@@ -67,7 +68,7 @@ class ReportFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        programme = cleaned.get("programme") or Programme.current()
+        programme = cleaned.get("programme") or self.current or Programme.current()
         cleaned["programme"] = programme
         cohort = cleaned.get("cohort")
         if cohort is not None and programme is not None and cohort.programme_id != programme.pk:

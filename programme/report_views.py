@@ -17,6 +17,7 @@ from portal.db import statement_timeout
 from portal.routers import reads_from_replica
 
 from . import clock, csv_export, xlsx_export
+from .models import current_programme
 from .report_forms import DownloadForm, ReportFilterForm
 from .reports import (
     DEFAULT_SORT,
@@ -86,7 +87,7 @@ def _sort_headers(request: HttpRequest, current: str) -> dict:
 @reads_from_replica
 def overview(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
-    form = ReportFilterForm(request.GET, scope=scope)
+    form = ReportFilterForm(request.GET, scope=scope, current=current_programme(request))
     filters = form.filters()
     context = {
         "form": form,
@@ -114,7 +115,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def department(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     department = scope.department(pk)
-    form = ReportFilterForm(request.GET, scope=scope)
+    form = ReportFilterForm(request.GET, scope=scope, current=current_programme(request))
     filters = form.filters()
     sort = request.GET.get("sort", DEFAULT_SORT)
     sort = sort if sort in SORTS else DEFAULT_SORT
@@ -143,7 +144,7 @@ def department(request: HttpRequest, pk: int) -> HttpResponse:
 def _export(request: HttpRequest, extension: str):
     """What both downloads need: (file name, header, rows), or the response for bad filters."""
     scope = scope_for(request.user)
-    form = ReportFilterForm(request.GET, scope=scope)
+    form = ReportFilterForm(request.GET, scope=scope, current=current_programme(request))
     filters = form.filters()
     if filters is None:
         return HttpResponse(

@@ -27,7 +27,6 @@ import requests
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
@@ -192,7 +191,9 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
 
     def get_user(self, user_id):
         # As for passwords: a login closed since (anonymised) ends its sessions.
-        return ModelBackend.get_user(self, user_id)
+        from .accounts import active_user
+
+        return active_user(user_id)
 
 
 REFUSALS = {"unknown": 403, "left": 403, "error": 400, "unavailable": 503}

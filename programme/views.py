@@ -25,7 +25,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import booking, calendar, clock
-from .models import Attendance, Cohort, Enrolment, Leader, MakeUpBooking, Programme, Session
+from .models import (
+    Attendance,
+    Cohort,
+    Enrolment,
+    Leader,
+    MakeUpBooking,
+    Programme,
+    Session,
+    current_programme,
+)
 from .progress import ModuleState, stored_progress
 
 
@@ -159,7 +168,7 @@ def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
 
 def dashboard(request: HttpRequest) -> HttpResponse:
     leader = getattr(request.user, "leader", None)
-    programme = Programme.current()
+    programme = current_programme(request)
     if leader is None or programme is None:
         return render(
             request, "programme/dashboard.html", {"leader": leader, "programme": programme}
@@ -227,7 +236,7 @@ COHORTS_PER_PAGE = 20
 
 def cohort_list(request: HttpRequest) -> HttpResponse:
     leader = getattr(request.user, "leader", None)
-    programme = Programme.current()
+    programme = current_programme(request)
     today = clock.today()
     now = clock.now()
     cohorts = _cohorts_with_dates(programme, today) if programme else Cohort.objects.none()
@@ -378,7 +387,7 @@ def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
 def schedule_ics(request: HttpRequest) -> HttpResponse:
     """The leader's whole schedule: their cohort's sessions and their make-ups."""
     leader = _get_leader(request)
-    programme = Programme.current()
+    programme = current_programme(request)
     if programme is None:
         raise Http404
     sessions = Session.objects.filter(

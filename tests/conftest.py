@@ -89,6 +89,7 @@ def session_reads() -> int:
     return 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
 
 
+_NESTED = re.compile(r"\([^()]*\)")
 _TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?([a-z_]+)"?', re.IGNORECASE)
 
 
@@ -105,7 +106,11 @@ def query_name(sql: str) -> str:
         verb = "count"
     elif verb == "select" and "set_config" in sql:
         return "set_config"
-    table = _TABLE.search(sql)
+    # The table the query itself reads, not one of its subqueries'.
+    outer = sql
+    while _NESTED.search(outer):
+        outer = _NESTED.sub("", outer)
+    table = _TABLE.search(outer)
     return f"{verb} {table.group(1) if table else '?'}"
 
 

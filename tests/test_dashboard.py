@@ -113,9 +113,10 @@ def test_hr_without_a_leader_profile_gets_a_helpful_page(client, hr, cohort):
 
 # Query counts: the same ceiling on the demo data and on ten times more.
 
-# Session and user (2), leader, programme, progress (5), enrolment, own sessions,
-# make-ups, make-up options, and the base layout's navigation (2).
-DASHBOARD_QUERIES = 15
+# Session, user (with leader record and roles), programme, modules, standing,
+# enrolment, own sessions, make-ups, attendance, make-up options: the header reuses
+# the user's roles and the programme (tests/test_query_budget.py names each).
+DASHBOARD_QUERIES = 10
 
 
 def _behind_leader() -> Leader:
