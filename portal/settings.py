@@ -398,10 +398,12 @@ else:
     DB_STATEMENT_TIMEOUT = float(os.environ.get("DB_STATEMENT_TIMEOUT", "20"))
 DB_EXPORT_STATEMENT_TIMEOUT = float(os.environ.get("DB_EXPORT_STATEMENT_TIMEOUT", "120"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Set when the connection opens (libpq options): no query per request.
+    # Set when the connection opens (libpq options): no query per request. JIT off:
+    # the report's aggregate over 30,000 leaders spent 456 ms of 703 compiling itself
+    # (its cost estimate crosses the inlining threshold); without it, 250 ms.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c lock_timeout={int(DB_LOCK_TIMEOUT * 1000)} "
-        f"-c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)}"
+        f"-c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)} -c jit=off"
     )
 
 # A PostgreSQL read replica (streaming replication) for the report pages and exports:

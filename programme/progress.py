@@ -253,13 +253,28 @@ def _range(ids: list[int]) -> Q:
     return Q(leader_id__in=ids)
 
 
+def _sessions(sessions) -> tuple[dict[int, _Session], dict[int, list[_Session]]]:
+    by_pk: dict[int, _Session] = {}
+    by_cohort: dict[int, list[_Session]] = defaultdict(list)
+    for row in sessions.values_list("pk", "module_id", "starts_at", "ends_at", "cohort_id"):
+        session = _Session(*row)
+        by_pk[session.pk] = session
+        by_cohort[session.cohort_id].append(session)
+    return by_pk, by_cohort
+
+
 def progress_for_leaders(
-    leaders: Iterable[Leader | int], programme: Programme, *, now: dt.datetime | None = None
+    leaders: Iterable[Leader | int],
+    programme: Programme,
+    *,
+    now: dt.datetime | None = None,
+    all_sessions: tuple | None = None,
 ) -> dict[int, LeaderProgress]:
     """Each leader's progress from the rows, in a fixed number of queries for any number.
 
     Rows are read as plain tuples (no model instances): this runs for every leader of
-    a national programme in ``refresh_standings``.
+    a national programme in ``refresh_standings``, which reads the programme's sessions
+    once for all its chunks (``all_sessions``) rather than once per chunk.
     """
     now = now or clock.now()
     ids = sorted({leader if isinstance(leader, int) else leader.pk for leader in leaders})
@@ -288,16 +303,14 @@ def progress_for_leaders(
         if leader_id in wanted:
             records[leader_id][session_id] = status
 
-    sessions = Session.objects.filter(module__programme=programme)
-    if len(ids) <= 50:  # a few leaders (a signal): only the sessions they touch
-        touched = {s for _, s in makeups} | {s for r in records.values() for s in r}
-        sessions = sessions.filter(Q(cohort__in=set(cohort_of.values())) | Q(pk__in=touched))
-    by_pk: dict[int, _Session] = {}
-    by_cohort: dict[int, list[_Session]] = defaultdict(list)
-    for row in sessions.values_list("pk", "module_id", "starts_at", "ends_at", "cohort_id"):
-        session = _Session(*row)
-        by_pk[session.pk] = session
-        by_cohort[session.cohort_id].append(session)
+    if all_sessions is not None:
+        by_pk, by_cohort = all_sessions
+    else:
+        sessions = Session.objects.filter(module__programme=programme)
+        if len(ids) <= 50:  # a few leaders (a signal): only the sessions they touch
+            touched = {s for _, s in makeups} | {s for r in records.values() for s in r}
+            sessions = sessions.filter(Q(cohort__in=set(cohort_of.values())) | Q(pk__in=touched))
+        by_pk, by_cohort = _sessions(sessions)
 
     expected: dict[int, list[_Session]] = defaultdict(list)
     for leader_id, cohort_id in cohort_of.items():
@@ -329,6 +342,12 @@ def refresh_standings(
         set(leader_ids) if leader_ids is not None else Leader.objects.values_list("pk", flat=True)
     )
     written = 0
+    # Many chunks share one reading of the sessions (60,000 at a national scale).
+    all_sessions = (
+        _sessions(Session.objects.filter(module__programme=programme))
+        if len(ids) > chunk_size
+        else None
+    )
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
         rows = [
@@ -343,7 +362,9 @@ def refresh_standings(
                     if m.completed_at or m.expected_until
                 },
             )
-            for leader_id, result in progress_for_leaders(chunk, programme).items()
+            for leader_id, result in progress_for_leaders(
+                chunk, programme, all_sessions=all_sessions
+            ).items()
         ]
         _write_standings(programme, rows)
         written += len(rows)

@@ -98,6 +98,8 @@ def query_name(sql: str) -> str:
     ("select programme_leader", "exists auth_group", "savepoint"), so a page's pinned
     queries read as a list of what it asks, as healthchecks pins its own."""
     verb = sql.split(None, 1)[0].lower()
+    if verb == "declare":  # PostgreSQL's server-side cursor for an iterated SELECT
+        verb = "select"
     if verb in {"savepoint", "release", "rollback", "commit", "begin", "set", "reset"}:
         return verb
     if sql.startswith("SELECT 1 AS"):

@@ -295,3 +295,14 @@ def test_a_national_refresh_writes_the_same_standings_as_a_small_one(demo, monke
     monkeypatch.setattr(progress, "COPY_FROM", 1)
     assert refresh_standings(demo.programme) == Leader.objects.count()
     assert sorted(Standing.objects.values_list(*fields)) == before
+
+
+def test_a_refresh_in_many_chunks_writes_the_same_standings_as_one_chunk(demo):
+    """Chunks share one reading of the programme's sessions; the result is the same."""
+    from programme.models import Standing
+
+    fields = ("leader", "modules_done", "completed_at", "behind_from", "modules")
+    before = sorted(Standing.objects.values_list(*fields))
+    Standing.objects.all().delete()
+    assert refresh_standings(demo.programme, chunk_size=7) == Leader.objects.count()
+    assert sorted(Standing.objects.values_list(*fields)) == before

@@ -123,9 +123,16 @@ def test_every_page_asks_the_same_named_queries_at_1x_and_10x_the_data(client, d
     demo_data.seed(leaders=leaders)
     seen = measure(client)
     expected = BUDGET
+    if connection.vendor != "postgresql":
+        # The exports' own statement timeout is PostgreSQL's (portal.db.statement_timeout).
+        expected = {k: [q for q in v if q not in POSTGRESQL_ONLY] for k, v in expected.items()}
     assert set(seen) == set(expected), "a page was added or removed: pin its queries below"
-    different = {name: seen[name] for name in seen if seen[name] != expected[name]}
-    assert not different, different
+    different = {
+        name: {"now": seen[name], "pinned": expected[name]}
+        for name in seen
+        if seen[name] != expected[name]
+    }
+    assert not different, "\n".join(f"{k}: {v}" for k, v in different.items())
 
 
 # What each page asks after its session and user reads, pinned from a measured run.
@@ -133,6 +140,7 @@ def test_every_page_asks_the_same_named_queries_at_1x_and_10x_the_data(client, d
 # one query (User.for_request); the programme once per request (current_programme),
 # shared with the header. The admin asks permissions twice and counts a list twice
 # (filtered and unfiltered). "select qualify" is the make-up choices' window query.
+POSTGRESQL_ONLY = {"set_config", "reset"}
 BUDGET: dict[str, list[str]] = {
     "leader dashboard": [
         "select programme_programme",
@@ -205,18 +213,22 @@ BUDGET: dict[str, list[str]] = {
         "select programme_cohort",
     ],
     "manager report csv": [
+        "set_config",
         "exists programme_department",
         "select programme_programme",
         "select programme_module",
         "count programme_module",
         "select programme_leader",
+        "reset",
     ],
     "manager report xlsx": [
+        "set_config",
         "exists programme_department",
         "select programme_programme",
         "select programme_module",
         "count programme_module",
         "select programme_leader",
+        "reset",
     ],
     "hr report overview": [
         "select programme_programme",
@@ -240,16 +252,20 @@ BUDGET: dict[str, list[str]] = {
         "select programme_cohort",
     ],
     "hr report csv": [
+        "set_config",
         "select programme_programme",
         "select programme_module",
         "count programme_module",
         "select programme_leader",
+        "reset",
     ],
     "hr report xlsx": [
+        "set_config",
         "select programme_programme",
         "select programme_module",
         "count programme_module",
         "select programme_leader",
+        "reset",
     ],
     "hr admin index": [
         "select auth_permission",
