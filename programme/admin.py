@@ -144,7 +144,7 @@ def _is_leader_login_autocomplete(request: HttpRequest) -> bool:
     )
 
 
-class ModuleInline(admin.TabularInline):
+class ModuleInline(admin.TabularInline):  # no select boxes
     model = Module
     extra = 0
 
@@ -657,13 +657,31 @@ class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
 # --- Cohorts, sessions, attendance -------------------------------------------------
 
 
-class SessionInline(admin.TabularInline):
+class SharedChoicesInline(admin.TabularInline):
+    """An inline whose rows share their select boxes' choices: read once per page,
+    not once per row (Django's inline forms each iterate their own queryset)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            shared = request.__dict__.setdefault("_shared_choices", {})
+            key = (self.model, db_field.name)
+            if key not in shared:
+                shared[key] = list(field.choices)
+            field.choices = shared[key]
+        return field
+
+
+class SessionInline(SharedChoicesInline):
     """Sessions added or moved in time here; a session with make-ups or attendance
     cannot be deleted (the admin says which records stand in the way)."""
 
     model = Session
     extra = 0
     fields = ["module", "starts_at", "ends_at", "location", "facilitator"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("cohort", "module")
 
 
 class WaitlistInline(admin.TabularInline):

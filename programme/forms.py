@@ -50,7 +50,19 @@ class SessionAdminForm(forms.ModelForm):
         return cleaned
 
 
-class MakeUpBookingAdminForm(forms.ModelForm):
+class SessionChoicesMixin:
+    """The session select names each session by module, cohort and time: read them in
+    the one query (without it, two more per session listed)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "session" in self.fields:
+            self.fields["session"].queryset = Session.objects.select_related(
+                "cohort", "module"
+            ).order_by("starts_at", "pk")
+
+
+class MakeUpBookingAdminForm(SessionChoicesMixin, forms.ModelForm):
     """HR books a make-up seat by the rules of the leader's own button."""
 
     class Meta:
@@ -68,7 +80,7 @@ class MakeUpBookingAdminForm(forms.ModelForm):
         return cleaned
 
 
-class AttendanceAdminForm(forms.ModelForm):
+class AttendanceAdminForm(SessionChoicesMixin, forms.ModelForm):
     """One attendance record. Who and which session are fixed once recorded: a record
     belongs to the leader at the session (correct a mistake by deleting it)."""
 

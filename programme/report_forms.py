@@ -5,7 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Length
+from django.forms.utils import flatatt
 from django.http import Http404
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
@@ -14,20 +17,53 @@ from .models import Cohort, Department, Enrolment, Leader, Programme
 from .reports import Filters, Scope, Status
 
 
+class FastSelect(forms.Select):
+    """A select whose options are written in Python, not one template each: the
+    national report's filters list 1,500 departments and 1,200 cohorts, which took
+    Django's per-option templates seconds (profiled: 10 of 11 s of the page)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        final_attrs["name"] = name
+        chosen = {str(v) for v in self.format_value(value)}
+        parts = [format_html("<select{}>", flatatt(final_attrs))]
+        for option_value, label in self.choices:
+            option = "" if option_value is None else str(option_value)
+            parts.append(
+                format_html(
+                    '<option value="{}"{}>{}</option>',
+                    option,
+                    mark_safe(" selected") if option in chosen else "",  # noqa: S308
+                    label,
+                )
+            )
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every part escaped above
+
+
 class ReportFilterForm(forms.Form):
     """Every field is optional: an empty form is the whole scope of the current programme."""
 
     programme = forms.ModelChoiceField(
-        queryset=Programme.objects.all(), required=False, label=_("Programme"), empty_label=None
+        queryset=Programme.objects.all(),
+        required=False,
+        label=_("Programme"),
+        empty_label=None,
+        widget=FastSelect,
     )
     unit = forms.ModelChoiceField(
         queryset=None,
         required=False,
         label=_("Administration or centre"),
         empty_label=_("The whole organisation"),
+        widget=FastSelect,
     )
     department = forms.ModelChoiceField(
-        queryset=None, required=False, label=_("Department"), empty_label=_("All departments")
+        queryset=None,
+        required=False,
+        label=_("Department"),
+        empty_label=_("All departments"),
+        widget=FastSelect,
     )
     cohort = forms.ModelChoiceField(
         # "Hold 2" before "Hold 10".
@@ -35,14 +71,19 @@ class ReportFilterForm(forms.Form):
         required=False,
         label=_("Cohort"),
         empty_label=_("All cohorts"),
+        widget=FastSelect,
     )
     status = forms.ChoiceField(
-        choices=[("", _("All statuses")), *Status.CHOICES], required=False, label=_("Status")
+        choices=[("", _("All statuses")), *Status.CHOICES],
+        required=False,
+        label=_("Status"),
+        widget=FastSelect,
     )
     level = forms.ChoiceField(
         choices=[("", _("All levels")), *Leader.Level.choices],
         required=False,
         label=_("Leadership level"),
+        widget=FastSelect,
     )
 
     def __init__(self, data, *, scope: Scope, current: Programme | None = None, **kwargs):

@@ -3,6 +3,7 @@ parent), its departments one click further, every number from the same one aggre
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -113,3 +114,14 @@ def test_departments_nest_two_levels_deep_at_most(db):
         area.full_clean()  # it has departments under it
     with pytest.raises(IntegrityError), transaction.atomic():
         Department.objects.filter(pk=area.pk).update(parent=area.pk)
+
+
+def test_the_filter_selects_keep_the_choice_and_escape_the_names(client, db, programme):
+    area = Department.objects.create(name='Område <Øst> & "Vest"', code="O9")
+    department = Department.objects.create(name="Afdeling 1", code="A9", parent=area)
+    client.force_login(User.objects.create_user(email="hr2@example.org", is_superuser=True))
+    html = client.get(reverse("reports:overview"), {"department": department.pk}).text
+    assert f'<option value="{department.pk}" selected>Afdeling 1</option>' in html
+    assert "Område &lt;Øst&gt; &amp; &quot;Vest&quot;</option>" in html
+    assert re.search(r'<select [^>]*name="department"', html)
+    assert re.search(r'<select [^>]*id="id_department"', html)

@@ -26,7 +26,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, leaders, as_of, **options):
-        summary = demo.seed(leaders=leaders, as_of=as_of)
+        timings: dict[str, float] = {}
+        summary = demo.seed(leaders=leaders, as_of=as_of, timings=timings)
+        if options["verbosity"] >= 2:
+            for name, seconds in timings.items():
+                self.stdout.write(f"  {name}: {seconds:.1f} s")
         self.stdout.write(
             self.style.SUCCESS(
                 f"{summary.programme}: {summary.leaders} leaders, {summary.cohorts} cohorts, "
