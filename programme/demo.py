@@ -288,14 +288,11 @@ def _departments(leaders: int) -> list[Department]:
         ignore_conflicts=True,
     )
     by_code = Department.objects.in_bulk([code for code, _ in wanted + areas], field_name="code")
-    grouped = []
-    for n in range(1, extra + 1):
-        department = by_code[f"A{n:04d}"]
-        area = by_code[areas[(n - 1) // DEPARTMENTS_PER_AREA][0]]
-        if department.parent_id != area.pk:
-            department.parent = area
-            grouped.append(department)
-    Department.objects.bulk_update(grouped, ["parent"], batch_size=1000)
+    # One plain UPDATE per area (a bulk update's CASE per row took 12 s at 15,000).
+    for number, (code, _name) in enumerate(areas):
+        first = number * DEPARTMENTS_PER_AREA + 1
+        codes = [f"A{n:04d}" for n in range(first, min(first + DEPARTMENTS_PER_AREA, extra + 1))]
+        Department.objects.filter(code__in=codes, parent__isnull=True).update(parent=by_code[code])
     return [by_code[code] for code, _ in wanted]
 
 
