@@ -401,9 +401,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Set when the connection opens (libpq options): no query per request. JIT off:
     # the report's aggregate over 30,000 leaders spent 456 ms of 703 compiling itself
     # (its cost estimate crosses the inlining threshold); without it, 250 ms.
+    # cursor_tuple_fraction=1: the portal reads every row of a server-side cursor (the
+    # exports), so plan for all rows, not the first tenth (PostgreSQL's default chose
+    # nested loops for the export without statistics: 8.9 s instead of 0.9 s).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c lock_timeout={int(DB_LOCK_TIMEOUT * 1000)} "
-        f"-c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)} -c jit=off"
+        f"-c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)} -c jit=off "
+        "-c cursor_tuple_fraction=1"
     )
 
 # A PostgreSQL read replica (streaming replication) for the report pages and exports:

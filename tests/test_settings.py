@@ -178,18 +178,27 @@ def test_production_sends_the_language_choice_only_over_https():
 
 def test_web_connections_give_up_on_a_held_row_and_commands_do_not():
     web = setting("DATABASES['default']['OPTIONS']['options']", **PRODUCTION)
-    assert web == "'-c lock_timeout=5000 -c statement_timeout=20000 -c jit=off'"
+    assert (
+        web
+        == "'-c lock_timeout=5000 -c statement_timeout=20000 -c jit=off -c cursor_tuple_fraction=1'"
+    )
     command = setting(
         "DATABASES['default']['OPTIONS']['options']", **PRODUCTION, PORTAL_PROCESS="command"
     )
-    assert command == "'-c lock_timeout=0 -c statement_timeout=0 -c jit=off'"
+    assert (
+        command
+        == "'-c lock_timeout=0 -c statement_timeout=0 -c jit=off -c cursor_tuple_fraction=1'"
+    )
     tuned = setting(
         "DATABASES['default']['OPTIONS']['options']",
         **PRODUCTION,
         DB_LOCK_TIMEOUT="2.5",
         DB_STATEMENT_TIMEOUT="10",
     )
-    assert tuned == "'-c lock_timeout=2500 -c statement_timeout=10000 -c jit=off'"
+    assert (
+        tuned
+        == "'-c lock_timeout=2500 -c statement_timeout=10000 -c jit=off -c cursor_tuple_fraction=1'"
+    )
 
 
 def test_the_import_file_limit_comes_from_the_environment():
