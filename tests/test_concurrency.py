@@ -20,6 +20,8 @@ from programme.models import (
     User,
 )
 
+from .conftest import room
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 NOW = dt.datetime(2016, 1, 5, 9, tzinfo=dt.UTC)
@@ -151,14 +153,14 @@ def test_make_ups_racing_enrolments_never_overbook_a_session(setting):
         module=module,
         starts_at=NOW - dt.timedelta(days=20),
         ends_at=NOW - dt.timedelta(days=20, hours=-6),
-        location="Rådhuset",
+        location=room("Rådhuset"),
     )
     target = Session.objects.create(
         cohort=cohort,
         module=module,
         starts_at=NOW + dt.timedelta(days=20),
         ends_at=NOW + dt.timedelta(days=20, hours=6),
-        location="Rådhuset",
+        location=room("Rådhuset"),
     )
     guests = leaders[30:60]
     booking.enrol_in_bulk(places={earlier: [(g.pk, NOW) for g in guests]})
