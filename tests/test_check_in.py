@@ -304,3 +304,18 @@ def test_hrs_sheet_shows_each_records_source_and_can_correct_it(
     client.post(url, {f"leader_{leader.pk}": "late"})
     record = Attendance.objects.get(leader=leader)
     assert (record.status, record.source) == ("late", "sheet")
+
+
+def test_the_facilitators_list_runs_a_fixed_number_of_queries(
+    client, settings, session, other_cohort, lene, django_assert_num_queries
+):
+    at(settings, local(2016, 2, 9, 8))
+    client.force_login(lene.user)
+    client.get(reverse("checkin:sessions"))
+    other_cohort.sessions.update(facilitator=lene)
+    # The user; the sessions with module, cohort, room and facilitator; the header's
+    # programme name, leader profile and reports link.
+    with django_assert_num_queries(session_reads() + 5):
+        response = client.get(reverse("checkin:sessions"))
+    assert response.text.count(reverse("checkin:screen", args=[session.pk])) == 1
+    assert "Kick-off – Hold 2" in response.text
