@@ -361,6 +361,13 @@ ANONYMISE_AFTER_DAYS = int(os.environ.get("ANONYMISE_AFTER_DAYS", "365"))
 # behind. Changing it changes stored progress: run `manage.py refresh_standings`.
 ATTENDANCE_GRACE_WORKING_DAYS = int(os.environ.get("ATTENDANCE_GRACE_WORKING_DAYS", "3"))
 
+# Self check-in in the room: the code on the facilitator's screen changes every
+# CHECKIN_CODE_SECONDS and works from CHECKIN_OPENS_MINUTES before the start until
+# the end; a check-in more than CHECKIN_LATE_MINUTES after the start counts as late.
+CHECKIN_CODE_SECONDS = int(os.environ.get("CHECKIN_CODE_SECONDS", "30"))
+CHECKIN_OPENS_MINUTES = int(os.environ.get("CHECKIN_OPENS_MINUTES", "30"))
+CHECKIN_LATE_MINUTES = int(os.environ.get("CHECKIN_LATE_MINUTES", "15"))
+
 # History is for reading: a revert would change seats and attendance behind the
 # booking rules (programme/admin.py also refuses the revert page's POST).
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -7,7 +7,7 @@ from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
 from programme import accounts, privacy_views, sso
-from programme.views import healthz
+from programme.views import healthz, verify_certificate
 
 admin.site.site_header = _("Digital leadership – administration")
 admin.site.site_title = _("Digital leadership")
@@ -49,6 +49,7 @@ account_patterns = [
 
 urlpatterns = [
     path("", include("programme.urls")),
+    path("", include("programme.checkin_urls")),
     path("accounts/", include(account_patterns)),
     path("reports/", include("programme.report_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -57,6 +58,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include((privacy_patterns, "privacy"))),
     path("healthz", healthz, name="healthz"),
+    path("verify/<str:code>/", verify_certificate, name="verify_certificate"),
     path(
         "accessibility/",
         login_not_required(TemplateView.as_view(template_name="accessibility.html")),

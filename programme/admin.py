@@ -54,17 +54,22 @@ from .forms import (
     CohortAdminForm,
     LeaderAddForm,
     LeaderAdminForm,
+    LocationAdminForm,
     MakeUpBookingAdminForm,
     SessionAdminForm,
+    SessionInlineForm,
 )
 from .models import (
     Attendance,
+    Certificate,
     Cohort,
     Department,
     EmailText,
     Enrolment,
+    Facilitator,
     Invitation,
     Leader,
+    Location,
     MakeUpBooking,
     Module,
     Programme,
@@ -405,6 +410,7 @@ class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
         "send_reminders",
         "send_invitations",
         "anonymise_leavers",
+        "download_certificate",
     ]
 
     # The login: only one that no one else has and without administrator rights.
@@ -634,6 +640,23 @@ class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
             ),
         )
 
+    @admin.action(description=_("Download the course certificate (PDF)"), permissions=["view"])
+    def download_certificate(self, request, queryset):
+        from . import certificates
+        from .views import certificate_response
+
+        leaders = list(queryset[:2])
+        programme = Programme.current()
+        if len(leaders) != 1 or programme is None:
+            messages.warning(request, gettext("Choose one leader to download their certificate."))
+            return None
+        try:
+            certificate, progress = certificates.issue(leader=leaders[0], programme=programme)
+        except certificates.NotCompleted as exc:
+            messages.warning(request, str(exc))
+            return None
+        return certificate_response(certificate, progress)
+
     @admin.action(description=_("Anonymise selected leaders who have left"), permissions=["change"])
     def anonymise_leavers(self, request, queryset):
         done, refused = [], []
@@ -677,6 +700,7 @@ class SessionInline(SharedChoicesInline):
     cannot be deleted (the admin says which records stand in the way)."""
 
     model = Session
+    form = SessionInlineForm
     extra = 0
     fields = ["module", "starts_at", "ends_at", "location", "facilitator"]
 
@@ -763,6 +787,44 @@ class CohortAdmin(admin.ModelAdmin):
         return obj.waitlist_length
 
 
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    """Issued certificates, for looking up a code; they are issued from the leader list."""
+
+    list_display = ["leader", "programme", "completed_on", "code", "issued_at"]
+    list_select_related = ["leader", "programme"]
+    search_fields = ["leader__name", "leader__employee_number", "code"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    """Rooms: a session is refused in a room too small for its cohort or already booked."""
+
+    list_display = ["name", "address", "capacity"]
+    search_fields = ["name", "address"]
+    form = LocationAdminForm
+
+
+@admin.register(Facilitator)
+class FacilitatorAdmin(admin.ModelAdmin):
+    """Who runs sessions; with a login they open the session screen (``/facilitator/``)."""
+
+    list_display = ["name", "organisation", "email", "user"]
+    list_select_related = ["user"]
+    search_fields = ["name", "organisation", "email"]
+    autocomplete_fields = ["user"]
+
+
 def _count(queryset, field: str):
     """A correlated COUNT, so several counts on one row neither multiply nor loop."""
     return Coalesce(
@@ -781,14 +843,15 @@ class SessionAdmin(admin.ModelAdmin):
         "cohort",
         "starts_at",
         "location",
+        "facilitator",
         "expected_count",
         "recorded_count",
         "attendance_count",
         "sheet_link",
     ]
     list_filter = ["cohort__programme", "cohort", "module"]
-    search_fields = ["location", "facilitator", "module__title", "cohort__name"]
-    list_select_related = ["module", "cohort"]
+    search_fields = ["location__name", "facilitator__name", "module__title", "cohort__name"]
+    list_select_related = ["module", "cohort", "location", "facilitator"]
     date_hierarchy = "starts_at"
     actions = ["open_attendance_sheet"]
     form = SessionAdminForm
@@ -875,7 +938,10 @@ class SessionAdmin(admin.ModelAdmin):
         if not request.user.has_perm("programme.change_attendance"):
             raise PermissionDenied
         session = get_object_or_404(
-            Session.objects.select_related("module", "cohort__programme"), pk=session_id
+            Session.objects.select_related(
+                "module", "cohort__programme", "location", "facilitator"
+            ),
+            pk=session_id,
         )
         rows = sheet.sheet_rows(session)
         now = clock.now()
@@ -1034,9 +1100,10 @@ class MakeUpBookingAdmin(PortalHistoryAdmin):
 
 @admin.register(Attendance)
 class AttendanceAdmin(PortalHistoryAdmin):
-    list_display = ["leader", "session", "status", "recorded_by", "recorded_at"]
+    list_display = ["leader", "session", "status", "source", "recorded_by", "recorded_at"]
     list_filter = [
         "status",
+        "source",
         "session__cohort__programme",
         "session__cohort",
         "session__module",
@@ -1051,10 +1118,11 @@ class AttendanceAdmin(PortalHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fixed = ["leader", "session"] if obj is not None else []
-        return [*fixed, "recorded_by", "recorded_at"]
+        return [*fixed, "source", "recorded_by", "recorded_at"]
 
     def save_model(self, request, obj, form, change):
         obj.recorded_by, obj.recorded_at = request.user, clock.now()
+        obj.source = Attendance.Source.SHEET
         super().save_model(request, obj, form, change)
 
 

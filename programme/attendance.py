@@ -169,6 +169,7 @@ def save_sheet(
             )
         elif record.status != status:
             record.status, record.recorded_by, record.recorded_at = status, by, now
+            record.source = Attendance.Source.SHEET
             changed.append(record)
         else:
             result.unchanged += 1
@@ -178,7 +179,7 @@ def save_sheet(
         bulk_update_with_history(
             changed,
             Attendance,
-            ["status", "recorded_by", "recorded_at"],
+            ["status", "recorded_by", "recorded_at", "source"],
             default_user=by,
             default_date=now,
         )

@@ -62,7 +62,16 @@ from django.utils.translation import ngettext
 
 from . import clock
 from .db import insert_in_bulk
-from .models import Attendance, Cohort, Enrolment, Leader, MakeUpBooking, Session
+from .models import (
+    Attendance,
+    Cohort,
+    Enrolment,
+    Facilitator,
+    Leader,
+    Location,
+    MakeUpBooking,
+    Session,
+)
 
 
 class BookingError(Exception):
@@ -455,8 +464,19 @@ def cancel_makeup(
 
 @transaction.atomic
 def check_capacity(*, cohort: Cohort, capacity: int) -> Cohort:
-    """Lock the cohort and refuse fewer seats than are taken (the message says how many)."""
+    """Lock the cohort and refuse fewer seats than are taken (the message says how many),
+    or more than the smallest room it meets in holds."""
     locked = _lock_one(cohort.pk)
+    small = (
+        Location.objects.filter(sessions__cohort=locked, capacity__lt=capacity)
+        .order_by("capacity", "name")
+        .first()
+    )
+    if small is not None:
+        raise BookingError(
+            _("%(room)s, where %(cohort)s meets, has only %(seats)s seats.")
+            % {"room": small.name, "cohort": locked.name, "seats": small.capacity}
+        )
     taken = seats_taken(locked)
     if capacity < taken:
         raise BookingError(
@@ -510,6 +530,91 @@ def check_session_move(*, session: Session, to_cohort: Cohort) -> None:
         )
 
 
+def _overlapping(session: Session):
+    return Session.objects.filter(
+        starts_at__lt=session.ends_at, ends_at__gt=session.starts_at
+    ).exclude(pk=session.pk)
+
+
+@transaction.atomic
+def check_session_place(*, session: Session) -> None:
+    """Refuse a room that is too small for the cohort or already booked at an
+    overlapping time, and a facilitator already booked then; the message names the clash.
+
+    Locks the session's cohort, room and facilitator rows, so two sessions saved at
+    once in different cohorts cannot both take the same room or person: the second
+    waits, then sees the first. ``session`` may be unsaved (a form checks it first).
+    Raises :class:`BookingError` with ``field`` set to "location" or "facilitator".
+    """
+    _lock_one(session.cohort_id)
+    room = Location.objects.select_for_update().get(pk=session.location_id)
+    cohort = Cohort.objects.get(pk=session.cohort_id)
+    if room.capacity < cohort.capacity:
+        raise _place_error(
+            "location",
+            _("%(room)s has %(seats)s seats, fewer than the %(capacity)s of %(cohort)s.")
+            % {
+                "room": room.name,
+                "seats": room.capacity,
+                "capacity": cohort.capacity,
+                "cohort": cohort.name,
+            },
+        )
+    if session.starts_at is None or session.ends_at is None:
+        return
+    clash = (
+        _overlapping(session)
+        .filter(location=room)
+        .select_related("module", "cohort")
+        .order_by("starts_at")
+        .first()
+    )
+    if clash is not None:
+        raise _place_error(
+            "location",
+            _("%(room)s is already booked then: %(session)s.")
+            % {"room": room.name, "session": clash},
+        )
+    if session.facilitator_id is None:
+        return
+    person = Facilitator.objects.select_for_update().get(pk=session.facilitator_id)
+    clash = (
+        _overlapping(session)
+        .filter(facilitator=person)
+        .select_related("module", "cohort")
+        .order_by("starts_at")
+        .first()
+    )
+    if clash is not None:
+        raise _place_error(
+            "facilitator",
+            _("%(facilitator)s is already running a session then: %(session)s.")
+            % {"facilitator": person.name, "session": clash},
+        )
+
+
+def _place_error(field_name: str, message: str) -> BookingError:
+    error = BookingError(message)
+    error.field = field_name
+    return error
+
+
+@transaction.atomic
+def check_location_capacity(*, location: Location, capacity: int) -> None:
+    """Refuse shrinking a room below a cohort that meets in it."""
+    room = Location.objects.select_for_update().get(pk=location.pk)
+    cohort = (
+        Cohort.objects.filter(sessions__location=room, capacity__gt=capacity)
+        .order_by("-capacity", "name")
+        .first()
+    )
+    if cohort is not None:
+        raise BookingError(
+            _("%(cohort)s meets in %(room)s and has %(capacity)s seats.")
+            % {"cohort": cohort.name, "room": room.name, "capacity": cohort.capacity}
+        )
+
+
 @transaction.atomic
 def save_session(
     *, session: Session, previous_cohort_id: int | None = None, now: dt.datetime | None = None
@@ -526,6 +631,7 @@ def save_session(
     moved = previous_cohort_id and previous_cohort_id != session.cohort_id
     if moved:
         check_session_move(session=session, to_cohort=locked[session.cohort_id])
+    check_session_place(session=session)
     session.save()
     if moved:
         for makeup in session.makeups.filter(

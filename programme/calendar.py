@@ -11,7 +11,16 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vText
+from django.utils.translation import gettext
+from icalendar import (
+    Calendar,
+    Event,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vCalAddress,
+    vText,
+)
 
 from .models import Session
 
@@ -52,7 +61,8 @@ def copenhagen_vtimezone() -> Timezone:
 
 
 def build_calendar(sessions: Iterable[Session], *, name: str, cancelled: bool = False) -> bytes:
-    """Sessions need ``module`` and ``cohort`` fetched (select_related) by the caller.
+    """Sessions need ``module``, ``cohort``, ``location`` and ``facilitator`` fetched
+    (select_related) by the caller.
 
     ``cancelled`` writes a cancellation (METHOD:CANCEL, STATUS:CANCELLED) of the same
     events, which removes them from a calendar that holds them.
@@ -74,11 +84,18 @@ def build_calendar(sessions: Iterable[Session], *, name: str, cancelled: bool = 
         event.add("dtstart", timezone.localtime(session.starts_at, tz))
         event.add("dtend", timezone.localtime(session.ends_at, tz))
         event.add("summary", f"{session.module.title} – {session.cohort.name}")
-        event["location"] = vText(session.location)
+        event["location"] = vText(session.location.full_address)
         if cancelled:
             event.add("status", "CANCELLED")
         if session.facilitator:
-            event.add("description", session.facilitator)
+            facilitator = session.facilitator
+            if facilitator.email:
+                organizer = vCalAddress(f"mailto:{facilitator.email}")
+                organizer.params["cn"] = vText(facilitator.name)
+                event["organizer"] = organizer
+            event.add(
+                "description", gettext("Facilitator: %(name)s") % {"name": facilitator.display}
+            )
         cal.add_component(event)
     # Only adds a VTIMEZONE for a zone not already written above.
     cal.add_missing_timezones()

@@ -35,7 +35,9 @@ from .models import (
     Cohort,
     Department,
     Enrolment,
+    Facilitator,
     Leader,
+    Location,
     MakeUpBooking,
     Module,
     Programme,
@@ -155,12 +157,35 @@ TITLES = {
     Leader.Level.DEPARTMENT: "Afdelingsleder",
     Leader.Level.TEAM: "Teamleder",
 }
+# Rooms: name, address, seats, accessibility.
 LOCATIONS = [
-    "Albertslund Rådhus, Byrådssalen",
-    "Albertslund Rådhus, mødelokale 2",
-    "Musikteatret Albertslund, salen",
-    "Kongsholmcentret, lokale 3",
+    (
+        "Albertslund Rådhus, Byrådssalen",
+        "Nordmarks Allé 1, 2620 Albertslund",
+        60,
+        "Niveaufri adgang fra hovedindgangen, elevator og teleslynge.",
+    ),
+    (
+        "Albertslund Rådhus, mødelokale 2",
+        "Nordmarks Allé 1, 2620 Albertslund",
+        30,
+        "Elevator til 1. sal.",
+    ),
+    (
+        "Musikteatret Albertslund, salen",
+        "Bibliotekstorvet 2, 2620 Albertslund",
+        120,
+        "Niveaufri adgang og handicaptoilet.",
+    ),
+    ("Kongsholmcentret, lokale 3", "Kongsholm Allé 2, 2620 Albertslund", 30, ""),
 ]
+# Facilitators: name, organisation, e-mail; the first can sign in to the session screen.
+FACILITATORS = [
+    ("Lene Holm", "Digitaliseringsenheden", "facilitator@albertslund.dk"),
+    ("Jonas Friis", "HR-udvikling", "jonas.friis@albertslund.dk"),
+    ("Pia Krogh", "COK", "pia.krogh@cok.dk"),
+]
+FACILITATOR_EMAIL = FACILITATORS[0][2]
 # Enrolment deadline and the five session dates (the modules in order) per cohort pattern.
 COHORT_PATTERNS = [
     (dt.date(2015, 11, 1), ["2015-11-10", "2015-12-08", "2016-01-12", "2016-02-09", "2016-03-08"]),
@@ -315,24 +340,73 @@ def _cohorts(programme, modules, *, count: int, rng: random.Random) -> list[Coho
     for cohort in cohorts:
         cohort.programme = programme  # Session.clean asks; without this, a query each
     have = set(Session.objects.filter(cohort__in=cohorts).values_list("cohort_id", "module_id"))
+    rooms, facilitators = _rooms(len(cohorts)), _facilitators()
     new = []
     for n, cohort in enumerate(cohorts):
         days = COHORT_PATTERNS[n % len(COHORT_PATTERNS)][1]
+        # Cohorts of the same pattern meet on the same days: each batch of patterns
+        # gets rooms of its own, and the facilitators run the first batch only, so
+        # no room or facilitator is booked twice at once (the admin refuses that).
+        batch = n // len(COHORT_PATTERNS)
         for module, day in zip(modules, days, strict=True):
             if (cohort.pk, module.pk) in have:
                 continue
+            facilitator = rng.choice(facilitators)
             session = Session(
                 cohort=cohort,
                 module=module,
                 starts_at=_local(day, 9),
                 ends_at=_local(day, 15),
-                location=LOCATIONS[(n + module.order) % len(LOCATIONS)],
-                facilitator=rng.choice(["Digitaliseringsenheden", "HR-udvikling", "COK"]),
+                location=rooms[batch * len(LOCATIONS) + (n + module.order) % len(LOCATIONS)],
+                facilitator=facilitator if batch == 0 else None,
             )
             session.clean()
             new.append(session)
     Session.objects.bulk_create(new, batch_size=2000)
     return cohorts
+
+
+def _rooms(cohorts: int) -> list[Location]:
+    """The demo's rooms, and numbered rooms for the cohorts of a scaled-up demo."""
+    batches = math.ceil(cohorts / len(COHORT_PATTERNS))
+    wanted = list(LOCATIONS)
+    wanted += [
+        (f"Albertslund Rådhus, lokale {k}", "Nordmarks Allé 1, 2620 Albertslund", SEATS, "")
+        for k in range(1, (batches - 1) * len(LOCATIONS) + 1)
+    ]
+    Location.objects.bulk_create(
+        [
+            Location(name=name, address=address, capacity=seats, accessibility=notes)
+            for name, address, seats, notes in wanted
+        ],
+        ignore_conflicts=True,
+    )
+    by_name = Location.objects.in_bulk([name for name, *_ in wanted], field_name="name")
+    return [by_name[name] for name, *_ in wanted]
+
+
+def _facilitators() -> list[Facilitator]:
+    """The three facilitators; the first has a login for the session screen."""
+    user, _ = User.objects.get_or_create(
+        email=FACILITATOR_EMAIL,
+        defaults={
+            "first_name": "Lene",
+            "last_name": "Holm",
+            "password": make_password(DEMO_PASSWORD),
+        },
+    )
+    found = []
+    for name, organisation, email in FACILITATORS:
+        facilitator, _ = Facilitator.objects.get_or_create(
+            name=name,
+            defaults={
+                "organisation": organisation,
+                "email": email,
+                "user": user if email == FACILITATOR_EMAIL else None,
+            },
+        )
+        found.append(facilitator)
+    return found
 
 
 def _people(departments: list[Department], count: int, rng: random.Random) -> None:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import accounts, booking, clock
 from .attendance import check_status, expected_leaders_q
-from .models import Attendance, Cohort, Leader, MakeUpBooking, Session, User
+from .models import Attendance, Cohort, Leader, Location, MakeUpBooking, Session, User
 
 
 class CohortAdminForm(forms.ModelForm):
@@ -34,6 +34,27 @@ class CohortAdminForm(forms.ModelForm):
         return capacity
 
 
+def check_session_place(form: forms.ModelForm, cohort: Cohort | None) -> None:
+    """The room and facilitator checks of :func:`booking.check_session_place`, with the
+    refusal next to the field it concerns (the lock holds until the admin saves)."""
+    cleaned = form.cleaned_data
+    location = cleaned.get("location")
+    if cohort is None or location is None or form.errors:
+        return
+    candidate = Session(
+        pk=form.instance.pk,
+        cohort=cohort,
+        location=location,
+        facilitator=cleaned.get("facilitator"),
+        starts_at=cleaned.get("starts_at"),
+        ends_at=cleaned.get("ends_at"),
+    )
+    try:
+        booking.check_session_place(session=candidate)
+    except booking.BookingError as exc:
+        form.add_error(getattr(exc, "field", None), str(exc))
+
+
 class SessionAdminForm(forms.ModelForm):
     class Meta:
         model = Session
@@ -47,6 +68,7 @@ class SessionAdminForm(forms.ModelForm):
                 booking.check_session_move(session=self.instance, to_cohort=cohort)
             except booking.BookingError as exc:
                 self.add_error("cohort", str(exc))
+        check_session_place(self, cohort)
         return cleaned
 
 
@@ -60,6 +82,36 @@ class SessionChoicesMixin:
             self.fields["session"].queryset = Session.objects.select_related(
                 "cohort", "module"
             ).order_by("starts_at", "pk")
+
+
+class SessionInlineForm(forms.ModelForm):
+    """A session added or changed on its cohort's page: the same room and facilitator checks."""
+
+    class Meta:
+        model = Session
+        fields = ["module", "starts_at", "ends_at", "location", "facilitator"]
+
+    def clean(self):
+        cleaned = super().clean()
+        cohort = getattr(self.instance, "cohort", None) if self.instance.cohort_id else None
+        if cohort is not None and self.has_changed():
+            check_session_place(self, cohort)
+        return cleaned
+
+
+class LocationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Location
+        fields = ["name", "address", "capacity", "accessibility"]
+
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk and capacity is not None and capacity < self.instance.capacity:
+            try:
+                booking.check_location_capacity(location=self.instance, capacity=capacity)
+            except booking.BookingError as exc:
+                raise ValidationError(str(exc), code="too_small") from exc
+        return capacity
 
 
 class MakeUpBookingAdminForm(SessionChoicesMixin, forms.ModelForm):

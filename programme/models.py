@@ -390,6 +390,73 @@ class Cohort(models.Model):
         return self.sessions.filter(starts_at__lte=now).exists()
 
 
+class Location(models.Model):
+    """A room where sessions are held: its seats bound every cohort that meets there."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    address = models.CharField(
+        _("address"), max_length=300, blank=True, help_text=_("Street, postcode and town.")
+    )
+    capacity = models.PositiveSmallIntegerField(_("seats"))
+    accessibility = models.TextField(
+        _("accessibility"),
+        blank=True,
+        help_text=_("Step-free access, hearing loop, lift: what a participant should know."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__gt=0),
+                name="location_capacity_positive",
+                violation_error_message=_("A room needs at least one seat."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def full_address(self) -> str:
+        """The room and where it is, as a calendar or an e-mail shows it."""
+        return f"{self.name}, {self.address}" if self.address else self.name
+
+
+class Facilitator(models.Model):
+    """Who runs sessions; with a login they see their sessions and run check-in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="facilitator",
+        verbose_name=_("login"),
+        help_text=_("The login the facilitator signs in with to run the session screen."),
+    )
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("facilitator")
+        verbose_name_plural = _("facilitators")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display(self) -> str:
+        """Name and organisation, as leaders see it."""
+        if self.organisation and self.organisation != self.name:
+            return f"{self.name} ({self.organisation})"
+        return self.name
+
+
 class SessionQuerySet(models.QuerySet):
     def with_free_seats(self) -> SessionQuerySet:
         """Annotate ``free_seats``: the cohort's seats less its enrolled and the make-ups.
@@ -426,8 +493,20 @@ class Session(models.Model):
     )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
-    location = models.CharField(_("location"), max_length=200)
-    facilitator = models.CharField(_("facilitator"), max_length=200, blank=True)
+    # PROTECT: a room or facilitator with sessions is not deleted from under them.
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("location")
+    )
+    facilitator = models.ForeignKey(
+        Facilitator,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+        verbose_name=_("facilitator"),
+    )
+    # Set when the facilitator closes the session: the ones not there are recorded absent.
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     objects = SessionQuerySet.as_manager()
 
@@ -588,6 +667,12 @@ class Attendance(models.Model):
         EXCUSED = "excused", _("Excused")
         ABSENT = "absent", _("Absent")
 
+    class Source(models.TextChoices):
+        SHEET = "sheet", _("Attendance sheet")
+        SELF_CHECK_IN = "self", _("Self check-in")
+        FACILITATOR = "facilitator", _("Facilitator")
+        CLOSED = "closed", _("Session closed")
+
     # A module is completed by being there, on time or late.
     COMPLETING = (Status.PRESENT, Status.LATE)
 
@@ -609,6 +694,9 @@ class Attendance(models.Model):
         verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    source = models.CharField(
+        _("source"), max_length=12, choices=Source.choices, default=Source.SHEET
+    )
 
     history = HistoricalRecords()
 
@@ -669,6 +757,49 @@ class Standing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.leader_id}/{self.programme_id}: {self.modules_done}"
+
+
+def new_certificate_code() -> str:
+    """Random and long enough that a code cannot be guessed; no 0/O or 1/I to misread."""
+    import secrets
+
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+class Certificate(models.Model):
+    """A kursusbevis: issued once per leader and programme when they completed it.
+
+    Its code is random (not an id), so the public verification page cannot be walked.
+    """
+
+    leader = models.ForeignKey(
+        Leader, on_delete=models.PROTECT, related_name="certificates", verbose_name=_("leader")
+    )
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="+", verbose_name=_("programme")
+    )
+    code = models.CharField(
+        _("verification code"), max_length=32, unique=True, default=new_certificate_code
+    )
+    completed_on = models.DateField(_("completed on"))
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["leader", "programme"], name="one_certificate_per_programme"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def get_absolute_url(self) -> str:
+        return reverse("verify_certificate", args=[self.code])
 
 
 class SentReminder(models.Model):

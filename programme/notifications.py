@@ -55,7 +55,7 @@ def when(session: Session) -> str:
 
 
 def session_lines(sessions: list[Session]) -> str:
-    return "\n".join(f"- {when(s)}: {s.module.title}, {s.location}" for s in sessions)
+    return "\n".join(f"- {when(s)}: {s.module.title}, {s.location.full_address}" for s in sessions)
 
 
 def open_cohort_lines(programme: Programme, *, today: dt.date, with_free_seats: bool) -> str:
@@ -100,7 +100,11 @@ def _queue_enrolment(kind: str, enrolment: Enrolment) -> None:
         pk=enrolment.pk
     )
     cohort = enrolment.cohort
-    sessions = list(cohort.sessions.select_related("module", "cohort").order_by("starts_at"))
+    sessions = list(
+        cohort.sessions.select_related("module", "cohort", "location", "facilitator").order_by(
+            "starts_at"
+        )
+    )
     values = {
         "name": enrolment.leader.name,
         "cohort": cohort.name,
@@ -123,9 +127,9 @@ def _queue_enrolment(kind: str, enrolment: Enrolment) -> None:
 
 
 def _queue_makeup(kind: str, booking: MakeUpBooking) -> None:
-    session = Session.objects.select_related("module__programme", "cohort").get(
-        pk=booking.session_id
-    )
+    session = Session.objects.select_related(
+        "module__programme", "cohort", "location", "facilitator"
+    ).get(pk=booking.session_id)
     leader = booking.leader
     values = {
         "name": leader.name,
@@ -133,7 +137,7 @@ def _queue_makeup(kind: str, booking: MakeUpBooking) -> None:
         "module": session.module.title,
         "cohort": session.cohort.name,
         "when": when(session),
-        "location": session.location,
+        "location": session.location.full_address,
         "link": portal_link(LINKS[kind]),
     }
     subject, body = emails.render(kind, values)
@@ -173,7 +177,11 @@ def preview_values(kind: str) -> dict[str, str]:
     )
     cohort = enrolment.cohort if enrolment else Cohort.objects.filter(programme=programme).first()
     sessions = (
-        list(cohort.sessions.select_related("module", "cohort").order_by("starts_at"))
+        list(
+            cohort.sessions.select_related("module", "cohort", "location", "facilitator").order_by(
+                "starts_at"
+            )
+        )
         if cohort
         else []
     )
@@ -192,7 +200,7 @@ def preview_values(kind: str) -> dict[str, str]:
         "module": session.module.title if session else "Kick-off",
         "when": when(session) if session else "",
         "date": timezone.localtime(session.starts_at).strftime("%d.%m.%Y") if session else "",
-        "location": session.location if session else "",
+        "location": session.location.full_address if session else "",
         "makeup_note": "",
         "valid_days": str(settings.INVITATION_VALID_DAYS),
         "button": sso_button_label(),

@@ -70,7 +70,7 @@ def session_reminders(
     """Leaders with a session (their cohort's or a make-up) starting in the coming ``days``."""
     sessions = list(
         Session.objects.filter(starts_at__gt=now, starts_at__lte=now + dt.timedelta(days=days))
-        .select_related("module", "cohort")
+        .select_related("module", "cohort", "location")
         .order_by("starts_at", "pk")
     )
     if not sessions:
@@ -110,7 +110,7 @@ def session_reminders(
                     "module": session.module.title,
                     "when": when(session),
                     "date": timezone.localtime(session.starts_at).strftime("%d.%m.%Y"),
-                    "location": session.location,
+                    "location": session.location.full_address,
                     "makeup_note": makeup_note,
                     "link": portal_link("programme:dashboard"),
                 },

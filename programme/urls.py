@@ -7,6 +7,7 @@ app_name = "programme"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("calendar.ics", views.schedule_ics, name="schedule_ics"),
+    path("kursusbevis.pdf", views.certificate_pdf, name="certificate"),
     path("cohorts/", views.cohort_list, name="cohort_list"),
     path("cohorts/<int:pk>/", views.cohort_detail, name="cohort_detail"),
     path("cohorts/<int:pk>/enrol/", views.enrol, name="enrol"),

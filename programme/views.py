@@ -69,7 +69,9 @@ def _get_cohort(pk: int) -> Cohort:
 
 
 def _get_session(pk: int) -> Session:
-    return get_object_or_404(Session.objects.select_related("module", "cohort"), pk=pk)
+    return get_object_or_404(
+        Session.objects.select_related("module", "cohort", "location", "facilitator"), pk=pk
+    )
 
 
 def _get_enrolment_for_leader(request: HttpRequest, pk: int) -> Enrolment:
@@ -129,7 +131,7 @@ def _makeup_choices(modules: list, enrolment: Enrolment | None, now) -> dict[int
         .filter(free_seats__gt=0)
         .annotate(rank=Window(RowNumber(), partition_by=F("module"), order_by=F("starts_at").asc()))
         .filter(rank__lte=MAKEUP_CHOICES_PER_MODULE)
-        .select_related("cohort", "module")
+        .select_related("cohort", "module", "location")
         .order_by("starts_at")
     )
     for session in found:
@@ -178,13 +180,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     progress = stored_progress(leader, programme, now=now)
     enrolment = _active_enrolment(leader, programme)
     sessions = (
-        list(enrolment.cohort.sessions.select_related("module").order_by("starts_at"))
+        list(
+            enrolment.cohort.sessions.select_related("module", "location", "facilitator").order_by(
+                "starts_at"
+            )
+        )
         if enrolment
         else []
     )
     makeups = list(
         MakeUpBooking.objects.filter(leader=leader, session__module__programme=programme)
-        .select_related("session__cohort", "session__module")
+        .select_related(
+            "session__cohort", "session__module", "session__location", "session__facilitator"
+        )
         .order_by("session__starts_at")
     )
     for attendance in Attendance.objects.filter(
@@ -274,7 +282,9 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "leader": leader,
             "cohort": cohort,
-            "sessions": cohort.sessions.select_related("module").order_by("starts_at"),
+            "sessions": cohort.sessions.select_related(
+                "module", "location", "facilitator"
+            ).order_by("starts_at"),
             "enrolment": enrolment,
             "waitlist_position": booking.waitlist_position(enrolment),
             "waitlist_closed": _waitlist_closed(enrolment, now),
@@ -399,7 +409,50 @@ def schedule_ics(request: HttpRequest) -> HttpResponse:
         cohort__programme=programme,
     )
     content = calendar.build_calendar(
-        sessions.distinct().select_related("module", "cohort").order_by("starts_at"),
+        sessions.distinct()
+        .select_related("module", "cohort", "location", "facilitator")
+        .order_by("starts_at"),
         name=programme.name,
     )
     return _ics_response(content, "digital-ledelse.ics")
+
+
+# The kursusbevis.
+
+
+@require_GET
+def certificate_pdf(request: HttpRequest) -> HttpResponse:
+    """The signed-in leader's certificate, once they completed the programme."""
+    from . import certificates
+
+    leader = _get_leader(request)
+    programme = Programme.current()
+    if programme is None:
+        raise Http404
+    try:
+        certificate, progress = certificates.issue(leader=leader, programme=programme)
+    except certificates.NotCompleted as exc:
+        raise Http404 from exc
+    return certificate_response(certificate, progress)
+
+
+def certificate_response(certificate, progress) -> HttpResponse:
+    from . import certificates
+
+    response = HttpResponse(
+        certificates.render_pdf(certificate, progress), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{certificates.filename(certificate)}"'
+    return response
+
+
+@login_not_required
+@require_GET
+def verify_certificate(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: whether a certificate is genuine, with only name, programme and date."""
+    from .models import Certificate
+
+    certificate = get_object_or_404(
+        Certificate.objects.select_related("leader", "programme"), code=code.upper()
+    )
+    return render(request, "certificates/verify.html", {"certificate": certificate})

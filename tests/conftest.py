@@ -22,6 +22,7 @@ from programme.models import (
     Cohort,
     Department,
     Leader,
+    Location,
     Module,
     Programme,
     Session,
@@ -154,13 +155,25 @@ def department_b(db) -> Department:
     return Department.objects.create(name="Center for Børn og Familier", code="BOF")
 
 
+def room(name: str = "Albertslund Rådhus", **extra) -> Location:
+    """A room by name (made once); large unless a test says otherwise."""
+    extra.setdefault("address", "Nordmarks Allé 1, 2620 Albertslund")
+    extra.setdefault("capacity", 100)
+    return Location.objects.get_or_create(name=name, defaults=extra)[0]
+
+
 def make_session(cohort: Cohort, module: Module, start: dt.datetime, **extra) -> Session:
+    """A six-hour session; each cohort gets a room of its own unless ``location`` is given,
+    so the tests' cohorts can meet at the same time."""
+    location = extra.pop("location", None)
+    if not isinstance(location, Location):
+        location = room(location or f"Albertslund Rådhus, {cohort.name}")
     return Session.objects.create(
         cohort=cohort,
         module=module,
         starts_at=start,
         ends_at=start + dt.timedelta(hours=6),
-        location=extra.pop("location", "Albertslund Rådhus"),
+        location=location,
         **extra,
     )
 

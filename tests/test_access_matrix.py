@@ -82,6 +82,34 @@ EXPECTED: dict[str, Row] = {
         method="post",
         kwargs=lambda w: {"pk": w.makeup.pk},
     ),
+    # The leader's own kursusbevis (404 until the programme is completed).
+    "programme:certificate": Row(
+        (LOGIN, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)
+    ),
+    # The facilitator's screens: a session run by someone else is a 404; HR sees all.
+    # (tests/test_check_in.py has the facilitator's own session.)
+    "checkin:sessions": Row(signed_in(OK)),
+    "checkin:screen": Row(
+        (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, OK),
+        kwargs=lambda w: {"pk": w.session.pk},
+    ),
+    "checkin:mark_present": Row(
+        (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, FOUND, FOUND),
+        method="post",
+        kwargs=lambda w: {"pk": w.session.pk, "leader_pk": w.leader.pk},
+    ),
+    "checkin:close": Row(
+        (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, FOUND, FOUND),
+        method="post",
+        kwargs=lambda w: {"pk": w.session.pk},
+    ),
+    # Checking in: the code is checked before signing in; a wrong one is gone (410),
+    # and without a scanned code there is nothing to confirm (409).
+    "checkin:enter": Row(everyone(OK)),
+    "checkin:code": Row(everyone(410), kwargs=lambda w: {"code": "ABC234"}),
+    "checkin:confirm": Row(signed_in(409)),
+    # Public: a certificate's verification (a code that was never issued: 404).
+    "verify_certificate": Row(everyone(NOT_FOUND), kwargs=lambda w: {"code": "ABCDEFGHJKMNPQRS"}),
     # Reports: managers see their own departments, HR all; leaders nothing.
     "reports:overview": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),

@@ -34,7 +34,9 @@ def test_a_session_file_has_uid_times_place_and_summary(client, leader, cohort):
     _, (event,) = events(client.get(reverse("programme:session_ics", args=[session.pk])))
     assert str(event["uid"]) == f"session-{session.pk}@digital-ledelse.albertslund.dk"
     assert str(event["summary"]) == "IT – Hold 1"
-    assert str(event["location"]) == "Albertslund Rådhus"
+    assert (
+        str(event["location"]) == "Albertslund Rådhus, Hold 1, Nordmarks Allé 1, 2620 Albertslund"
+    )
     assert event.decoded("dtstart") == dt.datetime(2016, 2, 9, 9, tzinfo=COPENHAGEN)
     assert event.decoded("dtend") == dt.datetime(2016, 2, 9, 15, tzinfo=COPENHAGEN)
 

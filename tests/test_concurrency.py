@@ -20,6 +20,8 @@ from programme.models import (
     User,
 )
 
+from .conftest import room
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 NOW = dt.datetime(2016, 1, 5, 9, tzinfo=dt.UTC)
@@ -151,14 +153,14 @@ def test_make_ups_racing_enrolments_never_overbook_a_session(setting):
         module=module,
         starts_at=NOW - dt.timedelta(days=20),
         ends_at=NOW - dt.timedelta(days=20, hours=-6),
-        location="Rådhuset",
+        location=room("Rådhuset"),
     )
     target = Session.objects.create(
         cohort=cohort,
         module=module,
         starts_at=NOW + dt.timedelta(days=20),
         ends_at=NOW + dt.timedelta(days=20, hours=6),
-        location="Rådhuset",
+        location=room("Rådhuset"),
     )
     guests = leaders[30:60]
     booking.enrol_in_bulk(places={earlier: [(g.pk, NOW) for g in guests]})
@@ -177,3 +179,41 @@ def test_make_ups_racing_enrolments_never_overbook_a_session(setting):
     guests_booked = MakeUpBooking.objects.filter(session=target).count()
     assert seated + guests_booked == cohort.capacity
     assert guests_booked > 0 and seated > 0
+
+
+def test_sessions_saved_at_once_in_different_cohorts_never_share_a_room(setting):
+    """Each cohort's lock alone would let two cohorts take one room at once: the room's
+    row lock makes the second wait and see the first."""
+    cohort, _ = setting
+    programme = cohort.programme
+    module = Module.objects.create(programme=programme, order=1, title="Kick-off")
+    cohorts = [cohort] + [
+        Cohort.objects.create(
+            programme=programme,
+            name=f"Hold {n}",
+            capacity=10,
+            enrolment_deadline=dt.date(2016, 1, 31),
+        )
+        for n in range(2, 9)
+    ]
+    hall = room("Byrådssalen", capacity=50)
+    start = NOW + dt.timedelta(days=30)
+
+    def save(i):
+        session = Session(
+            cohort=cohorts[i],
+            module=module,
+            starts_at=start + dt.timedelta(minutes=10 * i),
+            ends_at=start + dt.timedelta(hours=6),
+            location=hall,
+        )
+        try:
+            booking.save_session(session=session, now=NOW)
+        except booking.BookingError:
+            return "refused"
+        return "saved"
+
+    results, errors = run_at_once(len(cohorts), save)
+    assert errors == []
+    assert sorted(results) == ["refused"] * (len(cohorts) - 1) + ["saved"]
+    assert Session.objects.filter(location=hall).count() == 1

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from programme.models import Attendance, Cohort, Enrolment, Leader, Programme, Session, User
 
-from .conftest import NOW, local, make_session
+from .conftest import NOW, local, make_session, room
 
 
 def test_a_second_active_enrolment_in_the_same_programme_is_refused(leader, cohort, other_cohort):
@@ -56,7 +56,7 @@ def test_a_session_ending_before_it_starts_is_refused_by_the_database(cohort, mo
                     module=modules[0],
                     starts_at=local(2016, 2, 1, 12),
                     ends_at=local(2016, 2, 1, 9),
-                    location="Rådhuset",
+                    location=room("Rådhuset"),
                 )
             ]
         )

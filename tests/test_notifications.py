@@ -7,7 +7,7 @@ from django.urls import reverse
 from programme import booking, notifications
 from programme.models import Attendance, Enrolment, MakeUpBooking
 
-from .conftest import local, queued, send_outbox
+from .conftest import local, queued, room, send_outbox
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +92,7 @@ def test_mail_is_in_the_portals_language_whatever_the_page_was_in(client, leader
 def test_plain_text_mail_is_not_html_escaped(client, leader, cohort, mailoutbox):
     leader.name = "Åse O'Neil & Co {{ name }}"
     leader.save()
-    cohort.sessions.update(location="Rådhuset <mødelokale 2>")
+    cohort.sessions.update(location=room("Rådhuset <mødelokale 2>", address=""))
     client.force_login(leader.user)
     client.post(reverse("programme:enrol", args=[cohort.pk]))
     send_outbox()

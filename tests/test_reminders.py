@@ -11,7 +11,7 @@ from programme import booking
 from programme.models import MakeUpBooking, SentReminder
 from programme.reminders import send_reminders
 
-from .conftest import NOW, queued, send_outbox
+from .conftest import NOW, queued, room, send_outbox
 
 
 @pytest.fixture
@@ -115,7 +115,9 @@ def test_a_leader_named_with_ampersand_and_quotes_reads_exactly_that(people, mai
     leader, colleague, outsider = people
     leader.name = 'Hansen & "Co"'
     leader.save()
-    leader.enrolments.get().cohort.sessions.update(location='Rådhuset, "Store sal" & kantine')
+    leader.enrolments.get().cohort.sessions.update(
+        location=room('Rådhuset, "Store sal" & kantine', address="")
+    )
     send_reminders(days=40, now=NOW)
     send_outbox()
     (message,) = [m for m in mailoutbox if m.to == [leader.user.email]]

@@ -64,7 +64,7 @@ from programme.models import (
     User,
 )
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, room
 from .forms import form_fields
 
 hypothesis_settings.register_profile(
@@ -240,7 +240,7 @@ class PortalDays(RuleBasedStateMachine):
                     module=module,
                     starts_at=at(day, 9),
                     ends_at=at(day, 15),
-                    location="Rådhuset",
+                    location=room("Rådhuset"),
                 )
             self.cohorts.append(cohort)
         self.departments = [

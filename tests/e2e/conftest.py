@@ -8,6 +8,7 @@ portal's clock, the password hasher) applies to it too.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import os
 from collections.abc import Callable
@@ -139,6 +140,12 @@ def hr_group(transactional_db):
     group, _ = Group.objects.get_or_create(name=HR_GROUP)
     group.permissions.set(
         Permission.objects.filter(content_type__app_label="programme", codename__in=codenames)
+    )
+    places = importlib.import_module("programme.migrations.0009_locations_facilitators")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="programme", codename__in=places.HR_PERMISSIONS
+        )
     )
     outbox_migration = importlib.import_module(
         "programme.migrations.0006_email_text_defaults_and_hr_outbox"
@@ -275,7 +282,7 @@ def demo_world(hr_group):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from programme import demo, imports
-    from programme.models import Attendance, Enrolment, Leader, User
+    from programme.models import Attendance, Certificate, Enrolment, Leader, Session, User
 
     demo.seed()
     attended = (
@@ -297,6 +304,11 @@ def demo_world(hr_group):
         .first()
     )
     hr = User.objects.get(email=demo.HR_EMAIL)
+    facilitator = User.objects.get(email=demo.FACILITATOR_EMAIL)
+    # A certificate, for its public verification page (nobody has completed by the demo's day).
+    certificate = Certificate.objects.create(
+        leader=leader, programme=cohort.programme, completed_on=dt.date(2016, 1, 14)
+    )
     # HR's preview of the shipped sample file, waiting to be confirmed.
     sample = Path(django_settings.BASE_DIR) / "docs" / "sample-leaders.csv"
     table = imports.read_upload(SimpleUploadedFile(sample.name, sample.read_bytes()))
@@ -308,6 +320,11 @@ def demo_world(hr_group):
         manager=manager,
         hr=hr,
         import_preview=preview,
+        facilitator=facilitator,
+        facilitated_session=Session.objects.filter(facilitator__user=facilitator)
+        .order_by("starts_at")
+        .first(),
+        certificate=certificate,
         cohort=cohort,
         department=manager.managed_departments.order_by("name").first(),
         first_session=cohort.sessions.order_by("starts_at").first(),

@@ -86,6 +86,11 @@ PAGES: dict[str, Page] = {
     "privacy:my_data": Page("leader"),
     "privacy:anonymise": Page("hr", args=lambda w: (w.outsider.pk,)),
     "privacy:lockouts": Page("hr"),
+    # Attendance in the room: the facilitator's pages, typing a code, a certificate's check.
+    "checkin:sessions": Page("facilitator"),
+    "checkin:screen": Page("facilitator", args=lambda w: (w.facilitated_session.pk,)),
+    "checkin:enter": Page(None),
+    "verify_certificate": Page(None, args=lambda w: (w.certificate.code,)),
     # The administration pages HR works in most, the ones we built among them.
     "admin:index": Page("hr"),
     "admin:programme_session_changelist": Page("hr"),
@@ -118,6 +123,14 @@ EXEMPT: dict[str, str] = {
     "programme:cancel": "POST only: the cancel button on the dashboard and cohort page",
     "programme:book_makeup": "POST only: the make-up button on a cohort page",
     "programme:cancel_makeup": "POST only: cancels a make-up booking",
+    "programme:certificate": "a PDF file: the leader's kursusbevis (test_certificate.py)",
+    "checkin:code": "redirects to checkin:confirm, or the refusal page checked in the journey",
+    "checkin:confirm": (
+        "the check-in's result; both its pages are checked at 390 and 1280 px in "
+        "test_check_in_journey.py"
+    ),
+    "checkin:mark_present": "POST only: the check-in button on the session screen",
+    "checkin:close": "POST only: the close button on the session screen",
     "reports:export": "a CSV file, downloaded in the report journey",
     "reports:export_xlsx": "an Excel file, downloaded in the report journey",
     "privacy:my_data_json": "a JSON file: the leader's personal data",
