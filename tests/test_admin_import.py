@@ -652,9 +652,8 @@ def test_the_preview_page_runs_a_fixed_number_of_queries(
 ):
     page = preview(hr_client, csv_file(HEADER, *leader_lines(450)))
     url = reverse("admin:programme_leader_import_preview", args=[page.context["batch"].pk])
-    # 1 session, 2 user, 3-4 the user's and group permissions (admin), 5 the preview with
-    # its lines, 6 the programme's name (header), 7 the user's leader profile and 8 HR
-    # group (navigation)
-    with django_assert_num_queries(7 + session_reads()):
+    # 1 session, 2 user (with leader profile and roles), 3-4 the user's and group
+    # permissions (admin), 5 the preview with its lines, 6 the programme (header)
+    with django_assert_num_queries(5 + session_reads()):
         second = hr_client.get(url, {"page": 2})
     assert [row["line"] for row in second.context["page"].object_list][:1] == [202]
