@@ -58,6 +58,7 @@ from .forms import (
     MakeUpBookingAdminForm,
     SessionAdminForm,
     SessionInlineForm,
+    SessionInlineFormSet,
 )
 from .models import (
     Attendance,
@@ -683,6 +684,7 @@ class SessionInline(admin.TabularInline):
 
     model = Session
     form = SessionInlineForm
+    formset = SessionInlineFormSet
     extra = 0
     fields = ["module", "starts_at", "ends_at", "location", "facilitator"]
 
