@@ -58,6 +58,7 @@ from .forms import (
     MakeUpBookingAdminForm,
     SessionAdminForm,
     SessionInlineForm,
+    SessionInlineFormSet,
 )
 from .models import (
     Attendance,
@@ -701,6 +702,7 @@ class SessionInline(SharedChoicesInline):
 
     model = Session
     form = SessionInlineForm
+    formset = SessionInlineFormSet
     extra = 0
     fields = ["module", "starts_at", "ends_at", "location", "facilitator"]
 
