@@ -20,8 +20,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
+from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .csv_export import neutralise
 from .models import (
     Answer,
     AssessmentResponse,
@@ -298,3 +301,39 @@ def response_counts(leaders: QuerySet[Leader], programme: Programme) -> dict[str
         .order_by()
     )
     return {row["round"]: row["n"] for row in rows}
+
+
+def csv_header() -> list[str]:
+    return [
+        gettext("Grouped by"),
+        gettext("Group"),
+        gettext("Leaders who answered both rounds"),
+        gettext("Dimension"),
+        gettext("Before"),
+        gettext("After"),
+        gettext("Change"),
+    ]
+
+
+def _number(value: Decimal | None) -> str:
+    # Danish spreadsheets read a decimal comma; the file is for people, not machines.
+    return "" if value is None else formats.number_format(value, 1)
+
+
+def csv_rows(kind: str, group: GroupScores) -> list[list]:
+    """One row per dimension; a group below the minimum says so, with no numbers."""
+    name = neutralise(group.name)
+    if group.too_few:
+        return [[kind, name, "", "", gettext("too few answers"), "", ""]]
+    return [
+        [
+            kind,
+            name,
+            group.leaders,
+            score.label,
+            _number(score.before),
+            _number(score.after),
+            _number(score.change),
+        ]
+        for score in group.scores
+    ]

@@ -4,11 +4,15 @@ queries the programme owner's view and its CSV share."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext
 
+from .csv_export import neutralise
 from .models import Initiative, InitiativeStatusChange, Leader, Programme
 
 
@@ -108,3 +112,38 @@ def report_initiatives(
     if dimension in Initiative.DIMENSION_FIELDS:
         found = found.filter(**{Initiative.DIMENSION_FIELDS[dimension]: True})
     return found
+
+
+def csv_header() -> list[str]:
+    return [
+        gettext("Department"),
+        gettext("Leader"),
+        gettext("Initiative"),
+        gettext("Status"),
+        gettext("Dimensions"),
+        gettext("Crosses into"),
+        gettext("Problem it solves"),
+        gettext("Expected benefit"),
+        gettext("Next step"),
+        gettext("Why it was abandoned"),
+        gettext("Changed"),
+    ]
+
+
+def csv_rows(found: QuerySet[Initiative]) -> Iterator[list]:
+    """One row per initiative; text from people is neutralised (see csv_export)."""
+    statuses = {key: str(label) for key, label in Initiative.Status.choices}
+    for item in found.iterator(chunk_size=2000):
+        yield [
+            neutralise(item.leader.department.name),
+            neutralise(item.leader.name),
+            neutralise(item.title),
+            statuses[item.status],
+            ", ".join(item.dimension_labels),
+            neutralise(item.other_department.name) if item.other_department else "",
+            neutralise(item.problem),
+            neutralise(item.expected_benefit),
+            item.next_step_on.isoformat() if item.next_step_on else "",
+            neutralise(item.abandoned_reason),
+            timezone.localdate(item.changed_at).isoformat(),
+        ]

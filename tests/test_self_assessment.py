@@ -58,9 +58,7 @@ def test_the_portal_ships_a_danish_questionnaire_over_the_five_dimensions(db):
     assert questionnaire.low_label == "Helt uenig"
 
 
-def test_the_baseline_is_open_from_enrolment_until_the_first_session_ends(
-    seated, programme
-):
+def test_the_baseline_is_open_from_enrolment_until_the_first_session_ends(seated, programme):
     place = assessment.place_with_dates(seated, programme)
     second = dt.timedelta(seconds=1)
     assert assessment.open_round(programme, place, ENROLLED_AT - second) is None
@@ -69,9 +67,7 @@ def test_the_baseline_is_open_from_enrolment_until_the_first_session_ends(
     assert assessment.open_round(programme, place, FIRST_SESSION_ENDS) is None
 
 
-def test_the_follow_up_is_open_from_the_last_session_until_the_programme_ends(
-    seated, programme
-):
+def test_the_follow_up_is_open_from_the_last_session_until_the_programme_ends(seated, programme):
     place = assessment.place_with_dates(seated, programme)
     second = dt.timedelta(seconds=1)
     assert assessment.open_round(programme, place, LAST_SESSION_STARTS - second) is None
@@ -272,7 +268,5 @@ def test_hr_makes_a_new_version_with_the_admin_action(client, hr, answered):
     )
     newer = Questionnaire.objects.get(version=answered.version + 1)
     assert response.status_code == 302
-    assert response["Location"] == reverse(
-        "admin:programme_questionnaire_change", args=[newer.pk]
-    )
+    assert response["Location"] == reverse("admin:programme_questionnaire_change", args=[newer.pk])
     assert newer.statements.count() == answered.statements.count()
