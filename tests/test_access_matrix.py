@@ -21,7 +21,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from programme import booking
-from programme.models import MakeUpBooking
+from programme.models import Initiative, MakeUpBooking
 from tests.conftest import NOW
 
 ROLES = ["anonymous", "leader", "colleague", "manager_a", "manager_b", "hr", "superuser"]
@@ -82,7 +82,20 @@ EXPECTED: dict[str, Row] = {
         method="post",
         kwargs=lambda w: {"pk": w.makeup.pk},
     ),
+    # The self-assessment and initiatives: the leader's own; nobody else has a page with
+    # a leader's answers. The initiative belongs to ``leader``: the colleague gets a 404.
+    "programme:self_assessment": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "programme:assessment_result": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "programme:initiative_list": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "programme:initiative_new": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "programme:initiative_edit": Row(
+        (LOGIN, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+        kwargs=lambda w: {"pk": w.initiative.pk},
+    ),
     # Reports: managers see their own departments, HR all; leaders nothing.
+    "reports:outcomes": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "reports:outcomes_csv": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "reports:initiatives_csv": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:overview": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export_xlsx": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
@@ -188,6 +201,16 @@ def world(
     enrolment = booking.enrol(leader=leader, cohort=cohort, now=NOW)
     sessions = list(other_cohort.sessions.order_by("starts_at"))
     makeup = MakeUpBooking.objects.create(leader=leader, session=sessions[1], booked_at=NOW)
+    initiative = Initiative.objects.create(
+        leader=leader,
+        programme=cohort.programme,
+        title="Digital post",
+        problem="Borgerne venter",
+        expected_benefit="Kortere ventetid",
+        it=True,
+        created_at=NOW,
+        changed_at=NOW,
+    )
     attempt = AccessAttempt.objects.create(
         username="blocked@albertslund.dk",
         ip_address="10.0.0.9",
@@ -203,6 +226,7 @@ def world(
         makeup=makeup,
         makeup_session=sessions[0],
         attempt=attempt,
+        initiative=initiative,
         users={
             "anonymous": None,
             "leader": leader.user,
