@@ -32,6 +32,13 @@ DEFAULT_STATEMENTS = [
     ("tasks", "Jeg har borgerens perspektiv med, når vi indfører digitale løsninger."),
 ]
 
+DEFAULT_QUESTIONNAIRE = {
+    "title": "Selvevaluering: digital ledelse",
+    "low_label": "Helt uenig",
+    "high_label": "Helt enig",
+    "free_text_prompt": "Hvad vil du gerne blive bedre til som digital leder? (frivilligt)",
+}
+
 HR_PERMISSIONS = [
     "add_questionnaire", "change_questionnaire", "view_questionnaire", "delete_questionnaire",
     "add_statement", "change_statement", "view_statement", "delete_statement",
@@ -42,13 +49,7 @@ def default_questionnaire(apps, schema_editor):
     Questionnaire = apps.get_model("programme", "Questionnaire")
     Statement = apps.get_model("programme", "Statement")
     questionnaire, created = Questionnaire.objects.get_or_create(
-        version=1,
-        defaults={
-            "title": "Selvevaluering: digital ledelse",
-            "low_label": "Helt uenig",
-            "high_label": "Helt enig",
-            "free_text_prompt": "Hvad vil du gerne blive bedre til som digital leder? (frivilligt)",
-        },
+        version=1, defaults=DEFAULT_QUESTIONNAIRE
     )
     if created:
         Statement.objects.bulk_create(
@@ -82,12 +83,12 @@ WRONG_QUESTIONNAIRE = (
     "(SELECT questionnaire_id FROM programme_statement WHERE id = NEW.statement_id) <> "
     "(SELECT questionnaire_id FROM programme_assessmentresponse WHERE id = NEW.response_id)"
 )
-# (name, table, event, condition)
+# (name, table, event, condition). No trigger on deleting a statement: the answers' foreign
+# key refuses that already, and a DELETE trigger would stop `flush` emptying the tables.
 TRIGGERS = [
     ("statement_frozen_insert", "programme_statement", "INSERT", ANSWERED.format(q="NEW.questionnaire_id")),
     ("statement_frozen_update", "programme_statement", "UPDATE",
      f"({ANSWERED.format(q='OLD.questionnaire_id')}) AND ({STATEMENT_CHANGED})"),
-    ("statement_frozen_delete", "programme_statement", "DELETE", ANSWERED.format(q="OLD.questionnaire_id")),
     ("questionnaire_frozen_update", "programme_questionnaire", "UPDATE",
      f"({ANSWERED.format(q='OLD.id')}) AND ({SCALE_CHANGED})"),
     ("answer_same_questionnaire", "programme_answer", "INSERT OR UPDATE", WRONG_QUESTIONNAIRE),
