@@ -217,6 +217,11 @@ class GroupScores:
     # (round, dimension) -> [sum of scores, number of answers], for exact totals.
     sums: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
+    @property
+    def small(self) -> bool:
+        """Below the minimum itself (a group can also be hidden to protect a small one)."""
+        return self.leaders < min_group()
+
 
 def min_group() -> int:
     return settings.ASSESSMENT_MIN_GROUP
@@ -230,13 +235,31 @@ def answered_both(leaders: QuerySet[Leader], programme: Programme) -> QuerySet[L
     )
 
 
-def _finish(group: GroupScores) -> GroupScores:
-    group.too_few = group.leaders < min_group()
+def _finish(group: GroupScores, *, hide: bool = False) -> GroupScores:
+    group.too_few = hide or group.leaders < min_group()
     if not group.too_few:
         group.scores = _ordered_scores(
             {key: _one_decimal(Decimal(total) / n) for key, (total, n) in group.sums.items() if n}
         )
     return group
+
+
+def _also_hidden(groups: list[GroupScores]) -> set[object]:
+    """Groups to hide beside the small ones, so no small group can be worked out.
+
+    The total is shown, so the hidden groups together are the total less the shown
+    ones: together they must count at least the minimum as well. The smallest shown
+    groups are hidden until they do (complementary suppression).
+    """
+    least = min_group()
+    hidden = sum(g.leaders for g in groups if g.leaders < least)
+    extra = set()
+    for group in sorted((g for g in groups if g.leaders >= least), key=lambda g: g.leaders):
+        if hidden == 0 or hidden >= least:
+            break
+        extra.add(group.key)
+        hidden += group.leaders
+    return extra
 
 
 def aggregates(
@@ -248,7 +271,9 @@ def aggregates(
     A group's average is the mean of its members' answers in that dimension and round
     (every leader answers every statement of their version, so this is also the mean
     of the leaders' own averages when they answered the same version). A group below
-    the minimum shows no numbers; neither does the total.
+    the minimum shows no numbers (nor does a total below it). Nor does the smallest other
+    group when one small group could otherwise be worked out from the total
+    (:func:`_also_hidden`).
     """
     both = answered_both(leaders, programme)
     if by == "cohort":
@@ -288,8 +313,9 @@ def aggregates(
         total.sums[cell][1] += row["n"]
     # Each leader is in one department, and in at most one cohort (or none: a group of its own).
     total.leaders = sum(g.leaders for g in groups.values())
-    result = sorted((_finish(g) for g in groups.values()), key=lambda g: g.name)
-    return result, _finish(total)
+    extra = _also_hidden(list(groups.values()))
+    result = [_finish(g, hide=g.key in extra) for g in groups.values()]
+    return sorted(result, key=lambda g: g.name), _finish(total)
 
 
 def response_counts(leaders: QuerySet[Leader], programme: Programme) -> dict[str, int]:

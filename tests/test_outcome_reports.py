@@ -101,6 +101,9 @@ def test_a_group_of_four_shows_too_few_answers(answered, programme):
     by_name = {g.name: g for g in groups}
     assert by_name["Center for Børn og Familier"].too_few
     assert by_name["Center for Børn og Familier"].scores == []
+    # With the total shown, A's numbers would give B's away (total less A): A is hidden too.
+    assert by_name["Center for Økonomi og Styring"].too_few
+    assert not by_name["Center for Økonomi og Styring"].small
     # All nine: leadership (5 × 12 + 4 × 1 answers of 1) before... computed from sums.
     assert total.leaders == 9 and not total.too_few
     leadership = {s.dimension: s for s in total.scores}["leadership"]
@@ -158,9 +161,9 @@ def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text), delimiter=";"))
 
 
-def test_the_csv_has_the_same_numbers_and_hides_small_groups(client, answered, hr):
+def test_the_csv_has_the_same_numbers_and_hides_small_groups(client, answered, hr, department_a):
     client.force_login(hr)
-    rows = csv_rows(client.get(CSV))
+    rows = csv_rows(client.get(CSV, {"department": department_a.pk}))
     assert rows[0][:3] == ["Fordelt på", "Gruppe", "Ledere, der har besvaret begge runder"]
     a_leadership = [
         r for r in rows if r[1] == "Center for Økonomi og Styring" and r[3] == "Ledelse"
@@ -168,6 +171,7 @@ def test_the_csv_has_the_same_numbers_and_hides_small_groups(client, answered, h
     assert a_leadership == [
         ["Afdeling", "Center for Økonomi og Styring", "5", "Ledelse", "2,4", "3,8", "1,4"]
     ]
+    rows = csv_rows(client.get(CSV))
     b_rows = [r for r in rows if r[1] == "Center for Børn og Familier"]
     assert b_rows == [
         ["Afdeling", "Center for Børn og Familier", "", "", "for få besvarelser", "", ""]
@@ -289,3 +293,23 @@ def test_the_owners_view_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(OUTCOME_QUERIES - 1 + session_reads()):
         response = client.get(OUTCOMES)
     assert response.status_code == 200
+
+
+def test_a_small_group_cannot_be_worked_out_from_the_total_and_the_others(
+    answered, programme, open_cohort, department_a
+):
+    """Six in A: five in Hold 9 and one in Hold 3. Showing Hold 9 beside A's total would
+    give away the one leader's answers, so Hold 9 is hidden too."""
+    sixth = make_leader("a9@albertslund.dk", "Leder A9", department_a, "309")
+    booking.enrol(leader=sixth, cohort=open_cohort, now=local(2016, 1, 4))
+    respond(sixth, programme, "baseline", lambda s: 5)
+    respond(sixth, programme, "follow_up", lambda s: 1)
+    leaders = Leader.objects.filter(department=department_a)
+    by_cohort, total = assessment.aggregates(leaders, programme, by="cohort")
+    assert [(g.name, g.leaders, g.too_few) for g in by_cohort] == [
+        ("Hold 3", 1, True),
+        ("Hold 9", 5, True),
+    ]
+    assert total.leaders == 6 and not total.too_few
+    by_department, _total = assessment.aggregates(leaders, programme, by="department")
+    assert [(g.leaders, g.too_few) for g in by_department] == [(6, False)]

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from programme import booking
-from programme.models import Initiative, Questionnaire
+from programme.models import Department, Initiative, Questionnaire
 from tests.conftest import NOW, make_leader
 from tests.test_outcome_reports import make_initiative, respond
 
@@ -79,12 +79,16 @@ def test_a_manager_sees_averages_and_initiatives_and_a_small_group_hidden(
 ):
     manager = world.manager
     department_b.managers.add(manager)
+    # Two departments of four: together eight, so A's numbers give neither away.
+    department_c = Department.objects.create(name="Center for Kultur og Fritid", code="KUF")
+    department_c.managers.add(manager)
     team_a = [
         make_leader(f"e2e-a{n}@albertslund.dk", f"Leder A{n}", world.department, f"80{n}")
         for n in range(5)
     ]
     team_b = [
-        make_leader(f"e2e-b{n}@albertslund.dk", f"Leder B{n}", department_b, f"90{n}")
+        make_leader(f"e2e-b{k}{n}@albertslund.dk", f"Leder B{k}{n}", department, f"9{k}{n}")
+        for k, department in enumerate([department_b, department_c])
         for n in range(4)
     ]
     for person in team_a + team_b:
