@@ -217,3 +217,23 @@ def test_anonymisation_keeps_the_numbers_and_removes_the_words(leader, programme
     assert initiative.status == "abandoned"
     data = personal_data(leader)
     assert all(a["free_text"] == "" for a in data["self_assessments"])
+
+
+# Session and user (2), the leader, the programme, the initiatives, their status history,
+# and the navigation (2).
+LIST_QUERIES = 8
+
+
+@pytest.mark.parametrize("count", [1, 10])
+def test_the_initiative_list_runs_a_fixed_number_of_queries(
+    client, leader, programme, department_b, count, django_assert_num_queries
+):
+    for n in range(count):
+        make_initiative(
+            leader, programme, "abandoned", title=f"Idé {n}", other_department=department_b
+        )
+    client.force_login(leader.user)
+    client.get(LIST)
+    with django_assert_num_queries(LIST_QUERIES - 1 + session_reads()):
+        response = client.get(LIST)
+    assert response.text.count("<article") == count
