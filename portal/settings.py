@@ -355,6 +355,9 @@ PORTAL_CLOCK = os.environ.get("PORTAL_CLOCK", "")
 
 # How long personal data of leaders who have left is kept before anonymisation.
 ANONYMISE_AFTER_DAYS = int(os.environ.get("ANONYMISE_AFTER_DAYS", "365"))
+# The self-assessment: the fewest leaders (who answered both rounds) a group must have
+# before anyone but the leaders themselves sees its averages.
+ASSESSMENT_MIN_GROUP = max(int(os.environ.get("ASSESSMENT_MIN_GROUP", "5")), 2)
 
 # After a session ends, HR has this many working days (Monday to Friday) to record
 # attendance; until then a leader with no record is "awaiting registration", not

@@ -16,7 +16,20 @@ from django.utils.translation import gettext_lazy as _
 
 from . import accounts, booking, clock
 from .attendance import check_status, expected_leaders_q
-from .models import Attendance, Cohort, Leader, Location, MakeUpBooking, Session, User
+from .models import (
+    Attendance,
+    Cohort,
+    Department,
+    Dimension,
+    Initiative,
+    Leader,
+    Location,
+    MakeUpBooking,
+    Questionnaire,
+    Session,
+    Statement,
+    User,
+)
 
 
 class CohortAdminForm(forms.ModelForm):
@@ -235,3 +248,125 @@ class LeaderAddForm(LeaderAdminForm):
             "the leader to sign in with their work account."
         ),
     )
+
+
+# --- The leaders' own forms: the self-assessment and their initiatives ----------------
+
+
+class AssessmentForm(forms.Form):
+    """One round of the self-assessment: a 1–5 answer per statement, and free text.
+
+    Built from the questionnaire's statements; :meth:`by_dimension` groups the fields
+    for the page. Every statement must be answered.
+    """
+
+    free_text = forms.CharField(
+        required=False, max_length=3000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args, questionnaire: Questionnaire, statements: list[Statement], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questionnaire = questionnaire
+        self.statements = statements
+        message = _("Choose an answer from 1 to 5 for this statement.")
+        for statement in statements:
+            field = forms.TypedChoiceField(
+                choices=[(n, str(n)) for n in range(1, 6)],
+                coerce=int,
+                widget=forms.RadioSelect,
+                label=statement.text,
+                error_messages={"required": message, "invalid_choice": message},
+            )
+            field.statement = statement
+            self.fields[self.field_name(statement)] = field
+        self.fields["free_text"].label = questionnaire.free_text_prompt
+        # The free text comes last on the page.
+        self.order_fields([*(self.field_name(s) for s in statements), "free_text"])
+
+    @staticmethod
+    def field_name(statement: Statement) -> str:
+        return f"statement_{statement.pk}"
+
+    def by_dimension(self) -> list[tuple[str, list]]:
+        groups = []
+        for dimension, label in Dimension.choices:
+            fields = [self[self.field_name(s)] for s in self.statements if s.dimension == dimension]
+            if fields:
+                groups.append((label, fields))
+        return groups
+
+    def scores(self) -> dict[int, int]:
+        return {s.pk: self.cleaned_data[self.field_name(s)] for s in self.statements}
+
+
+class InitiativeForm(forms.ModelForm):
+    """A leader's initiative: the form checks what the database's constraints require."""
+
+    dimensions = forms.MultipleChoiceField(
+        choices=Dimension.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Which of the five dimensions does it touch?"),
+        error_messages={"required": _("Choose at least one dimension the initiative touches.")},
+    )
+    crosses_areas = forms.BooleanField(
+        required=False, label=_("It crosses into another area (department)")
+    )
+
+    class Meta:
+        model = Initiative
+        fields = [
+            "title",
+            "problem",
+            "dimensions",
+            "crosses_areas",
+            "other_department",
+            "expected_benefit",
+            "status",
+            "abandoned_reason",
+            "next_step_on",
+        ]
+        widgets = {
+            "problem": forms.Textarea(attrs={"rows": 3}),
+            "expected_benefit": forms.Textarea(attrs={"rows": 3}),
+            "abandoned_reason": forms.Textarea(attrs={"rows": 2}),
+            "next_step_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        help_texts = {
+            "other_department": _("Only when it crosses into another area."),
+            "abandoned_reason": _("Only when the status is “Abandoned”."),
+        }
+
+    def __init__(self, *args, leader: Leader, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.leader = leader
+        self.fields["other_department"].queryset = Department.objects.exclude(
+            pk=leader.department_id
+        )
+        self.fields["other_department"].required = False
+        if self.instance.pk:
+            self.initial["dimensions"] = self.instance.dimensions
+            self.initial["crosses_areas"] = self.instance.crosses_areas
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("crosses_areas") and not cleaned.get("other_department"):
+            self.add_error("other_department", _("Choose the department it crosses into."))
+        if not cleaned.get("crosses_areas"):
+            cleaned["other_department"] = None
+        status = cleaned.get("status")
+        if (
+            status == Initiative.Status.ABANDONED
+            and not cleaned.get("abandoned_reason", "").strip()
+        ):
+            self.add_error("abandoned_reason", _("Say why the initiative was abandoned."))
+        if status != Initiative.Status.ABANDONED:
+            cleaned["abandoned_reason"] = ""
+        return cleaned
+
+    def _post_clean(self):
+        # The dimension flags come from the one multiple choice before the model is checked.
+        chosen = set(self.cleaned_data.get("dimensions") or [])
+        for dimension, name in Initiative.DIMENSION_FIELDS.items():
+            setattr(self.instance, name, dimension in chosen)
+        self.instance.leader = self.leader
+        super()._post_clean()

@@ -25,7 +25,17 @@ from post_office.models import Email
 
 from . import accounts, booking, clock
 from .csv_export import neutralise
-from .models import Attendance, Enrolment, Invitation, Leader, MakeUpBooking, SentReminder
+from .models import (
+    AssessmentResponse,
+    Attendance,
+    Enrolment,
+    Initiative,
+    InitiativeStatusChange,
+    Invitation,
+    Leader,
+    MakeUpBooking,
+    SentReminder,
+)
 
 
 class AnonymisationError(Exception):
@@ -70,6 +80,18 @@ def personal_data(leader: Leader) -> dict[str, Any]:
     )
     makeups = MakeUpBooking.objects.filter(leader=leader).select_related(
         "session__module", "session__cohort"
+    )
+    assessments = (
+        AssessmentResponse.objects.filter(leader=leader)
+        .select_related("programme", "questionnaire")
+        .prefetch_related("answers__statement")
+        .order_by("submitted_at")
+    )
+    initiatives = (
+        Initiative.objects.filter(leader=leader)
+        .select_related("programme", "other_department")
+        .prefetch_related("status_changes")
+        .order_by("created_at")
     )
     history = leader.history.select_related("department").order_by("history_date")
     sign_ins = AccessLog.objects.filter(username__iexact=user.email).order_by("attempt_time")
@@ -120,6 +142,39 @@ def personal_data(leader: Leader) -> dict[str, Any]:
                 "booked_at": _when(m.booked_at),
             }
             for m in makeups
+        ],
+        "self_assessments": [
+            {
+                "programme": a.programme.name,
+                "round": str(a.get_round_display()),
+                "questionnaire_version": a.questionnaire.version,
+                "answered_at": _when(a.submitted_at),
+                "free_text": a.free_text,
+                "answers": [
+                    f"{answer.statement.text} = {answer.score}"
+                    for answer in sorted(a.answers.all(), key=lambda x: x.statement.order)
+                ],
+            }
+            for a in assessments
+        ],
+        "initiatives": [
+            {
+                "programme": i.programme.name,
+                "title": i.title,
+                "problem": i.problem,
+                "dimensions": i.dimension_labels,
+                "crosses_into": i.other_department.name if i.other_department else None,
+                "expected_benefit": i.expected_benefit,
+                "status": str(i.get_status_display()),
+                "abandoned_reason": i.abandoned_reason,
+                "next_step_on": _when(i.next_step_on),
+                "created_at": _when(i.created_at),
+                "status_history": [
+                    f"{_when(c.changed_at)}: {c.get_status_display()}"
+                    for c in i.status_changes.all()
+                ],
+            }
+            for i in initiatives
         ],
         "invitations": [
             {"sent_at": _when(i.sent_at), "work_account": i.single_sign_on}
@@ -241,6 +296,15 @@ def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leade
     leader.history.update(
         name=leader.name, employee_number=leader.employee_number, title=leader.title
     )
+    # The self-assessment's numbers stay (they are only ever shown as group averages); the
+    # words that could identify someone go: free text, and the initiatives' texts.
+    AssessmentResponse.objects.filter(leader=leader).update(free_text="")
+    initiatives = Initiative.objects.filter(leader=leader)
+    # Data, not a page's text: in Danish like anonymous_name.
+    initiatives.update(title=f"Anonymiseret initiativ {leader.pk}", problem="", expected_benefit="")
+    initiatives.exclude(status=Initiative.Status.ABANDONED).update(abandoned_reason="")
+    initiatives.filter(status=Initiative.Status.ABANDONED).update(abandoned_reason="Anonymiseret")
+    InitiativeStatusChange.objects.filter(initiative__leader=leader).update(reason="")
     # django-axes keeps sign-ins and failed attempts by e-mail address and IP.
     for model in (AccessLog, AccessAttempt, AccessFailureLog):
         model.objects.filter(username__iexact=old_email).delete()

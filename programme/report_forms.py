@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import clock
 from .csv_export import Dialect
-from .models import Cohort, Department, Enrolment, Leader, Programme
+from .models import Cohort, Department, Dimension, Enrolment, Initiative, Leader, Programme
 from .reports import Filters, Scope, Status
 
 
@@ -152,3 +152,28 @@ class DownloadForm(forms.Form):
         if self.is_valid() and self.cleaned_data["dialect"]:
             return self.cleaned_data["dialect"]
         return Dialect.EXCEL_DA
+
+
+class OutcomeFilterForm(ReportFilterForm):
+    """The programme owner's view: the completion filters without completion's status,
+    with the initiatives' status and dimension."""
+
+    initiative_status = forms.ChoiceField(
+        choices=[("", _("All statuses")), *Initiative.Status.choices],
+        required=False,
+        label=_("Initiative status"),
+    )
+    dimension = forms.ChoiceField(
+        choices=[("", _("All dimensions")), *Dimension.choices],
+        required=False,
+        label=_("Initiative touches"),
+    )
+
+    def __init__(self, data, *, scope: Scope, **kwargs):
+        super().__init__(data, scope=scope, **kwargs)
+        del self.fields["status"]
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned.setdefault("status", "")
+        return cleaned

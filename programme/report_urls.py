@@ -9,4 +9,7 @@ urlpatterns = [
     path("departments/<int:pk>/", report_views.department, name="department"),
     path("export.csv", report_views.export, name="export"),
     path("export.xlsx", report_views.export_xlsx, name="export_xlsx"),
+    path("outcomes/", report_views.outcomes, name="outcomes"),
+    path("outcomes/self-assessment.csv", report_views.outcomes_csv, name="outcomes_csv"),
+    path("outcomes/initiatives.csv", report_views.initiatives_csv, name="initiatives_csv"),
 ]

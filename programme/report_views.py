@@ -7,24 +7,28 @@ a manager: their own, anyone else: 403) and reads its filters through
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from portal.db import statement_timeout
 from portal.routers import reads_from_replica
 
-from . import clock, csv_export, xlsx_export
-from .models import current_programme
-from .report_forms import DownloadForm, ReportFilterForm
+from . import assessment, clock, csv_export, initiatives, xlsx_export
+from .models import Dimension, Initiative, Leader, current_programme
+from .report_forms import DownloadForm, OutcomeFilterForm, ReportFilterForm
 from .reports import (
     DEFAULT_SORT,
     SORTS,
     DepartmentRow,
     department_summary,
     module_cells,
+    outcome_leaders,
     report_leaders,
     scope_for,
     sorted_leaders,
@@ -193,3 +197,116 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- The programme owner's view: the self-assessment and the initiatives --------------
+
+INITIATIVES_PER_PAGE = 50
+
+
+def _outcome_filters(request: HttpRequest):
+    scope = scope_for(request.user)
+    form = OutcomeFilterForm(request.GET, scope=scope)
+    return scope, form, form.filters()
+
+
+@require_GET
+def outcomes(request: HttpRequest) -> HttpResponse:
+    """Averages per dimension before and after (groups of at least the minimum only),
+    and the initiatives: counted per department, and listed with the filters."""
+    scope, form, filters = _outcome_filters(request)
+    context = {
+        "form": form,
+        "filters": filters,
+        "min_group": assessment.min_group(),
+        "download": DownloadForm(),
+    }
+    if filters is not None:
+        leaders = outcome_leaders(scope, filters)
+        programme = filters.programme
+        by_department, total = assessment.aggregates(leaders, programme, by="department")
+        by_cohort, _total = assessment.aggregates(leaders, programme, by="cohort")
+        here = leaders.filter(Leader.here_on(timezone.localdate(filters.now)))
+        found = initiatives.report_initiatives(
+            here,
+            programme,
+            status=form.cleaned_data["initiative_status"],
+            dimension=form.cleaned_data["dimension"],
+        )
+        counts, counts_total = initiatives.department_counts(here, programme, found)
+        page = Paginator(
+            found.select_related("leader__department", "other_department").order_by(
+                "leader__department__name", "leader__name", "pk"
+            ),
+            INITIATIVES_PER_PAGE,
+        ).get_page(request.GET.get("page"))
+        context.update(
+            by_department=by_department,
+            by_cohort=by_cohort,
+            total=total,
+            dimensions=Dimension.choices,
+            answered=assessment.response_counts(leaders, programme),
+            counts=counts,
+            counts_total=counts_total,
+            statuses=[Initiative.Status(s).label for s in initiatives.COUNTED],
+            page=page,
+            page_query=_query(request, "page"),
+        )
+    return render(request, "reports/outcomes.html", context, status=200 if form.is_valid() else 400)
+
+
+def _bad_filters() -> HttpResponse:
+    return HttpResponse(
+        gettext("The filters are not valid; go back to the report and correct them."),
+        status=400,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def _outcome_file_name(what: str, scope, filters) -> str:
+    if filters.department is not None:
+        label = filters.department.code
+    else:
+        label = gettext("all departments") if scope.is_hr else gettext("my departments")
+    what, whose = slugify(what, allow_unicode=True), slugify(label, allow_unicode=True)
+    return f"{what}-{whose}-{clock.today().isoformat()}.csv"
+
+
+@require_GET
+def outcomes_csv(request: HttpRequest) -> HttpResponse:
+    """The averages as on the page: a group below the minimum has no numbers here either."""
+    scope, form, filters = _outcome_filters(request)
+    if filters is None:
+        return _bad_filters()
+    leaders = outcome_leaders(scope, filters)
+    rows = []
+    for by, kind in (("department", gettext("Department")), ("cohort", gettext("Cohort"))):
+        groups, total = assessment.aggregates(leaders, filters.programme, by=by)
+        for group in groups + ([total] if by == "department" else []):
+            rows += assessment.csv_rows(kind if group.key is not None else "", group)
+    head = assessment.csv_header()
+    name = _outcome_file_name(gettext("self-assessment"), scope, filters)
+    dialect = DownloadForm(request.GET).dialect_name()
+    return _download(csv_export.encode(head, rows, dialect), "text/csv; charset=utf-8", name)
+
+
+@require_GET
+def initiatives_csv(request: HttpRequest) -> HttpResponse:
+    scope, form, filters = _outcome_filters(request)
+    if filters is None:
+        return _bad_filters()
+    here = outcome_leaders(scope, filters).filter(Leader.here_on(timezone.localdate(filters.now)))
+    found = initiatives.report_initiatives(
+        here,
+        filters.programme,
+        status=form.cleaned_data["initiative_status"],
+        dimension=form.cleaned_data["dimension"],
+    ).select_related("leader__department", "other_department")
+    name = _outcome_file_name(gettext("initiatives"), scope, filters)
+    dialect = DownloadForm(request.GET).dialect_name()
+    body = initiatives.csv_rows(found.order_by("leader__department__name", "leader__name", "pk"))
+    return _download(
+        csv_export.encode(initiatives.csv_header(), body, dialect),
+        "text/csv; charset=utf-8",
+        name,
+    )

@@ -280,3 +280,22 @@ def sorted_leaders(leaders: QuerySet[Leader], sort: str) -> QuerySet[Leader]:
 def module_cells(leader: Leader, modules: list[Module], now: dt.datetime) -> LeaderProgress:
     """A report row's per-module states, from the same stored standing as its totals."""
     return progress_from_stored(modules, leader.stored_modules, now)
+
+
+def outcome_leaders(scope: Scope, filters: Filters) -> QuerySet[Leader]:
+    """Leaders in scope that the filters select, for the self-assessment and initiatives.
+
+    Unlike :func:`report_leaders`, leaders who have left still count: their answers
+    were given in the programme (and anonymisation keeps the numbers).
+    """
+    leaders = Leader.objects.filter(department__in=scope.departments)
+    if filters.department is not None:
+        leaders = leaders.filter(department=filters.department)
+    if filters.level:
+        leaders = leaders.filter(level=filters.level)
+    if filters.cohort is not None:
+        place = Enrolment.objects.filter(
+            leader=OuterRef("pk"), cohort=filters.cohort, status__in=Enrolment.ACTIVE
+        )
+        leaders = leaders.filter(Exists(place))
+    return leaders

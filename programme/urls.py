@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import assessment_views, views
 
 app_name = "programme"
 
@@ -15,4 +15,9 @@ urlpatterns = [
     path("sessions/<int:pk>/calendar.ics", views.session_ics, name="session_ics"),
     path("sessions/<int:pk>/make-up/", views.book_makeup, name="book_makeup"),
     path("make-ups/<int:pk>/cancel/", views.cancel_makeup, name="cancel_makeup"),
+    path("self-assessment/", assessment_views.self_assessment, name="self_assessment"),
+    path("self-assessment/result/", assessment_views.assessment_result, name="assessment_result"),
+    path("initiatives/", assessment_views.initiative_list, name="initiative_list"),
+    path("initiatives/new/", assessment_views.initiative_edit, name="initiative_new"),
+    path("initiatives/<int:pk>/", assessment_views.initiative_edit, name="initiative_edit"),
 ]

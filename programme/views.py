@@ -24,11 +24,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import booking, calendar, clock
+from . import assessment, booking, calendar, clock
 from .models import (
+    AssessmentResponse,
     Attendance,
     Cohort,
     Enrolment,
+    Initiative,
     Leader,
     MakeUpBooking,
     Programme,
@@ -92,13 +94,20 @@ def _get_makeup_for_leader(request: HttpRequest, pk: int) -> MakeUpBooking:
 
 
 def _active_enrolment(leader: Leader | None, programme: Programme | None) -> Enrolment | None:
-    """The leader's place, with ``cohort_starts_at`` (its first session) for the waitlist rule."""
+    """The leader's place, with ``cohort_starts_at`` (its first session) for the waitlist rule,
+    and the dates the self-assessment's rounds open and close by."""
     if leader is None or programme is None:
         return None
     first = Session.objects.filter(cohort=OuterRef("cohort")).order_by("starts_at")
+    last = Session.objects.filter(cohort=OuterRef("cohort")).order_by("-starts_at")
     return (
         Enrolment.objects.filter(leader=leader, programme=programme, status__in=Enrolment.ACTIVE)
-        .annotate(cohort_starts_at=Subquery(first.values("starts_at")[:1]))
+        .annotate(
+            cohort_starts_at=Subquery(first.values("starts_at")[:1]),
+            # The self-assessment's windows (programme.assessment.windows).
+            first_session_ends_at=Subquery(first.values("ends_at")[:1]),
+            last_session_starts_at=Subquery(last.values("starts_at")[:1]),
+        )
         .select_related("cohort")
         .first()
     )
@@ -218,6 +227,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             .order_by("-pk")
             .first()
         )
+    seated = enrolment if enrolment and enrolment.status == Enrolment.Status.ENROLLED else None
+    window = assessment.open_round(programme, seated, now)
+    answered = set(
+        AssessmentResponse.objects.filter(leader=leader, programme=programme).values_list(
+            "round", flat=True
+        )
+    )
     return render(
         request,
         "programme/dashboard.html",
@@ -225,6 +241,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "leader": leader,
             "programme": programme,
             "progress": progress,
+            "assessment_window": window,
+            "assessment_answered": window is not None and window.round in answered,
+            "has_follow_up": AssessmentResponse.Round.FOLLOW_UP in answered,
+            "has_initiative": Initiative.objects.filter(
+                leader=leader, programme=programme
+            ).exists(),
             "enrolment": enrolment,
             "waitlist_position": booking.waitlist_position(enrolment),
             "waitlist_closed": _waitlist_closed(enrolment, now),

@@ -21,7 +21,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from programme import booking
-from programme.models import MakeUpBooking
+from programme.models import Initiative, MakeUpBooking
 from tests.conftest import NOW
 
 ROLES = ["anonymous", "leader", "colleague", "manager_a", "manager_b", "hr", "superuser"]
@@ -110,7 +110,20 @@ EXPECTED: dict[str, Row] = {
     "checkin:confirm": Row(signed_in(409)),
     # Public: a certificate's verification (a code that was never issued: 404).
     "verify_certificate": Row(everyone(NOT_FOUND), kwargs=lambda w: {"code": "ABCDEFGHJKMNPQRS"}),
+    # The self-assessment and initiatives: the leader's own; nobody else has a page with
+    # a leader's answers. The initiative belongs to ``leader``: the colleague gets a 404.
+    "programme:self_assessment": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "programme:assessment_result": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "programme:initiative_list": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "programme:initiative_new": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "programme:initiative_edit": Row(
+        (LOGIN, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+        kwargs=lambda w: {"pk": w.initiative.pk},
+    ),
     # Reports: managers see their own departments, HR all; leaders nothing.
+    "reports:outcomes": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "reports:outcomes_csv": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "reports:initiatives_csv": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:overview": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export_xlsx": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
@@ -216,6 +229,16 @@ def world(
     enrolment = booking.enrol(leader=leader, cohort=cohort, now=NOW)
     sessions = list(other_cohort.sessions.order_by("starts_at"))
     makeup = MakeUpBooking.objects.create(leader=leader, session=sessions[1], booked_at=NOW)
+    initiative = Initiative.objects.create(
+        leader=leader,
+        programme=cohort.programme,
+        title="Digital post",
+        problem="Borgerne venter",
+        expected_benefit="Kortere ventetid",
+        it=True,
+        created_at=NOW,
+        changed_at=NOW,
+    )
     attempt = AccessAttempt.objects.create(
         username="blocked@albertslund.dk",
         ip_address="10.0.0.9",
@@ -231,6 +254,7 @@ def world(
         makeup=makeup,
         makeup_session=sessions[0],
         attempt=attempt,
+        initiative=initiative,
         users={
             "anonymous": None,
             "leader": leader.user,

@@ -114,9 +114,10 @@ def test_hr_without_a_leader_profile_gets_a_helpful_page(client, hr, cohort):
 # Query counts: the same ceiling on the demo data and on ten times more.
 
 # Session, user (with leader record and roles), programme, modules, standing,
-# enrolment, own sessions, make-ups, attendance, make-up options: the header reuses
-# the user's roles and the programme (tests/test_query_budget.py names each).
-DASHBOARD_QUERIES = 10
+# enrolment, own sessions, make-ups, attendance, make-up options, the self-assessment
+# rounds answered and whether an initiative exists: the header reuses the user's
+# roles and the programme (tests/test_query_budget.py names each).
+DASHBOARD_QUERIES = 12
 
 
 def _behind_leader() -> Leader:

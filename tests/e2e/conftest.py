@@ -154,6 +154,23 @@ def hr_group(transactional_db):
         group.permissions.add(
             *Permission.objects.filter(content_type__app_label=app_label, codename__in=names)
         )
+    # Migration 0009: the shipped questionnaire (data, gone with the flush) and HR's rights.
+    from programme.models import Questionnaire, Statement
+
+    outcomes = importlib.import_module("programme.migrations.0010_self_assessment_and_initiatives")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="programme", codename__in=outcomes.HR_PERMISSIONS
+        )
+    )
+    questionnaire, created = Questionnaire.objects.get_or_create(
+        version=1, defaults=outcomes.DEFAULT_QUESTIONNAIRE
+    )
+    if created:
+        Statement.objects.bulk_create(
+            Statement(questionnaire=questionnaire, dimension=dimension, order=n, text=text)
+            for n, (dimension, text) in enumerate(outcomes.DEFAULT_STATEMENTS, start=1)
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -282,7 +299,15 @@ def demo_world(hr_group):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from programme import demo, imports
-    from programme.models import Attendance, Certificate, Enrolment, Leader, Session, User
+    from programme.models import (
+        AssessmentResponse,
+        Attendance,
+        Certificate,
+        Enrolment,
+        Leader,
+        Session,
+        User,
+    )
 
     demo.seed()
     attended = (
@@ -309,6 +334,22 @@ def demo_world(hr_group):
     certificate = Certificate.objects.create(
         leader=leader, programme=cohort.programme, completed_on=dt.date(2016, 1, 14)
     )
+    # The self-assessment: a leader whose cohort has not begun (the baseline is open), a
+    # leader of the first cohorts who answered both rounds, and an initiative of theirs.
+    newcomer = (
+        Enrolment.objects.filter(status=Enrolment.Status.ENROLLED, cohort__name="Hold 4")
+        .select_related("leader__user")
+        .order_by("leader__employee_number")
+        .first()
+        .leader
+    )
+    answered = (
+        AssessmentResponse.objects.filter(round="follow_up", leader__initiatives__isnull=False)
+        .select_related("leader__user")
+        .order_by("leader__employee_number")
+        .first()
+        .leader
+    )
     # HR's preview of the shipped sample file, waiting to be confirmed.
     sample = Path(django_settings.BASE_DIR) / "docs" / "sample-leaders.csv"
     table = imports.read_upload(SimpleUploadedFile(sample.name, sample.read_bytes()))
@@ -327,5 +368,8 @@ def demo_world(hr_group):
         certificate=certificate,
         cohort=cohort,
         department=manager.managed_departments.order_by("name").first(),
+        newcomer=newcomer,
+        answered=answered,
+        initiative=answered.initiatives.first(),
         first_session=cohort.sessions.order_by("starts_at").first(),
     )
