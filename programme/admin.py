@@ -144,7 +144,27 @@ def _is_leader_login_autocomplete(request: HttpRequest) -> bool:
     )
 
 
-class ModuleInline(admin.TabularInline):
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose inputs each have a name (axe "label"): a table row shows
+    the labels only as column headers, which a screen reader does not announce as one."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        for field in formset.form.base_fields.values():
+            widget = getattr(field.widget, "widget", field.widget)
+            if not isinstance(widget, forms.MultiWidget):  # split date/time: labelled inside
+                field.widget.attrs["aria-label"] = str(field.label)
+
+        class Labelled(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                if "DELETE" in form.fields:
+                    form.fields["DELETE"].widget.attrs["aria-label"] = gettext("Delete")
+
+        return Labelled
+
+
+class ModuleInline(LabelledTabularInline):
     model = Module
     extra = 0
 
@@ -654,7 +674,7 @@ class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
 # --- Cohorts, sessions, attendance -------------------------------------------------
 
 
-class SessionInline(admin.TabularInline):
+class SessionInline(LabelledTabularInline):
     """Sessions added or moved in time here; a session with make-ups or attendance
     cannot be deleted (the admin says which records stand in the way)."""
 
@@ -663,7 +683,7 @@ class SessionInline(admin.TabularInline):
     fields = ["module", "starts_at", "ends_at", "location", "facilitator"]
 
 
-class WaitlistInline(admin.TabularInline):
+class WaitlistInline(LabelledTabularInline):
     model = Enrolment
     verbose_name = _("waitlist place")
     verbose_name_plural = _("waitlist, in order of arrival")

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import hr_views, views
 
 app_name = "programme"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("hr/", hr_views.start, name="hr_start"),
     path("calendar.ics", views.schedule_ics, name="schedule_ics"),
     path("cohorts/", views.cohort_list, name="cohort_list"),
     path("cohorts/<int:pk>/", views.cohort_detail, name="cohort_detail"),

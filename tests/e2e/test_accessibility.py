@@ -82,6 +82,8 @@ PAGES: dict[str, Page] = {
     "programme:cohort_list": Page("leader"),
     "programme:cohort_detail": Page("leader", args=lambda w: (w.cohort.pk,)),
     "reports:overview": Page("manager"),
+    "reports:compliance": Page("manager", args=lambda w: ("not_enrolled",)),
+    "programme:hr_start": Page("hr"),
     "reports:department": Page("manager", args=lambda w: (w.department.pk,)),
     "privacy:my_data": Page("leader"),
     "privacy:anonymise": Page("hr", args=lambda w: (w.outsider.pk,)),
