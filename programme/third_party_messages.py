@@ -11,4 +11,9 @@ MESSAGES = [
     gettext_noop("Created"),
     gettext_noop("Changed"),
     gettext_noop("Deleted"),
+    # django-simple-history: the titles of the history pages.
+    gettext_noop("View history: %s"),
+    gettext_noop("Change history: %s"),
+    gettext_noop("View %s"),
+    gettext_noop("Revert %s"),
 ]

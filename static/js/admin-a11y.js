@@ -10,7 +10,7 @@
       if (!select || select.tagName !== "SELECT" || !select.id) {
         return;
       }
-      var label = document.querySelector('label[for="' + select.id + '"]');
+      var label = select.labels && select.labels[0];
       if (!label) {
         return;
       }
@@ -34,12 +34,12 @@
     roleTooltips(root);
   }
 
-  window.addEventListener("load", function () {
+  // select2 and SelectFilter2 build their markup at different moments (ready, load,
+  // a new inline row), so the names are given whenever the page changes.
+  new MutationObserver(function () {
     fix(document);
-  });
-  document.addEventListener("formset:added", function (event) {
-    window.setTimeout(function () {
-      fix(event.target);
-    }, 0);
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  document.addEventListener("DOMContentLoaded", function () {
+    fix(document);
   });
 })();
