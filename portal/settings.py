@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Widget templates from templates/ (accessible admin widgets) need TemplatesSetting.
+    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
@@ -108,6 +110,7 @@ TEMPLATES = [
         },
     },
 ]
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # Database: DATABASE_URL (postgres://...) or, with nothing set, an embedded SQLite file.
 # Production (DJANGO_ENV=production, or simply DEBUG off) runs on PostgreSQL only: an
@@ -363,6 +366,8 @@ ASSESSMENT_MIN_GROUP = max(int(os.environ.get("ASSESSMENT_MIN_GROUP", "5")), 2)
 # attendance; until then a leader with no record is "awaiting registration", not
 # behind. Changing it changes stored progress: run `manage.py refresh_standings`.
 ATTENDANCE_GRACE_WORKING_DAYS = int(os.environ.get("ATTENDANCE_GRACE_WORKING_DAYS", "3"))
+# The compliance page's "Send reminder" reaches one leader at most once in this many days.
+REMINDER_INTERVAL_DAYS = int(os.environ.get("REMINDER_INTERVAL_DAYS", "7"))
 
 # Self check-in in the room: the code on the facilitator's screen changes every
 # CHECKIN_CODE_SECONDS and works from CHECKIN_OPENS_MINUTES before the start until

@@ -152,7 +152,27 @@ def _is_leader_login_autocomplete(request: HttpRequest) -> bool:
     )
 
 
-class ModuleInline(admin.TabularInline):  # no select boxes
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose inputs each have a name (axe "label"): a table row shows
+    the labels only as column headers, which a screen reader does not announce as one."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        for field in formset.form.base_fields.values():
+            widget = getattr(field.widget, "widget", field.widget)
+            if not isinstance(widget, forms.MultiWidget):  # split date/time: labelled inside
+                field.widget.attrs["aria-label"] = str(field.label)
+
+        class Labelled(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                if "DELETE" in form.fields:
+                    form.fields["DELETE"].widget.attrs["aria-label"] = gettext("Delete")
+
+        return Labelled
+
+
+class ModuleInline(LabelledTabularInline):
     model = Module
     extra = 0
 
@@ -683,7 +703,7 @@ class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
 # --- Cohorts, sessions, attendance -------------------------------------------------
 
 
-class SharedChoicesInline(admin.TabularInline):
+class SharedChoicesInline(LabelledTabularInline):
     """An inline whose rows share their select boxes' choices: read once per page,
     not once per row (Django's inline forms each iterate their own queryset)."""
 
@@ -712,7 +732,7 @@ class SessionInline(SharedChoicesInline):
         return super().get_queryset(request).select_related("cohort", "module")
 
 
-class WaitlistInline(admin.TabularInline):
+class WaitlistInline(LabelledTabularInline):
     model = Enrolment
     verbose_name = _("waitlist place")
     verbose_name_plural = _("waitlist, in order of arrival")

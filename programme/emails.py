@@ -69,6 +69,12 @@ PLACEHOLDERS: dict[str, dict] = {
         "programme": _("the programme's name"),
         **_OPEN_COHORTS,
     },
+    Kind.REMINDER_BEHIND: {
+        **COMMON,
+        "programme": _("the programme's name"),
+        "modules": _("the required modules the leader has missed and not made up, one a line"),
+        "makeup_sessions": _("sessions of those modules with free seats, one a line"),
+    },
     Kind.INVITATION: {
         **COMMON,
         "programme": _("the programme's name"),
@@ -278,6 +284,18 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "and you do not have a place in a cohort yet.\n\nCohorts you can still enrol in:\n"
         "{{ open_cohorts }}\n\nEnrol on the portal under Cohorts. A full cohort puts you on "
         "its waitlist: {{ link }}",
+    ),
+    Kind.REMINDER_BEHIND: _texts(
+        "Du mangler et modul i {{ programme }}",
+        "Kære {{ name }}\n\nDu har misset et obligatorisk modul i {{ programme }}, som du "
+        "endnu ikke har taget igen:\n{{ modules }}\n\nDu kan tage det igen på et andet hold. "
+        "Mødegange med ledige pladser:\n{{ makeup_sessions }}\n\n"
+        "Book en plads på portalen: {{ link }}",
+        "You have a module to make up in {{ programme }}",
+        "Dear {{ name }},\n\nYou have missed a required module in {{ programme }} that you "
+        "have not made up yet:\n{{ modules }}\n\nYou can make it up with another cohort. "
+        "Sessions with free seats:\n{{ makeup_sessions }}\n\n"
+        "Book a seat on the portal: {{ link }}",
     ),
     Kind.INVITATION: _texts(
         "Velkommen til {{ programme }}: vælg din adgangskode",

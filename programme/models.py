@@ -808,6 +808,7 @@ class SentReminder(models.Model):
     class Kind(models.TextChoices):
         UPCOMING_SESSION = "session", _("Upcoming session")
         NOT_ENROLLED = "not_enrolled", _("Not enrolled")
+        BEHIND = "behind", _("Behind")
 
     leader = models.ForeignKey(
         Leader, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("leader")
@@ -816,6 +817,15 @@ class SentReminder(models.Model):
     # The session for session reminders, the programme for enrolment reminders.
     subject_key = models.CharField(_("about"), max_length=50)
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    # Who pressed "Send reminder" on the compliance page; empty for the daily job.
+    sent_by = models.ForeignKey(
+        "User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
 
     class Meta:
         ordering = ["-sent_at"]
@@ -852,6 +862,7 @@ class EmailText(models.Model):
         MAKEUP_CANCELLED = "makeup_cancelled", _("Make-up seat cancelled")
         REMINDER_SESSION = "reminder_session", _("Reminder: a session soon")
         REMINDER_NOT_ENROLLED = "reminder_not_enrolled", _("Reminder: not enrolled yet")
+        REMINDER_BEHIND = "reminder_behind", _("Reminder: a module to make up")
         INVITATION = "invitation", _("Invitation: choose a password")
         INVITATION_SSO = "invitation_sso", _("Invitation: sign in with the work account")
         PASSWORD_RESET = "password_reset", _("Forgotten password")

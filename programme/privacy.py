@@ -233,7 +233,12 @@ def personal_data_rows(data: dict[str, Any]) -> Iterator[list[str]]:
             for field, value in record.items():
                 if isinstance(value, list):
                     value = "; ".join(str(item) for item in value)
-                yield [safe_cell(section), str(number), safe_cell(field), safe_cell(value)]
+                yield [
+                    safe_cell(csv_key(section)),
+                    str(number),
+                    safe_cell(csv_key(field)),
+                    safe_cell(value),
+                ]
 
 
 def leaders_due_for_anonymisation(
@@ -312,3 +317,57 @@ def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leade
     # (One recipient an e-mail: the address is the whole field.)
     Email.objects.filter(to__iexact=old_email).delete()
     return leader
+
+
+# The CSV's section and field names in the reader's language (the JSON keeps its keys:
+# it is for programs). Keys without a label here are written as they are.
+CSV_KEYS = {
+    "leader": _("leader"),
+    "login": _("login"),
+    "enrolments": _("enrolments"),
+    "attendance": _("attendance"),
+    "make_up_bookings": _("make-up bookings"),
+    "change_history": _("change history"),
+    "sign_ins": _("sign-ins"),
+    "reminders_sent": _("reminders sent"),
+    "invitations": _("invitations"),
+    "emails": _("e-mails"),
+    "managed_departments": _("managed departments"),
+    "work_account": _("work account"),
+    "about": _("about"),
+    "at": _("at"),
+    "booked_at": _("booked at"),
+    "cancelled_at": _("cancelled at"),
+    "change": _("change"),
+    "changed_at": _("changed at"),
+    "cohort": _("cohort"),
+    "date_joined": _("created"),
+    "department": _("department"),
+    "email": _("e-mail"),
+    "employee_number": _("employee number"),
+    "first_name": _("first name"),
+    "ip_address": _("IP address"),
+    "is_active": _("active"),
+    "kind": _("kind"),
+    "last_login": _("last sign-in"),
+    "last_name": _("last name"),
+    "left_on": _("left the municipality on"),
+    "level": _("leadership level"),
+    "module": _("module"),
+    "name": _("name"),
+    "programme": _("programme"),
+    "queued_at": _("queued at"),
+    "recorded_at": _("recorded at"),
+    "requested_at": _("requested at"),
+    "sent_at": _("sent at"),
+    "session_starts_at": _("session starts at"),
+    "signed_out_at": _("signed out at"),
+    "status": _("status"),
+    "subject": _("subject"),
+    "title": _("title"),
+    "user_agent": _("browser"),
+}
+
+
+def csv_key(key: str) -> str:
+    return str(CSV_KEYS.get(key, key))

@@ -213,3 +213,102 @@ def send_reminders(
             else:
                 setattr(summary, outcome, getattr(summary, outcome) + 1)
     return summary
+
+
+# --- Reminders sent by hand from the compliance page ----------------------------------
+#
+# HR (every department) and managers (their own) press "Send reminder" for the leaders
+# who are not enrolled or are behind. A leader is reminded of one kind at most once in
+# REMINDER_INTERVAL_DAYS, whoever pressed and whether the daily job sent it: the leader
+# rows are locked while the last reminders are read, so two people pressing at once
+# cannot both send.
+
+
+@dataclass
+class ByHandSummary:
+    sent: int = 0
+    too_soon: int = 0
+
+
+def _behind_values(leader: Leader, modules: list, now: dt.datetime, offers: dict) -> dict:
+    from .progress import progress_from_stored
+
+    progress = progress_from_stored(modules, leader.stored_modules, now)
+    missed = [entry.module for entry in progress.modules if entry.behind]
+    lines = [
+        f"- {when(s)}: {s.module.title}, {s.cohort.name}"
+        for m in missed
+        for s in offers.get(m.pk, [])
+    ]
+    return {
+        "modules": "\n".join(f"- {m.title}" for m in missed),
+        "makeup_sessions": "\n".join(lines) or _("None at the moment: HR will contact you."),
+        "link": portal_link("programme:cohort_list"),
+    }
+
+
+def remind_by_hand(
+    *,
+    leaders: QuerySet[Leader],
+    kind: str,
+    programme: Programme,
+    by,
+    now: dt.datetime | None = None,
+) -> ByHandSummary:
+    """Queue a reminder of ``kind`` (not enrolled, behind) to each of ``leaders`` not
+    reminded of it in the last ``REMINDER_INTERVAL_DAYS``; each recorded with who sent it.
+
+    ``leaders`` comes from the report's own query (:func:`programme.reports.report_leaders`),
+    so the caller's scope and the stored standings decide who may be reminded.
+    """
+    now = now or clock.now()
+    since = now - dt.timedelta(days=settings.REMINDER_INTERVAL_DAYS)
+    text_kind = {
+        SentReminder.Kind.NOT_ENROLLED: EmailText.Kind.REMINDER_NOT_ENROLLED,
+        SentReminder.Kind.BEHIND: EmailText.Kind.REMINDER_BEHIND,
+    }[kind]
+    summary = ByHandSummary()
+    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+        chosen = list(leaders.select_related("user").order_by("pk"))
+        ids = [leader.pk for leader in chosen]
+        list(Leader.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+        recent = set(
+            SentReminder.objects.filter(leader__in=ids, kind=kind, sent_at__gt=since).values_list(
+                "leader_id", flat=True
+            )
+        )
+        text = emails.text_for(text_kind)
+        shared = {"programme": programme.name}
+        if kind == SentReminder.Kind.NOT_ENROLLED:
+            shared["open_cohorts"] = open_cohort_lines(
+                programme, today=timezone.localdate(now), with_free_seats=False
+            )
+            shared["link"] = portal_link("programme:cohort_list")
+        else:
+            modules = list(programme.modules.order_by("order"))
+            offers: dict[int, list[Session]] = {}
+            for session in (
+                Session.objects.with_free_seats()
+                .filter(module__programme=programme, starts_at__gt=now, free_seats__gt=0)
+                .select_related("module", "cohort")
+                .order_by("starts_at", "pk")
+            ):
+                offers.setdefault(session.module_id, []).append(session)
+        for leader in chosen:
+            if leader.pk in recent:
+                summary.too_soon += 1
+                continue
+            values = {**shared, "name": leader.name}
+            if kind == SentReminder.Kind.BEHIND:
+                values.update(_behind_values(leader, modules, now, offers))
+            subject, body = emails.render(text_kind, values, text=text)
+            SentReminder.objects.create(
+                leader=leader,
+                kind=kind,
+                subject_key=f"programme:{programme.pk}:{now:%Y%m%dT%H%M%S}",
+                sent_at=now,
+                sent_by=by,
+            )
+            outbox.queue(to=leader.user.email, subject=subject, body=body)
+            summary.sent += 1
+    return summary

@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("", report_views.overview, name="overview"),
     path("departments/<int:pk>/", report_views.department, name="department"),
+    path("<slug:status>/", report_views.compliance, name="compliance"),
     path("export.csv", report_views.export, name="export"),
     path("export.xlsx", report_views.export_xlsx, name="export_xlsx"),
     path("outcomes/", report_views.outcomes, name="outcomes"),

@@ -7,25 +7,32 @@ a manager: their own, anyone else: 403) and reads its filters through
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
-from django.utils.translation import gettext
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext, ngettext
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.db import statement_timeout
 from portal.routers import reads_from_replica
 
-from . import assessment, clock, csv_export, initiatives, xlsx_export
-from .models import Dimension, Initiative, Leader, current_programme
+from . import assessment, clock, csv_export, initiatives, reminders, xlsx_export
+from .models import Dimension, Initiative, Leader, Programme, SentReminder, current_programme
 from .report_forms import DownloadForm, OutcomeFilterForm, ReportFilterForm
 from .reports import (
     DEFAULT_SORT,
     SORTS,
     DepartmentRow,
+    Filters,
+    Status,
     department_summary,
     module_cells,
     outcome_leaders,
@@ -309,4 +316,79 @@ def initiatives_csv(request: HttpRequest) -> HttpResponse:
         csv_export.encode(initiatives.csv_header(), body, dialect),
         "text/csv; charset=utf-8",
         name,
+    )
+
+
+# The compliance lists: who is not enrolled, who is behind, with "Send reminder".
+REMINDER_KINDS = {
+    Status.NOT_ENROLLED: SentReminder.Kind.NOT_ENROLLED,
+    Status.BEHIND: SentReminder.Kind.BEHIND,
+}
+
+
+def _compliance_leaders(scope, programme, status: str, now):
+    """The scope's leaders with this status, each with the last reminder of its kind."""
+    last = SentReminder.objects.filter(leader=OuterRef("pk"), kind=REMINDER_KINDS[status])
+    leaders = report_leaders(scope, Filters(programme=programme, status=status, now=now))
+    return leaders.annotate(
+        last_reminded=Subquery(last.order_by("-sent_at").values("sent_at")[:1])
+    ).select_related("department")
+
+
+@require_http_methods(["GET", "POST"])
+def compliance(request: HttpRequest, status: str) -> HttpResponse:
+    """Not enrolled or behind, in the person's scope; HR and managers remind them by hand."""
+    if status not in REMINDER_KINDS:
+        raise Http404
+    scope = scope_for(request.user)
+    programme = Programme.current()
+    if programme is None:
+        raise Http404
+    now = clock.now()
+    leaders = _compliance_leaders(scope, programme, status, now)
+    if request.method == "POST":
+        chosen = [value for value in request.POST.getlist("leader") if value.isdigit()]
+        if not chosen:
+            messages.error(request, gettext("Choose at least one leader to remind."))
+            return redirect(request.path)
+        summary = reminders.remind_by_hand(
+            leaders=leaders.filter(pk__in=chosen),
+            kind=REMINDER_KINDS[status],
+            programme=programme,
+            by=request.user,
+            now=now,
+        )
+        messages.success(
+            request,
+            ngettext(
+                "A reminder is on its way to %(count)d leader.",
+                "A reminder is on its way to %(count)d leaders.",
+                summary.sent,
+            )
+            % {"count": summary.sent},
+        )
+        if summary.too_soon:
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)d leader was reminded less than %(days)d days ago and was skipped.",
+                    "%(count)d leaders were reminded less than %(days)d days ago and were skipped.",
+                    summary.too_soon,
+                )
+                % {"count": summary.too_soon, "days": settings.REMINDER_INTERVAL_DAYS},
+            )
+        return redirect(request.path)
+    rows = list(leaders.order_by("department__name", "name", "pk"))
+    since = now - dt.timedelta(days=settings.REMINDER_INTERVAL_DAYS)
+    return render(
+        request,
+        "reports/compliance.html",
+        {
+            "status": status,
+            "programme": programme,
+            "rows": rows,
+            "since": since,
+            "interval": settings.REMINDER_INTERVAL_DAYS,
+            "title": dict(Status.CHOICES)[status],
+        },
     )

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import assessment_views, views
+from . import assessment_views, hr_views, views
 
 app_name = "programme"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("hr/", hr_views.start, name="hr_start"),
     path("calendar.ics", views.schedule_ics, name="schedule_ics"),
     path("kursusbevis.pdf", views.certificate_pdf, name="certificate"),
     path("cohorts/", views.cohort_list, name="cohort_list"),

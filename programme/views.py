@@ -179,6 +179,8 @@ def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
 
 def dashboard(request: HttpRequest) -> HttpResponse:
     leader = getattr(request.user, "leader", None)
+    if leader is None and request.user.is_hr:
+        return redirect("programme:hr_start")  # HR's day starts on its own page
     programme = current_programme(request)
     if leader is None or programme is None:
         return render(

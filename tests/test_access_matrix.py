@@ -56,7 +56,9 @@ def signed_in(status, anonymous=LOGIN) -> tuple:
 #                anonymous leader colleague manager_a manager_b hr superuser
 EXPECTED: dict[str, Row] = {
     # The leaders' pages. Cohorts and sessions are the programme's, not a person's.
-    "programme:dashboard": Row(signed_in(OK)),
+    # HR (and superusers) without a leader profile land on HR's start page.
+    "programme:dashboard": Row((LOGIN, OK, OK, OK, OK, FOUND, FOUND)),
+    "programme:hr_start": Row((LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)),
     "programme:cohort_list": Row(signed_in(OK)),
     "programme:cohort_detail": Row(signed_in(OK), kwargs=lambda w: {"pk": w.cohort.pk}),
     "programme:session_ics": Row(signed_in(OK), kwargs=lambda w: {"pk": w.session.pk}),
@@ -127,6 +129,10 @@ EXPECTED: dict[str, Row] = {
     "reports:overview": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export_xlsx": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    # The compliance lists and their reminders: a manager's own departments only.
+    "reports:compliance": Row(
+        (LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK), kwargs=lambda w: {"status": "behind"}
+    ),
     "reports:department": Row(
         (LOGIN, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK, OK),
         kwargs=lambda w: {"pk": w.department_a.pk},

@@ -103,8 +103,17 @@ def test_a_colleague_sees_only_their_own_progress(client, leader, colleague, coh
     assert colleague.name in response.text
 
 
-def test_hr_without_a_leader_profile_gets_a_helpful_page(client, hr, cohort):
+def test_hr_without_a_leader_profile_lands_on_the_hr_start_page(client, hr, cohort):
     client.force_login(hr)
+    response = client.get(DASHBOARD, follow=True)
+    assert response.redirect_chain == [(reverse("programme:hr_start"), 302)]
+    assert reverse("admin:index") in response.text
+
+
+def test_staff_without_a_leader_profile_and_not_in_hr_gets_a_helpful_page(client, cohort):
+    from tests.conftest import make_user
+
+    client.force_login(make_user("it@albertslund.dk", is_staff=True))
     response = client.get(DASHBOARD)
     assert response.status_code == 200
     assert "Du er ikke registreret som leder i forløbet" in response.text

@@ -70,3 +70,16 @@ def test_moving_a_leader_keeps_the_old_enrolment_and_who_moved_it(
     assert new.history.get().history_user == hr
     response = client.get(reverse("admin:programme_enrolment_history", args=[enrolment.pk]))
     assert response.status_code == 200
+
+
+def test_the_history_pages_are_in_danish(client, superuser, leader):
+    from django.urls import reverse
+
+    leader.title = "Centerchef"
+    leader.save()
+    client.force_login(superuser)
+    page = client.get(reverse("admin:programme_leader_history", args=[leader.pk])).content
+    text = page.decode()
+    assert "<title>Se historik: Søren Ærbø" in text
+    assert "Ændret af" in text and "Changed by" not in text
+    assert "Oprettet" in text or "Ændret" in text

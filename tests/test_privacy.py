@@ -58,9 +58,17 @@ def test_the_csv_download_holds_the_same_data_one_value_a_row(client, attended):
     response = download(client, attended, "privacy:my_data_csv")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert ["leader", "1", "employee_number", "1001"] in rows
-    assert ["enrolments", "1", "cohort", "Hold 1"] in rows
-    assert ["attendance", "1", "module", "Kick-off"] in rows
+    # The reader's language: Danish keys (the JSON keeps its keys, for programs).
+    assert ["leder", "1", "medarbejdernummer", "1001"] in rows
+    assert ["tilmeldinger", "1", "hold", "Hold 1"] in rows
+    assert ["fremmøde", "1", "modul", "Kick-off"] in rows
+
+
+def test_the_csv_download_in_english_keeps_english_keys(client, attended):
+    client.cookies["django_language"] = "en"
+    response = download(client, attended, "privacy:my_data_csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert ["leader", "1", "employee number", "1001"] in rows
 
 
 def test_the_csv_download_neutralises_formulas(client, leader):

@@ -182,3 +182,12 @@ def test_the_export_runs_a_fixed_number_of_queries_at_1x_and_10x_the_leaders(
         body = b"".join(response.streaming_content)
     assert body.count(b"\r\n") == leaders + 1
     assert Department.objects.count() > 0
+
+
+def test_the_place_column_is_called_plads_in_danish(client, hr, story, department_a):
+    client.force_login(hr)
+    response = client.get(
+        reverse("reports:export"), {"department": department_a.pk, "dialect": "standard"}
+    )
+    header = next(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert "Plads" in header and "Sted" not in header

@@ -88,6 +88,8 @@ PAGES: dict[str, Page] = {
     "programme:initiative_edit": Page("answered", args=lambda w: (w.initiative.pk,)),
     "reports:outcomes": Page("manager"),
     "reports:overview": Page("manager"),
+    "reports:compliance": Page("manager", args=lambda w: ("not_enrolled",)),
+    "programme:hr_start": Page("hr"),
     "reports:department": Page("manager", args=lambda w: (w.department.pk,)),
     "privacy:my_data": Page("leader"),
     "privacy:anonymise": Page("hr", args=lambda w: (w.outsider.pk,)),

@@ -1,0 +1,257 @@
+"""Every page every role can reach: axe (WCAG 2.0/2.1 A and AA) and the W3C Nu HTML checker.
+
+Signs in as each demo role (leader, manager, HR, a superuser), starts from the
+portal's pages and from every admin changelist, add, change, history and delete
+page of every model registered with the admin (``admin.site._registry``, so a model
+registered later is covered without touching this file), and follows every
+same-origin link it finds. Each HTML page is checked with axe at 1280 and 390 px,
+and its HTML, as the server sent it, with the Nu HTML checker (``vnu.jar`` from the
+npm package ``vnu-jar``, run on Debian's Java) in one batch at the end.
+
+Pages of one shape are checked once: numbers in the path and the values of the
+query string are left out of a page's key (``/admin/programme/leader/<n>/change/``
+with ``?department=``), or the crawl would open every leader. A superuser's admin
+pages that HR already saw are not checked again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections import deque
+from pathlib import Path
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+import pytest
+from axe_playwright_python.base import AxeResults
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.contrib import admin
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+
+from .conftest import DESKTOP, PHONE, session_cookie
+from .test_accessibility import AXE_OPTIONS, axe_report
+
+pytestmark = pytest.mark.e2e
+
+VNU_JAR = Path(settings.BASE_DIR) / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+CRAWL_LEADERS = 40
+# Selectors are not needed for the report (the HTML of each node is), and cost time.
+AXE_RUN = f"axe.run(document, {json.dumps({**AXE_OPTIONS, 'selectors': False})})"
+CRAWL_REPORT = Path(settings.BASE_DIR) / "artifacts" / "crawl.json"
+
+# Same-origin links the crawl does not follow: they sign out, switch the language (a
+# POST anyway) or serve files, not pages. Everything else a person can click is checked.
+SKIP = re.compile(r"^/(logout/|admin/logout/|i18n/|static/|healthz)|\.(ics|csv|json|xlsx)$")
+NUMBER = re.compile(r"/\d+(?=/)")
+
+
+def page_key(url: str) -> str:
+    """One key per page shape: numbers in the path and the query string left out (filters,
+    sorting and pages of a list are the same page), except for the admin's pop-up form."""
+    parts = urlsplit(url)
+    popup = "?_popup" if "_popup" in dict(parse_qsl(parts.query)) else ""
+    return NUMBER.sub("/<n>", parts.path) + popup
+
+
+def admin_seeds() -> list[str]:
+    """Every registered model's changelist, add page, and one object's change, history
+    and delete pages."""
+    urls = []
+    for model in admin.site._registry:
+        info = (model._meta.app_label, model._meta.model_name)
+        for view in ("changelist", "add"):
+            urls.append(reverse("admin:{}_{}_{}".format(*info, view)))
+        obj = model._default_manager.order_by("pk").first()
+        if obj is None:
+            continue
+        for view in ("change", "history", "delete"):
+            try:
+                urls.append(reverse("admin:{}_{}_{}".format(*info, view), args=[obj.pk]))
+            except NoReverseMatch:
+                continue
+    return urls
+
+
+LINKS = re.compile(r"""<a\b[^>]*?\bhref=(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL)
+
+
+def links_in(html: str, base: str) -> list[str]:
+    found = []
+    for _, href in LINKS.findall(html):
+        href = href.replace("&amp;", "&")
+        if href.startswith(("mailto:", "tel:", "javascript:", "#")):
+            continue
+        url = urljoin(base, href)
+        parts = urlsplit(url)
+        if parts.netloc and parts.netloc != "testserver":
+            continue
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if not SKIP.search(parts.path):
+            found.append(path)
+    return found
+
+
+def discover(person, seeds: list[str], seen: set[str]) -> list[tuple[str, str]]:
+    """The HTML pages ``person`` reaches from ``seeds``, breadth first, one per page key.
+
+    Returns (path, html) for each page answering 200 with HTML, not yet in ``seen``.
+    """
+    client = Client()
+    client.force_login(getattr(person, "user", person))
+    queue = deque(seeds)
+    visited: set[str] = set()
+    pages = []
+    while queue:
+        path = queue.popleft()
+        key = page_key(path)
+        if key in visited:
+            continue
+        visited.add(key)
+        if os.environ.get("CRAWL_LOG"):
+            with open(os.environ["CRAWL_LOG"], "a") as log:
+                log.write(f"{time.monotonic():.1f} GET {path}\n")
+        response = client.get(path)
+        if response.status_code in (301, 302):
+            queue.extend(links_in(f'<a href="{response["Location"]}">', path))
+            continue
+        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+            continue  # not this person's page (403, 404), or a file
+        if response.streaming:
+            continue
+        html = response.content.decode()
+        queue.extend(links_in(html, path))
+        if key not in seen:
+            seen.add(key)
+            pages.append((path, html))
+    return pages
+
+
+def nu_errors(files: dict[Path, str]) -> dict[str, list[str]]:
+    """The Nu HTML checker's errors per page, in one run of the checker."""
+    result = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", "--exit-zero-always"]
+        + [str(path) for path in files],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    errors: dict[str, list[str]] = {}
+    for message in json.loads(result.stderr)["messages"]:
+        page = files.get(Path(urlsplit(message.get("url", "")).path), message.get("url", "?"))
+        extract = message.get("extract", "").strip().replace("\n", " ")[:120]
+        errors.setdefault(page, []).append(
+            f"line {message.get('lastLine', '?')}: {message['message']} ({extract})"
+        )
+    return errors
+
+
+def java_missing_reason() -> str | None:
+    if shutil.which("java") is None:
+        return "Java is not installed (apt-get install openjdk-17-jre-headless)"
+    if not VNU_JAR.is_file():
+        return f"{VNU_JAR} is missing (make assets installs it from package.json)"
+    return None
+
+
+@pytest.fixture
+def crawl_world(hr_group):
+    """The demo data, with fewer leaders (the pages are the same; a list of 40 rows is
+    checked faster than one of 100), and the demo's people."""
+    from programme import demo
+    from programme.models import Enrolment, User
+
+    demo.seed(leaders=CRAWL_LEADERS)
+    enrolment = (
+        Enrolment.objects.filter(
+            status=Enrolment.Status.ENROLLED, leader__attendances__isnull=False
+        )
+        .select_related("leader__user")
+        .order_by("leader__employee_number")
+        .first()
+    )
+    return {
+        "leader": enrolment.leader.user,
+        "manager": User.objects.get(email=demo.MANAGER_EMAIL),
+        "hr": User.objects.get(email=demo.HR_EMAIL),
+        "superuser": User.objects.create_superuser(email="admin@albertslund.dk", password="x"),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker(
+    crawl_world, context, page, live_server
+):
+    reason = java_missing_reason()
+    if reason is not None:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    started = time.monotonic()
+    portal = [reverse("programme:dashboard"), reverse("reports:overview"), reverse("admin:index")]
+    roles = {
+        "leader": (crawl_world["leader"], portal),
+        "manager": (crawl_world["manager"], portal),
+        "hr": (crawl_world["hr"], portal + admin_seeds()),
+        "superuser": (crawl_world["superuser"], portal + admin_seeds()),
+    }
+    problems: dict[str, list[str]] = {}
+    html_files: dict[Path, str] = {}
+    counts: dict[str, int] = {}
+    admin_seen: set[str] = set()
+    out = Path(tempfile.mkdtemp(prefix="crawl-"))
+    axe = Axe()
+    for role, (person, seeds) in roles.items():
+        # A role's own pages are checked as that role; admin pages once, by whoever is first.
+        seen = admin_seen if role in ("hr", "superuser") else set()
+        pages = discover(person, seeds, seen)
+        counts[role] = len(pages)
+        context.clear_cookies()
+        context.add_cookies([session_cookie(person, live_server)])
+        for index, (path, html) in enumerate(pages):
+            name = f"{role} {path}"
+            file = out / f"{role}-{index}.html"
+            file.write_text(html)
+            html_files[file] = name
+            t0 = time.monotonic()
+            page.set_viewport_size(DESKTOP)
+            page.goto(live_server.url + path)
+            page.evaluate(axe.axe_script)  # once per page, run at both widths
+            t1 = time.monotonic()
+            desktop = AxeResults(page.evaluate(AXE_RUN))
+            t2 = time.monotonic()
+            page.set_viewport_size(PHONE)
+            phone = AxeResults(page.evaluate(AXE_RUN))
+            if os.environ.get("CRAWL_LOG"):
+                with open(os.environ["CRAWL_LOG"], "a") as log:
+                    log.write(
+                        f"AXE {t1 - t0:.2f} {t2 - t1:.2f} {time.monotonic() - t2:.2f} {path}\n"
+                    )
+            if desktop.violations_count:
+                problems.setdefault(name, []).append(f"axe at 1280 px:\n{axe_report(desktop)}")
+            if phone.violations_count:
+                problems.setdefault(name, []).append(f"axe at 390 px:\n{axe_report(phone)}")
+    for name, errors in nu_errors(html_files).items():
+        problems.setdefault(name, []).append("Nu HTML checker:\n- " + "\n- ".join(errors))
+    shutil.rmtree(out, ignore_errors=True)
+
+    CRAWL_REPORT.parent.mkdir(parents=True, exist_ok=True)
+    CRAWL_REPORT.write_text(
+        json.dumps(
+            {
+                "pages_per_role": counts,
+                "seconds": round(time.monotonic() - started),
+                "pages_failing": sorted(problems),
+            },
+            indent=2,
+        )
+    )
+    report = "\n\n".join(f"{name}:\n" + "\n".join(found) for name, found in problems.items())
+    assert problems == {}, f"{len(problems)} of {sum(counts.values())} pages fail:\n{report}"
+    assert all(counts.values()), counts
