@@ -1312,20 +1312,31 @@ class OutboxEmailAdmin(PostOfficeEmailAdmin):
 # --- The self-assessment's questionnaires -------------------------------------------
 
 
-class StatementInline(admin.TabularInline):
+def _frozen(request, questionnaire) -> bool:
+    """Whether the questionnaire has answers, asked once per page (the inline's
+    permissions are asked for every row)."""
+    if questionnaire is None:
+        return False
+    asked = request.__dict__.setdefault("_frozen_questionnaires", {})
+    if questionnaire.pk not in asked:
+        asked[questionnaire.pk] = questionnaire.is_frozen()
+    return asked[questionnaire.pk]
+
+
+class StatementInline(LabelledTabularInline):
     model = Statement
     fields = ["order", "dimension", "text"]
     extra = 0
 
     # A questionnaire that leaders have answered is frozen (Questionnaire's docstring).
     def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and not (obj and obj.is_frozen())
+        return super().has_add_permission(request, obj) and not _frozen(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not (obj and obj.is_frozen())
+        return super().has_change_permission(request, obj) and not _frozen(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not (obj and obj.is_frozen())
+        return super().has_delete_permission(request, obj) and not _frozen(request, obj)
 
 
 @admin.register(Questionnaire)

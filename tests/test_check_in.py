@@ -116,9 +116,9 @@ def test_the_screen_runs_a_fixed_number_of_queries(
     for n in range(3):
         extra = make_leader(f"e{n}@ab.dk", f"Ekstra {n}", department_a, f"77{n}")
         MakeUpBooking.objects.create(leader=extra, session=session)
-    # The user; the session with module, cohort, room and facilitator; its attendance;
-    # the expected leaders; the header's programme name, leader profile and reports link.
-    with django_assert_num_queries(session_reads() + 7):
+    # The user (with leader profile and roles); the session with module, cohort, room
+    # and facilitator; its attendance; the expected leaders; the header's programme.
+    with django_assert_num_queries(session_reads() + 5):
         response = client.get(screen_url(session))
     assert "Tjekket ind: 0 af 6" in response.text
 
@@ -313,9 +313,9 @@ def test_the_facilitators_list_runs_a_fixed_number_of_queries(
     client.force_login(lene.user)
     client.get(reverse("checkin:sessions"))
     other_cohort.sessions.update(facilitator=lene)
-    # The user; the sessions with module, cohort, room and facilitator; the header's
-    # programme name, leader profile and reports link.
-    with django_assert_num_queries(session_reads() + 5):
+    # The user (with leader profile and roles); the sessions with module, cohort, room
+    # and facilitator; the header's programme.
+    with django_assert_num_queries(session_reads() + 3):
         response = client.get(reverse("checkin:sessions"))
     assert response.text.count(reverse("checkin:screen", args=[session.pk])) == 1
     assert "Kick-off – Hold 2" in response.text

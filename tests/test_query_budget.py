@@ -24,13 +24,21 @@ from .conftest import query_name, session_queries
 USER = ["select programme_user"]
 
 
+def _full_case():
+    """An enrolled leader with an initiative (and so its history): every page's full case."""
+    return (
+        Enrolment.objects.filter(status="enrolled", leader__initiatives__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+
+
 def leader_user() -> User:
-    """An enrolled leader with sessions behind and ahead: the dashboard's full case."""
-    return Enrolment.objects.filter(status="enrolled").order_by("pk").first().leader.user
+    return _full_case().leader.user
 
 
 def own_cohort() -> int:
-    return Enrolment.objects.filter(status="enrolled").order_by("pk").first().cohort_id
+    return _full_case().cohort_id
 
 
 def own_session() -> int:
@@ -174,6 +182,8 @@ BUDGET: dict[str, list[str]] = {
         "select programme_makeupbooking",
         "select programme_attendance",
         "select qualify",
+        "select programme_assessmentresponse",
+        "exists programme_initiative",
     ],
     "leader cohort list": [
         "select programme_programme",
@@ -196,6 +206,11 @@ BUDGET: dict[str, list[str]] = {
         "select programme_enrolment",
         "select programme_attendance",
         "select programme_makeupbooking",
+        "select programme_assessmentresponse",
+        "select programme_answer",
+        "select programme_statement",
+        "select programme_initiative",
+        "select programme_initiativestatuschange",
         "select programme_invitation",
         "select post_office_email",
         "select programme_sentreminder",
@@ -208,6 +223,11 @@ BUDGET: dict[str, list[str]] = {
         "select programme_enrolment",
         "select programme_attendance",
         "select programme_makeupbooking",
+        "select programme_assessmentresponse",
+        "select programme_answer",
+        "select programme_statement",
+        "select programme_initiative",
+        "select programme_initiativestatuschange",
         "select programme_invitation",
         "select post_office_email",
         "select programme_sentreminder",
@@ -456,6 +476,10 @@ BUDGET: dict[str, list[str]] = {
         "select auth_permission",
         "count programme_module",
         "select programme_module",
+        "count programme_location",
+        "select programme_location",
+        "count programme_facilitator",
+        "select programme_facilitator",
         "select programme_programme",
         "select programme_programme",
     ],
@@ -465,9 +489,60 @@ BUDGET: dict[str, list[str]] = {
         "select auth_permission",
         "count programme_module",
         "select programme_module",
+        "count programme_location",
+        "select programme_location",
+        "count programme_facilitator",
+        "select programme_facilitator",
         "select programme_session",
         "select programme_enrolment",
         "select programme_programme",
+    ],
+    "hr admin certificate list": [
+        "select auth_permission",
+        "select auth_permission",
+        "count programme_certificate",
+        "count programme_certificate",
+        "select programme_certificate",
+        "select programme_programme",
+    ],
+    "hr admin location list": [
+        "select auth_permission",
+        "select auth_permission",
+        "count programme_location",
+        "count programme_location",
+        "select programme_location",
+        "select programme_programme",
+    ],
+    "hr admin location add": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+    ],
+    "hr admin location change": [
+        "select programme_location",
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+    ],
+    "hr admin facilitator list": [
+        "select auth_permission",
+        "select auth_permission",
+        "count programme_facilitator",
+        "count programme_facilitator",
+        "select programme_facilitator",
+        "select programme_programme",
+    ],
+    "hr admin facilitator add": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+    ],
+    "hr admin facilitator change": [
+        "select programme_facilitator",
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select programme_user",
     ],
     "hr admin session list": [
         "select auth_permission",
@@ -488,6 +563,8 @@ BUDGET: dict[str, list[str]] = {
         "select programme_programme",
         "select programme_cohort",
         "select programme_module",
+        "select programme_location",
+        "select programme_facilitator",
     ],
     "hr admin session change": [
         "select programme_session",
@@ -498,6 +575,8 @@ BUDGET: dict[str, list[str]] = {
         "select programme_programme",
         "select programme_cohort",
         "select programme_module",
+        "select programme_location",
+        "select programme_facilitator",
     ],
     "hr admin enrolment list": [
         "select auth_permission",
@@ -587,6 +666,7 @@ BUDGET: dict[str, list[str]] = {
         "select auth_permission",
         "select programme_programme",
         "select programme_leader",
+        "select programme_user",
     ],
     "hr admin emailtext list": [
         "select auth_permission",
@@ -620,6 +700,33 @@ BUDGET: dict[str, list[str]] = {
         "count post_office_email",
         "count post_office_email",
         "select post_office_email",
+        "select programme_programme",
+    ],
+    "hr admin questionnaire list": [
+        "select auth_permission",
+        "select auth_permission",
+        "count subquery",
+        "count subquery",
+        "select programme_questionnaire",
+        "select programme_programme",
+    ],
+    "hr admin questionnaire add": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_questionnaire",
+        "select programme_programme",
+    ],
+    "hr admin questionnaire change": [
+        "select programme_questionnaire",
+        "exists programme_assessmentresponse",
+        "select programme_questionnaire",
+        "select auth_permission",
+        "select auth_permission",
+        "exists programme_assessmentresponse",
+        "exists programme_assessmentresponse",
+        "select programme_statement",
+        "exists programme_assessmentresponse",
+        "exists programme_assessmentresponse",
         "select programme_programme",
     ],
 }
