@@ -15,14 +15,14 @@ from django.utils.translation import gettext as _
 from . import assessment, clock
 from .forms import AssessmentForm, InitiativeForm
 from .initiatives import save_initiative
-from .models import AssessmentResponse, Initiative, Leader, Programme
+from .models import AssessmentResponse, Initiative, Leader, Programme, current_programme
 from .views import _get_leader
 
 Round = AssessmentResponse.Round
 
 
-def _programme() -> Programme:
-    programme = Programme.current()
+def _programme(request) -> Programme:
+    programme = current_programme(request)
     if programme is None:
         raise Http404("No programme yet.")
     return programme
@@ -35,7 +35,7 @@ def _get_initiative_for_leader(leader: Leader, pk: int) -> Initiative:
 def self_assessment(request: HttpRequest) -> HttpResponse:
     """The round that is open now: the form, filled in with earlier answers to revise."""
     leader = _get_leader(request)
-    programme = _programme()
+    programme = _programme(request)
     now = clock.now()
     place = assessment.place_with_dates(leader, programme)
     window = assessment.open_round(programme, place, now)
@@ -120,7 +120,7 @@ def score_chart(scores: list[assessment.DimensionScore]) -> dict:
 def assessment_result(request: HttpRequest) -> HttpResponse:
     """After the follow-up: the leader's own score per dimension before and after."""
     leader = _get_leader(request)
-    programme = _programme()
+    programme = _programme(request)
     responses = list(
         AssessmentResponse.objects.filter(leader=leader, programme=programme).select_related(
             "questionnaire"
@@ -146,7 +146,7 @@ def assessment_result(request: HttpRequest) -> HttpResponse:
 
 def initiative_list(request: HttpRequest) -> HttpResponse:
     leader = _get_leader(request)
-    programme = _programme()
+    programme = _programme(request)
     initiatives = (
         Initiative.objects.filter(leader=leader, programme=programme)
         .select_related("other_department")
@@ -160,7 +160,7 @@ def initiative_list(request: HttpRequest) -> HttpResponse:
 def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Register a new initiative, or change one of one's own (status, next step, ...)."""
     leader = _get_leader(request)
-    programme = _programme()
+    programme = _programme(request)
     instance = _get_initiative_for_leader(leader, pk) if pk is not None else None
     form = InitiativeForm(request.POST or None, instance=instance, leader=leader)
     if request.method == "POST" and form.is_valid():

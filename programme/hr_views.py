@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from . import clock
-from .models import Attendance, Cohort, Programme, Session
+from .models import Attendance, Cohort, Programme, Session, current_programme
 from .reports import Filters, department_summary, full_scope, report_leaders
 
 
@@ -42,7 +42,7 @@ def _sessions(programme: Programme):
 def start(request: HttpRequest) -> HttpResponse:
     if not request.user.is_hr:
         raise PermissionDenied
-    programme = Programme.current()
+    programme = current_programme(request)
     if programme is None:
         return render(request, "programme/hr_start.html", {"programme": None})
     now = clock.now()

@@ -25,7 +25,7 @@ from portal.db import statement_timeout
 from portal.routers import reads_from_replica
 
 from . import assessment, clock, csv_export, initiatives, reminders, xlsx_export
-from .models import Dimension, Initiative, Leader, Programme, SentReminder, current_programme
+from .models import Dimension, Initiative, Leader, SentReminder, current_programme
 from .report_forms import DownloadForm, OutcomeFilterForm, ReportFilterForm
 from .reports import (
     DEFAULT_SORT,
@@ -341,7 +341,7 @@ def compliance(request: HttpRequest, status: str) -> HttpResponse:
     if status not in REMINDER_KINDS:
         raise Http404
     scope = scope_for(request.user)
-    programme = Programme.current()
+    programme = current_programme(request)
     if programme is None:
         raise Http404
     now = clock.now()

@@ -450,7 +450,7 @@ def certificate_pdf(request: HttpRequest) -> HttpResponse:
     from . import certificates
 
     leader = _get_leader(request)
-    programme = Programme.current()
+    programme = current_programme(request)
     if programme is None:
         raise Http404
     try:

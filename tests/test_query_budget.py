@@ -58,12 +58,18 @@ LEADER_PAGES = {
     "my data": lambda: reverse("privacy:my_data"),
     "my data json": lambda: reverse("privacy:my_data_json"),
     "my data csv": lambda: reverse("privacy:my_data_csv"),
+    "self-assessment": lambda: reverse("programme:self_assessment"),
+    "self-assessment result": lambda: reverse("programme:assessment_result"),
+    "initiatives": lambda: reverse("programme:initiative_list"),
 }
 REPORT_PAGES = {
     "report overview": lambda: reverse("reports:overview"),
     "report department": lambda: reverse("reports:department", args=[first_department()]),
     "report csv": lambda: reverse("reports:export") + "?dialect=standard",
     "report xlsx": lambda: reverse("reports:export_xlsx"),
+    "not enrolled": lambda: reverse("reports:compliance", args=["not_enrolled"]),
+    "behind": lambda: reverse("reports:compliance", args=["behind"]),
+    "outcomes": lambda: reverse("reports:outcomes"),
 }
 
 
@@ -119,6 +125,7 @@ def all_pages() -> list[tuple[str, str, Callable[[], str]]]:
     pages = [(f"leader {n}", "leader", url) for n, url in LEADER_PAGES.items()]
     pages += [(f"manager {n}", "manager", url) for n, url in REPORT_PAGES.items()]
     pages += [(f"hr {n}", "hr", url) for n, url in REPORT_PAGES.items()]
+    pages.append(("hr start", "hr", lambda: reverse("programme:hr_start")))
     pages += admin_pages()
     return pages
 
@@ -234,6 +241,16 @@ BUDGET: dict[str, list[str]] = {
         "select programme_historicalleader",
         "select axes_accesslog",
     ],
+    "leader self-assessment": ["select programme_programme", "select programme_enrolment"],
+    "leader self-assessment result": [
+        "select programme_programme",
+        "select programme_assessmentresponse",
+    ],
+    "leader initiatives": [
+        "select programme_programme",
+        "select programme_initiative",
+        "select programme_initiativestatuschange",
+    ],
     "manager report overview": [
         "exists programme_department",
         "select programme_programme",
@@ -273,6 +290,34 @@ BUDGET: dict[str, list[str]] = {
         "select programme_leader",
         "reset",
     ],
+    "manager not enrolled": [
+        "exists programme_department",
+        "select programme_programme",
+        "count programme_module",
+        "select programme_leader",
+    ],
+    "manager behind": [
+        "exists programme_department",
+        "select programme_programme",
+        "count programme_module",
+        "select programme_leader",
+    ],
+    "manager outcomes": [
+        "exists programme_department",
+        "select programme_programme",
+        "select programme_answer",
+        "select programme_answer",
+        "select programme_leader",
+        "select programme_initiative",
+        "count programme_initiative",
+        "select programme_assessmentresponse",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_department",
+        "select programme_cohort",
+        "select programme_initiative",
+    ],
     "hr report overview": [
         "select programme_programme",
         "count programme_module",
@@ -309,6 +354,40 @@ BUDGET: dict[str, list[str]] = {
         "count programme_module",
         "select programme_leader",
         "reset",
+    ],
+    "hr not enrolled": [
+        "select programme_programme",
+        "count programme_module",
+        "select programme_leader",
+    ],
+    "hr behind": [
+        "select programme_programme",
+        "count programme_module",
+        "select programme_leader",
+    ],
+    "hr outcomes": [
+        "select programme_programme",
+        "select programme_answer",
+        "select programme_answer",
+        "select programme_leader",
+        "select programme_initiative",
+        "count programme_initiative",
+        "select programme_assessmentresponse",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_department",
+        "select programme_department",
+        "select programme_cohort",
+        "select programme_initiative",
+    ],
+    "hr start": [
+        "select programme_programme",
+        "select programme_session",
+        "select programme_session",
+        "select programme_cohort",
+        "count programme_module",
+        "select programme_leader",
     ],
     "hr admin index": [
         "select auth_permission",
