@@ -118,8 +118,8 @@ def test_the_daily_job_and_the_button_share_the_interval(client, hr, people):
 def test_the_list_runs_a_fixed_number_of_queries(client, hr, people, django_assert_num_queries):
     client.force_login(hr)
     client.get(NOT_ENROLLED)  # the first request after sign-in writes the session
-    # user, groups (is_hr), programme.current(), required modules, the leaders with
-    # their standing and last reminder, programme name and leader profile (navigation)
-    with django_assert_num_queries(7 + session_reads()):
+    # user (with leader profile and roles), the programme (shared with the header),
+    # required modules, the leaders with their standing and last reminder
+    with django_assert_num_queries(4 + session_reads()):
         response = client.get(NOT_ENROLLED)
     assert len(response.context["rows"]) == 2

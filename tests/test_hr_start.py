@@ -77,9 +77,9 @@ def test_its_counts_are_the_reports_counts(client, hr, world, programme):
 def test_it_runs_a_fixed_number_of_queries(client, hr, world, django_assert_num_queries):
     client.force_login(hr)
     client.get(START)  # the first request after sign-in writes the session
-    # user, groups (is_hr), programme.current(), this week's sessions, unrecorded
-    # sessions, cohorts with waitlists, required modules, the report's summary,
-    # programme name and leader profile (navigation)
-    with django_assert_num_queries(10 + session_reads()):
+    # user (with leader profile and roles), the programme (shared with the header),
+    # this week's sessions, unrecorded sessions, cohorts with waitlists, required
+    # modules, the report's summary
+    with django_assert_num_queries(7 + session_reads()):
         response = client.get(START)
     assert len(response.context["unrecorded"]) == 1

@@ -142,7 +142,7 @@ def test_after_the_follow_up_the_leader_sees_chart_table_and_own_words(signed_in
     assert "<script" not in text.split("</main>")[0]
 
 
-# Session and user (2), the leader (1), the programme, the responses, the averages.
+# Session and user with the leader (2), the programme, the responses, the averages.
 RESULT_QUERIES = 5
 
 
@@ -158,16 +158,16 @@ def test_the_picture_runs_a_fixed_number_of_queries(
         respond(other, programme, "follow_up", lambda s: 5)
     client.force_login(leader.user)
     client.get(RESULT)
-    # + the navigation's programme name and whether the user manages a department.
-    with django_assert_num_queries(RESULT_QUERIES + session_reads() + 2):
+    # The header reuses the programme and the user's roles: nothing more.
+    with django_assert_num_queries(RESULT_QUERIES - 1 + session_reads()):
         response = client.get(RESULT)
     assert str(response.context["scores"][1].after) == "4.0"
 
 
-# Session and user (2), the leader, the programme, the place with its dates, an earlier
-# round's version, the current version, its statements, this round's earlier answers,
-# and the navigation (2).
-FORM_QUERIES = 11
+# Session and user with the leader and roles (2), the programme (shared with the
+# header), the place with its dates, an earlier round's version, the current version,
+# its statements, this round's earlier answers.
+FORM_QUERIES = 8
 
 
 @pytest.mark.parametrize("others", [1, 10])
@@ -219,9 +219,9 @@ def test_anonymisation_keeps_the_numbers_and_removes_the_words(leader, programme
     assert all(a["free_text"] == "" for a in data["self_assessments"])
 
 
-# Session and user (2), the leader, the programme, the initiatives, their status history,
-# and the navigation (2).
-LIST_QUERIES = 8
+# Session and user with the leader and roles (2), the programme (shared with the
+# header), the initiatives, their status history.
+LIST_QUERIES = 5
 
 
 @pytest.mark.parametrize("count", [1, 10])

@@ -262,12 +262,12 @@ def test_the_initiatives_csv_neutralises_formulas(client, hr, programme, leader)
 
 # --- Query counts at 1× and 10× ---------------------------------------------------------
 
-# Session and user (2), HR's group, the current programme, averages by department and by
-# cohort (2), leaders per department and initiatives per status (2), the count of
-# initiatives, the answers per round; then rendering: the programme's name and the
-# user's leader (navigation, 2), the filter form's programmes, departments and cohorts
-# (3), and the page of initiatives.
-OUTCOME_QUERIES = 17
+# Session and user with roles (2), the current programme, averages by department and
+# by cohort (2), leaders per department and initiatives per status (2), the count of
+# initiatives, the answers per round; then rendering: the programme's name (header),
+# the filter form's programmes, departments and cohorts (3), and the page of
+# initiatives.
+OUTCOME_QUERIES = 16
 
 
 def _grow(programme, cohort, department_a, factor: int) -> None:
