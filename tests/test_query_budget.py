@@ -245,6 +245,7 @@ BUDGET: dict[str, list[str]] = {
     "leader self-assessment result": [
         "select programme_programme",
         "select programme_assessmentresponse",
+        "select programme_answer",
     ],
     "leader initiatives": [
         "select programme_programme",
