@@ -7,7 +7,9 @@
 1. creates (once) a separate PostgreSQL database ``bench_load`` and seeds it with
    ``seed_demo --leaders 30000`` (kept for the next run; ``--reseed`` starts over);
 2. serves it with gunicorn and gunicorn.conf.py, DJANGO_ENV=production, on
-   127.0.0.1 only, with ``bench.site`` adding one bare view (the framework's floor);
+   127.0.0.1 only, with ``bench.site`` adding one bare view (the framework's floor),
+   and Redis as production runs it (``REDIS_URL``, default redis://127.0.0.1:6379/5:
+   sessions and the kept dashboard; ``--no-redis`` to measure without);
 3. signs in a leader, a manager and HR (server-side sessions, as a browser would hold);
 4. drives each page with wrk (20 connections, 30 s each, one page at a time) and
    prints requests/s, p50/p95/p99 latency and errors per page, and each page's
@@ -57,12 +59,14 @@ end
 class Page:
     label: str
     path: str
-    who: str  # leader, manager, hr
+    who: str  # leader, seated, behind, manager, hr
 
 
 PAGES = [
     Page("bare Django view (floor)", "/bench/bare", "leader"),
-    Page("dashboard /", "/", "leader"),
+    Page("dashboard / (the demo leader: no place yet)", "/", "leader"),
+    Page("dashboard / (a seated leader, on track)", "/", "seated"),
+    Page("dashboard / (a leader behind: never kept)", "/", "behind"),
     Page("cohort list /cohorts/", "/cohorts/", "leader"),
     Page("report /reports/ (manager, 2 departments)", "/reports/", "manager"),
     Page("report /reports/ (HR, all departments)", "/reports/", "hr"),
@@ -125,19 +129,30 @@ def sessions(env: dict) -> dict[str, str]:
 
     django.setup()
     from django.conf import settings
+    from django.db.models import Q
     from django.test import Client
+    from django.utils import timezone
 
     from programme import demo
-    from programme.models import User
+    from programme.models import Enrolment, User
 
+    moment = timezone.make_aware(demo.DEMO_AS_OF)
+    seated = Enrolment.objects.filter(status="enrolled").order_by("pk")
+    on_track = seated.filter(
+        Q(leader__standings__behind_from__isnull=True)
+        | Q(leader__standings__behind_from__gt=moment)
+    ).first()
+    behind = seated.filter(leader__standings__behind_from__lte=moment).first()
     cookies = {}
-    for who, email in [
-        ("leader", demo.LEADER_EMAIL),
-        ("manager", demo.MANAGER_EMAIL),
-        ("hr", demo.HR_EMAIL),
+    for who, user in [
+        ("leader", User.objects.get(email=demo.LEADER_EMAIL)),
+        ("seated", User.objects.get(leader=on_track.leader_id)),
+        ("behind", User.objects.get(leader=behind.leader_id)),
+        ("manager", User.objects.get(email=demo.MANAGER_EMAIL)),
+        ("hr", User.objects.get(email=demo.HR_EMAIL)),
     ]:
         client = Client()
-        client.force_login(User.objects.get(email=email))
+        client.force_login(user)
         cookies[who] = client.cookies[settings.SESSION_COOKIE_NAME].value
     return cookies
 
@@ -287,6 +302,11 @@ def main() -> None:
     )
     parser.add_argument("--reseed", action="store_true", help="drop and seed the database again")
     parser.add_argument(
+        "--no-redis",
+        action="store_true",
+        help="no shared cache: sessions from the database, no kept dashboard",
+    )
+    parser.add_argument(
         "--max-single",
         type=float,
         default=10.0,
@@ -316,9 +336,13 @@ def main() -> None:
     }
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
-    if args.nodes > 1:
+    # Production's shared cache: gunicorn's workers are separate processes, so the kept
+    # dashboard (programme/pagecache.py) and cached sessions need Redis even on one node.
+    if not args.no_redis:
         env["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5")
         env["CACHE_KEY_PREFIX"] = f"bench-{secrets.token_hex(4)}"
+    elif args.nodes > 1:
+        raise SystemExit("--nodes needs the shared cache: drop --no-redis")
 
     ensure_database(args.base_url, args.database, reseed=args.reseed)
     run([PYTHON, "manage.py", "migrate", "--noinput", "--verbosity", "0"], env)

@@ -180,6 +180,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Pages kept rendered in the cache (programme/pagecache.py): a leader's dashboard for at
+# most this many seconds, shared pages (reports, cohorts) for at most a minute; each is
+# replaced as soon as anything on it changes. Only a cache all web processes share can
+# know about every change, so without Redis nothing is kept.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300" if REDIS_URL else "0"))
+
 # Sessions live in the database so any number of web processes can serve a user; with a
 # shared cache they are read from it first (written to both), and from the database
 # whenever the cache is away. A per-process cache must not hold them: a sign-out in one

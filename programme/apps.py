@@ -10,7 +10,9 @@ class ProgrammeConfig(AppConfig):
     verbose_name = _("Digital leadership")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the receivers
+        from . import pagecache, signals  # noqa: F401 - connects the receivers
+
+        pagecache.connect()
 
 
 class OutboxConfig(PostOfficeConfig):

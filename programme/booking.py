@@ -60,7 +60,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import clock
+from . import clock, pagecache
 from .db import insert_in_bulk
 from .models import (
     Attendance,
@@ -731,6 +731,7 @@ def close_places(*, now: dt.datetime | None = None, notify: bool = True) -> Clos
         Enrolment.history.bulk_history_create(
             places, batch_size=CLOSE_CHUNK, update=True, default_date=now
         )
+        pagecache.leaders_changed(place.leader_id for place in places)
         for place in places:
             if notify:
                 _notify("waitlist_closed", place)

@@ -52,7 +52,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history
 
-from . import accounts, clock
+from . import accounts, clock, pagecache
 from .models import Department, ImportBatch, Leader, User
 
 logger = logging.getLogger(__name__)
@@ -939,6 +939,7 @@ def _write(rows: list[dict], existing: _Existing, *, by: User, reason: str, now)
     )
     Leader.history.bulk_history_create(changed, batch_size=BATCH_SIZE, update=True, **history)
     _update_rows(User, ["email", "first_name", "last_name"], logins)
+    pagecache.leaders_changed(leader.pk for leader in changed)  # an UPDATE sends no signal
 
 
 def _update_rows(model, columns: list[str], rows: list[tuple]) -> None:

@@ -54,7 +54,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
+from . import clock, pagecache
 from .models import (
     Attendance,
     Enrolment,
@@ -341,6 +341,8 @@ def refresh_standings(
     ids = sorted(
         set(leader_ids) if leader_ids is not None else Leader.objects.values_list("pk", flat=True)
     )
+    # Their kept pages are out of date once this commits (bulk writes send no signals).
+    pagecache.leaders_changed(ids if leader_ids is not None else None)
     written = 0
     # Many chunks share one reading of the sessions (60,000 at a national scale).
     all_sessions = (

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from portal.db import statement_timeout
 from portal.routers import reads_from_replica
 
-from . import assessment, clock, csv_export, initiatives, reminders, xlsx_export
+from . import assessment, clock, csv_export, initiatives, pagecache, reminders, xlsx_export
 from .models import Dimension, Initiative, Leader, SentReminder, current_programme
 from .report_forms import DownloadForm, OutcomeFilterForm, ReportFilterForm
 from .reports import (
@@ -95,6 +95,7 @@ def _sort_headers(request: HttpRequest, current: str) -> dict:
 
 
 @require_GET
+@pagecache.kept_page
 @reads_from_replica
 def overview(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
@@ -122,6 +123,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@pagecache.kept_page
 @reads_from_replica
 def department(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)

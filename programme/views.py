@@ -8,6 +8,7 @@ page runs the same number of queries however many leaders and cohorts exist.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from django.contrib import messages
@@ -19,12 +20,14 @@ from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, When, Win
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import assessment, booking, calendar, clock
+from . import assessment, booking, calendar, clock, pagecache
 from .models import (
     AssessmentResponse,
     Attendance,
@@ -181,12 +184,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     leader = getattr(request.user, "leader", None)
     if leader is None and request.user.is_hr:
         return redirect("programme:hr_start")  # HR's day starts on its own page
-    programme = current_programme(request)
-    if leader is None or programme is None:
-        return render(
-            request, "programme/dashboard.html", {"leader": leader, "programme": programme}
-        )
     now = clock.now()
+    # The kept page, in one cache round trip that brings the programme too.
+    kept = pagecache.dashboard(request, leader.pk, now) if leader is not None else None
+    programme = current_programme(request)
+    page = {"leader": leader, "programme": programme}
+    if leader is None or programme is None:
+        return render(request, "programme/dashboard.html", page)
+    if kept is not None and kept.html is not None:
+        return render(request, "programme/dashboard.html", {**page, "body": mark_safe(kept.html)})  # noqa: S308 - our own rendering
     # Where the leader stands comes from the stored standing, as in every report.
     progress = stored_progress(leader, programme, now=now)
     enrolment = _active_enrolment(leader, programme)
@@ -236,36 +242,52 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "round", flat=True
         )
     )
-    return render(
-        request,
-        "programme/dashboard.html",
-        {
-            "leader": leader,
-            "programme": programme,
-            "progress": progress,
-            "assessment_window": window,
-            "assessment_answered": window is not None and window.round in answered,
-            "has_follow_up": AssessmentResponse.Round.FOLLOW_UP in answered,
-            "has_initiative": Initiative.objects.filter(
-                leader=leader, programme=programme
-            ).exists(),
-            "enrolment": enrolment,
-            "waitlist_position": booking.waitlist_position(enrolment),
-            "waitlist_closed": _waitlist_closed(enrolment, now),
-            "closed_waitlist_place": ended,
-            "sessions": sessions,
-            "next_session": next((s for s in sessions if s.starts_at > now), None),
-            "makeups": makeups,
-            "makeup_choices": [(module, options[module.pk]) for module in to_make_up],
-            "awaiting": [m.module for m in progress.modules if m.state == ModuleState.AWAITING],
-            "now": now,
-        },
-    )
+    context = {
+        "leader": leader,
+        "programme": programme,
+        "progress": progress,
+        "assessment_window": window,
+        "assessment_answered": window is not None and window.round in answered,
+        "has_follow_up": AssessmentResponse.Round.FOLLOW_UP in answered,
+        "has_initiative": Initiative.objects.filter(leader=leader, programme=programme).exists(),
+        "enrolment": enrolment,
+        "waitlist_position": booking.waitlist_position(enrolment),
+        "waitlist_closed": _waitlist_closed(enrolment, now),
+        "closed_waitlist_place": ended,
+        "sessions": sessions,
+        "next_session": next((s for s in sessions if s.starts_at > now), None),
+        "makeups": makeups,
+        "makeup_choices": [(module, options[module.pk]) for module in to_make_up],
+        "awaiting": [m.module for m in progress.modules if m.state == ModuleState.AWAITING],
+        "now": now,
+    }
+    body = render_to_string("programme/_dashboard_body.html", context, request)
+    # Kept unless it shows other people's bookings: a waiting place's position moves
+    # with theirs, and the make-up sessions offered with their seats.
+    if kept is not None and not to_make_up and (enrolment is None or seated is not None):
+        windows = assessment.windows(programme, seated).values()
+        kept.keep(body, until=_dashboard_changes(context, windows, now), now=now)
+    return render(request, "programme/dashboard.html", {**page, "body": body})
+
+
+def _dashboard_changes(context: dict, windows, now) -> dt.datetime:
+    """When the dashboard next changes by the clock alone."""
+    moments = []
+    for session in context["sessions"]:
+        moments += [session.starts_at, session.ends_at]
+    for makeup in context["makeups"]:
+        moments += [makeup.session.starts_at, makeup.session.ends_at]
+    for entry in context["progress"].modules:
+        moments += [entry.expected_until, entry.missed_from]
+    for window in windows:
+        moments += [window.opens_at, window.closes_at]
+    return pagecache.next_change(moments, now)
 
 
 COHORTS_PER_PAGE = 20
 
 
+@pagecache.kept_page
 def cohort_list(request: HttpRequest) -> HttpResponse:
     leader = getattr(request.user, "leader", None)
     programme = current_programme(request)
@@ -290,6 +312,7 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@pagecache.kept_page
 def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
     leader = getattr(request.user, "leader", None)
     cohort = get_object_or_404(

@@ -14,6 +14,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -80,6 +81,8 @@ def _portal_defaults(settings):
     settings.PORTAL_URL = "http://testserver"
     settings.SSO_ENABLED = False
     settings.PASSWORD_SIGN_IN = True
+    # Nothing kept from an earlier test (with REDIS_URL the cache outlives each test).
+    cache.clear()
 
 
 def session_reads() -> int:

@@ -29,6 +29,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, Q
@@ -47,7 +48,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from programme import booking, csv_export, reports
+from programme import booking, csv_export, pagecache, reports
 from programme.attendance import save_sheet, sheet_rows
 from programme.models import (
     HR_GROUP,
@@ -198,6 +199,16 @@ def stored_standings(programme: Programme) -> dict[int, tuple]:
     return stored
 
 
+_CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _without_tokens(response) -> str:
+    """A page's content (from its heading: not the one-time messages above it), without
+    its CSRF tokens (masked anew at every rendering)."""
+    html = response.content.decode()
+    return _CSRF_TOKEN.sub("", html[html.find("<h1") : html.find("</main>")])
+
+
 # -- The machine --------------------------------------------------------------------------
 
 
@@ -212,6 +223,10 @@ class PortalDays(RuleBasedStateMachine):
         self._atomic.__enter__()
         self.now = STARTS[0]
         self._set_clock()
+        # The leader's dashboard is kept in the cache (programme/pagecache.py), as with Redis.
+        self.world["settings"].PAGE_CACHE_SECONDS = 300
+        cache.clear()
+        self._turn = 0
         self.programme = Programme.objects.create(
             name="Egenskaber", starts_on=dt.date(2015, 11, 1), ends_on=dt.date(2016, 7, 31)
         )
@@ -600,6 +615,19 @@ class PortalDays(RuleBasedStateMachine):
             .filter(n__gt=1)
         )
         assert not active.exists()
+
+    @invariant()
+    def a_kept_dashboard_is_what_a_fresh_rendering_shows(self):
+        """One leader a step, in turn, so each kept copy lives through several steps of
+        writes and time before it is compared with the page rendered without the cache."""
+        leader = self.leaders[self._turn % len(self.leaders)]
+        self._turn += 1
+        client = self.clients[leader.pk]
+        kept = client.get(reverse("programme:dashboard"))
+        cache.delete(pagecache._page(leader.pk))  # rendered anew (and kept again)
+        fresh = client.get(reverse("programme:dashboard"))
+        assert kept.status_code == fresh.status_code
+        assert _without_tokens(kept) == _without_tokens(fresh), leader.name
 
     @invariant()
     def every_stored_standing_equals_the_rules_from_scratch(self):

@@ -1,0 +1,338 @@
+"""The leader's own page from the shared cache, kept correct by versions.
+
+A leader's dashboard is read far more often than anything on it changes, and costs a
+dozen queries to build. It is kept, rendered, in the cache (Redis when ``REDIS_URL``
+is set, shared by every web process) under two versions:
+
+* the leader's own version, which every write that touches the leader replaces: a
+  place, attendance, a make-up, the stored standing, the self-assessment, an
+  initiative, the leader's own record (the signals below; the bulk writers call
+  :func:`leaders_changed` themselves, as they call ``refresh_standings``);
+* a version for everything else a page shows (programme, modules, cohorts, sessions,
+  locations, facilitators, questionnaires): any write to any other model of the
+  programme app replaces it, so a model added later is covered without being listed.
+
+A version is replaced when the write happens and again after its transaction commits:
+a request that read the rows before the commit carries a version that is already
+gone when it stores its copy, so the copy is invalid on arrival.
+A copy is also bound in time: it is valid until the next moment its page changes by
+the clock alone (a session starts or ends, a module's registration is due, midnight
+for the dates the page words by day), and at most ``PAGE_CACHE_SECONDS``, which
+also bounds how long a copy can outlive a version bump lost to a Redis outage.
+
+Pages that show other people's bookings are never kept: a waiting place's position,
+and the make-up sessions with free seats a leader who is behind is offered.
+
+Only a shared cache is correct across processes: with the per-process default
+(no ``REDIS_URL``), one process would keep a page another process's write has
+changed. So ``PAGE_CACHE_SECONDS`` defaults to 0 (off) without Redis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.http import HttpResponse
+from django.utils import timezone
+
+from . import clock
+
+OTHERS = "page:v:others"
+ANY = "page:v:any"
+PROGRAMME = "page:programme"
+
+
+def _leader_version(leader_id: int) -> str:
+    return f"page:v:leader:{leader_id}"
+
+
+def _page(leader_id: int) -> str:
+    return f"page:dashboard:{leader_id}"
+
+
+def enabled() -> bool:
+    return settings.PAGE_CACHE_SECONDS > 0
+
+
+def _new_version() -> str:
+    return secrets.token_hex(8)
+
+
+# -- Writers ------------------------------------------------------------------------
+
+
+def leaders_changed(leader_ids: Iterable[int | None] | None) -> None:
+    """Every kept page of these leaders (None: of all leaders) is out of date, and every
+    kept page that shows more than one leader."""
+    if not enabled():
+        return
+    if leader_ids is None:
+        everything_changed()
+        return
+    ids = {pk for pk in leader_ids if pk is not None}
+    _replace([ANY, *(_leader_version(pk) for pk in ids)])
+
+
+def everything_changed() -> None:
+    if enabled():
+        _replace([ANY, OTHERS])
+
+
+def something_changed() -> None:
+    """A write no leader's own page shows, but a shared page may (a reminder sent)."""
+    if enabled():
+        _replace([ANY])
+
+
+def _replace(keys: list[str]) -> None:
+    """Now (this transaction's own reads see its writes) and again after the commit (a
+    request that read the new version before the commit may have kept the old rows)."""
+
+    def bump():
+        cache.set_many({key: _new_version() for key in keys}, None)
+
+    if transaction.get_connection().in_atomic_block:
+        bump()
+    transaction.on_commit(bump, robust=True)
+
+
+# Models whose rows belong to one leader, and how to find the leader from a row.
+_OWNER = {
+    "enrolment": "leader_id",
+    "attendance": "leader_id",
+    "makeupbooking": "leader_id",
+    "standing": "leader_id",
+    "assessmentresponse": "leader_id",
+    "initiative": "leader_id",
+    "certificate": "leader_id",
+    "leader": "pk",
+    "answer": "response__leader_id",
+    "initiativestatuschange": "initiative__leader_id",
+}
+# Rows no page shows in full, or shows only on shared pages (reminders sent on the
+# compliance lists): writing them must not throw every leader's page away. A user's
+# login is shown on no kept page but in the header of shared ones (their roles).
+_SHARED_ONLY = {"sentreminder", "invitation", "emailtext", "user"}
+# Rows no page shows at all: not even listened to (a receiver would cost their deletes a
+# SELECT first). History rows follow a write that is listened to.
+_NOT_SHOWN = {"importbatch", "outboxfile"}
+
+
+def _owner_path(sender) -> str | None:
+    return _OWNER.get(sender._meta.model_name)
+
+
+def _owners(sender, instance) -> set[int]:
+    path = _owner_path(sender)
+    if "__" not in path:
+        return {getattr(instance, path)}
+    return set(sender.objects.filter(pk=instance.pk).values_list(path, flat=True))
+
+
+def _remember_owner(sender, instance, **kwargs) -> None:
+    """Before an update: the row's owner in the database (a row given to another leader
+    changes the old owner's page too). signals.py remembers it already for places,
+    attendance and make-ups."""
+    path = _owner_path(sender)
+    if not enabled() or not instance.pk or path in (None, "pk") or "__" in path:
+        return
+    previous = getattr(instance, "_previous", None)
+    if previous is not None and "leader_id" in previous:
+        instance._page_owner = previous["leader_id"]
+        return
+    instance._page_owner = (
+        sender.objects.filter(pk=instance.pk).values_list(path, flat=True).first()
+    )
+
+
+def _written(sender, instance, **kwargs) -> None:
+    if not enabled():
+        return
+    name = sender._meta.model_name
+    if name == "user" and kwargs.get("update_fields") == frozenset({"last_login"}):
+        return  # signing in changes no page
+    if name in _SHARED_ONLY:
+        something_changed()
+        return
+    if _owner_path(sender) is None:
+        everything_changed()
+        return
+    if kwargs.get("signal") is post_save:
+        owners = _owners(sender, instance)
+    else:  # deleted: the row is gone, its owner comes from the instance in hand
+        path = _owner_path(sender)
+        owners = {getattr(instance, path)} if "__" not in path else _deleted_owner(name, instance)
+    owners.add(getattr(instance, "_page_owner", None))
+    leaders_changed(owners)
+
+
+def _relations_changed(sender, instance, action, **kwargs) -> None:
+    """A many-to-many change (a manager's departments, a user's groups): who sees what."""
+    if action.startswith("post_"):
+        everything_changed()
+
+
+def _deleted_owner(name: str, instance) -> set[int | None]:
+    if name == "answer":
+        return {getattr(getattr(instance, "response", None), "leader_id", None)}
+    if name == "initiativestatuschange":
+        return {getattr(getattr(instance, "initiative", None), "leader_id", None)}
+    return set()
+
+
+def connect() -> None:
+    """Listen to every model of the programme app (AppConfig.ready)."""
+    for model in apps.get_app_config("programme").get_models():
+        name = model._meta.model_name
+        if name in _NOT_SHOWN or name.startswith("historical"):
+            continue
+        uid = f"pagecache:{model._meta.label}"
+        pre_save.connect(_remember_owner, sender=model, dispatch_uid=uid)
+        post_save.connect(_written, sender=model, dispatch_uid=uid)
+        post_delete.connect(_written, sender=model, dispatch_uid=uid)
+    m2m_changed.connect(_relations_changed, dispatch_uid="pagecache:m2m")
+
+
+# -- Readers ------------------------------------------------------------------------
+
+
+@dataclass
+class Kept:
+    """What the cache answered for one leader's page: the copy if it is still good, and
+    the versions a new copy must carry (None: a version was missing; don't keep)."""
+
+    html: str | None
+    versions: tuple[str, str] | None
+    request: object
+    leader_id: int
+
+    def keep(self, html: str, *, until: dt.datetime, now: dt.datetime) -> None:
+        if self.versions is None:
+            return
+        seconds = min(settings.PAGE_CACHE_SECONDS, (until - now).total_seconds())
+        if seconds < 1:
+            return
+        entry = {
+            "versions": self.versions,
+            # After rendering: a first visit's forms carry the CSRF secret made for them.
+            "variant": _variant(self.request),
+            "until": until,
+            "html": html,
+        }
+        cache.set(_page(self.leader_id), entry, int(seconds))
+
+
+def _variant(request) -> str:
+    """What else the copy depends on: the language, the address (its forms come back
+    to it) and the CSRF secret its forms carry (a new one at every sign-in)."""
+    secret = request.META.get("CSRF_COOKIE") or ""
+    digest = hashlib.blake2b(secret.encode(), digest_size=8).hexdigest()
+    return f"{request.LANGUAGE_CODE}:{request.get_full_path()}:{digest}"
+
+
+def dashboard(request, leader_id: int, now: dt.datetime) -> Kept | None:
+    """The kept page of this leader, in one round trip that also brings the current
+    programme (``request._current_programme``). None when the cache is off."""
+    if not enabled():
+        return None
+    keys = [OTHERS, PROGRAMME, _leader_version(leader_id), _page(leader_id)]
+    found = cache.get_many(keys)
+    others = found.get(OTHERS) or _start(OTHERS)
+    leader = found.get(_leader_version(leader_id)) or _start(_leader_version(leader_id))
+    versions = (others, leader) if others and leader else None
+    programme = found.get(PROGRAMME)
+    if versions and programme and programme["version"] == others:
+        request._current_programme = programme["programme"]
+    elif others:
+        _keep_programme(request, others)
+    variant = _variant(request)
+    page = found.get(_page(leader_id))
+    good = (
+        page is not None
+        and versions is not None
+        and page["versions"] == versions
+        and page["variant"] == variant
+        and now < page["until"]
+    )
+    return Kept(page["html"] if good else None, versions, request, leader_id)
+
+
+def _start(key: str) -> str | None:
+    """The first version of a key (first visit since the cache started, or evicted);
+    another process may start it at the same moment: then theirs counts."""
+    version = _new_version()
+    return version if cache.add(key, version, None) else cache.get(key)
+
+
+def _keep_programme(request, version: str) -> None:
+    from .models import current_programme
+
+    programme = current_programme(request)
+    cache.set(PROGRAMME, {"version": version, "programme": programme}, None)
+
+
+SHARED_PAGE_SECONDS = 60
+
+
+def kept_page(view):
+    """A page several leaders' data make (reports, cohorts), kept per user and address.
+
+    Any write to the programme's data throws every such copy away (``ANY``); the clock
+    alone (a leader falling behind, a deadline passing) at most a minute late. Not kept:
+    anything but a plain 200, and a request with one-time messages to show.
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not enabled() or request.method != "GET" or len(get_messages(request)):
+            return view(request, *args, **kwargs)
+        path = hashlib.blake2b(request.get_full_path().encode(), digest_size=12).hexdigest()
+        key = f"page:shared:{request.user.pk}:{path}"
+        found = cache.get_many([ANY, key])
+        version = found.get(ANY) or _start(ANY)
+        entry, now = found.get(key), clock.now()
+        if (
+            entry is not None
+            and version is not None
+            and entry["version"] == version
+            and entry["variant"] == _variant(request)
+            and now < entry["until"]
+        ):
+            response = HttpResponse(entry["content"])
+            for header, value in entry["headers"]:
+                response[header] = value
+            return response
+        response = view(request, *args, **kwargs)
+        if version is not None and response.status_code == 200 and not response.streaming:
+            seconds = min(SHARED_PAGE_SECONDS, settings.PAGE_CACHE_SECONDS)
+            entry = {
+                "version": version,
+                "variant": _variant(request),
+                "until": now + dt.timedelta(seconds=seconds),
+                "content": response.content,
+                "headers": [(k, v) for k, v in response.items() if k.lower() != "set-cookie"],
+            }
+            cache.set(key, entry, seconds)
+        return response
+
+    return wrapped
+
+
+def next_change(moments: Iterable[dt.datetime | None], now: dt.datetime) -> dt.datetime:
+    """The first of these moments after now, or the next midnight, whichever is first."""
+    local = timezone.localtime(now)
+    midnight = timezone.make_aware(
+        dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time.min)
+    )
+    return min([m for m in moments if m is not None and m > now] + [midnight])

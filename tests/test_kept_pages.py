@@ -1,0 +1,300 @@
+"""Pages kept rendered in the cache (programme/pagecache.py): the leader's dashboard and
+the shared pages (reports, cohorts). A kept page costs the session and the user only,
+and no write and no passing hour leaves anyone looking at a page that a fresh rendering
+would not show (the stateful test in test_seat_and_progress_properties.py checks the
+dashboard over every way in)."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from programme import booking, pagecache
+from programme.models import Attendance, Enrolment, Initiative
+
+from .conftest import local, make_leader, query_name, session_queries
+
+NOW = "2016-01-20T10:00"
+DASHBOARD = "/"
+_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+@pytest.fixture(autouse=True)
+def _kept(settings):
+    settings.PORTAL_CLOCK = NOW
+    settings.PAGE_CACHE_SECONDS = 300
+    cache.clear()
+
+
+def page(client) -> str:
+    response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    return _TOKEN.sub("", response.text)
+
+
+def fresh(client, settings) -> str:
+    """The page as it is rendered without the cache."""
+    settings.PAGE_CACHE_SECONDS = 0
+    try:
+        return page(client)
+    finally:
+        settings.PAGE_CACHE_SECONDS = 300
+
+
+@pytest.fixture
+def seated(leader, cohort):
+    """A leader on track: seated in Hold 1, present at its first session."""
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    Attendance.objects.create(
+        leader=leader,
+        session=cohort.sessions.get(module__order=1),
+        status=Attendance.Status.PRESENT,
+    )
+    return leader
+
+
+@pytest.fixture
+def signed_in(client, seated):
+    client.force_login(seated.user)
+    return client
+
+
+def test_a_kept_dashboard_costs_the_session_and_the_user_only(signed_in):
+    first = page(signed_in)
+    with CaptureQueriesContext(connection) as queries:
+        again = page(signed_in)
+    names = [query_name(q["sql"]) for q in queries.captured_queries]
+    assert names == [
+        *session_queries(),
+        "select programme_user",
+    ]
+    assert again == first
+    assert "Mød op til din næste mødegang: IT den 9. februar 2016 kl. 09:00" in again
+
+
+def test_without_the_cache_every_visit_builds_the_page(signed_in, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    page(signed_in)
+    with CaptureQueriesContext(connection) as queries:
+        page(signed_in)
+    assert len(queries) > 6
+
+
+def test_a_leader_sees_their_new_name_at_once(signed_in, seated, settings):
+    page(signed_in)
+    seated.name = "Søren Nyt-Navn"
+    seated.save()
+    assert "Søren Nyt-Navn" in page(signed_in)
+
+
+def test_attendance_recorded_by_hr_shows_at_once(signed_in, seated, cohort, settings):
+    page(signed_in)
+    attendance = Attendance.objects.get(leader=seated)
+    attendance.status = Attendance.Status.ABSENT
+    attendance.save()
+    assert page(signed_in) == fresh(signed_in, settings)
+    assert "12.01.2016: Udeblevet" in page(signed_in)
+
+
+def test_a_renamed_room_shows_at_once(signed_in, cohort, settings):
+    before = page(signed_in)
+    location = cohort.sessions.get(module__order=2).location
+    assert location.name in before
+    location.name = "Store Sal"
+    location.save()
+    assert "Store Sal" in page(signed_in)
+    assert page(signed_in) == fresh(signed_in, settings)
+
+
+def test_a_session_moved_by_hr_shows_at_once(signed_in, cohort, settings):
+    page(signed_in)
+    session = cohort.sessions.get(module__order=2)
+    session.starts_at = local(2016, 2, 10)
+    session.ends_at = local(2016, 2, 10, 15)
+    session.save()
+    assert "IT den 10. februar 2016 kl. 09:00" in page(signed_in)
+
+
+def test_a_cancelled_place_shows_at_once(signed_in, seated, cohort, settings):
+    page(signed_in)
+    booking.cancel(enrolment=Enrolment.objects.get(leader=seated), now=local(2016, 1, 20))
+    assert "Dit hold: Hold 1" not in page(signed_in)
+    assert page(signed_in) == fresh(signed_in, settings)
+
+
+def test_a_new_initiative_shows_at_once(signed_in, seated, programme, settings):
+    before = page(signed_in)
+    at = local(2016, 1, 20)
+    Initiative.objects.create(
+        leader=seated,
+        programme=programme,
+        title="Digital post",
+        it=True,
+        created_at=at,
+        changed_at=at,
+    )
+    after = page(signed_in)
+    assert after != before
+    assert after == fresh(signed_in, settings)
+
+
+def test_an_import_that_renames_leaders_shows_at_once(signed_in, seated, settings):
+    page(signed_in)
+    pagecache.leaders_changed([seated.pk])  # what the import's bulk UPDATE calls
+    type(seated).objects.filter(pk=seated.pk).update(name="Importeret Navn")
+    assert "Importeret Navn" in page(signed_in)
+
+
+def test_the_clock_alone_moves_a_kept_page_on(signed_in, settings):
+    before = page(signed_in)
+    assert "IT den 9. februar 2016 kl. 09:00" in before
+    settings.PORTAL_CLOCK = "2016-02-09T16:00"  # the IT session is over
+    after = page(signed_in)
+    assert after != before
+    assert after == fresh(signed_in, settings)
+
+
+def test_a_waiting_place_is_never_kept(client, leader, cohort, department_a):
+    for n in range(3):
+        other = make_leader(f"fyld{n}@albertslund.dk", f"Fyld {n}", department_a, f"20{n:02d}")
+        booking.enrol(leader=other, cohort=cohort, now=local(2016, 1, 5))
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 6))
+    client.force_login(leader.user)
+    page(client)
+    assert cache.get(pagecache._page(leader.pk)) is None
+
+
+def test_a_page_offering_make_ups_is_never_kept(client, leader, cohort, other_cohort):
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))  # missed the 12th
+    client.force_login(leader.user)
+    assert "Hold 2" in page(client)  # a make-up in Hold 2 is offered
+    assert cache.get(pagecache._page(leader.pk)) is None
+
+
+def _request(leader):
+    request = RequestFactory().get(DASHBOARD)
+    request.LANGUAGE_CODE = "da"
+    request.META["CSRF_COOKIE"] = "secret"
+    request.user = leader.user
+    return request
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_of_rows_read_before_a_write_commits_is_never_served(programme, leader, settings):
+    """Another process read the leader's old rows and stores its copy after the write
+    replaced the version, but before the commit: the commit replaces it again."""
+    settings.PAGE_CACHE_SECONDS = 300
+    now = local(2016, 1, 20)
+    pagecache.dashboard(_request(leader), leader.pk, now)  # versions started
+    with transaction.atomic():
+        leader.name = "Nyt navn"
+        leader.save()
+        racing = pagecache.dashboard(_request(leader), leader.pk, now)
+        racing.keep("the old name", until=local(2016, 1, 21), now=now)
+    assert pagecache.dashboard(_request(leader), leader.pk, now).html is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_is_served_until_a_write_replaces_its_version(programme, leader, settings):
+    settings.PAGE_CACHE_SECONDS = 300
+    now = local(2016, 1, 20)
+    pagecache.dashboard(_request(leader), leader.pk, now)
+    kept = pagecache.dashboard(_request(leader), leader.pk, now)
+    kept.keep("a page", until=local(2016, 1, 21), now=now)
+    assert pagecache.dashboard(_request(leader), leader.pk, now).html == "a page"
+    other = _request(leader)
+    other.META["CSRF_COOKIE"] = "another sign-in"
+    assert pagecache.dashboard(other, leader.pk, now).html is None
+    leader.save()
+    assert pagecache.dashboard(_request(leader), leader.pk, now).html is None
+
+
+# -- Shared pages: reports and cohorts ------------------------------------------------
+
+
+def report(client, **query) -> str:
+    response = client.get("/reports/", query)
+    assert response.status_code == 200
+    return _TOKEN.sub("", response.text)
+
+
+def test_a_kept_report_costs_the_session_and_the_user_only(client, hr, seated):
+    client.force_login(hr)
+    first = report(client)
+    with CaptureQueriesContext(connection) as queries:
+        again = report(client)
+    names = [query_name(q["sql"]) for q in queries.captured_queries]
+    assert names == [*session_queries(), "select programme_user"]
+    assert again == first
+
+
+def test_attendance_recorded_shows_in_the_report_at_once(client, hr, seated, cohort):
+    client.force_login(hr)
+    before = report(client)
+    attendance = Attendance.objects.get(leader=seated)
+    attendance.status = Attendance.Status.ABSENT
+    attendance.save()
+    after = report(client)
+    assert after != before
+    assert after == _fresh_report(client)
+
+
+def _fresh_report(client) -> str:
+    cache.clear()
+    return report(client)
+
+
+def test_a_manager_given_another_department_sees_it_at_once(
+    client, manager_a, seated, department_b, outsider
+):
+    client.force_login(manager_a)
+    assert outsider.department.name not in report(client)
+    department_b.managers.add(manager_a)
+    assert outsider.department.name in report(client)
+
+
+def test_each_filter_is_kept_apart(client, hr, seated, department_a, department_b):
+    client.force_login(hr)
+    everything = report(client)
+    one = report(client, department=department_b.pk)
+    assert one != everything
+    assert report(client) == everything
+
+
+def test_a_kept_report_follows_the_clock_within_a_minute(client, hr, seated, settings):
+    # The demo clock runs on from when each setting is first read: strings of their own.
+    settings.PORTAL_CLOCK = "2016-01-20T11:00:00.000123"
+    client.force_login(hr)
+    report(client)
+    settings.PORTAL_CLOCK = "2016-01-20T11:00:58.000123"
+    with CaptureQueriesContext(connection) as queries:
+        report(client)
+    assert len(queries) == len(session_queries()) + 1  # still kept
+    settings.PORTAL_CLOCK = "2016-01-20T11:01:01.000123"
+    with CaptureQueriesContext(connection) as queries:
+        report(client)
+    assert len(queries) > len(session_queries()) + 1  # built again
+
+
+def test_a_page_with_a_message_to_show_is_not_served_from_the_cache(
+    client, leader, other_cohort, cohort
+):
+    client.force_login(leader.user)
+    before = client.get("/cohorts/").text
+    response = client.post(f"/cohorts/{other_cohort.pk}/enrol/", follow=True)
+    assert response.status_code == 200
+    after = client.get("/cohorts/").text
+    assert after != before
+
+
+def test_another_leaders_booking_changes_the_seats_shown_at_once(client, leader, colleague, cohort):
+    client.force_login(leader.user)
+    before = _TOKEN.sub("", client.get("/cohorts/").text)
+    booking.enrol(leader=colleague, cohort=cohort, now=local(2016, 1, 20))
+    after = _TOKEN.sub("", client.get("/cohorts/").text)
+    assert after != before
+    cache.clear()
+    assert after == _TOKEN.sub("", client.get("/cohorts/").text)
