@@ -130,6 +130,7 @@ def sessions(env: dict) -> dict[str, str]:
     django.setup()
     from django.conf import settings
     from django.db.models import Q
+    from django.middleware.csrf import _get_new_csrf_string
     from django.test import Client
     from django.utils import timezone
 
@@ -153,13 +154,19 @@ def sessions(env: dict) -> dict[str, str]:
     ]:
         client = Client()
         client.force_login(user)
-        cookies[who] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        # A browser holds the CSRF cookie from its first page on: so does every request
+        # here (the pages' forms are rendered for it; a kept page is kept for it).
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        csrf = _get_new_csrf_string()
+        cookies[who] = (
+            f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
+        )
     return cookies
 
 
 def headers(cookie: str) -> dict[str, str]:
     # The proxy in front of gunicorn says the request came over HTTPS.
-    return {"Cookie": f"sessionid={cookie}", "X-Forwarded-Proto": "https"}
+    return {"Cookie": cookie, "X-Forwarded-Proto": "https"}
 
 
 def fetch(url: str, cookie: str, timeout: float = 60) -> tuple[int | str, float]:
@@ -202,7 +209,7 @@ def drive(base: str, page: Page, cookie: str, args, script: str) -> Result:
         "-s",
         script,
         "-H",
-        f"Cookie: sessionid={cookie}",
+        f"Cookie: {cookie}",
         "-H",
         "X-Forwarded-Proto: https",
         base + page.path,

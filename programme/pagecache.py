@@ -20,8 +20,9 @@ the clock alone (a session starts or ends, a module's registration is due, midni
 for the dates the page words by day), and at most ``PAGE_CACHE_SECONDS``, which
 also bounds how long a copy can outlive a version bump lost to a Redis outage.
 
-Pages that show other people's bookings are never kept: a waiting place's position,
-and the make-up sessions with free seats a leader who is behind is offered.
+A page that shows other people's bookings too (a waiting place's position, the
+make-up sessions with a free seat offered to a leader who is behind) also carries the
+version any write replaces, and lives at most a minute.
 
 Only a shared cache is correct across processes: with the per-process default
 (no ``REDIS_URL``), one process would keep a page another process's write has
@@ -179,7 +180,7 @@ def _written(sender, instance, **kwargs) -> None:
 
 def _relations_changed(sender, instance, action, **kwargs) -> None:
     """A many-to-many change (a manager's departments, a user's groups): who sees what."""
-    if action.startswith("post_"):
+    if action.startswith("post_") and sender._meta.app_label == "programme":
         everything_changed()
 
 
@@ -214,20 +215,27 @@ class Kept:
 
     html: str | None
     versions: tuple[str, str] | None
+    any_version: str | None
     request: object
     leader_id: int
 
-    def keep(self, html: str, *, until: dt.datetime, now: dt.datetime) -> None:
-        if self.versions is None:
+    def keep(
+        self, html: str, *, until: dt.datetime, now: dt.datetime, shared: bool = False
+    ) -> None:
+        """``shared``: the page shows other people's bookings too (a waiting place's
+        position, the make-up sessions with a free seat), so any write replaces it."""
+        if self.versions is None or (shared and self.any_version is None):
             return
-        seconds = min(settings.PAGE_CACHE_SECONDS, (until - now).total_seconds())
+        limit = min(settings.PAGE_CACHE_SECONDS, SHARED_PAGE_SECONDS if shared else 10**9)
+        seconds = min(limit, (until - now).total_seconds())
         if seconds < 1:
             return
         entry = {
             "versions": self.versions,
+            "any": self.any_version if shared else None,
             # After rendering: a first visit's forms carry the CSRF secret made for them.
             "variant": _variant(self.request),
-            "until": until,
+            "until": min(until, now + dt.timedelta(seconds=seconds)),
             "html": html,
         }
         cache.set(_page(self.leader_id), entry, int(seconds))
@@ -246,9 +254,10 @@ def dashboard(request, leader_id: int, now: dt.datetime) -> Kept | None:
     programme (``request._current_programme``). None when the cache is off."""
     if not enabled():
         return None
-    keys = [OTHERS, PROGRAMME, _leader_version(leader_id), _page(leader_id)]
+    keys = [OTHERS, ANY, PROGRAMME, _leader_version(leader_id), _page(leader_id)]
     found = cache.get_many(keys)
     others = found.get(OTHERS) or _start(OTHERS)
+    any_version = found.get(ANY) or _start(ANY)
     leader = found.get(_leader_version(leader_id)) or _start(_leader_version(leader_id))
     versions = (others, leader) if others and leader else None
     programme = found.get(PROGRAMME)
@@ -263,9 +272,10 @@ def dashboard(request, leader_id: int, now: dt.datetime) -> Kept | None:
         and versions is not None
         and page["versions"] == versions
         and page["variant"] == variant
+        and page["any"] in (None, any_version)
         and now < page["until"]
     )
-    return Kept(page["html"] if good else None, versions, request, leader_id)
+    return Kept(page["html"] if good else None, versions, any_version, request, leader_id)
 
 
 def _start(key: str) -> str | None:

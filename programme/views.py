@@ -262,17 +262,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "now": now,
     }
     body = render_to_string("programme/_dashboard_body.html", context, request)
-    # Kept unless it shows other people's bookings: a waiting place's position moves
-    # with theirs, and the make-up sessions offered with their seats.
-    if kept is not None and not to_make_up and (enrolment is None or seated is not None):
+    if kept is not None:
         windows = assessment.windows(programme, seated).values()
-        kept.keep(body, until=_dashboard_changes(context, windows, now), now=now)
+        kept.keep(
+            body,
+            until=_dashboard_changes(context, windows, options, now),
+            now=now,
+            # Other people's bookings show too: a waiting place's position moves with
+            # theirs, and the make-up sessions offered with their seats.
+            shared=bool(to_make_up) or (enrolment is not None and seated is None),
+        )
     return render(request, "programme/dashboard.html", {**page, "body": body})
 
 
-def _dashboard_changes(context: dict, windows, now) -> dt.datetime:
+def _dashboard_changes(context: dict, windows, options, now) -> dt.datetime:
     """When the dashboard next changes by the clock alone."""
-    moments = []
+    moments = [s.starts_at for choices in options.values() for s in choices]
+    if context["enrolment"] is not None:
+        moments.append(context["enrolment"].cohort_starts_at)  # a waitlist closes
     for session in context["sessions"]:
         moments += [session.starts_at, session.ends_at]
     for makeup in context["makeups"]:

@@ -157,21 +157,47 @@ def test_the_clock_alone_moves_a_kept_page_on(signed_in, settings):
     assert after == fresh(signed_in, settings)
 
 
-def test_a_waiting_place_is_never_kept(client, leader, cohort, department_a):
-    for n in range(3):
-        other = make_leader(f"fyld{n}@albertslund.dk", f"Fyld {n}", department_a, f"20{n:02d}")
+def others(department, n: int, start: int = 0) -> list:
+    return [
+        make_leader(f"fyld{i}@albertslund.dk", f"Fyld {i}", department, f"20{i:02d}")
+        for i in range(start, start + n)
+    ]
+
+
+def fill(cohort, leaders) -> list:
+    for other in leaders:
         booking.enrol(leader=other, cohort=cohort, now=local(2016, 1, 5))
-    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 6))
+    return leaders
+
+
+def test_a_waiting_place_moves_up_at_once_when_someone_ahead_leaves(
+    client, leader, open_cohort, department_a, settings
+):
+    fill(open_cohort, others(department_a, 3))
+    (ahead,) = fill(open_cohort, others(department_a, 1, start=3))  # first on the waitlist
+    booking.enrol(leader=leader, cohort=open_cohort, now=local(2016, 1, 6))
     client.force_login(leader.user)
-    page(client)
-    assert cache.get(pagecache._page(leader.pk)) is None
+    before = page(client)
+    assert cache.get(pagecache._page(leader.pk)) is not None  # kept
+    booking.cancel(enrolment=Enrolment.objects.get(leader=ahead), now=local(2016, 1, 20))
+    after = page(client)
+    assert after != before
+    assert after == fresh(client, settings)
 
 
-def test_a_page_offering_make_ups_is_never_kept(client, leader, cohort, other_cohort):
+def test_make_ups_on_offer_follow_other_leaders_bookings_at_once(
+    client, leader, cohort, other_cohort, department_a, settings
+):
     booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))  # missed the 12th
+    colleagues = others(department_a, 3)
     client.force_login(leader.user)
-    assert "Hold 2" in page(client)  # a make-up in Hold 2 is offered
-    assert cache.get(pagecache._page(leader.pk)) is None
+    before = page(client)
+    assert "Hold 2" in before  # a make-up in Hold 2 is offered
+    assert cache.get(pagecache._page(leader.pk)) is not None  # kept
+    fill(other_cohort, colleagues)  # Hold 2 is full now
+    after = page(client)
+    assert "Hold 2" not in after
+    assert after == fresh(client, settings)
 
 
 def _request(leader):
