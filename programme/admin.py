@@ -18,11 +18,9 @@ from functools import partial
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm as DjangoAdminPasswordChangeForm
 from django.contrib.auth.forms import SetUnusablePasswordMixin
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -52,7 +50,6 @@ from . import (
     outbox,
     privacy,
     reminders,
-    third_party_messages,
 )
 from . import attendance as sheet
 from .forms import (
@@ -103,24 +100,6 @@ class PortalHistoryAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class RightsInDanishMixin:
-    """Rights listed by their label in the active language, not Django's stored English."""
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if field is not None and db_field.name in ("permissions", "user_permissions"):
-            field.label_from_instance = third_party_messages.permission_label
-        return field
-
-
-admin.site.unregister(Group)
-
-
-@admin.register(Group)
-class GroupAdmin(RightsInDanishMixin, DjangoGroupAdmin):
-    pass
-
-
 class AdminPasswordChangeForm(DjangoAdminPasswordChangeForm):
     # Django joins its warning to the help text as an English string when it is
     # imported, so the Danish translation never shows; joined lazily here instead.
@@ -132,7 +111,7 @@ class AdminPasswordChangeForm(DjangoAdminPasswordChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(RightsInDanishMixin, DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin):
     change_password_form = AdminPasswordChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]

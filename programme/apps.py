@@ -7,7 +7,8 @@ from post_office.apps import PostOfficeConfig
 
 
 class ProgrammeConfig(AppConfig):
-    # The one Django uses for "programme" (this module also holds OutboxConfig).
+    # The one Django uses for "programme" (this module also holds the configurations
+    # of django-post-office and django-axes, named in Danish).
     default = True
     name = "programme"
     verbose_name = _("Digital leadership")
@@ -15,23 +16,25 @@ class ProgrammeConfig(AppConfig):
     def ready(self) -> None:
         from . import signals  # noqa: F401 - connects the receivers
 
-        name_the_rights_links()
+        name_the_rights()
 
 
-def name_the_rights_links() -> None:
-    """Name the rows that tie users, groups and rights together, in the active language.
+def name_the_rights() -> None:
+    """Rights, and the rows that tie users, groups and rights together, in the active
+    language.
 
-    Django's delete confirmation lists them as "Group_permissions object (1)" under an
-    English model name made at import; a superuser deleting a group reads them instead
-    as "gruppe – rettighed: HR – Digital ledelse | hold | Kan se hold".
+    Django stores a right's name in English ("Can add cohort") and shows it as such on
+    the group and user forms; its delete confirmation lists the tying rows as
+    "Group_permissions object (1)" under an English model name made at import. A
+    superuser reads "Digital ledelse | hold | Kan tilføje hold" and, on deleting a
+    group, "gruppe – rettighed: HR – Digital ledelse | hold | Kan se hold".
     """
     from django.contrib.auth.models import Group, Permission
 
     from .models import User
     from .third_party_messages import permission_label
 
-    def label(obj) -> str:
-        return permission_label(obj) if isinstance(obj, Permission) else str(obj)
+    Permission.__str__ = permission_label
 
     for field in (Group.permissions.field, User.groups.field, User.user_permissions.field):
         through = field.remote_field.through
@@ -42,9 +45,7 @@ def name_the_rights_links() -> None:
         through._meta.verbose_name_plural = format_lazy(
             "{} – {}", field.model._meta.verbose_name, field.related_model._meta.verbose_name_plural
         )
-        through.__str__ = lambda row, ends=ends: " – ".join(
-            label(getattr(row, end)) for end in ends
-        )
+        through.__str__ = lambda row, ends=ends: " – ".join(str(getattr(row, end)) for end in ends)
 
 
 class OutboxConfig(PostOfficeConfig):

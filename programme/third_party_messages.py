@@ -63,8 +63,9 @@ DEFAULT_PERMISSIONS = {
 
 
 def permission_label(permission: Permission) -> str:
-    """A right as ``str(permission)`` shows it ("app | model | name"), in the active
-    language: Django stores the name in English when it creates the right."""
+    """A right as Django's ``str(permission)`` shows it ("app | model | name"), in the
+    active language: Django stores the name in English when it creates the right.
+    ``Permission.__str__`` from :mod:`programme.apps`."""
     action, _, model_name = permission.codename.partition("_")
     model = permission.content_type.model_class()
     if action in DEFAULT_PERMISSIONS and model is not None and model_name == model._meta.model_name:

@@ -1,4 +1,4 @@
-"""The admin's change log names changed fields in Danish.
+"""The admin's change log names changed fields in Danish, and rights read in Danish.
 
 Django stores the labels of changed fields in English (``construct_change_message``
 runs with translations off) and translates them when the log is shown, with
@@ -10,6 +10,7 @@ not that of "seats". Every such label needs its own entry in the catalogue
 import pytest
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import translation
@@ -83,3 +84,15 @@ def test_changing_a_cohorts_seats_reads_in_danish_in_its_history(client, hr, coh
         assert entry.get_change_message() == "Ændrede Pladser."
     with translation.override("en"):
         assert entry.get_change_message() == "Changed Seats."
+
+
+def test_rights_read_in_danish_wherever_they_are_listed(client, superuser):
+    right = Permission.objects.get(codename="add_cohort")
+    with translation.override("da"):
+        assert str(right) == "Digital ledelse | hold | Kan tilføje hold"
+    with translation.override("en"):
+        assert str(right) == "Digital leadership | cohort | Can add cohort"
+    client.force_login(superuser)
+    page = client.get(reverse("admin:auth_group_add")).text
+    assert "Kan tilføje hold" in page
+    assert "Can add" not in page
