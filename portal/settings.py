@@ -59,7 +59,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
-    "axes",
+    "programme.apps.SignInProtectionConfig",  # django-axes, with Danish names
     "csp",
     "programme.apps.OutboxConfig",
     "programme",

@@ -19,6 +19,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm as DjangoAdminPasswordChangeForm
+from django.contrib.auth.forms import SetUnusablePasswordMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -28,6 +30,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from post_office.admin import AttachmentInline, LogInline
@@ -97,8 +100,19 @@ class PortalHistoryAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class AdminPasswordChangeForm(DjangoAdminPasswordChangeForm):
+    # Django joins its warning to the help text as an English string when it is
+    # imported, so the Danish translation never shows; joined lazily here instead.
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    change_password_form = AdminPasswordChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
@@ -1192,13 +1206,22 @@ class EmailTextAdmin(admin.ModelAdmin):
             ),
         )
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name.endswith("_en"):
+            # Read aloud in English, and not taken for untranslated text on a Danish page.
+            field.widget.attrs["lang"] = "en"
+        return field
+
     def _preview(self, obj, language: str):
         with translation.override(language):
             subject, body = emails.render(
                 obj.kind, notifications.preview_values(obj.kind), language=language
             )
         return format_html(
-            '<div class="email-preview"><p><strong>{}</strong></p><pre tabindex="0">{}</pre></div>',
+            '<div class="email-preview" lang="{}">'
+            '<p><strong>{}</strong></p><pre tabindex="0">{}</pre></div>',
+            language,
             subject,
             body,
         )

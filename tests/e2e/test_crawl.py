@@ -1,4 +1,5 @@
-"""Every page every role can reach: axe (WCAG 2.0/2.1 A and AA) and the W3C Nu HTML checker.
+"""Every page every role can reach: axe (WCAG 2.0/2.1 A and AA), the W3C Nu HTML checker,
+and no English on the Danish pages.
 
 Signs in as each demo role (leader, manager, HR, a superuser), starts from the
 portal's pages and from every admin changelist, add, change, history and delete
@@ -7,6 +8,14 @@ registered later is covered without touching this file), and follows every
 same-origin link it finds. Each HTML page is checked with axe at 1280 and 390 px,
 and its HTML, as the server sent it, with the Nu HTML checker (``vnu.jar`` from the
 npm package ``vnu-jar``, run on Debian's Java) in one batch at the end.
+
+Each page's text as a Danish user meets it (every text node of the body, hidden ones
+too, since a menu or a pop-up shows them later, and the title, ``aria-label``,
+``placeholder`` and ``alt`` attributes and the value of input buttons) is searched for
+English words that are not also Danish (``ENGLISH``). The browser's text is used, not
+the server's HTML, so the admin's JavaScript widgets (the calendar, the filter boxes,
+select2) are read as well. Every page is photographed, full length, at both widths into
+``CRAWL_SCREENSHOTS`` (``artifacts/crawl-screenshots/`` unless set), to be looked at.
 
 Pages of one shape are checked once: numbers in the path and the values of the
 query string are left out of a page's key (``/admin/programme/leader/<n>/change/``
@@ -45,6 +54,84 @@ CRAWL_LEADERS = 40
 # Selectors are not needed for the report (the HTML of each node is), and cost time.
 AXE_RUN = f"axe.run(document, {json.dumps({**AXE_OPTIONS, 'selectors': False})})"
 CRAWL_REPORT = Path(settings.BASE_DIR) / "artifacts" / "crawl.json"
+CRAWL_SCREENSHOTS = Path(
+    os.environ.get("CRAWL_SCREENSHOTS", Path(settings.BASE_DIR) / "artifacts" / "crawl-screenshots")
+)
+
+# English words and phrases that are not also Danish words, matched whole-word and
+# case-sensitively (a lowercase entry matches its capitalised form too). Left out on
+# purpose, because they are Danish as well: to, for, under, over, i, by, at, hold, side,
+# sort, time, start, end, last, more, be, her, had, program, filter, status, type, data,
+# session, facilitator, dashboard, import, log, send, plan, team, note, IT, sent ("for
+# sent": late), and the loans site, download and upload.
+ENGLISH = [
+    # the small words of English sentences
+    "the", "and", "of", "with", "from", "this", "that", "these", "your", "you", "are",
+    "is", "was", "were", "been", "has", "have", "not", "will", "would", "can", "could",
+    "should", "there", "here", "which", "what", "when", "where", "who", "how", "or",
+    "all", "any", "an", "it", "its", "on", "in", "into", "than", "then", "please",
+    "below", "above", "before", "after", "about", "only", "each", "every", "some",
+    "none", "other", "same", "such", "may", "must", "our", "we", "us", "they", "their",
+    "yes", "No", "unknown", "out", "up",
+    # Django's admin, django-simple-history, django-axes, django-post-office
+    "save", "delete", "deleted", "history", "search", "add", "change", "changed",
+    "changes", "created", "choose", "chosen", "select", "selected", "action", "actions",
+    "user", "users", "group", "groups", "permission", "permissions", "password",
+    "username", "email", "home", "welcome", "view", "documentation", "recent",
+    "available", "clear", "today", "now", "yesterday", "tomorrow", "cancel", "close",
+    "remove", "revert", "object", "comment", "reason", "submit", "previous", "next",
+    "page", "ascending", "descending", "show", "hide", "edit", "update", "export",
+    "required", "optional", "error", "errors", "field", "fields",
+    "active", "staff", "superuser", "attempt", "attempts", "failure", "failures",
+    "access", "address", "agent", "path", "priority", "subject", "message",
+    "queued", "failed", "title", "name", "description", "date", "first",
+    "Date/time", "Show all", "Changed by", "Log in", "Log out", "View site",
+    # the portal's own words
+    "cohort", "cohorts", "leader", "leaders", "module", "modules", "department",
+    "departments", "location", "locations", "programme", "certificate", "attendance",
+    "absent", "late", "excused", "behind", "enrolled", "enrol", "enrolment", "waitlist",
+    "waitlisted", "cancelled", "completed", "progress", "calendar", "report", "reports",
+    "seats", "capacity", "deadline", "employee", "number", "level", "initiative",
+    "initiatives", "assessment", "statement", "answer", "answers", "reminder",
+    "reminders", "guest", "guests", "code", "issued", "language", "settings",
+    "Sign in", "Sign out", "Skip to content", "Questions", "Accessibility",
+]  # fmt: skip
+ENGLISH_TEXT = re.compile(
+    r"(?<![\w/.-])({})(?![\w/-]|\.\w)".format(
+        "|".join(
+            re.escape(form)
+            for word in sorted(set(ENGLISH), key=len, reverse=True)
+            for form in {word, word[0].upper() + word[1:]}
+        )
+    )
+)
+# Text that is not a message of the portal or of an app, left out before the search:
+# the placeholders of the e-mail texts HR edits ({{ cohort }}: code, not words), and
+# "<unknown>", which django-axes stores in its logs for a browser that sends no
+# User-Agent (the test client); a stored value, not a message.
+NOT_MESSAGES = re.compile(r"\{\{.*?\}\}|<unknown>")
+# The text a Danish user meets, as one string: text nodes outside elements marked with
+# another language (the "English" button), and the attributes read aloud or shown.
+PAGE_TEXT = r"""() => {
+  const danish = el => !el.closest('[lang]') || el.closest('[lang]').lang.startsWith('da');
+  const texts = [document.title];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (el && !el.closest('script, style, template, noscript') && danish(el)) {
+      texts.push(node.data);
+    }
+  }
+  const attributes = ['title', 'aria-label', 'placeholder', 'alt'];
+  for (const el of document.body.querySelectorAll('[title], [aria-label], [placeholder], [alt]')) {
+    if (danish(el)) texts.push(...attributes.map(name => el.getAttribute(name) || ''));
+  }
+  const buttons = 'input[type=submit], input[type=button], input[type=reset]';
+  for (const el of document.body.querySelectorAll(buttons)) {
+    if (danish(el)) texts.push(el.value);
+  }
+  return texts.join('\n');
+}"""
 
 # Same-origin links the crawl does not follow: they sign out, switch the language (a
 # POST anyway) or serve files, not pages. Everything else a person can click is checked.
@@ -77,6 +164,10 @@ def admin_seeds() -> list[str]:
             except NoReverseMatch:
                 continue
     return urls
+
+
+def screenshot_slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", urlsplit(path).path.lower()).strip("-")[:80] or "home"
 
 
 LINKS = re.compile(r"""<a\b[^>]*?\bhref=(["'])(.*?)\1""", re.IGNORECASE | re.DOTALL)
@@ -133,6 +224,16 @@ def discover(person, seeds: list[str], seen: set[str]) -> list[tuple[str, str]]:
     return pages
 
 
+def english_in(text: str) -> list[str]:
+    """The English words in ``text``, each once, with a little of the text around it."""
+    text = NOT_MESSAGES.sub(" ", text)
+    found: dict[str, str] = {}
+    for match in ENGLISH_TEXT.finditer(text):
+        around = " ".join(text[max(match.start() - 30, 0) : match.end() + 30].split())
+        found.setdefault(match.group(1), f"{match.group(1)!r} in …{around}…")
+    return list(found.values())
+
+
 def nu_errors(files: dict[Path, str]) -> dict[str, list[str]]:
     """The Nu HTML checker's errors per page, in one run of the checker."""
     result = subprocess.run(
@@ -185,7 +286,7 @@ def crawl_world(hr_group):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker(
+def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker_in_danish(
     crawl_world, context, page, live_server
 ):
     reason = java_missing_reason()
@@ -206,6 +307,8 @@ def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker(
     counts: dict[str, int] = {}
     admin_seen: set[str] = set()
     out = Path(tempfile.mkdtemp(prefix="crawl-"))
+    shutil.rmtree(CRAWL_SCREENSHOTS, ignore_errors=True)  # so the files are this run's
+    CRAWL_SCREENSHOTS.mkdir(parents=True)
     axe = Axe()
     for role, (person, seeds) in roles.items():
         # A role's own pages are checked as that role; admin pages once, by whoever is first.
@@ -222,12 +325,18 @@ def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker(
             t0 = time.monotonic()
             page.set_viewport_size(DESKTOP)
             page.goto(live_server.url + path)
+            english = english_in(page.evaluate(PAGE_TEXT))
+            if english:
+                problems.setdefault(name, []).append("English:\n- " + "\n- ".join(english))
             page.evaluate(axe.axe_script)  # once per page, run at both widths
             t1 = time.monotonic()
             desktop = AxeResults(page.evaluate(AXE_RUN))
+            shot = CRAWL_SCREENSHOTS / f"{role}-{index:03d}-{screenshot_slug(path)}"
+            page.screenshot(path=f"{shot}-1280.png", full_page=True)
             t2 = time.monotonic()
             page.set_viewport_size(PHONE)
             phone = AxeResults(page.evaluate(AXE_RUN))
+            page.screenshot(path=f"{shot}-390.png", full_page=True)
             if os.environ.get("CRAWL_LOG"):
                 with open(os.environ["CRAWL_LOG"], "a") as log:
                     log.write(

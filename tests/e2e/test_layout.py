@@ -52,3 +52,31 @@ def test_the_department_drill_down_fits_1280_px(demo_world, page, sign_in_as, li
     assert region.evaluate("el => el.scrollWidth <= el.clientWidth"), region.evaluate(
         "el => [el.scrollWidth, el.clientWidth]"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_empty_progress_bar_shows_its_outlined_track(world, page, sign_in_as, live_server):
+    sign_in_as(world.colleague)  # no seat yet: 0 %
+    page.goto(live_server.url + reverse("programme:dashboard"))
+    bar = page.locator("progress.leaders-progress")
+    assert bar.get_attribute("value") == "0"
+    style = bar.evaluate(
+        "el => { const s = getComputedStyle(el);"
+        " return [s.borderTopStyle, s.borderTopWidth, s.borderTopColor, el.offsetHeight]; }"
+    )
+    # #6c757d on white: 4.7:1, more than the 3:1 a control's outline needs (WCAG 1.4.11).
+    assert style == ["solid", "1px", "rgb(108, 117, 125)", 24], style
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_printed_report_is_the_tables_without_the_screens_controls(
+    world, page, sign_in_as, live_server
+):
+    sign_in_as(world.manager)
+    page.goto(live_server.url + reverse("reports:overview"))
+    page.emulate_media(media="print")
+    for hidden in (".portal-header", ".portal-footer", ".report-filters", ".report-download"):
+        assert page.locator(hidden).first.is_hidden(), hidden
+    table = page.locator(".report-table").first
+    assert table.is_visible()
+    assert table.evaluate("el => getComputedStyle(el).color") == "rgb(0, 0, 0)"
