@@ -66,7 +66,7 @@ PAGES = [
     Page("bare Django view (floor)", "/bench/bare", "leader"),
     Page("dashboard / (the demo leader: no place yet)", "/", "leader"),
     Page("dashboard / (a seated leader, on track)", "/", "seated"),
-    Page("dashboard / (a leader behind: never kept)", "/", "behind"),
+    Page("dashboard / (a leader behind: make-ups on offer)", "/", "behind"),
     Page("cohort list /cohorts/", "/cohorts/", "leader"),
     Page("report /reports/ (manager, 2 departments)", "/reports/", "manager"),
     Page("report /reports/ (HR, all departments)", "/reports/", "hr"),
