@@ -1,4 +1,8 @@
-"""The leader's own page from the shared cache, kept correct by versions.
+"""Pages kept rendered in the shared cache, kept correct by versions.
+
+Two kinds: the leader's dashboard (:func:`dashboard`, below), and pages several
+leaders' data make, the reports and the cohort pages (:func:`kept_page`), kept whole
+per user and address under a version that every write replaces.
 
 A leader's dashboard is read far more often than anything on it changes, and costs a
 dozen queries to build. It is kept, rendered, in the cache (Redis when ``REDIS_URL``
