@@ -21,12 +21,15 @@ a request that read the rows before the commit carries a version that is already
 gone when it stores its copy, so the copy is invalid on arrival.
 A copy is also bound in time: it is valid until the next moment its page changes by
 the clock alone (a session starts or ends, a module's registration is due, midnight
-for the dates the page words by day), and at most ``PAGE_CACHE_SECONDS``, which
-also bounds how long a copy can outlive a version bump lost to a Redis outage.
+for the dates the page words by day), and at most ``PAGE_CACHE_SECONDS``.
 
 A page that shows other people's bookings too (a waiting place's position, the
 make-up sessions with a free seat offered to a leader who is behind) also carries the
 version any write replaces, and lives at most a minute.
+
+When the cache does not answer, nothing is kept or served, and a process whose version
+bump was lost replaces every version once the cache answers again; a process that
+stops before that leaves copies that live out their time (``PAGE_CACHE_SECONDS``).
 
 Only a shared cache is correct across processes: with the per-process default
 (no ``REDIS_URL``), one process would keep a page another process's write has
@@ -38,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import wraps
@@ -105,11 +109,31 @@ def _replace(keys: list[str]) -> None:
     request that read the new version before the commit may have kept the old rows)."""
 
     def bump():
+        global _owed
         cache.set_many({key: _new_version() for key in keys}, None)
+        if _cache_away():
+            _owed = True
 
     if transaction.get_connection().in_atomic_block:
         bump()
     transaction.on_commit(bump, robust=True)
+
+
+# A version this process could not replace because the cache did not answer (the
+# shared cache's calls then do nothing, portal/cache.py). Copies kept before may carry
+# it still when the cache answers again: so then every version is replaced.
+_owed = False
+
+
+def _cache_away() -> bool:
+    return getattr(cache, "_down_until", 0.0) > time.monotonic()
+
+
+def _settle() -> None:
+    global _owed
+    if _owed and not _cache_away():
+        cache.set_many({OTHERS: _new_version(), ANY: _new_version()}, None)
+        _owed = _cache_away()
 
 
 # Models whose rows belong to one leader, and how to find the leader from a row.
@@ -258,6 +282,7 @@ def dashboard(request, leader_id: int, now: dt.datetime) -> Kept | None:
     programme (``request._current_programme``). None when the cache is off."""
     if not enabled():
         return None
+    _settle()
     keys = [OTHERS, ANY, PROGRAMME, _leader_version(leader_id), _page(leader_id)]
     found = cache.get_many(keys)
     others = found.get(OTHERS) or _start(OTHERS)
@@ -311,6 +336,7 @@ def kept_page(view):
     def wrapped(request, *args, **kwargs):
         if not enabled() or request.method != "GET" or len(get_messages(request)):
             return view(request, *args, **kwargs)
+        _settle()
         path = hashlib.blake2b(request.get_full_path().encode(), digest_size=12).hexdigest()
         key = f"page:shared:{request.user.pk}:{path}"
         found = cache.get_many([ANY, key])
