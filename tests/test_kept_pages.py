@@ -4,6 +4,7 @@ and no write and no passing hour leaves anyone looking at a page that a fresh re
 would not show (the stateful test in test_seat_and_progress_properties.py checks the
 dashboard over every way in)."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -13,9 +14,9 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from programme import booking, pagecache
-from programme.models import Attendance, Enrolment, Initiative
+from programme.models import Attendance, Cohort, Enrolment, Initiative
 
-from .conftest import local, make_leader, query_name, session_queries
+from .conftest import local, make_leader, make_session, query_name, session_queries
 
 NOW = "2016-01-20T10:00"
 DASHBOARD = "/"
@@ -306,14 +307,20 @@ def test_a_kept_report_follows_the_clock_within_a_minute(client, hr, seated, set
 
 
 def test_a_page_with_a_message_to_show_is_not_served_from_the_cache(
-    client, leader, other_cohort, cohort
+    client, leader, programme, modules
 ):
+    closed = Cohort.objects.create(
+        programme=programme, name="Hold 0", capacity=3, enrolment_deadline=dt.date(2016, 1, 10)
+    )
+    make_session(closed, modules[0], local(2016, 3, 1))
     client.force_login(leader.user)
-    before = client.get("/cohorts/").text
-    response = client.post(f"/cohorts/{other_cohort.pk}/enrol/", follow=True)
-    assert response.status_code == 200
-    after = client.get("/cohorts/").text
-    assert after != before
+    detail = f"/cohorts/{closed.pk}/"
+    for _ in range(2):  # kept, for the CSRF cookie the first visit gave
+        assert 'class="messages"' not in client.get(detail).text
+    # Refused (the deadline has passed): a message, and nothing written.
+    response = client.post(f"/cohorts/{closed.pk}/enrol/")
+    assert response["Location"] == detail
+    assert 'class="messages"' in client.get(detail).text
 
 
 def test_another_leaders_booking_changes_the_seats_shown_at_once(client, leader, colleague, cohort):
