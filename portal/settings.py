@@ -269,6 +269,9 @@ POST_OFFICE = {
     "LOG_LEVEL": 2,
     "DEFAULT_PRIORITY": "medium",
     "BATCH_SIZE": 200,
+    # A round gives up after this many seconds (plus one EMAIL_TIMEOUT for the send in
+    # hand): the e-mails not sent by then are retried on the schedule above.
+    "BATCH_DELIVERY_TIMEOUT": 180,
 }
 
 # The portal's address as leaders reach it, for the links in e-mails.

@@ -280,11 +280,11 @@ def test_a_mail_server_that_never_answers_is_given_up_and_tried_again_later(mute
     assert Email.objects.get().status == STATUS.sent
 
 
-def test_email_timeout_defaults_to_thirty_seconds(settings):
+def test_email_timeout_defaults_to_thirty_seconds():
     """A relay that never answers holds a worker at most this long per send."""
-    from django.conf import settings as portal_settings
+    from django.conf import settings
 
-    assert portal_settings.EMAIL_TIMEOUT == 30
+    assert settings.EMAIL_TIMEOUT == 30
 
 
 # --- The worker as the operator runs it: manage.py send_outbox, on PostgreSQL --------
