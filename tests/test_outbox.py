@@ -4,6 +4,7 @@ failures are retried with growing waits and then shown to HR, who can send them 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
@@ -210,10 +211,8 @@ class MuteServer:
 
     def close(self):
         # shutdown() wakes the thread blocked in accept(); close() alone would not.
-        try:
+        with contextlib.suppress(OSError):  # closed already
             self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # closed already
         self.listener.close()
         for conn in self.held:
             conn.close()
