@@ -12,18 +12,22 @@ account a failed sign-in belongs to (settings ``AXES_CLIENT_IP_CALLABLE`` and
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
+import unicodedata
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin import ModelAdmin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, DataError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -148,6 +152,53 @@ def _is_row_number(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) < 19  # within a bigint
 
 
+# Path parameters are ids, codes and tokens: none of ours is longer than this, and none
+# holds a control or formatting character (NUL, a line break, a right-to-left mark).
+PATH_PARAMETER_MAX_LENGTH = 128
+_UNTYPABLE = ("Zl", "Zp")  # line and paragraph separators; and every category C*
+
+
+def _unusable_in_a_path(value: object) -> bool:
+    if not isinstance(value, str):
+        return False  # converted by the route (<int:pk>): a number already
+    return len(value) > PATH_PARAMETER_MAX_LENGTH or any(
+        unicodedata.category(char).startswith("C") or unicodedata.category(char) in _UNTYPABLE
+        for char in value
+    )
+
+
+def _row_keys(view_func: Callable, args: tuple, kwargs: dict) -> list[tuple]:
+    """The path parameters an admin page looks a row up by, each with the row's key field.
+
+    Django's admin and django-simple-history take the row's key as text
+    (``<path:object_id>``, ``^([^/]+)/history/([^/]+)/$``) and convert it themselves,
+    some without catching a bad value. The key field says what a key can be (a number
+    for every table but the import's, whose pages take ``batch_id`` and check it).
+    """
+    model_admin = getattr(view_func, "model_admin", None)
+    if model_admin is None:  # the admin's own extra pages: admin_view(self.some_view)
+        model_admin = getattr(inspect.unwrap(view_func), "__self__", None)
+    if not isinstance(model_admin, ModelAdmin):
+        return []
+    model = model_admin.model
+    keys = [(model._meta.pk, kwargs[name]) for name in ("object_id", "id") if name in kwargs]
+    if args:  # simple-history's revision page: the row's key, then the revision's
+        fields = [model._meta.pk]
+        manager = getattr(model._meta, "simple_history_manager_attribute", None)
+        if manager:
+            fields.append(getattr(model, manager).model._meta.pk)
+        keys += list(zip(fields, args, strict=False))
+    return keys
+
+
+def _names_a_row(field, value: str) -> bool:
+    try:
+        field.to_python(unquote(value))
+    except ValidationError:
+        return False
+    return True
+
+
 class BadInputMiddleware:
     """Answer 400 to input no person can type and no view of ours can use.
 
@@ -160,6 +211,13 @@ class BadInputMiddleware:
       back to the unfiltered list, as Django's admin does with its own filters' bad
       values. Only once, and only with parameters: a list that fails without them is a
       bug, and answers 500 as bugs must.
+
+    And 404, for every view in one place, to a path parameter no address of ours holds
+    (``process_view``): a control or formatting character (NUL, which PostgreSQL cannot
+    compare; right-to-left marks), more than ``PATH_PARAMETER_MAX_LENGTH`` characters,
+    or, where the admin looks a row up by it, a value its key cannot have ("abc" for a
+    number). 404 rather than 400: the address names a page that does not exist, as an
+    unknown address does, and ``<int:pk>`` routes already answer 404 to "abc".
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -169,6 +227,18 @@ class BadInputMiddleware:
         if _has_nul(request.GET) or self._bad_admin_selection(request):
             return render(request, "400.html", status=400)
         return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
+    ) -> None:
+        values = [*view_args, *view_kwargs.values()]
+        if any(_unusable_in_a_path(value) for value in values) or not all(
+            _names_a_row(field, value)
+            for field, value in _row_keys(view_func, view_args, view_kwargs)
+        ):
+            logger.info("path parameter refused: %r", request.path[:200])
+            raise Http404
+        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         match = request.resolver_match
