@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import time
 import unicodedata
 from collections.abc import Callable
@@ -26,15 +27,16 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, DataError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -263,6 +265,13 @@ class BadInputMiddleware:
 
 # PostgreSQL giving up as told: lock_timeout (55P03) and statement_timeout (57014).
 BUSY_SQLSTATES = {"55P03", "57014"}
+# PostgreSQL away: a connection exception (class 08), too many connections or no
+# memory (53), a system error (58), and the server shutting down, crashed, starting up
+# or restarting (57P01-57P05). psycopg gives no SQLSTATE when no server answered at all
+# (connection refused, reset, closed under a query).
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "58", "57P0")
+# SQLite (development): the file cannot be opened or read.
+UNAVAILABLE_SQLITE_ERRORS = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_NOTADB")
 
 
 def database_was_busy(exception: BaseException) -> bool:
@@ -275,16 +284,92 @@ def database_was_busy(exception: BaseException) -> bool:
     return "database is locked" in str(exception)
 
 
+def database_unavailable(exception: BaseException) -> bool:
+    """Could the request not reach the database: refused, restarting, gone mid-request?
+
+    Not a bug in the page, and nothing the person did: the same request works again
+    once the database is back. (A query the database refused is a bug, and stays 500.)
+    """
+    if isinstance(exception, InterfaceError):
+        return True  # the connection was closed under the request
+    if not isinstance(exception, OperationalError) or database_was_busy(exception):
+        return False
+    cause = exception.__cause__
+    if hasattr(cause, "sqlstate"):  # psycopg
+        return cause.sqlstate is None or cause.sqlstate.startswith(UNAVAILABLE_SQLSTATE_CLASSES)
+    return getattr(cause, "sqlite_errorname", "").startswith(UNAVAILABLE_SQLITE_ERRORS)
+
+
+def database_trouble_page(request: HttpRequest, exception: BaseException) -> HttpResponse | None:
+    """The portal's own 503 page when the database was busy or away, else None.
+
+    Whatever was sent has been rolled back by then (a transaction that cannot reach the
+    database does not commit), so nothing is half-saved. For a busy database the page
+    can promise that nothing happened; for one that went away it cannot know whether
+    the answer to a commit was lost on the way, and says where to look.
+    """
+    busy = database_was_busy(exception)
+    if not busy and not database_unavailable(exception):
+        return None
+    logger.warning(
+        "database %s, answered 503: %s %s (%s)",
+        "busy" if busy else "unavailable",
+        request.method,
+        request.path,
+        exception,
+    )
+    match = request.resolver_match or _resolve(request.path_info)
+    context = {
+        "unavailable": not busy,
+        "sent": request.method not in ("GET", "HEAD", "OPTIONS"),
+        "booking": request.method == "POST"
+        and match is not None
+        and match.namespace == "programme",
+    }
+    try:
+        response = render(request, "503.html", context, status=503)
+    except DatabaseError:
+        # Too busy, or away, even for the page's header: the page without it (but whom
+        # to ask).
+        from programme.context_processors import hr_contact
+
+        context.update(hr_contact(request), programme_name=_("Digital leadership"))
+        response = HttpResponse(render_to_string("503.html", context), status=503)
+    seconds = (
+        DatabaseBusyMiddleware.RETRY_AFTER_SECONDS
+        if busy
+        else DatabaseBusyMiddleware.RETRY_AFTER_UNAVAILABLE_SECONDS
+    )
+    response["Retry-After"] = str(seconds)
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def _resolve(path: str):
+    """The route of a request that failed before Django resolved it (in a middleware)."""
+    try:
+        return resolve(path)
+    except Http404:
+        return None
+
+
 class DatabaseBusyMiddleware:
-    """A Danish 503 page when the database gave up waiting: nothing was saved, try again.
+    """A Danish 503 page when the database gave up waiting or could not be reached.
 
     The web process's timeouts (``DB_LOCK_TIMEOUT``, ``DB_STATEMENT_TIMEOUT``) make a
     request give up instead of holding a worker until gunicorn kills it. The transaction
     has been rolled back by then, so the page can promise that nothing happened - for a
     leader's booking above all, who must know whether they have a seat.
+
+    While PostgreSQL restarts or cannot be reached, every page answers the same 503 page
+    ("try again in a moment"), never the 500 page that calls it a bug. A view's
+    exception comes here; one raised before or after the view (loading the session in
+    the middleware above, saving it on the way out) reaches Django's last resort
+    instead, ``handler500`` = :func:`server_error`, which answers the same page.
     """
 
     RETRY_AFTER_SECONDS = 5
+    RETRY_AFTER_UNAVAILABLE_SECONDS = 10
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -293,28 +378,22 @@ class DatabaseBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not database_was_busy(exception):
-            return None
-        logger.warning(
-            "database busy, answered 503: %s %s (%s)", request.method, request.path, exception
-        )
-        match = request.resolver_match
-        context = {
-            "sent": request.method not in ("GET", "HEAD", "OPTIONS"),
-            "booking": request.method == "POST"
-            and match is not None
-            and match.namespace == "programme",
-        }
-        try:
-            response = render(request, "503.html", context, status=503)
-        except DatabaseError:
-            # Too busy even for the page's header: the page without it (but whom to ask).
-            from programme.context_processors import hr_contact
+        return database_trouble_page(request, exception)
 
-            context.update(hr_contact(request), programme_name=_("Digital leadership"))
-            response = HttpResponse(render_to_string("503.html", context), status=503)
-        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
-        return response
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: the 503 page when the error was the database being away or busy
+    (wherever it was raised), else Django's own, ``templates/500.html``.
+
+    Django calls it inside the ``except`` block that caught the error, so
+    ``sys.exc_info()`` holds it.
+    """
+    exception = sys.exc_info()[1]
+    if exception is not None:
+        response = database_trouble_page(request, exception)
+        if response is not None:
+            return response
+    return defaults.server_error(request)
 
 
 class PrivateCacheMiddleware:
