@@ -12,6 +12,7 @@ account a failed sign-in belongs to (settings ``AXES_CLIENT_IP_CALLABLE`` and
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import sys
@@ -326,11 +327,13 @@ def database_trouble_page(request: HttpRequest, exception: BaseException) -> Htt
         and match is not None
         and match.namespace == "programme",
     }
-    try:
-        response = render(request, "503.html", context, status=503)
-    except DatabaseError:
-        # Too busy, or away, even for the page's header: the page without it (but whom
-        # to ask).
+    response = None
+    if busy:
+        with contextlib.suppress(DatabaseError):  # too busy even for the page's header
+            response = render(request, "503.html", context, status=503)
+    if response is None:
+        # The page without its header (who is signed in, the programme: the database
+        # again), but with whom to ask.
         from programme.context_processors import hr_contact
 
         context.update(hr_contact(request), programme_name=_("Digital leadership"))

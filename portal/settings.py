@@ -419,6 +419,7 @@ else:
     DB_LOCK_TIMEOUT = env_float("DB_LOCK_TIMEOUT", 5, minimum=0)
     DB_STATEMENT_TIMEOUT = env_float("DB_STATEMENT_TIMEOUT", 20, minimum=0)
 DB_EXPORT_STATEMENT_TIMEOUT = env_float("DB_EXPORT_STATEMENT_TIMEOUT", 120, minimum=0)
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5, minimum=2)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Set when the connection opens (libpq options): no query per request. JIT off:
     # the report's aggregate over 30,000 leaders spent 456 ms of 703 compiling itself
@@ -431,6 +432,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)} -c jit=off "
         "-c cursor_tuple_fraction=1"
     )
+    # A database host that does not answer at all (switched off, packets dropped) is
+    # given up after this many seconds, and the request answers the 503 page instead of
+    # waiting until gunicorn stops the worker.
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = DB_CONNECT_TIMEOUT
 
 # A PostgreSQL read replica (streaming replication) for the report pages and exports:
 # they read there (portal/routers.py), a leader's own pages and every write use the

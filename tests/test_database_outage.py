@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from post_office.models import Email
 from portal.middleware import database_unavailable
 from programme.models import Enrolment
 
+from .test_outbox import MuteServer
 from .test_read_replica import BIN, _why_not, as_postgres, free_port
 
 UNAVAILABLE = "Portalen kan ikke bruges lige nu"
@@ -122,6 +124,33 @@ def test_every_page_answers_503_while_postgresql_refuses_connections(leader, hr,
     with database_at(HOST="127.0.0.1", PORT=str(free_port())):
         check_every_page_while_away(as_leader, as_hr, cohort)
     assert as_leader.get(reverse("programme:dashboard")).status_code == 200
+
+
+@pytest.mark.postgres
+def test_a_database_host_that_never_answers_is_given_up_after_the_connect_timeout(
+    leader, hr, cohort, settings
+):
+    """A host switched off, or a firewall dropping packets: the request waits
+    ``DB_CONNECT_TIMEOUT`` (here its least, 2 s), not until gunicorn stops the worker."""
+    settings.PORTAL_CLOCK = "2016-01-18T09:00"
+    as_leader = signed_in(leader.user)
+    silent = MuteServer()
+    options = {**connection.settings_dict["OPTIONS"], "connect_timeout": 2}
+    try:
+        with database_at(HOST="127.0.0.1", PORT=str(silent.port), OPTIONS=options):
+            started = time.monotonic()
+            response = as_leader.get(reverse("programme:dashboard"))
+            waited = time.monotonic() - started
+    finally:
+        silent.close()
+    assert_unavailable_page(response, "dashboard")
+    assert 2 <= waited < 6
+
+
+def test_connections_give_up_connecting_after_five_seconds_by_default():
+    from django.conf import settings
+
+    assert settings.DB_CONNECT_TIMEOUT == 5
 
 
 @pytest.mark.postgres
