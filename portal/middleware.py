@@ -155,9 +155,11 @@ def _is_row_number(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) < 19  # within a bigint
 
 
-# Path parameters are ids, codes and tokens: none of ours is longer than this, and none
+# Path parameters are ids, codes and tokens of at most a few dozen characters, and none
 # holds a control or formatting character (NUL, a line break, a right-to-left mark).
-PATH_PARAMETER_MAX_LENGTH = 128
+# The limit leaves room for views that answer a mangled id themselves (the import's
+# "preview no longer exists"), and stops pasted pages of text before any view.
+PATH_PARAMETER_MAX_LENGTH = 1000
 _UNTYPABLE = ("Zl", "Zp")  # line and paragraph separators; and every category C*
 
 
