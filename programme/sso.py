@@ -38,8 +38,9 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from . import clock
+from .accounts import may_sign_in
 from .models import Leader, User
-from .privacy import has_left
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def match_user(claims: dict) -> User:
     elif email:
         leader = leaders.filter(user__email__iexact=email).first()
     if leader is not None:
-        if has_left(leader) or not leader.user.is_active:
+        if not may_sign_in(leader.user, clock.today()):
             raise Refused("left")
         return leader.user
     user = (
