@@ -84,7 +84,8 @@ MIDDLEWARE = [
     # runs before LoginRequiredMiddleware sends the now anonymous user to sign in.
     "portal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, plus the identity provider's sign-out as a form target (programme/sso.py).
+    "programme.sso.ProviderSignOutCSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -297,6 +298,10 @@ OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
 OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
 OIDC_EMAIL_CLAIM = os.environ.get("OIDC_EMAIL_CLAIM", "email")
 OIDC_EMPLOYEE_NUMBER_CLAIM = os.environ.get("OIDC_EMPLOYEE_NUMBER_CLAIM", "")
+# Matching by e-mail needs the provider to vouch for the address: this claim must be
+# true (Microsoft Entra ID: the optional claim xms_edov). Empty: a provider that never
+# says (then match by employee number, or trust the provider's addresses).
+OIDC_EMAIL_VERIFIED_CLAIM = os.environ.get("OIDC_EMAIL_VERIFIED_CLAIM", "email_verified")
 SSO_BUTTON_LABEL = os.environ.get("SSO_BUTTON_LABEL", "")
 SSO_ENABLED = bool(OIDC_ISSUER and OIDC_RP_CLIENT_ID)
 # Password sign-in for people without a work account; when off, only superusers may
