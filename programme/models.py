@@ -1319,6 +1319,8 @@ class PageWrite(models.Model):
     class Meta:
         verbose_name = _("page write")
         verbose_name_plural = _("page writes")
+        # Bookkeeping, not data: no one is given rights to these rows.
+        default_permissions = ()
 
     def __str__(self) -> str:
         return f"{self.key}: {self.writes}"
