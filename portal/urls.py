@@ -70,3 +70,7 @@ urlpatterns = [
         name="accessibility",
     ),
 ]
+
+# An error raised outside a view (the session loaded in the middleware while the
+# database restarts) gets the 503 page too when the database is the cause.
+handler500 = "portal.middleware.server_error"
