@@ -357,6 +357,38 @@ def test_the_level_cohort_and_grouping_filters_never_change_a_managers_numbers(
         ], query
 
 
+def test_the_leaders_own_pages_say_how_their_answers_count(
+    client, programme, big_cohort, department_a
+):
+    (person,) = people(department_a, 1, "own", big_cohort)
+    submit(person, programme, "baseline", lambda s: 2, BASELINE_AT)
+    client.force_login(person.user)
+    form = client.get(reverse("programme:self_assessment")).text
+    assert "tæller dine svar i statistikken, som du gav dem da" in form
+    submit(person, programme, "follow_up", lambda s: 4, FOLLOW_UP_AT)
+    result = client.get(reverse("programme:assessment_result")).text
+    assert "Dine svar tæller i statistikken, som du gav dem, da begge runder var besvaret" in (
+        result
+    )
+
+
+def test_the_demo_still_shows_numbers_to_hr_and_to_the_manager_of_two_departments(
+    client, settings, demo
+):
+    from programme import demo as demo_data
+    from programme.models import User
+
+    settings.PORTAL_CLOCK = demo_data.DEMO_AS_OF.isoformat()
+    client.force_login(User.objects.get(email=demo_data.HR_EMAIL))
+    context = client.get(OUTCOMES).context
+    assert sum(not g.too_few for g in context["groups"]) == 8  # every centre
+    assert context["total"].leaders == 40
+    client.force_login(User.objects.get(email=demo_data.MANAGER_EMAIL))
+    context = client.get(OUTCOMES).context
+    assert [g.leaders for g in context["groups"]] == [K, K]
+    assert context["total"].leaders == 2 * K
+
+
 def test_the_minimum_is_a_setting(client, settings, programme, big_cohort, department_a, manager_a):
     settings.ASSESSMENT_MIN_GROUP = 3
     for person in people(department_a, 4, "s", big_cohort):
