@@ -145,6 +145,10 @@ def add(kind: str, contributions: Iterable[Contribution]) -> int:
         by_whole[contribution.path.whole].setdefault(contribution.subject, contribution)
     added = 0
     for whole, by_subject in by_whole.items():
+        if len(by_subject) <= 1000 and StatisticsEntry.objects.filter(
+            scope__kind=kind, scope__whole=whole, subject__in=list(by_subject)
+        ).count() == len(by_subject):
+            continue  # all counted already (a revision): no need to wait for the lock
         scope = _locked_scope(kind, whole)
         counted = StatisticsEntry.objects.filter(scope=scope)
         if len(by_subject) <= 1000:  # one arrival, or a few: no need to read them all

@@ -123,20 +123,30 @@ class Story:
 @st.composite
 def stories(draw) -> Story:
     areas = draw(st.integers(0, 2))
-    departments = draw(st.integers(2, 4))
+    departments = draw(st.integers(1, 3))
     units = departments + areas
-    leaders = draw(st.integers(3, 11))
+    leaders = draw(st.integers(3, 9))
     leader = st.integers(0, leaders - 1)
-    events = draw(
+    # Most leaders answer the baseline (a follow-up alone is never counted) and then the
+    # follow-up, in a drawn order; revisions and moves come in between.
+    baselines = [draw(st.one_of(scores, scores, scores, st.none())) for _ in range(leaders)]
+    order = draw(st.permutations(range(leaders)))
+    answering = order[: draw(st.integers(leaders // 2, leaders))]
+    events = [("answer", n, draw(scores)) for n in answering]
+    others = draw(
         st.lists(
-            st.one_of(
-                st.tuples(st.just("answer"), leader, scores),
-                st.tuples(st.just("answer"), leader, scores),
-                st.tuples(st.just("move"), leader, st.integers(0, units - 1)),
+            st.tuples(
+                st.integers(0, len(events)),
+                st.one_of(
+                    st.tuples(st.just("answer"), leader, scores),
+                    st.tuples(st.just("move"), leader, st.integers(0, units - 1)),
+                ),
             ),
-            max_size=12,
+            max_size=4,
         )
     )
+    for position, event in sorted(others, key=lambda pair: -pair[0]):
+        events.insert(position, event)
     return Story(
         k=draw(st.sampled_from([2, 3])),
         areas=areas,
@@ -148,7 +158,7 @@ def stories(draw) -> Story:
             draw(st.sets(st.integers(0, units - 1), min_size=1, max_size=2))
             for _ in range(draw(st.integers(1, 2)))
         ],
-        baselines=draw(st.dictionaries(leader, scores)),
+        baselines={n: values for n, values in enumerate(baselines) if values is not None},
         events=events,
         ends=draw(st.booleans()),
     )
