@@ -6,17 +6,19 @@ from django.db import migrations, models
 
 def count_earlier_answers(apps, schema_editor):
     """Answers given before statistics were counted in blocks: each leader who has both
-    rounds is counted now, as their answers are now (programme/disclosure.py). Uses the
-    portal's own function, so the rule has one home; on a new database there is nothing
-    to count."""
+    rounds is counted now, as their answers are now (programme/disclosure.py). It uses
+    the portal's own function, so the rule has one home; it reads only named columns.
+    Should a later migration change the models it writes, this may become a no-op: a
+    new database has nothing to count, and an old one has run it."""
     AssessmentResponse = apps.get_model("programme", "AssessmentResponse")
     if not AssessmentResponse.objects.exists():
         return
     from programme import assessment
     from programme.models import Leader, Programme
 
-    for programme in Programme.objects.all():
-        assessment.count_in_statistics(programme, Leader.objects.all())
+    programmes = apps.get_model("programme", "Programme").objects.values_list("pk", flat=True)
+    for pk in programmes:
+        assessment.count_in_statistics(Programme(pk=pk), Leader.objects.all())
 
 
 class Migration(migrations.Migration):
