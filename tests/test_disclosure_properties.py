@@ -78,7 +78,7 @@ PROFILES = {
         ],
     ),
     "ci": hypothesis_settings(
-        max_examples=60,
+        max_examples=20,
         derandomize=False,
         database=None,
         deadline=None,
