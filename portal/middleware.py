@@ -3,7 +3,9 @@ what happens to bad input, a busy database and private pages.
 
 A session ends after ``SESSION_IDLE_TIMEOUT`` seconds without a request and, however
 active the user is, ``SESSION_ABSOLUTE_TIMEOUT`` seconds after it began. Both
-moments are kept in the session itself, so any number of web processes agree.
+moments are kept in the session itself, so any number of web processes agree. A
+session whose login may no longer be used (a leader who has left, a closed account:
+``programme.accounts.may_sign_in``) ends at its next request, with a message saying why.
 
 ``client_ip`` and ``login_username`` tell django-axes which address and which
 account a failed sign-in belongs to (settings ``AXES_CLIENT_IP_CALLABLE`` and
@@ -20,7 +22,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ERROR_FLAG
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, DataError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -48,7 +50,18 @@ class SessionTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             self._check(request, now=int(time.time()))
+        elif SESSION_KEY in request.session:
+            self._refused(request)
         return self.get_response(request)
+
+    def _refused(self, request: HttpRequest) -> None:
+        """The session names a login that may no longer sign in: end it for good."""
+        from programme.accounts import access_ended_message
+        from programme.models import User
+
+        user = User.objects.select_related("leader").filter(pk=request.session[SESSION_KEY])
+        user = user.first()
+        self._sign_out(request, access_ended_message(user) if user is not None else "")
 
     def _check(self, request: HttpRequest, *, now: int) -> None:
         session = request.session
@@ -75,7 +88,8 @@ class SessionTimeoutMiddleware:
 
     def _sign_out(self, request: HttpRequest, message: str) -> None:
         logout(request)
-        messages.info(request, message)
+        if message:
+            messages.info(request, message)
 
 
 def _hours(seconds: int) -> str:

@@ -84,7 +84,8 @@ MIDDLEWARE = [
     # runs before LoginRequiredMiddleware sends the now anonymous user to sign in.
     "portal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, plus the identity provider's sign-out as a form target (programme/sso.py).
+    "programme.sso.ProviderSignOutCSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -182,19 +183,14 @@ else:
 
 # Pages kept rendered in the cache (programme/pagecache.py): a leader's dashboard for at
 # most this many seconds, shared pages (reports, cohorts) for at most a minute; each is
-# replaced as soon as anything on it changes. Only a cache all web processes share can
-# know about every change, so without Redis nothing is kept.
+# replaced as soon as anything on it changes (versions in the database). A per-process
+# cache would keep a copy in every process, so without Redis nothing is kept.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300" if REDIS_URL else "0"))
 
-# Sessions live in the database so any number of web processes can serve a user; with a
-# shared cache they are read from it first (written to both), and from the database
-# whenever the cache is away. A per-process cache must not hold them: a sign-out in one
-# process would not reach the others.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# Sessions live in the database, and only there: any number of web processes serve a
+# user, and a session signed out (its row deleted) can never come back, whatever a cache
+# did meanwhile. One indexed query per request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Signed out after SESSION_IDLE_TIMEOUT seconds without a request, and at the latest
 # SESSION_ABSOLUTE_TIMEOUT seconds after signing in, however active (portal/middleware.py).
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
@@ -302,6 +298,10 @@ OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
 OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
 OIDC_EMAIL_CLAIM = os.environ.get("OIDC_EMAIL_CLAIM", "email")
 OIDC_EMPLOYEE_NUMBER_CLAIM = os.environ.get("OIDC_EMPLOYEE_NUMBER_CLAIM", "")
+# Matching by e-mail needs the provider to vouch for the address: this claim must be
+# true (Microsoft Entra ID: the optional claim xms_edov). Empty: a provider that never
+# says (then match by employee number, or trust the provider's addresses).
+OIDC_EMAIL_VERIFIED_CLAIM = os.environ.get("OIDC_EMAIL_VERIFIED_CLAIM", "email_verified")
 SSO_BUTTON_LABEL = os.environ.get("SSO_BUTTON_LABEL", "")
 SSO_ENABLED = bool(OIDC_ISSUER and OIDC_RP_CLIENT_ID)
 # Password sign-in for people without a work account; when off, only superusers may

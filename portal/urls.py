@@ -38,6 +38,11 @@ account_patterns = [
         name="password_reset",
     ),
     path(
+        "reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
         "invitation/<uidb64>/<token>/",
         accounts.InvitationConfirmView.as_view(),
         name="invitation_confirm",

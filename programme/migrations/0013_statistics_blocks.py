@@ -24,7 +24,7 @@ def count_earlier_answers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('programme', '0011_reminders_by_hand_and_managers'),
+        ('programme', '0012_page_writes_in_the_database'),
     ]
 
     operations = [
