@@ -5,9 +5,11 @@ enrolment (their seat in a cohort) until the end of their cohort's first session
 the **follow-up** from the start of their cohort's last session until the programme
 ends. A leader may revise their answers while the round is open.
 
-A leader's answers are theirs alone. Anyone else sees averages of groups in which at
-least ``settings.ASSESSMENT_MIN_GROUP`` leaders answered both rounds
-(:func:`aggregates`), never a person's answers, not even HR.
+A leader's answers are theirs alone. Anyone else sees only averages over whole blocks
+of ``settings.ASSESSMENT_MIN_GROUP`` leaders (:mod:`programme.disclosure`), never a
+person's answers, not even HR. When a leader has answered both rounds, their answers
+are counted in the statistics as they are then (:func:`count_in_statistics`); later
+revisions change only their own picture.
 """
 
 from __future__ import annotations
@@ -17,17 +19,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
-from django.utils import formats
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import disclosure
 from .csv_export import neutralise
 from .models import (
     Answer,
     AssessmentResponse,
+    Department,
     Dimension,
     Enrolment,
     Leader,
@@ -35,6 +38,7 @@ from .models import (
     Questionnaire,
     Session,
 )
+from .reports import Scope
 
 Round = AssessmentResponse.Round
 
@@ -146,6 +150,8 @@ def submit_answers(
     Answer.objects.bulk_create(
         Answer(response=response, statement_id=pk, score=score) for pk, score in scores.items()
     )
+    # The first time both rounds are in, the answers are counted as they are now.
+    count_in_statistics(programme, Leader.objects.filter(pk=leader.pk))
     return response
 
 
@@ -202,29 +208,100 @@ def own_scores(responses: list[AssessmentResponse]) -> list[DimensionScore]:
     )
 
 
+# --- Counting answers in the statistics (programme/disclosure.py) ------------------------
+
+KIND = "self_assessment"
+
+
+def whole_unit(programme: Programme) -> str:
+    return f"programme:{programme.pk}"
+
+
+def department_unit(pk: int) -> str:
+    return f"department:{pk}"
+
+
+def area_unit(pk: int) -> str:
+    """An administration or centre: a department's parent, or a department without one."""
+    return f"area:{pk}"
+
+
+def _measure(round: str, dimension: str) -> str:
+    return f"{round}:{dimension}"
+
+
+def count_in_statistics(programme: Programme, leaders: QuerySet[Leader]) -> int:
+    """Count in the statistics each of ``leaders`` who has now answered both rounds and is
+    not counted yet: their sums per round and dimension, their department and its area,
+    all as they are now, frozen (:mod:`programme.disclosure`). Returns how many were new.
+
+    The one way answers reach the statistics, for one leader's follow-up
+    (:func:`submit_answers`) and for many (the demo data). A leader counted already is
+    left as they were counted: a revision changes their own picture, not the statistics.
+    """
+    both = answered_both(leaders, programme).values("pk")
+    sums = (
+        Answer.objects.filter(response__programme=programme, response__leader__in=both)
+        .values("response__leader", "response__round", "statement__dimension")
+        .annotate(total=Sum("score"), n=Count("pk"))
+        .order_by()
+    )
+    values: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for row in sums:
+        measure = _measure(row["response__round"], row["statement__dimension"])
+        values[row["response__leader"]][measure] = (row["total"], row["n"])
+    if not values:
+        return 0
+    # Arrived when the later round was submitted (the follow-up, as it is now).
+    arrivals = dict(
+        AssessmentResponse.objects.filter(programme=programme, leader__in=list(values))
+        .values("leader")
+        .annotate(last=Max("submitted_at"))
+        .values_list("leader", "last")
+        .order_by()
+    )
+    places = Leader.objects.filter(pk__in=list(values)).values_list(
+        "pk", "department_id", "department__parent_id"
+    )
+    whole = whole_unit(programme)
+    return disclosure.add(
+        KIND,
+        [
+            disclosure.Contribution(
+                subject=f"leader:{pk}",
+                path=disclosure.Path(
+                    leaf=department_unit(department),
+                    parent=area_unit(parent or department),
+                    whole=whole,
+                ),
+                arrived_at=arrivals[pk],
+                values=values[pk],
+            )
+            for pk, department, parent in places
+        ],
+    )
+
+
+def close_statistics(programme: Programme, now: dt.datetime) -> bool:
+    """Once the follow-up has closed for everyone (the programme's end), combine the
+    answers still waiting for a block across departments. Idempotent; False if not yet
+    ended or done already."""
+    if now < programme.window()[1] or disclosure.is_closed(KIND, whole_unit(programme)):
+        return False
+    return disclosure.close(KIND, whole_unit(programme), now)
+
+
+def close_ended_programmes(now: dt.datetime) -> int:
+    """:func:`close_statistics` for every programme that has ended (the hourly job)."""
+    ended = Programme.objects.filter(ends_on__lt=timezone.localdate(now))
+    return sum(close_statistics(programme, now) for programme in ended)
+
+
 # --- The programme owner's view ----------------------------------------------------------
 
 
-@dataclass
-class GroupScores:
-    """One group's averages, or ``too_few`` when fewer than the minimum answered both rounds."""
-
-    key: object
-    name: str
-    leaders: int = 0
-    too_few: bool = True
-    scores: list[DimensionScore] = field(default_factory=list)
-    # (round, dimension) -> [sum of scores, number of answers], for exact totals.
-    sums: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
-
-    @property
-    def small(self) -> bool:
-        """Below the minimum itself (a group can also be hidden to protect a small one)."""
-        return self.leaders < min_group()
-
-
 def min_group() -> int:
-    return settings.ASSESSMENT_MIN_GROUP
+    return disclosure.min_group()
 
 
 def answered_both(leaders: QuerySet[Leader], programme: Programme) -> QuerySet[Leader]:
@@ -235,105 +312,105 @@ def answered_both(leaders: QuerySet[Leader], programme: Programme) -> QuerySet[L
     )
 
 
-def _finish(group: GroupScores, *, hide: bool = False) -> GroupScores:
-    group.too_few = hide or group.leaders < min_group()
-    if not group.too_few:
-        group.scores = _ordered_scores(
-            {key: _one_decimal(Decimal(total) / n) for key, (total, n) in group.sums.items() if n}
-        )
+class Grouping:
+    """How HR's view groups the departments: per administration or centre, or one by one."""
+
+    AREA = "area"
+    DEPARTMENT = "department"
+
+    CHOICES = [
+        (AREA, _("Administrations and centres")),
+        (DEPARTMENT, _("Departments")),
+    ]
+
+
+@dataclass
+class GroupScores:
+    """One unit's averages, over whole blocks of leaders (``leaders``, a multiple of the
+    minimum); ``too_few`` when no block has formed in it yet."""
+
+    unit: str
+    name: str
+    leaders: int = 0
+    scores: list[DimensionScore] = field(default_factory=list)
+
+    @property
+    def too_few(self) -> bool:
+        return self.leaders == 0
+
+
+def _scores(unit: str, name: str, cell: disclosure.Cell | None) -> GroupScores:
+    group = GroupScores(unit=unit, name=name)
+    if cell is None or not cell.people:
+        return group
+    group.leaders = cell.people
+    group.scores = _ordered_scores(
+        {
+            (round, dimension): _one_decimal(Decimal(total) / n)
+            for round, _round_label in Round.choices
+            for dimension, _label in Dimension.choices
+            for total, n in [cell.sums.get(_measure(round, dimension), (0, 0))]
+            if n
+        }
+    )
     return group
 
 
-def _also_hidden(groups: list[GroupScores]) -> set[object]:
-    """Groups to hide beside the small ones, so no small group can be worked out.
-
-    The total is shown, so the hidden groups together are the total less the shown
-    ones: together they must count at least the minimum as well. The smallest shown
-    groups are hidden until they do (complementary suppression).
-    """
-    least = min_group()
-    hidden = sum(g.leaders for g in groups if g.leaders < least)
-    extra = set()
-    for group in sorted((g for g in groups if g.leaders >= least), key=lambda g: g.leaders):
-        if hidden == 0 or hidden >= least:
-            break
-        extra.add(group.key)
-        hidden += group.leaders
-    return extra
-
-
 def aggregates(
-    leaders: QuerySet[Leader], programme: Programme, by: str
+    scope: Scope,
+    programme: Programme,
+    *,
+    department: Department | None = None,
+    unit: Department | None = None,
+    grouping: str = Grouping.AREA,
 ) -> tuple[list[GroupScores], GroupScores]:
-    """Average per dimension before and after, per group (``by`` = "department" or
-    "cohort") and in total, over the leaders who answered both rounds. Two queries.
+    """The averages per dimension before and after, per unit of the organisation, and
+    their total: the page and the CSV show exactly these. Three queries.
 
-    A group's average is the mean of its members' answers in that dimension and round
-    (every leader answers every statement of their version, so this is also the mean
-    of the leaders' own averages when they answered the same version). A group below
-    the minimum shows no numbers (nor does a total below it). Nor does the smallest other
-    group when one small group could otherwise be worked out from the total
-    (:func:`_also_hidden`).
+    Only the organisation's own units are groups (a department, an administration or
+    centre, the whole programme, a manager's departments together), each over the whole
+    blocks in it (:func:`programme.disclosure.tally`). Nothing else narrows them: not
+    the level, not the cohort. ``department`` shows that one; else a manager sees their
+    departments and their total; HR sees one administration or centre's departments
+    (``unit``), or the whole programme by ``grouping``.
     """
-    both = answered_both(leaders, programme)
-    if by == "cohort":
-        place = Enrolment.objects.filter(
-            leader=OuterRef("response__leader"),
-            programme=programme,
-            status=Enrolment.Status.ENROLLED,
+    whole = whole_unit(programme)
+    if department is not None or not scope.is_hr:
+        listed = [department] if department is not None else list(scope.departments)
+        rows = [(department_unit(d.pk), d.name) for d in listed]
+        cells, total = disclosure.tally(KIND, whole, by="leaf", leaves=[key for key, _ in rows])
+        # A manager's total is their departments' union, written as such.
+        total_unit = "+".join(key for key, _name in rows)
+        total_name = (
+            department.name if department is not None else str(_("Your departments together"))
         )
-        key, name = "group_key", "group_name"
-        answers = Answer.objects.annotate(
-            group_key=Subquery(place.values("cohort")[:1]),
-            group_name=Subquery(place.values("cohort__name")[:1]),
-        )
+    elif unit is not None:
+        total_unit = area_unit(unit.pk)
+        cells, total = disclosure.tally(KIND, whole, by="leaf", parent=total_unit)
+        rows = [
+            (department_unit(d.pk), d.name)
+            for d in Department.objects.filter(Q(parent=unit) | Q(pk=unit.pk))
+            # Leaders placed in the administration itself: a line when they form a block.
+            if d.pk != unit.pk or department_unit(d.pk) in cells
+        ]
+        total_name = unit.name
     else:
-        key, name = "response__leader__department", "response__leader__department__name"
-        answers = Answer.objects.all()
-    answers = answers.filter(response__programme=programme, response__leader__in=both.values("pk"))
-    rows = (
-        answers.values(key, name, "response__round", "statement__dimension")
-        .annotate(
-            total=Sum("score"),
-            n=Count("pk"),
-            people=Count("response__leader", distinct=True),
-        )
-        .order_by()
-    )
-    groups: dict[object, GroupScores] = {}
-    total = GroupScores(key=None, name=str(_("All leaders in the selection")))
-    for row in rows:
-        group = groups.setdefault(row[key], GroupScores(key=row[key], name=row[name] or ""))
-        # Everyone in a group answered both rounds, so any (round, dimension) counts them all.
-        group.leaders = max(group.leaders, row["people"])
-        cell = (row["response__round"], row["statement__dimension"])
-        group.sums[cell][0] += row["total"]
-        group.sums[cell][1] += row["n"]
-        total.sums[cell][0] += row["total"]
-        total.sums[cell][1] += row["n"]
-    # Each leader is in one department, and in at most one cohort (or none: a group of its own).
-    total.leaders = sum(g.leaders for g in groups.values())
-    extra = _also_hidden(list(groups.values()))
-    result = [_finish(g, hide=g.key in extra) for g in groups.values()]
-    return sorted(result, key=lambda g: g.name), _finish(total)
-
-
-def response_counts(leaders: QuerySet[Leader], programme: Programme) -> dict[str, int]:
-    """How many of the leaders answered each round (counts only, no scores)."""
-    rows = (
-        AssessmentResponse.objects.filter(programme=programme, leader__in=leaders.values("pk"))
-        .values("round")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {row["round"]: row["n"] for row in rows}
+        by_area = grouping != Grouping.DEPARTMENT
+        cells, total = disclosure.tally(KIND, whole, by="parent" if by_area else "leaf")
+        if by_area:
+            rows = [(area_unit(d.pk), d.name) for d in Department.objects.filter(parent=None)]
+        else:
+            rows = [(department_unit(d.pk), d.name) for d in Department.objects.all()]
+        total_unit, total_name = whole, str(_("The whole programme"))
+    groups = [_scores(key, name, cells.get(key)) for key, name in rows]
+    return sorted(groups, key=lambda g: g.name), _scores(total_unit, total_name, total)
 
 
 def csv_header() -> list[str]:
     return [
         gettext("Grouped by"),
         gettext("Group"),
-        gettext("Leaders who answered both rounds"),
+        gettext("Leaders behind the averages"),
         gettext("Dimension"),
         gettext("Before"),
         gettext("After"),
@@ -347,10 +424,10 @@ def _number(value: Decimal | None) -> str:
 
 
 def csv_rows(kind: str, group: GroupScores) -> list[list]:
-    """One row per dimension; a group below the minimum says so, with no numbers."""
+    """One row per dimension; a group without a block says so, with no numbers."""
     name = neutralise(group.name)
     if group.too_few:
-        return [[kind, name, "", "", gettext("too few answers"), "", ""]]
+        return [[kind, name, "", "", gettext("too few answers yet"), "", ""]]
     return [
         [
             kind,

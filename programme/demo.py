@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef
 from django.utils import timezone
 
-from . import booking
+from . import assessment, booking
 from .db import analyze, insert_in_bulk
 from .models import (
     HR_GROUP,
@@ -603,7 +603,8 @@ def _score(level: float, rng: random.Random) -> int:
 
 def _self_assessments(programme: Programme, as_of: dt.datetime, rng: random.Random) -> None:
     """Baselines for the leaders of cohorts that have begun; follow-ups, with scores that
-    moved (and not for everyone alike), for the first cohorts."""
+    moved (and not for everyone alike), for the first cohorts. Those with both rounds are
+    counted in the statistics as a follow-up through the page would count them."""
     questionnaire = Questionnaire.current()
     if questionnaire is None:
         return
@@ -666,6 +667,7 @@ def _self_assessments(programme: Programme, as_of: dt.datetime, rng: random.Rand
         ),
         batch_size=5000,
     )
+    assessment.count_in_statistics(programme, Leader.objects.all())
 
 
 INITIATIVE_IDEAS = [

@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
+from .assessment import Grouping
 from .csv_export import Dialect
 from .models import Cohort, Department, Dimension, Enrolment, Initiative, Leader, Programme
 from .reports import Filters, Scope, Status
@@ -156,8 +157,19 @@ class DownloadForm(forms.Form):
 
 class OutcomeFilterForm(ReportFilterForm):
     """The programme owner's view: the completion filters without completion's status,
-    with the initiatives' status and dimension."""
+    with the initiatives' status and dimension, and HR's grouping of the self-assessment.
 
+    The self-assessment reads only the programme, the department or administration and
+    the grouping (:func:`programme.assessment.aggregates`); the level and the cohort
+    filter the initiatives only: a group cut by them would not be whole blocks of leaders.
+    """
+
+    grouping = forms.ChoiceField(
+        choices=Grouping.CHOICES,
+        required=False,
+        label=_("Self-assessment by"),
+        widget=FastSelect,
+    )
     initiative_status = forms.ChoiceField(
         choices=[("", _("All statuses")), *Initiative.Status.choices],
         required=False,
@@ -169,11 +181,19 @@ class OutcomeFilterForm(ReportFilterForm):
         label=_("Initiative touches"),
     )
 
+    field_order = ["programme", "unit", "department", "grouping"]
+
     def __init__(self, data, *, scope: Scope, **kwargs):
         super().__init__(data, scope=scope, **kwargs)
         del self.fields["status"]
+        self.fields["level"].label = _("Initiatives: leadership level")
+        self.fields["cohort"].label = _("Initiatives: cohort")
+        if not scope.is_hr:
+            # A manager sees their own departments: nothing to group.
+            del self.fields["grouping"]
 
     def clean(self):
         cleaned = super().clean()
         cleaned.setdefault("status", "")
+        cleaned["grouping"] = cleaned.get("grouping") or Grouping.AREA
         return cleaned

@@ -219,10 +219,26 @@ def _outcome_filters(request: HttpRequest):
     return scope, form, form.filters()
 
 
+def _self_assessment(scope, form, filters):
+    """The self-assessment's groups and total for these filters: the organisation's units
+    only (the level and cohort filters do not reach it). Once the programme has ended,
+    the answers still waiting are first combined across departments (if the hourly job
+    has not done it yet)."""
+    assessment.close_statistics(filters.programme, filters.now)
+    return assessment.aggregates(
+        scope,
+        filters.programme,
+        department=filters.department,
+        unit=filters.unit,
+        grouping=form.cleaned_data["grouping"],
+    )
+
+
 @require_GET
 def outcomes(request: HttpRequest) -> HttpResponse:
-    """Averages per dimension before and after (groups of at least the minimum only),
-    and the initiatives: counted per department, and listed with the filters."""
+    """Averages per dimension before and after, over whole blocks of leaders per unit of
+    the organisation, and the initiatives: counted per department, and listed with the
+    filters."""
     scope, form, filters = _outcome_filters(request)
     context = {
         "form": form,
@@ -231,18 +247,17 @@ def outcomes(request: HttpRequest) -> HttpResponse:
         "download": DownloadForm(),
     }
     if filters is not None:
-        leaders = outcome_leaders(scope, filters)
-        programme = filters.programme
-        by_department, total = assessment.aggregates(leaders, programme, by="department")
-        by_cohort, _total = assessment.aggregates(leaders, programme, by="cohort")
-        here = leaders.filter(Leader.here_on(timezone.localdate(filters.now)))
+        groups, total = _self_assessment(scope, form, filters)
+        here = outcome_leaders(scope, filters).filter(
+            Leader.here_on(timezone.localdate(filters.now))
+        )
         found = initiatives.report_initiatives(
             here,
-            programme,
+            filters.programme,
             status=form.cleaned_data["initiative_status"],
             dimension=form.cleaned_data["dimension"],
         )
-        counts, counts_total = initiatives.department_counts(here, programme, found)
+        counts, counts_total = initiatives.department_counts(here, filters.programme, found)
         page = Paginator(
             found.select_related("leader__department", "other_department").order_by(
                 "leader__department__name", "leader__name", "pk"
@@ -250,11 +265,10 @@ def outcomes(request: HttpRequest) -> HttpResponse:
             INITIATIVES_PER_PAGE,
         ).get_page(request.GET.get("page"))
         context.update(
-            by_department=by_department,
-            by_cohort=by_cohort,
+            groups=groups,
             total=total,
+            group_label=_group_label(scope, form, filters),
             dimensions=Dimension.choices,
-            answered=assessment.response_counts(leaders, programme),
             counts=counts,
             counts_total=counts_total,
             statuses=[Initiative.Status(s).label for s in initiatives.COUNTED],
@@ -262,6 +276,17 @@ def outcomes(request: HttpRequest) -> HttpResponse:
             page_query=_query(request, "page"),
         )
     return render(request, "reports/outcomes.html", context, status=200 if form.is_valid() else 400)
+
+
+def _group_label(scope, form, filters) -> str:
+    """What the self-assessment's lines are: departments, or administrations and centres."""
+    by_area = (
+        scope.is_hr
+        and filters.department is None
+        and filters.unit is None
+        and form.cleaned_data["grouping"] == assessment.Grouping.AREA
+    )
+    return gettext("Administration or centre") if by_area else gettext("Department")
 
 
 def _bad_filters() -> HttpResponse:
@@ -275,6 +300,8 @@ def _bad_filters() -> HttpResponse:
 def _outcome_file_name(what: str, scope, filters) -> str:
     if filters.department is not None:
         label = filters.department.code
+    elif filters.unit is not None:
+        label = filters.unit.code
     else:
         label = gettext("all departments") if scope.is_hr else gettext("my departments")
     what, whose = slugify(what, allow_unicode=True), slugify(label, allow_unicode=True)
@@ -283,16 +310,16 @@ def _outcome_file_name(what: str, scope, filters) -> str:
 
 @require_GET
 def outcomes_csv(request: HttpRequest) -> HttpResponse:
-    """The averages as on the page: a group below the minimum has no numbers here either."""
+    """The averages exactly as on the page: the same groups, the same total."""
     scope, form, filters = _outcome_filters(request)
     if filters is None:
         return _bad_filters()
-    leaders = outcome_leaders(scope, filters)
+    groups, total = _self_assessment(scope, form, filters)
+    kind = _group_label(scope, form, filters)
     rows = []
-    for by, kind in (("department", gettext("Department")), ("cohort", gettext("Cohort"))):
-        groups, total = assessment.aggregates(leaders, filters.programme, by=by)
-        for group in groups + ([total] if by == "department" else []):
-            rows += assessment.csv_rows(kind if group.key is not None else "", group)
+    for group in groups:
+        rows += assessment.csv_rows(kind, group)
+    rows += assessment.csv_rows(gettext("Total"), total)
     head = assessment.csv_header()
     name = _outcome_file_name(gettext("self-assessment"), scope, filters)
     dialect = DownloadForm(request.GET).dialect_name()
