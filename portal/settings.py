@@ -6,7 +6,7 @@ embedded SQLite file with DEBUG on; with ``DJANGO_ENV=production`` (or
 """
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -368,10 +368,31 @@ ANONYMISE_AFTER_DAYS = int(os.environ.get("ANONYMISE_AFTER_DAYS", "365"))
 # before anyone but the leaders themselves sees its averages.
 ASSESSMENT_MIN_GROUP = max(int(os.environ.get("ASSESSMENT_MIN_GROUP", "5")), 2)
 
-# After a session ends, HR has this many working days (Monday to Friday) to record
-# attendance; until then a leader with no record is "awaiting registration", not
-# behind. Changing it changes stored progress: run `manage.py refresh_standings`.
+# After a session ends, HR has this many working days to record attendance; until then
+# a leader with no record is "awaiting registration", not behind. Working days are
+# Monday to Friday except Denmark's public holidays (the holidays library, per year) and
+# CLOSED_DAYS, the days the municipality closes: month-day, comma-separated (24 and 31
+# December, Grundlovsdag). Changing either changes stored progress: run
+# `manage.py refresh_standings`.
 ATTENDANCE_GRACE_WORKING_DAYS = int(os.environ.get("ATTENDANCE_GRACE_WORKING_DAYS", "3"))
+
+
+def env_month_days(name: str, default: str) -> list[tuple[int, int]]:
+    """Days of the year as (month, day), from ``12-24,12-31``; stops the start on a bad one."""
+    days = []
+    for item in env_list(name, default):
+        try:
+            month, day = (int(part) for part in item.split("-"))
+            date(2016, month, day)  # a leap year: 02-29 is a day
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not a month and day such as 12-24."
+            ) from None
+        days.append((month, day))
+    return days
+
+
+CLOSED_DAYS = env_month_days("CLOSED_DAYS", "12-24,12-31,06-05")
 # The compliance page's "Send reminder" reaches one leader at most once in this many days.
 REMINDER_INTERVAL_DAYS = int(os.environ.get("REMINDER_INTERVAL_DAYS", "7"))
 

@@ -10,7 +10,8 @@ The rules
 - After an expected session ends, a leader with no attendance recorded is
   *awaiting registration* until ``ATTENDANCE_GRACE_WORKING_DAYS`` working days
   have passed; then, or as soon as they are recorded absent or excused, they
-  have *missed* it.
+  have *missed* it. A working day is
+  Monday to Friday, neither a Danish public holiday nor one of ``CLOSED_DAYS``.
 - A leader is *behind* while a required module they have missed is not completed
   (a make-up booked is not yet a make-up done).
 
@@ -33,10 +34,12 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
+import holidays
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
@@ -52,6 +55,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import get_text_list
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import clock, pagecache
@@ -83,13 +89,53 @@ class ModuleState:
     }
 
 
+@lru_cache(maxsize=32)
+def _closed_days(year: int, closed: tuple[tuple[int, int], ...]) -> frozenset[dt.date]:
+    days = set(holidays.country_holidays("DK", years=year))
+    for month, day in closed:
+        with suppress(ValueError):  # 29 February, in a year without one
+            days.add(dt.date(year, month, day))
+    return frozenset(days)
+
+
+def closed_days(year: int) -> frozenset[dt.date]:
+    """The days of ``year`` on which the municipality is closed: Denmark's public holidays
+    (the ``holidays`` library knows them per year: Store Bededag until 2023) and the days
+    of ``CLOSED_DAYS`` (24 and 31 December and Grundlovsdag, 5 June)."""
+    return _closed_days(year, tuple(settings.CLOSED_DAYS))
+
+
+def is_working_day(day: dt.date) -> bool:
+    """Monday to Friday, and not a day the municipality is closed."""
+    return day.weekday() < 5 and day not in closed_days(day.year)
+
+
+def closed_days_in_words() -> str:
+    """``CLOSED_DAYS`` as HR reads them: "24. december (juleaftensdag), … og 5. juni
+    (grundlovsdag)", named by the ``holidays`` library's optional category where it can."""
+    danish = not get_language().startswith("en")
+    # A leap year, so that 29 February can be written too; these days keep their date.
+    names = holidays.country_holidays(
+        "DK", years=2016, categories=(holidays.OPTIONAL,), language="da" if danish else "en_US"
+    )
+    words = []
+    for month, day in settings.CLOSED_DAYS:
+        date = dt.date(2016, month, day)
+        text = date_format(date, "j. F" if danish else "j F")
+        if name := names.get(date):
+            text += f" ({name.lower() if danish else name})"
+        words.append(text)
+    return str(get_text_list(words, gettext("and")))
+
+
 def registration_due(ends_at: dt.datetime) -> dt.datetime:
-    """When a session with no attendance recorded counts as missed: N working days on."""
+    """When a session with no attendance recorded counts as missed: at the same time of
+    day, ``ATTENDANCE_GRACE_WORKING_DAYS`` working days after the day it ended."""
     local = timezone.localtime(ends_at)
     day, left = local.date(), settings.ATTENDANCE_GRACE_WORKING_DAYS
     while left > 0:
         day += dt.timedelta(days=1)
-        if day.weekday() < 5:
+        if is_working_day(day):
             left -= 1
     return timezone.make_aware(dt.datetime.combine(day, local.time().replace(tzinfo=None)))
 
