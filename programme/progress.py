@@ -10,7 +10,7 @@ The rules
 - After an expected session ends, a leader with no attendance recorded is
   *awaiting registration* until ``ATTENDANCE_GRACE_WORKING_DAYS`` working days
   have passed; then, or as soon as they are recorded absent or excused, they
-  have *missed* it. A working day is
+  have *missed* it (:func:`missed_from`; booking asks the same). A working day is
   Monday to Friday, neither a Danish public holiday nor one of ``CLOSED_DAYS``.
 - A leader is *behind* while a required module they have missed is not completed
   (a make-up booked is not yet a make-up done).
@@ -48,8 +48,10 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -138,6 +140,40 @@ def registration_due(ends_at: dt.datetime) -> dt.datetime:
         if is_working_day(day):
             left -= 1
     return timezone.make_aware(dt.datetime.combine(day, local.time().replace(tzinfo=None)))
+
+
+def missed_from(ends_at: dt.datetime, status: str | None) -> dt.datetime | None:
+    """The one definition of "missed": from when a session the leader is expected at
+    counts as missed. Never when they were present or late; at its end when recorded
+    absent or excused; when its registration is due (:func:`registration_due`) when
+    nothing is recorded: until then it is *awaiting registration*, not missed."""
+    if status in Attendance.COMPLETING:
+        return None
+    return ends_at if status is not None else registration_due(ends_at)
+
+
+def own_cohort_state(leader: Leader, module: Module, now: dt.datetime) -> str | None:
+    """Where the leader stands at ``now`` with ``module``'s sessions in their own cohort,
+    by :func:`missed_from`: what a make-up seat asks (programme/booking.py).
+
+    ``ModuleState.MISSED`` when one is missed, or recorded excused ahead of it (a make-up
+    may come first); else ``ModuleState.AWAITING`` when one has ended and its attendance
+    is not recorded yet; else None.
+    """
+    recorded = Attendance.objects.filter(leader=leader, session=OuterRef("pk"))
+    own = Session.objects.filter(
+        module=module,
+        cohort__enrolments__leader=leader,
+        cohort__enrolments__status=Enrolment.Status.ENROLLED,
+    ).annotate(status=Subquery(recorded.values("status")[:1]))
+    state = None
+    for ends_at, status in own.values_list("ends_at", "status"):
+        missed = missed_from(ends_at, status)
+        if missed is not None and (missed <= now or status == Attendance.Status.EXCUSED):
+            return ModuleState.MISSED
+        if missed is not None and ends_at <= now:
+            state = ModuleState.AWAITING
+    return state
 
 
 def module_state(
@@ -282,10 +318,9 @@ def _derive(
             continue
         if entry.expected_until is None or session.ends_at > entry.expected_until:
             entry.expected_until = session.ends_at
-        status = records.get(session.pk)
-        if status in Attendance.COMPLETING:
+        missed = missed_from(session.ends_at, records.get(session.pk))
+        if missed is None:
             continue
-        missed = session.ends_at if status is not None else registration_due(session.ends_at)
         if entry.missed_from is None or missed < entry.missed_from:
             entry.missed_from = missed
     return LeaderProgress(modules=list(by_module.values()))
