@@ -18,6 +18,7 @@ from functools import partial
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm as DjangoAdminPasswordChangeForm
 from django.contrib.auth.forms import SetUnusablePasswordMixin
@@ -60,8 +61,6 @@ from .forms import (
     LocationAdminForm,
     MakeUpBookingAdminForm,
     SessionAdminForm,
-    SessionInlineForm,
-    SessionInlineFormSet,
 )
 from .models import (
     Attendance,
@@ -717,33 +716,43 @@ class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
 # --- Cohorts, sessions, attendance -------------------------------------------------
 
 
-class SharedChoicesInline(LabelledTabularInline):
-    """An inline whose rows share their select boxes' choices: read once per page,
-    not once per row (Django's inline forms each iterate their own queryset)."""
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
-            shared = request.__dict__.setdefault("_shared_choices", {})
-            key = (self.model, db_field.name)
-            if key not in shared:
-                shared[key] = list(field.choices)
-            field.choices = shared[key]
-        return field
-
-
-class SessionInline(SharedChoicesInline):
-    """Sessions added or moved in time here; a session with make-ups or attendance
-    cannot be deleted (the admin says which records stand in the way)."""
+class SessionInline(LabelledTabularInline):
+    """The cohort's sessions, to read. Each is added, changed and deleted on its own page
+    (SessionAdmin), the one door that goes through booking.save_session and
+    booking.delete_session: seats, room and facilitator are checked there under the
+    cohort's lock. This inline takes no add, change or delete, whatever is posted."""
 
     model = Session
-    form = SessionInlineForm
-    formset = SessionInlineFormSet
+    fields = ["module", "starts_at", "ends_at", "location", "facilitator", "change_session"]
+    readonly_fields = fields
     extra = 0
-    fields = ["module", "starts_at", "ends_at", "location", "facilitator"]
+    can_delete = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("cohort", "module")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("cohort", "module", "location", "facilitator")
+            .order_by("starts_at", "pk")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("session"))
+    def change_session(self, obj):
+        return format_html(
+            '<a href="{}">{}<span class="visually-hidden">: {}</span></a>',
+            reverse("admin:programme_session_change", args=[obj.pk]),
+            gettext("Change"),
+            obj,
+        )
 
 
 class WaitlistInline(LabelledTabularInline):
@@ -788,6 +797,11 @@ class CohortAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_seats().select_related("programme")
 
+    def get_inlines(self, request, obj):
+        # A cohort being added has no sessions or places yet; its sessions are added on
+        # their own page once it exists.
+        return self.inlines if obj is not None else []
+
     def get_readonly_fields(self, request, obj=None):
         # Places carry their cohort's programme; a cohort stays in its programme.
         return ["programme"] if obj is not None else []
@@ -806,11 +820,6 @@ class CohortAdmin(admin.ModelAdmin):
                     gettext("From the waitlist, these leaders got a seat: %(leaders)s.")
                     % {"leaders": ", ".join(e.leader.name for e in result.promoted)},
                 )
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # Sessions moved in time may have reopened the cohort's waitlist.
-        booking.fill_waitlist(cohort=form.instance)
 
     @admin.display(description=_("seats taken"), ordering="seats_taken")
     def seats_taken(self, obj):
@@ -924,6 +933,17 @@ class SessionAdmin(admin.ModelAdmin):
                 gettext("From the waitlist, these leaders got a seat: %(leaders)s.")
                 % {"leaders": ", ".join(e.leader.name for e in result.promoted)},
             )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        # Added with the link on its cohort's page (?cohort=): back to that page.
+        if request.GET.get("cohort") and not {"_addanother", "_continue", IS_POPUP_VAR} & set(
+            request.POST
+        ):
+            return HttpResponseRedirect(
+                reverse("admin:programme_cohort_change", args=[obj.cohort_id])
+            )
+        return response
 
     def delete_model(self, request, obj):
         booking.delete_session(session=obj)
