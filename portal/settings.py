@@ -276,6 +276,8 @@ POST_OFFICE = {
     "LOG_LEVEL": 2,
     "DEFAULT_PRIORITY": "medium",
     "BATCH_SIZE": 200,
+    # EMAIL_BACKEND, with long Danish subjects folded as mail readers expect.
+    "BACKENDS": {"default": "programme.mail.Backend"},
 }
 
 # The portal's address as leaders reach it, for the links in e-mails.

@@ -1299,8 +1299,8 @@ class OutboxEmailAdmin(PostOfficeEmailAdmin):
         "recipient",
         "subject_line",
         "state",
-        "number_of_retries",
-        "last_updated",
+        "retries",
+        "updated",
         "scheduled_time",
         "last_error",
     ]
@@ -1333,6 +1333,16 @@ class OutboxEmailAdmin(PostOfficeEmailAdmin):
     @admin.display(description=_("status"), ordering="status")
     def state(self, obj):
         return OUTBOX_STATUSES.get(obj.status, obj.get_status_display())
+
+    # django-post-office gives these two fields no label of its own (the admin would show
+    # "Number of retries" and "Last updated" from their names): labelled here.
+    @admin.display(description=_("attempts"), ordering="number_of_retries")
+    def retries(self, obj):
+        return obj.number_of_retries or 0
+
+    @admin.display(description=_("last changed"), ordering="last_updated")
+    def updated(self, obj):
+        return obj.last_updated
 
     @admin.display(description=_("last error"))
     def last_error(self, obj):

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.utils import formats
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from .csv_export import neutralise
@@ -337,7 +337,7 @@ def csv_header() -> list[str]:
         gettext("Dimension"),
         gettext("Before"),
         gettext("After"),
-        gettext("Change"),
+        pgettext("difference", "Change"),
     ]
 
 
