@@ -13,6 +13,7 @@ shown next to the others' successes and does not undo them.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 from django import forms
@@ -31,6 +32,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -418,14 +420,14 @@ class PlaceFilter(admin.SimpleListFilter):
 
 @admin.register(Leader)
 class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
+    # Fits 1280 px beside the filters: the title is on the leader's page, the cohort
+    # and the kind of place share a column, and an e-mail address may wrap.
     list_display = [
         "name",
-        "employee_number",
+        "number",
         "email",
-        "title",
-        "level",
+        "level_name",
         "department",
-        "cohort_name",
         "place",
         "modules_done",
         "invitation_count",
@@ -472,17 +474,25 @@ class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
             )
         )
 
+    @admin.display(description=_("employee no."), ordering="employee_number")
+    def number(self, obj):
+        return obj.employee_number
+
     @admin.display(description=_("e-mail address"), ordering="user__email")
     def email(self, obj):
-        return obj.user.email
+        # May wrap after a dot and before the @: a long address is wider than its column.
+        parts = re.split(r"(?<=\.)|(?=@)", obj.user.email)
+        return format_html_join(mark_safe("<wbr>"), "{}", ((part,) for part in parts))  # noqa: S308
 
-    @admin.display(description=_("cohort"), ordering="cohort_name")
-    def cohort_name(self, obj):
-        return obj.cohort_name or "–"
+    @admin.display(description=_("level"), ordering="level")
+    def level_name(self, obj):
+        return obj.get_level_display()
 
-    @admin.display(description=_("place"), ordering="place_status")
+    @admin.display(description=_("place"), ordering="cohort_name")
     def place(self, obj):
-        return Enrolment.Status(obj.place_status).label if obj.place_status else _("No place")
+        if obj.place_status == Enrolment.Status.WAITLISTED:
+            return gettext("Waitlist: %(cohort)s") % {"cohort": obj.cohort_name}
+        return obj.cohort_name or gettext("No place")
 
     @admin.display(description=_("required modules done"), ordering="modules_done")
     def modules_done(self, obj):
@@ -755,6 +765,53 @@ class SessionInline(LabelledTabularInline):
         )
 
 
+class PlacesInline(LabelledTabularInline):
+    """Who holds a place in the cohort, to read, each leader linked to their page; places
+    change through the leader list's actions (booking), not here."""
+
+    model = Enrolment
+    verbose_name = _("place")
+    verbose_name_plural = _("enrolled leaders")
+    fields = ["leader_link", "employee_number", "department", "requested_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=Enrolment.Status.ENROLLED)
+            .select_related("leader__department", "cohort")
+            .order_by("leader__name", "pk")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("leader"))
+    def leader_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:programme_leader_change", args=[obj.leader_id]),
+            obj.leader.name,
+        )
+
+    @admin.display(description=_("employee number"))
+    def employee_number(self, obj):
+        return obj.leader.employee_number
+
+    @admin.display(description=_("department"))
+    def department(self, obj):
+        return obj.leader.department
+
+
 class WaitlistInline(LabelledTabularInline):
     model = Enrolment
     verbose_name = _("waitlist place")
@@ -770,7 +827,7 @@ class WaitlistInline(LabelledTabularInline):
             super()
             .get_queryset(request)
             .filter(status=Enrolment.Status.WAITLISTED)
-            .select_related("leader")
+            .select_related("leader", "cohort")
             .order_by("pk")
         )
 
@@ -791,7 +848,7 @@ class CohortAdmin(admin.ModelAdmin):
     ]
     list_filter = ["programme"]
     search_fields = ["name"]
-    inlines = [SessionInline, WaitlistInline]
+    inlines = [SessionInline, PlacesInline, WaitlistInline]
     form = CohortAdminForm
 
     def get_queryset(self, request):

@@ -596,7 +596,8 @@ BUDGET: dict[str, list[str]] = {
         "select auth_permission",
         "select auth_permission",
         "select programme_session",
-        "select programme_enrolment",
+        "select programme_enrolment",  # who holds a place
+        "select programme_enrolment",  # the waitlist
         "select programme_programme",
     ],
     "hr admin certificate list": [

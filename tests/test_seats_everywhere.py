@@ -8,6 +8,7 @@ history page's revert, a session moved to another cohort, the cohort page's sess
 """
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -401,3 +402,22 @@ def test_no_session_is_deleted_through_the_cohort_page(hr_client, cohort):
     rows[2]["sessions-2-DELETE"] = "on"
     assert post_cohort_page(hr_client, url, "cohort_form", rows).status_code == 302
     assert cohort.sessions.count() == 3
+
+
+def test_hrs_cohort_page_shows_who_holds_a_place_not_only_the_waitlist(
+    hr_client, leader, colleague, outsider, cohort
+):
+    """Repro: the cohort page listed the waitlist but not the leaders with a place."""
+    cohort.capacity = 2
+    cohort.save()
+    for person in (leader, colleague, outsider):
+        booking.enrol(leader=person, cohort=cohort, now=local(2016, 1, 5))
+    page = hr_client.get(reverse("admin:programme_cohort_change", args=[cohort.pk])).text
+    places = page[page.index("Tilmeldte ledere") : page.index("Venteliste, i den rækkefølge")]
+    for seated in (leader, colleague):
+        assert reverse("admin:programme_leader_change", args=[seated.pk]) in places
+        assert seated.employee_number in places
+    assert outsider.name not in places  # on the waitlist, below
+    # Places change through booking (the leader list's actions), not here.
+    assert not re.search(r'<(select|textarea)[^>]*name="enrolments-', page)
+    assert "enrolments-0-DELETE" not in page
