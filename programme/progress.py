@@ -93,23 +93,14 @@ class ModuleState:
 
 @lru_cache(maxsize=32)
 def _closed_days(year: int, closed: tuple[tuple[int, int], ...]) -> frozenset[dt.date]:
+    """The days of ``year`` on which the municipality is closed: Denmark's public holidays
+    (the ``holidays`` library knows them per year: Store Bededag until 2023) and the days
+    of ``CLOSED_DAYS`` (24 and 31 December and Grundlovsdag, 5 June)."""
     days = set(holidays.country_holidays("DK", years=year))
     for month, day in closed:
         with suppress(ValueError):  # 29 February, in a year without one
             days.add(dt.date(year, month, day))
     return frozenset(days)
-
-
-def closed_days(year: int) -> frozenset[dt.date]:
-    """The days of ``year`` on which the municipality is closed: Denmark's public holidays
-    (the ``holidays`` library knows them per year: Store Bededag until 2023) and the days
-    of ``CLOSED_DAYS`` (24 and 31 December and Grundlovsdag, 5 June)."""
-    return _closed_days(year, tuple(settings.CLOSED_DAYS))
-
-
-def is_working_day(day: dt.date) -> bool:
-    """Monday to Friday, and not a day the municipality is closed."""
-    return day.weekday() < 5 and day not in closed_days(day.year)
 
 
 def closed_days_in_words() -> str:
@@ -133,11 +124,25 @@ def closed_days_in_words() -> str:
 def registration_due(ends_at: dt.datetime) -> dt.datetime:
     """When a session with no attendance recorded counts as missed: at the same time of
     day, ``ATTENDANCE_GRACE_WORKING_DAYS`` working days after the day it ended."""
+    # Asked for every expected session of every leader (refresh_standings), of a few
+    # thousand sessions: each is counted once per setting.
+    return _registration_due(
+        ends_at,
+        timezone.get_current_timezone_name(),
+        settings.ATTENDANCE_GRACE_WORKING_DAYS,
+        tuple(settings.CLOSED_DAYS),
+    )
+
+
+@lru_cache(maxsize=100_000)
+def _registration_due(
+    ends_at: dt.datetime, zone: str, grace: int, closed: tuple[tuple[int, int], ...]
+) -> dt.datetime:
     local = timezone.localtime(ends_at)
-    day, left = local.date(), settings.ATTENDANCE_GRACE_WORKING_DAYS
+    day, left = local.date(), grace
     while left > 0:
         day += dt.timedelta(days=1)
-        if is_working_day(day):
+        if day.weekday() < 5 and day not in _closed_days(day.year, closed):
             left -= 1
     return timezone.make_aware(dt.datetime.combine(day, local.time().replace(tzinfo=None)))
 
