@@ -5,24 +5,26 @@ which sets X-Forwarded-Proto and X-Forwarded-For (see docs/operations.md).
 """
 
 import multiprocessing
-import os
 from pathlib import Path
 
 import gunicorn.http.wsgi
 import gunicorn.util
 
+# Read strictly, as the portal's settings are: a value not understood stops the start.
+from portal.env import env_choice, env_int, env_str
+
 wsgi_app = "portal.wsgi:application"
-bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+bind = env_str("GUNICORN_BIND", f"127.0.0.1:{env_int('PORT', 8000, minimum=1, maximum=65535)}")
 
 # Synchronous workers, the usual 2 x cores + 1; each keeps one database connection
 # (CONN_MAX_AGE), so workers x nodes must stay below PostgreSQL's max_connections.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+workers = env_int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1, minimum=1)
+threads = env_int("GUNICORN_THREADS", 1, minimum=1)
+timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=0)
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then, so a slow leak never grows for weeks.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 2000, minimum=0)
 max_requests_jitter = max_requests // 10
 
 # Load the application once in the master: a broken configuration fails at start,
@@ -30,11 +32,13 @@ max_requests_jitter = max_requests // 10
 preload_app = True
 
 # Only the proxy on this machine may tell gunicorn the original scheme.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = env_str("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = env_choice(
+    "LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+).lower()
 
 # The control socket (gunicorn 24+) is not used; two instances would share its path.
 control_socket_disable = True

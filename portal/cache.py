@@ -4,8 +4,9 @@
 difference: when Redis does not answer, every cache call behaves as a miss (reads
 return the default, writes do nothing) instead of raising, and for a few seconds
 the process does not even try, so a page does not wait for a connection timeout on
-every call. The portal keeps working, only slower: sessions fall back to the
-database (``cached_db``), cached pages are rendered again.
+every call. The portal keeps working, only slower: kept pages are rendered again
+(their versions are in the database, programme/pagecache.py); sessions never were in
+the cache.
 """
 
 from __future__ import annotations

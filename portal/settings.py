@@ -5,35 +5,34 @@ embedded SQLite file with DEBUG on; with ``DJANGO_ENV=production`` (or
 ``DEBUG=false``) it refuses to start without what production needs.
 """
 
-import os
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from portal.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_month_days,
+    env_str,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-PRODUCTION = os.environ.get("DJANGO_ENV", "").lower() == "production"
+# Every variable is read through portal/env.py: a value it does not understand stops
+# the start with the variable's name, never turns into a default or False.
+PRODUCTION = env_choice("DJANGO_ENV", "", ["production", "development"]) == "production"
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production.")
 
 _DEV_SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (production).")
@@ -84,7 +83,8 @@ MIDDLEWARE = [
     # runs before LoginRequiredMiddleware sends the now anonymous user to sign in.
     "portal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, plus the identity provider's sign-out as a form target (programme/sso.py).
+    "programme.sso.ProviderSignOutCSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -115,18 +115,18 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # Database: DATABASE_URL (postgres://...) or, with nothing set, an embedded SQLite file.
 # Production (DJANGO_ENV=production, or simply DEBUG off) runs on PostgreSQL only: an
 # embedded file would be state on one node, and seats rely on PostgreSQL's row locks.
-if not DEBUG and not os.environ.get("DATABASE_URL", "").startswith(
-    ("postgres://", "postgresql://")
-):
+# Lower case: not a setting, so the password in it is never shown as one.
+database_url = env_str("DATABASE_URL")
+if not DEBUG and not database_url.startswith(("postgres://", "postgresql://")):
     raise ImproperlyConfigured(
         "DATABASE_URL must point to PostgreSQL when DEBUG is off "
         "(DJANGO_ENV=production or DEBUG=false)."
     )
-SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", BASE_DIR / "var" / "db.sqlite3"))
+SQLITE_PATH = Path(env_str("SQLITE_PATH", str(BASE_DIR / "var" / "db.sqlite3")))
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        database_url or f"sqlite:///{SQLITE_PATH}",
+        conn_max_age=env_int("CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
 }
@@ -140,7 +140,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "programme.User"
@@ -166,13 +166,13 @@ LOGOUT_REDIRECT_URL = "login"
 
 # A cache all web processes share (REDIS_URL: Django's Redis backend, made tolerant of
 # Redis going away, portal/cache.py), else one per process (nothing to set up locally).
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "portal.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
             # A Redis that does not answer costs a page a fraction of a second, once.
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
@@ -182,29 +182,24 @@ else:
 
 # Pages kept rendered in the cache (programme/pagecache.py): a leader's dashboard for at
 # most this many seconds, shared pages (reports, cohorts) for at most a minute; each is
-# replaced as soon as anything on it changes. Only a cache all web processes share can
-# know about every change, so without Redis nothing is kept.
-PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300" if REDIS_URL else "0"))
+# replaced as soon as anything on it changes (versions in the database). A per-process
+# cache would keep a copy in every process, so without Redis nothing is kept.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300 if REDIS_URL else 0, minimum=0)
 
-# Sessions live in the database so any number of web processes can serve a user; with a
-# shared cache they are read from it first (written to both), and from the database
-# whenever the cache is away. A per-process cache must not hold them: a sign-out in one
-# process would not reach the others.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# Sessions live in the database, and only there: any number of web processes serve a
+# user, and a session signed out (its row deleted) can never come back, whatever a cache
+# did meanwhile. One indexed query per request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Signed out after SESSION_IDLE_TIMEOUT seconds without a request, and at the latest
 # SESSION_ABSOLUTE_TIMEOUT seconds after signing in, however active (portal/middleware.py).
-SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
-SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(8 * 60 * 60)))
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60, minimum=1)
+SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 8 * 60 * 60, minimum=1)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Sign-in protection (django-axes): one account from one address, 5 tries, 1 hour.
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -215,7 +210,7 @@ AXES_USERNAME_CALLABLE = "portal.middleware.login_username"
 # django-ipware is not installed, so axes would see only REMOTE_ADDR (the proxy's
 # address: one counter for everybody). PROXY_COUNT trusted proxies in front of
 # gunicorn each append to X-Forwarded-For; the client is the entry they appended.
-PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "portal.middleware.client_ip"
 # Attempts and logs hold e-mail addresses and IP addresses: keep them bounded.
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
@@ -249,23 +244,25 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
-DEFAULT_FROM_EMAIL = os.environ.get(
-    "DEFAULT_FROM_EMAIL", "Digital ledelse <noreply@albertslund.dk>"
-)
+# Seconds the worker waits for the mail server (connecting, then each reply) before it
+# gives the send up and retries it later; without it a server that accepts the
+# connection and never answers holds the worker, and its lock, for ever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Digital ledelse <noreply@albertslund.dk>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # The outbox (django-post-office): every e-mail is a row written in the transaction of
 # the change that caused it; `manage.py send_outbox` sends them with EMAIL_BACKEND.
 # A failed send is retried OUTBOX_MAX_RETRIES times, waiting 1, 2, 4, ... minutes
 # (OUTBOX_RETRY_MINUTES doubled each time); then it is marked failed for HR to see.
-OUTBOX_MAX_RETRIES = int(os.environ.get("OUTBOX_MAX_RETRIES", "6"))
-OUTBOX_RETRY_MINUTES = int(os.environ.get("OUTBOX_RETRY_MINUTES", "1"))
+OUTBOX_MAX_RETRIES = env_int("OUTBOX_MAX_RETRIES", 6, minimum=0)
+OUTBOX_RETRY_MINUTES = env_int("OUTBOX_RETRY_MINUTES", 1, minimum=1)
 POST_OFFICE = {
     "MAX_RETRIES": OUTBOX_MAX_RETRIES,
     "RETRY_INTERVAL": timedelta(minutes=OUTBOX_RETRY_MINUTES),
@@ -276,35 +273,42 @@ POST_OFFICE = {
     "LOG_LEVEL": 2,
     "DEFAULT_PRIORITY": "medium",
     "BATCH_SIZE": 200,
+    # A round gives up after this many seconds (plus one EMAIL_TIMEOUT for the send in
+    # hand): the e-mails not sent by then are retried on the schedule above.
+    "BATCH_DELIVERY_TIMEOUT": 180,
     # EMAIL_BACKEND, with long Danish subjects folded as mail readers expect.
     "BACKENDS": {"default": "programme.mail.Backend"},
 }
 
 # The portal's address as leaders reach it, for the links in e-mails.
-PORTAL_URL = os.environ.get("PORTAL_URL", "" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+PORTAL_URL = env_str("PORTAL_URL", "" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
 if PRODUCTION and not PORTAL_URL.startswith("https://"):
     raise ImproperlyConfigured(
         "PORTAL_URL must be set to the portal's https:// address when DJANGO_ENV=production."
     )
 
 # Whom people are told to contact ("contact HR"): pages, e-mails, sign-in refusals.
-HR_CONTACT_NAME = os.environ.get("HR_CONTACT_NAME", "HR-udvikling")
-HR_CONTACT_EMAIL = os.environ.get("HR_CONTACT_EMAIL", "hr@albertslund.dk")
-HR_CONTACT_PHONE = os.environ.get("HR_CONTACT_PHONE", "43 68 68 68")
+HR_CONTACT_NAME = env_str("HR_CONTACT_NAME", "HR-udvikling")
+HR_CONTACT_EMAIL = env_str("HR_CONTACT_EMAIL", "hr@albertslund.dk")
+HR_CONTACT_PHONE = env_str("HR_CONTACT_PHONE", "43 68 68 68")
 
 # Invitations to choose a password: the link is valid this many days and works once.
-INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "14"))
+INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14, minimum=1)
 
 # Single sign-on with the municipality's identity provider (OpenID Connect, through
 # mozilla-django-oidc). On when OIDC_ISSUER and OIDC_CLIENT_ID are set; the endpoints
 # come from the provider's discovery document (programme/sso.py).
-OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
-OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
-OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
-OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
-OIDC_EMAIL_CLAIM = os.environ.get("OIDC_EMAIL_CLAIM", "email")
-OIDC_EMPLOYEE_NUMBER_CLAIM = os.environ.get("OIDC_EMPLOYEE_NUMBER_CLAIM", "")
-SSO_BUTTON_LABEL = os.environ.get("SSO_BUTTON_LABEL", "")
+OIDC_ISSUER = env_str("OIDC_ISSUER").rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_EMAIL_CLAIM = env_str("OIDC_EMAIL_CLAIM", "email")
+OIDC_EMPLOYEE_NUMBER_CLAIM = env_str("OIDC_EMPLOYEE_NUMBER_CLAIM")
+# Matching by e-mail needs the provider to vouch for the address: this claim must be
+# true (Microsoft Entra ID: the optional claim xms_edov). Empty: a provider that never
+# says (then match by employee number, or trust the provider's addresses).
+OIDC_EMAIL_VERIFIED_CLAIM = env_str("OIDC_EMAIL_VERIFIED_CLAIM", "email_verified")
+SSO_BUTTON_LABEL = env_str("SSO_BUTTON_LABEL")
 SSO_ENABLED = bool(OIDC_ISSUER and OIDC_RP_CLIENT_ID)
 # Password sign-in for people without a work account; when off, only superusers may
 # use a password (break-glass when the identity provider is down).
@@ -314,13 +318,17 @@ if not PASSWORD_SIGN_IN and not SSO_ENABLED:
         "PASSWORD_SIGN_IN=false needs single sign-on (OIDC_ISSUER and OIDC_CLIENT_ID): "
         "without it nobody but superusers could sign in."
     )
-OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+# The algorithms mozilla-django-oidc verifies (RS*, ES* with the provider's keys; HS256
+# with the client secret).
+OIDC_RP_SIGN_ALGO = env_choice(
+    "OIDC_SIGN_ALGO", "RS256", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "HS256"]
+)
 OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True
 OIDC_CREATE_USER = False
 # Kept for the identity provider's sign-out (id_token_hint).
 OIDC_STORE_ID_TOKEN = True
-OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT", "10"))
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10, minimum=1)
 # Match the ID token's key id to the provider's keys (Entra ID and AD FS name them);
 # off only for a provider that publishes a single key without a name.
 OIDC_VERIFY_KID = env_bool("OIDC_VERIFY_KID", default=True)
@@ -352,7 +360,7 @@ if not DEBUG:
     # X-Forwarded-Proto; gunicorn listens only where that proxy can reach it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
@@ -362,13 +370,13 @@ if not DEBUG:
 
 # Start the portal's clock at this moment (ISO 8601) instead of the real time: the
 # demo data lies in 2015-2016. Leave unset in production. See programme/clock.py.
-PORTAL_CLOCK = os.environ.get("PORTAL_CLOCK", "")
+PORTAL_CLOCK = env_str("PORTAL_CLOCK")
 
 # How long personal data of leaders who have left is kept before anonymisation.
-ANONYMISE_AFTER_DAYS = int(os.environ.get("ANONYMISE_AFTER_DAYS", "365"))
+ANONYMISE_AFTER_DAYS = env_int("ANONYMISE_AFTER_DAYS", 365, minimum=0)
 # The self-assessment: the fewest leaders (who answered both rounds) a group must have
 # before anyone but the leaders themselves sees its averages.
-ASSESSMENT_MIN_GROUP = max(int(os.environ.get("ASSESSMENT_MIN_GROUP", "5")), 2)
+ASSESSMENT_MIN_GROUP = max(env_int("ASSESSMENT_MIN_GROUP", 5), 2)
 
 # After a session ends, HR has this many working days to record attendance; until then
 # a leader with no record is "awaiting registration", not behind. Working days are
@@ -376,44 +384,28 @@ ASSESSMENT_MIN_GROUP = max(int(os.environ.get("ASSESSMENT_MIN_GROUP", "5")), 2)
 # CLOSED_DAYS, the days the municipality closes: month-day, comma-separated (24 and 31
 # December, Grundlovsdag). Changing either changes stored progress: run
 # `manage.py refresh_standings`.
-ATTENDANCE_GRACE_WORKING_DAYS = int(os.environ.get("ATTENDANCE_GRACE_WORKING_DAYS", "3"))
-
-
-def env_month_days(name: str, default: str) -> list[tuple[int, int]]:
-    """Days of the year as (month, day), from ``12-24,12-31``; stops the start on a bad one."""
-    days = []
-    for item in env_list(name, default):
-        try:
-            month, day = (int(part) for part in item.split("-"))
-            date(2016, month, day)  # a leap year: 02-29 is a day
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"{name}: {item!r} is not a month and day such as 12-24."
-            ) from None
-        days.append((month, day))
-    return days
-
-
+ATTENDANCE_GRACE_WORKING_DAYS = env_int("ATTENDANCE_GRACE_WORKING_DAYS", 3, minimum=0)
 CLOSED_DAYS = env_month_days("CLOSED_DAYS", "12-24,12-31,06-05")
 # The compliance page's "Send reminder" reaches one leader at most once in this many days.
-REMINDER_INTERVAL_DAYS = int(os.environ.get("REMINDER_INTERVAL_DAYS", "7"))
+REMINDER_INTERVAL_DAYS = env_int("REMINDER_INTERVAL_DAYS", 7, minimum=1)
 
 # Self check-in in the room: the code on the facilitator's screen changes every
 # CHECKIN_CODE_SECONDS and works from CHECKIN_OPENS_MINUTES before the start until
 # the end; a check-in more than CHECKIN_LATE_MINUTES after the start counts as late.
-CHECKIN_CODE_SECONDS = int(os.environ.get("CHECKIN_CODE_SECONDS", "30"))
-CHECKIN_OPENS_MINUTES = int(os.environ.get("CHECKIN_OPENS_MINUTES", "30"))
-CHECKIN_LATE_MINUTES = int(os.environ.get("CHECKIN_LATE_MINUTES", "15"))
+CHECKIN_CODE_SECONDS = env_int("CHECKIN_CODE_SECONDS", 30, minimum=1)
+CHECKIN_OPENS_MINUTES = env_int("CHECKIN_OPENS_MINUTES", 30, minimum=0)
+CHECKIN_LATE_MINUTES = env_int("CHECKIN_LATE_MINUTES", 15, minimum=0)
 
 # History is for reading: a revert would change seats and attendance behind the
 # booking rules (programme/admin.py also refuses the revert page's POST).
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO").upper()},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "axes": {"level": "WARNING"},
         # A handler of its own, or django-post-office installs one that logs every run.
@@ -433,14 +425,15 @@ LOGGING = {
 # Management commands (manage.py sets PORTAL_PROCESS=command) have their own limits,
 # none by default: a nightly job may wait; the CSV export has a longer one of its own
 # (programme.report_views.export, see portal.db).
-PORTAL_PROCESS = os.environ.get("PORTAL_PROCESS", "web")
+PORTAL_PROCESS = env_choice("PORTAL_PROCESS", "web", ["web", "command"])
 if PORTAL_PROCESS == "command":
-    DB_LOCK_TIMEOUT = float(os.environ.get("DB_COMMAND_LOCK_TIMEOUT", "0"))
-    DB_STATEMENT_TIMEOUT = float(os.environ.get("DB_COMMAND_STATEMENT_TIMEOUT", "0"))
+    DB_LOCK_TIMEOUT = env_float("DB_COMMAND_LOCK_TIMEOUT", 0, minimum=0)
+    DB_STATEMENT_TIMEOUT = env_float("DB_COMMAND_STATEMENT_TIMEOUT", 0, minimum=0)
 else:
-    DB_LOCK_TIMEOUT = float(os.environ.get("DB_LOCK_TIMEOUT", "5"))
-    DB_STATEMENT_TIMEOUT = float(os.environ.get("DB_STATEMENT_TIMEOUT", "20"))
-DB_EXPORT_STATEMENT_TIMEOUT = float(os.environ.get("DB_EXPORT_STATEMENT_TIMEOUT", "120"))
+    DB_LOCK_TIMEOUT = env_float("DB_LOCK_TIMEOUT", 5, minimum=0)
+    DB_STATEMENT_TIMEOUT = env_float("DB_STATEMENT_TIMEOUT", 20, minimum=0)
+DB_EXPORT_STATEMENT_TIMEOUT = env_float("DB_EXPORT_STATEMENT_TIMEOUT", 120, minimum=0)
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5, minimum=2)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Set when the connection opens (libpq options): no query per request. JIT off:
     # the report's aggregate over 30,000 leaders spent 456 ms of 703 compiling itself
@@ -453,11 +446,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c statement_timeout={int(DB_STATEMENT_TIMEOUT * 1000)} -c jit=off "
         "-c cursor_tuple_fraction=1"
     )
+    # A database host that does not answer at all (switched off, packets dropped) is
+    # given up after this many seconds, and the request answers the 503 page instead of
+    # waiting until gunicorn stops the worker.
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = DB_CONNECT_TIMEOUT
 
 # A PostgreSQL read replica (streaming replication) for the report pages and exports:
 # they read there (portal/routers.py), a leader's own pages and every write use the
 # primary. Reports may then trail the primary by the replica's lag (usually < 1 s).
-DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = {
         **dj_database_url.parse(
@@ -475,10 +472,10 @@ DATABASE_ROUTERS = ["portal.routers.ReplicaRouter"]
 # once, so its size is bounded; the limits are in the form's help and its error. A
 # CSV of 30,000 leaders is about 3 MB. The proxy's body limit must be a little
 # above IMPORT_MAX_FILE_MB (docs/operations.md), so the form can say what is wrong.
-IMPORT_MAX_FILE_MB = int(os.environ.get("IMPORT_MAX_FILE_MB", "10"))
-IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))
+IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", 10, minimum=1)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50000, minimum=1)
 # How long a checked file's preview can be confirmed (seconds).
-IMPORT_PREVIEW_MAX_AGE = int(os.environ.get("IMPORT_PREVIEW_MAX_AGE", str(60 * 60)))
+IMPORT_PREVIEW_MAX_AGE = env_int("IMPORT_PREVIEW_MAX_AGE", 60 * 60, minimum=1)
 # Ordinary form fields (not files) in one request: Django's default, stated.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -39,6 +39,11 @@ account_patterns = [
         name="password_reset",
     ),
     path(
+        "reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
         "invitation/<uidb64>/<token>/",
         accounts.InvitationConfirmView.as_view(),
         name="invitation_confirm",
@@ -66,3 +71,7 @@ urlpatterns = [
         name="accessibility",
     ),
 ]
+
+# An error raised outside a view (the session loaded in the middleware while the
+# database restarts) gets the 503 page too when the database is the cause.
+handler500 = "portal.middleware.server_error"

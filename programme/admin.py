@@ -30,14 +30,12 @@ from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirec
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.text import format_lazy
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from post_office.admin import AttachmentInline, LogInline
-from post_office.admin import EmailAdmin as PostOfficeEmailAdmin
 from post_office.models import STATUS, Email, EmailTemplate, Log
 from post_office.models import Attachment as PostOfficeAttachment
 from simple_history.admin import SimpleHistoryAdmin
@@ -1312,17 +1310,6 @@ class EmailTextAdmin(admin.ModelAdmin):
         return self._preview(obj, "en")
 
 
-class OutboxAttachmentInline(AttachmentInline):
-    # django-post-office's inline searches attachments in their own admin, which HR
-    # does not have: the attachments are shown, not chosen.
-    autocomplete_fields: list[str] = []
-    readonly_fields = ["attachment"]
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 for _model in (Email, Log, EmailTemplate, PostOfficeAttachment):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
@@ -1348,28 +1335,56 @@ class OutboxStatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=int(self.value())) if self.value() else queryset
 
 
-@admin.register(Email)
-class OutboxEmailAdmin(PostOfficeEmailAdmin):
-    """django-post-office's e-mail admin for HR: what waits, what left, what failed and why."""
+def _moment(value) -> str:
+    """A moment as the admin's lists show it (local time, Danish format), or a dash."""
+    return formats.localize(timezone.localtime(value)) if value else "–"
 
+
+@admin.register(Email)
+class OutboxEmailAdmin(admin.ModelAdmin):
+    """The outbox for HR: what waits, what left, what failed and why, and "Send igen".
+
+    A record, not a form: every field is read-only, and the only change is to put an
+    e-mail back in the queue for the worker (the action, or the button on its page).
+    django-post-office's own admin sent from the web request and showed its fields in
+    English; its templates and URLs are not used.
+    """
+
+    change_form_template = "admin/programme/outbox_email_change_form.html"
     list_display = [
         "recipient",
         "subject_line",
         "state",
         "retries",
-        "updated",
-        "scheduled_time",
+        "last_changed",
+        "next_attempt",
         "last_error",
     ]
     list_filter = [OutboxStatusFilter]
-    inlines = [OutboxAttachmentInline, LogInline]
+    search_fields = ["to", "subject"]
+    fields = [
+        "recipient",
+        "sender",
+        "subject_line",
+        "state",
+        "retries",
+        "queued_at",
+        "last_changed",
+        "next_attempt",
+        "attachment_names",
+        "body",
+        "attempts",
+    ]
+    readonly_fields = fields
     actions = ["send_again"]
     list_per_page = 50
 
     def get_urls(self):
-        # django-post-office's "resend" page sends from the web request; HR's action
-        # below puts the e-mail back in the queue instead, for the worker.
-        return [url for url in super().get_urls() if url.name != "resend"]
+        send_again = self.admin_site.admin_view(self.send_again_view)
+        return [
+            path("<path:object_id>/send-again/", send_again, name="post_office_email_send_again"),
+            *super().get_urls(),
+        ]
 
     def get_queryset(self, request):
         errors = Log.objects.filter(email=OuterRef("pk"), status=STATUS.failed).order_by("-date")
@@ -1379,9 +1394,49 @@ class OutboxEmailAdmin(PostOfficeEmailAdmin):
             .annotate(last_error=Subquery(errors.values("message")[:1]))
         )
 
+    def has_add_permission(self, request):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            # A record: its page has nothing to save ("Send igen" posts elsewhere).
+            return HttpResponseNotAllowed(["GET"])
+        email = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "title": capfirst(self.opts.verbose_name),
+            # Nothing on the page can be edited: no save buttons.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "can_send_again": email is not None
+            and email.status != STATUS.sent
+            and self.has_change_permission(request, email),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def send_again_view(self, request, object_id):
+        """The change page's "Send igen" button: back in the queue, due at once."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        email = self.get_object(request, object_id)
+        if email is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, email):
+            raise PermissionDenied
+        if email.status == STATUS.sent:
+            messages.info(request, gettext("This e-mail has been sent; it is not sent again."))
+        else:
+            self.send_again(request, self.get_queryset(request).filter(pk=email.pk))
+        return HttpResponseRedirect(reverse("admin:post_office_email_change", args=[email.pk]))
+
     @admin.display(description=_("to"), ordering="to")
     def recipient(self, obj):
         return ", ".join(obj.to)
+
+    @admin.display(description=_("from"))
+    def sender(self, obj):
+        return obj.from_email
 
     @admin.display(description=_("subject"), ordering="subject")
     def subject_line(self, obj):
@@ -1391,15 +1446,58 @@ class OutboxEmailAdmin(PostOfficeEmailAdmin):
     def state(self, obj):
         return OUTBOX_STATUSES.get(obj.status, obj.get_status_display())
 
-    # django-post-office gives these two fields no label of its own (the admin would show
-    # "Number of retries" and "Last updated" from their names): labelled here.
-    @admin.display(description=_("attempts"), ordering="number_of_retries")
+    @admin.display(description=_("retries"), ordering="number_of_retries")
     def retries(self, obj):
         return obj.number_of_retries or 0
 
+    @admin.display(description=_("queued"))
+    def queued_at(self, obj):
+        return _moment(obj.created)
+
     @admin.display(description=_("last changed"), ordering="last_updated")
-    def updated(self, obj):
-        return obj.last_updated
+    def last_changed(self, obj):
+        return _moment(obj.last_updated)
+
+    @admin.display(description=_("next attempt"), ordering="scheduled_time")
+    def next_attempt(self, obj):
+        return _moment(obj.scheduled_time if obj.status != STATUS.sent else None)
+
+    @admin.display(description=_("attachments"))
+    def attachment_names(self, obj):
+        return ", ".join(attachment.name for attachment in obj.attachments.all()) or "–"
+
+    @admin.display(description=_("text"))
+    def body(self, obj):
+        return format_html('<pre class="email-body" tabindex="0">{}</pre>', obj.message)
+
+    @admin.display(description=_("sending attempts"))
+    def attempts(self, obj):
+        """Each attempt to send it: when, how it went, and the mail server's error."""
+        logs = obj.logs.order_by("date")
+        if not logs:
+            return gettext("None yet.")
+        return format_html(
+            '<table class="sending-attempts"><thead><tr><th scope="col">{}</th>'
+            '<th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr>'
+            "</thead><tbody>{}</tbody></table>",
+            capfirst(gettext("time")),
+            capfirst(gettext("outcome")),
+            capfirst(gettext("kind of error")),
+            capfirst(gettext("error")),
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        _moment(log.date),
+                        OUTBOX_STATUSES.get(log.status, log.get_status_display()),
+                        log.exception_type or "–",
+                        log.message or "–",
+                    )
+                    for log in logs
+                ),
+            ),
+        )
 
     @admin.display(description=_("last error"))
     def last_error(self, obj):

@@ -139,7 +139,30 @@ def _lock(*cohort_ids: int) -> dict[int, Cohort]:
 
 
 def _lock_one(cohort_id: int) -> Cohort:
-    return _lock(cohort_id)[cohort_id]
+    return _present(_lock(cohort_id), cohort_id)
+
+
+# Rows read again under the lock may be gone: deleted (an empty cohort, a session, a
+# make-up seat) between the page that showed the button and the lock, by HR or by the
+# same person pressing twice. That is a refusal to show, never a crash.
+
+
+def _present(locked: dict[int, Cohort], cohort_id: int) -> Cohort:
+    if cohort_id not in locked:
+        raise BookingError(_("This cohort no longer exists."))
+    return locked[cohort_id]
+
+
+def _locked_place(enrolment: Enrolment) -> Enrolment:
+    place = (
+        Enrolment.objects.select_for_update()
+        .select_related("leader")
+        .filter(pk=enrolment.pk)
+        .first()
+    )
+    if place is None:
+        raise BookingError(_("This place has already been cancelled."))
+    return place
 
 
 def _check_deadline(cohort: Cohort, *, by_staff: bool, now: dt.datetime) -> None:
@@ -244,7 +267,7 @@ def enrol(
     now = now or clock.now()
     existing = _active_place(leader, cohort.programme_id)
     locked = _lock(cohort.pk, *([existing.cohort_id] if existing else []))
-    cohort = locked[cohort.pk]
+    cohort = _present(locked, cohort.pk)
     _check_deadline(cohort, by_staff=by_staff, now=now)
     _check_still_here(leader, now)
     existing = _active_place(leader, cohort.programme_id)
@@ -301,7 +324,7 @@ def cancel(
     """Cancel a seat or leave a waitlist; the first on the waitlist takes a freed seat."""
     now = now or clock.now()
     cohort = _lock_one(enrolment.cohort_id)
-    enrolment = Enrolment.objects.select_for_update().select_related("leader").get(pk=enrolment.pk)
+    enrolment = _locked_place(enrolment)
     if not enrolment.is_active:
         raise BookingError(_("This place has already been cancelled."))
     if enrolment.status == Enrolment.Status.ENROLLED:
@@ -318,7 +341,7 @@ def promote(*, enrolment: Enrolment, now: dt.datetime | None = None) -> Enrolmen
     """HR gives a waitlisted leader a seat ahead of the queue, if one is free."""
     now = now or clock.now()
     cohort = _lock_one(enrolment.cohort_id)
-    enrolment = Enrolment.objects.select_for_update().select_related("leader").get(pk=enrolment.pk)
+    enrolment = _locked_place(enrolment)
     if enrolment.status != Enrolment.Status.WAITLISTED:
         raise BookingError(_("%(leader)s is not on the waitlist.") % {"leader": enrolment.leader})
     if seats_free(cohort) <= 0:
@@ -343,10 +366,10 @@ def move(
             % {"leader": enrolment.leader, "cohort": to_cohort.name}
         )
     locked = _lock(enrolment.cohort_id, to_cohort.pk)
-    source, target = locked[enrolment.cohort_id], locked[to_cohort.pk]
+    source, target = locked[enrolment.cohort_id], _present(locked, to_cohort.pk)
     if source.programme_id != target.programme_id:
         raise BookingError(_("Leaders can only be moved between cohorts of the same programme."))
-    enrolment = Enrolment.objects.select_for_update().select_related("leader").get(pk=enrolment.pk)
+    enrolment = _locked_place(enrolment)
     if not enrolment.is_active:
         raise BookingError(
             _("%(leader)s has no active place to move.") % {"leader": enrolment.leader}
@@ -416,7 +439,9 @@ def check_makeup(*, leader: Leader, session: Session, now: dt.datetime | None = 
     """
     now = now or clock.now()
     _lock_one(session.cohort_id)
-    session = Session.objects.select_related("module", "cohort").get(pk=session.pk)
+    session = Session.objects.select_related("module", "cohort").filter(pk=session.pk).first()
+    if session is None:
+        raise BookingError(_("This session no longer exists."))
     if session.starts_at <= now:
         raise BookingError(_("This session has already started."))
     _check_still_here(leader, now)
@@ -452,11 +477,18 @@ def cancel_makeup(
 ) -> list[Enrolment]:
     """Give up a make-up seat before its session; the cohort's waitlist may gain a seat."""
     now = now or clock.now()
-    session = Session.objects.get(pk=booking.session_id)
-    cohort = _lock_one(session.cohort_id)
-    booking = MakeUpBooking.objects.select_related("session__module", "session__cohort").get(
-        pk=booking.pk
+    gone = BookingError(_("This make-up seat has already been cancelled."))
+    cohort_id = Session.objects.filter(pk=booking.session_id).values_list("cohort", flat=True)
+    if not cohort_id:
+        raise gone
+    cohort = _lock_one(cohort_id[0])
+    booking = (
+        MakeUpBooking.objects.select_related("session__module", "session__cohort")
+        .filter(pk=booking.pk)
+        .first()
     )
+    if booking is None:
+        raise gone
     if booking.session.starts_at <= now:
         raise BookingError(_("This session has already started."))
     if notify:

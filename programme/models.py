@@ -1300,3 +1300,27 @@ class InitiativeStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.initiative_id}: {self.status}"
+
+
+class PageWrite(models.Model):
+    """A committed write that changed what a kept page shows (:mod:`programme.pagecache`).
+
+    A key's version is the sum of its rows' ``writes`` and ``tag``: a row is inserted in
+    the writing transaction, so the version changes exactly when the write commits, and
+    writers never wait for each other (no row is updated). Readers fold a key's rows into
+    one now and then; the sums stay the same. The random ``tag`` keeps a rolled-back
+    write's version from ever equalling a later committed one.
+    """
+
+    key = models.CharField(_("key"), max_length=40, db_index=True)
+    writes = models.PositiveBigIntegerField(_("writes"), default=1)
+    tag = models.BigIntegerField(_("tag"))
+
+    class Meta:
+        verbose_name = _("page write")
+        verbose_name_plural = _("page writes")
+        # Bookkeeping, not data: no one is given rights to these rows.
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.writes}"

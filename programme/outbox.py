@@ -7,6 +7,8 @@ mail server answers. :func:`send_queued` is the worker (``manage.py send_outbox`
 it sends what is due, retries a failed send after 1, 2, 4, ... minutes
 (``OUTBOX_RETRY_MINUTES``, doubled each time) up to ``OUTBOX_MAX_RETRIES`` times, and
 then marks it failed, which HR sees in the admin with the error and can send again.
+A mail server that accepts the connection and never answers counts as a failed send
+after ``EMAIL_TIMEOUT`` seconds, so no run waits for ever or keeps the workers' lock.
 
 The rows are created directly rather than through ``post_office.mail.send``, which
 runs subject and body through Django's template engine: a text we have already

@@ -1,4 +1,4 @@
-"""Pages kept rendered in the shared cache, kept correct by versions.
+"""Pages kept rendered in the shared cache, kept correct by versions in the database.
 
 Two kinds: the leader's dashboard (:func:`dashboard`, below), and pages several
 leaders' data make, the reports and the cohort pages (:func:`kept_page`), kept whole
@@ -8,32 +8,34 @@ A leader's dashboard is read far more often than anything on it changes, and cos
 dozen queries to build. It is kept, rendered, in the cache (Redis when ``REDIS_URL``
 is set, shared by every web process) under two versions:
 
-* the leader's own version, which every write that touches the leader replaces: a
+* the leader's own version, which every write that touches the leader changes: a
   place, attendance, a make-up, the stored standing, the self-assessment, an
   initiative, the leader's own record (the signals below; the bulk writers call
   :func:`leaders_changed` themselves, as they call ``refresh_standings``);
 * a version for everything else a page shows (programme, modules, cohorts, sessions,
   locations, facilitators, questionnaires): any write to any other model of the
-  programme app replaces it, so a model added later is covered without being listed.
+  programme app changes it, so a model added later is covered without being listed.
 
-A version is replaced when the write happens and again after its transaction commits:
-a request that read the rows before the commit carries a version that is already
-gone when it stores its copy, so the copy is invalid on arrival.
+The versions live in the database, not in the cache (:class:`~programme.models.PageWrite`):
+a write adds a row in its own transaction, so its version changes when, and only
+when, it commits - also for a command writing while Redis is away. A kept page reads
+the versions it needs first, in one query, and only then the cache; a copy is served
+only under the versions it was made from. A Redis that lost its data, came back with
+old data, paused or failed halfway through a request can only cost a miss, never an
+old page. A copy is made from rows read after its versions, so it is never older
+than they say.
+
 A copy is also bound in time: it is valid until the next moment its page changes by
 the clock alone (a session starts or ends, a module's registration is due, midnight
 for the dates the page words by day), and at most ``PAGE_CACHE_SECONDS``.
 
 A page that shows other people's bookings too (a waiting place's position, the
 make-up sessions with a free seat offered to a leader who is behind) also carries the
-version any write replaces, and lives at most a minute.
+version any write changes, and lives at most a minute.
 
-When the cache does not answer, nothing is kept or served, and a process whose version
-bump was lost replaces every version once the cache answers again; a process that
-stops before that leaves copies that live out their time (``PAGE_CACHE_SECONDS``).
-
-Only a shared cache is correct across processes: with the per-process default
-(no ``REDIS_URL``), one process would keep a page another process's write has
-changed. So ``PAGE_CACHE_SECONDS`` defaults to 0 (off) without Redis.
+Versions are counted whether or not pages are kept (a process with the cache off may
+write while another keeps pages). Only a shared cache saves work across processes,
+so ``PAGE_CACHE_SECONDS`` defaults to 0 (off) without Redis.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import wraps
@@ -51,19 +52,23 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.http import HttpResponse
 from django.utils import timezone
 
 from . import clock
 
-OTHERS = "page:v:others"
-ANY = "page:v:any"
+OTHERS = "others"
+ANY = "any"
 PROGRAMME = "page:programme"
+# A key's rows are folded into one when a reader finds more than this many.
+FOLD_AT = 100
+TAG_MODULUS = 2**31
 
 
 def _leader_version(leader_id: int) -> str:
-    return f"page:v:leader:{leader_id}"
+    return f"leader:{leader_id}"
 
 
 def _page(leader_id: int) -> str:
@@ -74,18 +79,12 @@ def enabled() -> bool:
     return settings.PAGE_CACHE_SECONDS > 0
 
 
-def _new_version() -> str:
-    return secrets.token_hex(8)
-
-
 # -- Writers ------------------------------------------------------------------------
 
 
 def leaders_changed(leader_ids: Iterable[int | None] | None) -> None:
-    """Every kept page of these leaders (None: of all leaders) is out of date, and every
-    kept page that shows more than one leader."""
-    if not enabled():
-        return
+    """Every kept page of these leaders (None: of all leaders) is out of date once the
+    caller's transaction commits, and every kept page that shows more than one leader."""
     if leader_ids is None:
         everything_changed()
         return
@@ -94,46 +93,66 @@ def leaders_changed(leader_ids: Iterable[int | None] | None) -> None:
 
 
 def everything_changed() -> None:
-    if enabled():
-        _replace([ANY, OTHERS])
+    _replace([ANY, OTHERS])
 
 
 def something_changed() -> None:
     """A write no leader's own page shows, but a shared page may (a reminder sent)."""
-    if enabled():
-        _replace([ANY])
+    _replace([ANY])
 
 
 def _replace(keys: list[str]) -> None:
-    """Now (this transaction's own reads see its writes) and again after the commit (a
-    request that read the new version before the commit may have kept the old rows)."""
+    """A row per key, in the caller's transaction: it commits or rolls back with the
+    write. (A write outside any transaction commits a moment before its row.)"""
+    from .models import PageWrite
 
-    def bump():
-        global _owed
-        cache.set_many({key: _new_version() for key in keys}, None)
-        if _cache_away():
-            _owed = True
-
-    if transaction.get_connection().in_atomic_block:
-        bump()
-    transaction.on_commit(bump, robust=True)
+    PageWrite.objects.bulk_create(
+        [PageWrite(key=key, tag=secrets.randbelow(TAG_MODULUS)) for key in sorted(set(keys))]
+    )
 
 
-# A version this process could not replace because the cache did not answer (the
-# shared cache's calls then do nothing, portal/cache.py). Copies kept before may carry
-# it still when the cache answers again: so then every version is replaced.
-_owed = False
+def versions(keys: list[str]) -> dict[str, str]:
+    """The current version of each key, in one query, from the database the request
+    reads (a report read from the replica reads its versions there too)."""
+    from .models import PageWrite
+
+    rows = (
+        PageWrite.objects.filter(key__in=keys)
+        .order_by()
+        .values("key")
+        .annotate(writes=Sum("writes"), tags=Sum("tag"), rows=Count("pk"))
+    )
+    found = {row["key"]: row for row in rows}
+    crowded = [key for key, row in found.items() if row["rows"] > FOLD_AT]
+    if crowded:
+        _fold(crowded)
+    return {
+        key: f"{found[key]['writes']}.{found[key]['tags'] % TAG_MODULUS}" if key in found else "0"
+        for key in keys
+    }
 
 
-def _cache_away() -> bool:
-    return getattr(cache, "_down_until", 0.0) > time.monotonic()
+def _fold(keys: list[str]) -> None:
+    """Replace each key's rows by one with the same sums (the version stays the same).
+    Rows another fold holds are skipped: each fold moves only the rows it locked."""
+    from .models import PageWrite
 
-
-def _settle() -> None:
-    global _owed
-    if _owed and not _cache_away():
-        cache.set_many({OTHERS: _new_version(), ANY: _new_version()}, None)
-        _owed = _cache_away()
+    with transaction.atomic(using="default"):
+        rows = list(
+            PageWrite.objects.using("default")
+            .select_for_update(skip_locked=True)
+            .filter(key__in=keys)
+            .values_list("pk", "key", "writes", "tag")
+        )
+        sums: dict[str, list[int]] = {}
+        for _pk, key, writes, tag in rows:
+            total = sums.setdefault(key, [0, 0])
+            total[0] += writes
+            total[1] += tag
+        PageWrite.objects.using("default").filter(pk__in=[row[0] for row in rows]).delete()
+        PageWrite.objects.using("default").bulk_create(
+            [PageWrite(key=k, writes=w, tag=t % TAG_MODULUS) for k, (w, t) in sums.items()]
+        )
 
 
 # Models whose rows belong to one leader, and how to find the leader from a row.
@@ -155,7 +174,7 @@ _OWNER = {
 _SHARED_ONLY = {"sentreminder", "invitation", "emailtext", "user"}
 # Rows no page shows at all: not even listened to (a receiver would cost their deletes a
 # SELECT first). History rows follow a write that is listened to.
-_NOT_SHOWN = {"importbatch", "outboxfile"}
+_NOT_SHOWN = {"importbatch", "outboxfile", "pagewrite"}
 
 
 def _owner_path(sender) -> str | None:
@@ -174,7 +193,7 @@ def _remember_owner(sender, instance, **kwargs) -> None:
     changes the old owner's page too). signals.py remembers it already for places,
     attendance and make-ups."""
     path = _owner_path(sender)
-    if not enabled() or not instance.pk or path in (None, "pk") or "__" in path:
+    if not instance.pk or path in (None, "pk") or "__" in path:
         return
     previous = getattr(instance, "_previous", None)
     if previous is not None and "leader_id" in previous:
@@ -186,8 +205,6 @@ def _remember_owner(sender, instance, **kwargs) -> None:
 
 
 def _written(sender, instance, **kwargs) -> None:
-    if not enabled():
-        return
     name = sender._meta.model_name
     if name == "user" and kwargs.get("update_fields") == frozenset({"last_login"}):
         return  # signing in changes no page
@@ -239,11 +256,11 @@ def connect() -> None:
 @dataclass
 class Kept:
     """What the cache answered for one leader's page: the copy if it is still good, and
-    the versions a new copy must carry (None: a version was missing; don't keep)."""
+    the versions a new copy must carry."""
 
     html: str | None
-    versions: tuple[str, str] | None
-    any_version: str | None
+    versions: tuple[str, str]
+    any_version: str
     request: object
     leader_id: int
 
@@ -252,8 +269,6 @@ class Kept:
     ) -> None:
         """``shared``: the page shows other people's bookings too (a waiting place's
         position, the make-up sessions with a free seat), so any write replaces it."""
-        if self.versions is None or (shared and self.any_version is None):
-            return
         limit = min(settings.PAGE_CACHE_SECONDS, SHARED_PAGE_SECONDS if shared else 10**9)
         seconds = min(limit, (until - now).total_seconds())
         if seconds < 1:
@@ -278,40 +293,29 @@ def _variant(request) -> str:
 
 
 def dashboard(request, leader_id: int, now: dt.datetime) -> Kept | None:
-    """The kept page of this leader, in one round trip that also brings the current
-    programme (``request._current_programme``). None when the cache is off."""
+    """The kept page of this leader: its versions from the database (one query, before
+    anything else is read), then the copy and the current programme from the cache (one
+    round trip; ``request._current_programme``). None when the cache is off."""
     if not enabled():
         return None
-    _settle()
-    keys = [OTHERS, ANY, PROGRAMME, _leader_version(leader_id), _page(leader_id)]
-    found = cache.get_many(keys)
-    others = found.get(OTHERS) or _start(OTHERS)
-    any_version = found.get(ANY) or _start(ANY)
-    leader = found.get(_leader_version(leader_id)) or _start(_leader_version(leader_id))
-    versions = (others, leader) if others and leader else None
+    leader_key = _leader_version(leader_id)
+    current = versions([OTHERS, ANY, leader_key])
+    found = cache.get_many([PROGRAMME, _page(leader_id)])
+    kept_versions = (current[OTHERS], current[leader_key])
     programme = found.get(PROGRAMME)
-    if versions and programme and programme["version"] == others:
+    if programme is not None and programme["version"] == current[OTHERS]:
         request._current_programme = programme["programme"]
-    elif others:
-        _keep_programme(request, others)
-    variant = _variant(request)
+    else:
+        _keep_programme(request, current[OTHERS])
     page = found.get(_page(leader_id))
     good = (
         page is not None
-        and versions is not None
-        and page["versions"] == versions
-        and page["variant"] == variant
-        and page["any"] in (None, any_version)
+        and page["versions"] == kept_versions
+        and page["variant"] == _variant(request)
+        and page["any"] in (None, current[ANY])
         and now < page["until"]
     )
-    return Kept(page["html"] if good else None, versions, any_version, request, leader_id)
-
-
-def _start(key: str) -> str | None:
-    """The first version of a key (first visit since the cache started, or evicted);
-    another process may start it at the same moment: then theirs counts."""
-    version = _new_version()
-    return version if cache.add(key, version, None) else cache.get(key)
+    return Kept(page["html"] if good else None, kept_versions, current[ANY], request, leader_id)
 
 
 def _keep_programme(request, version: str) -> None:
@@ -327,24 +331,23 @@ SHARED_PAGE_SECONDS = 60
 def kept_page(view):
     """A page several leaders' data make (reports, cohorts), kept per user and address.
 
-    Any write to the programme's data throws every such copy away (``ANY``); the clock
-    alone (a leader falling behind, a deadline passing) at most a minute late. Not kept:
-    anything but a plain 200, and a request with one-time messages to show.
+    Any write to the programme's data changes the version every such copy carries
+    (``ANY``); the clock alone (a leader falling behind, a deadline passing) at most a
+    minute late. Not kept: anything but a plain 200, and a request with one-time
+    messages to show. Put it inside ``reads_from_replica``, so the version is read
+    from the same database as the page.
     """
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not enabled() or request.method != "GET" or len(get_messages(request)):
             return view(request, *args, **kwargs)
-        _settle()
         path = hashlib.blake2b(request.get_full_path().encode(), digest_size=12).hexdigest()
         key = f"page:shared:{request.user.pk}:{path}"
-        found = cache.get_many([ANY, key])
-        version = found.get(ANY) or _start(ANY)
-        entry, now = found.get(key), clock.now()
+        version = versions([ANY])[ANY]
+        entry, now = cache.get(key), clock.now()
         if (
             entry is not None
-            and version is not None
             and entry["version"] == version
             and entry["variant"] == _variant(request)
             and now < entry["until"]
@@ -354,7 +357,7 @@ def kept_page(view):
                 response[header] = value
             return response
         response = view(request, *args, **kwargs)
-        if version is not None and response.status_code == 200 and not response.streaming:
+        if response.status_code == 200 and not response.streaming:
             seconds = min(SHARED_PAGE_SECONDS, settings.PAGE_CACHE_SECONDS)
             entry = {
                 "version": version,

@@ -73,8 +73,8 @@ def _sort_headers(request: HttpRequest, current: str) -> dict:
 
 
 @require_GET
-@pagecache.kept_page
 @reads_from_replica
+@pagecache.kept_page
 def overview(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     form = ReportFilterForm(request.GET, scope=scope, current=current_programme(request))
@@ -101,8 +101,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@pagecache.kept_page
 @reads_from_replica
+@pagecache.kept_page
 def department(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     department = scope.department(pk)

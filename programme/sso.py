@@ -8,23 +8,36 @@ mozilla-django-oidc does the protocol: the authorization-code flow with ``state`
   when someone signs in through the provider, so a provider that is down never stops a
   page or a password sign-in;
 - the ID token must come from that issuer and be meant for our client;
+- the claims come from the validated ID token first; the UserInfo endpoint only fills
+  in claims the ID token lacks (Microsoft Entra ID puts optional claims in the ID
+  token, and its UserInfo answers only the name claims, the subject and e-mail), and
+  its subject must be the ID token's;
 - a person is matched to a leader by the employee-number claim when the provider
-  sends one, else by e-mail (any letter case). Someone the portal does not know, or
-  who has left (``left_on`` passed) or was anonymised, is refused with a page that
-  says whom to contact, and no user is created. Staff and managers who are not
-  leaders get in when they already have an active login with that e-mail;
+  sends one, else by e-mail (any letter case), and then only when the provider says
+  the address is verified (``OIDC_EMAIL_VERIFIED_CLAIM``, ``email_verified`` unless
+  set). Someone the portal does not know, or who may no longer sign in
+  (:func:`programme.accounts.may_sign_in`: left, anonymised, closed), is refused with
+  a page that says whom to contact, and no user is created. Staff and managers who
+  are not leaders get in when they already have an active login with that e-mail;
+- a provider that refuses the portal itself (a wrong or expired client secret, a
+  grant it rejects) gets a page of its own that says to contact IT, and a log line
+  naming the error; a provider that does not answer, a "try again" page;
 - the sign-in lockout (django-axes) counts refused sign-ins here too, and a blocked
   account is blocked whichever way it comes in;
-- signing out ends the session at the provider too, when it offers that.
+- signing out ends the session at the provider too, when it offers that: the
+  browser is sent to its ``end_session_endpoint``, whose origin the pages of such a
+  session allow as a form's target (:class:`ProviderSignOutCSPMiddleware`), so a
+  browser that enforces ``form-action`` follows the sign-out there.
 """
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from axes.handlers.proxy import AxesProxyHandler
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
@@ -38,8 +51,9 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from . import clock
+from .accounts import may_sign_in
 from .models import Leader, User
-from .privacy import has_left
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +65,9 @@ DISCOVERED = {
     "OIDC_OP_JWKS_ENDPOINT": "jwks_uri",
 }
 _discovery_cache: dict[str, dict] = {}
+# Errors of the token endpoint (RFC 6749, 5.2) that mean the portal's own set-up is wrong.
+REJECTED = {"invalid_client", "unauthorized_client", "invalid_grant"}
+END_SESSION_ORIGIN = "oidc_end_session_origin"
 
 
 def discovery() -> dict:
@@ -68,7 +85,7 @@ def discovery() -> dict:
 def get_setting(attr: str, *default):
     """mozilla-django-oidc's settings, with the endpoints taken from discovery."""
     if attr in DISCOVERED:
-        return discovery()[DISCOVERED[attr]]
+        return discovery().get(DISCOVERED[attr])
     return import_from_settings(attr, *default)
 
 
@@ -102,10 +119,10 @@ class Refused(Exception):
 def match_user(claims: dict) -> User:
     """The login for these claims, or :class:`Refused` with the reason.
 
-    Employee number first (it survives a change of e-mail address), else e-mail.
-    A login that belongs to a leader is that leader's, and the leader must still be
-    with the municipality; a login without a leader (HR, managers, facilitators)
-    must exist and be active. Nobody is created.
+    Employee number first (it survives a change of e-mail address), else e-mail, if
+    the provider says it verified it. A login that belongs to a leader is that
+    leader's, and must still be allowed to sign in; a login without a leader (HR,
+    managers, facilitators) must exist and be active. Nobody is created.
     """
     email = str(claims.get(settings.OIDC_EMAIL_CLAIM) or "").strip().lower()
     number_claim = settings.OIDC_EMPLOYEE_NUMBER_CLAIM
@@ -115,9 +132,11 @@ def match_user(claims: dict) -> User:
     if number:
         leader = leaders.filter(employee_number=number).first()
     elif email:
+        if not email_verified(claims):
+            raise Refused("unverified")
         leader = leaders.filter(user__email__iexact=email).first()
     if leader is not None:
-        if has_left(leader) or not leader.user.is_active:
+        if not may_sign_in(leader.user, clock.today()):
             raise Refused("left")
         return leader.user
     user = (
@@ -130,6 +149,23 @@ def match_user(claims: dict) -> User:
     if user is None:
         raise Refused("unknown")
     return user
+
+
+def email_verified(claims: dict) -> bool:
+    """Whether the provider vouches for the e-mail address (a JSON true, or "true")."""
+    claim = settings.OIDC_EMAIL_VERIFIED_CLAIM
+    if not claim:
+        return True  # a provider that never says (OIDC_EMAIL_VERIFIED_CLAIM empty)
+    value = claims.get(claim)
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+class ClientRejected(Exception):
+    """The provider's token endpoint refused the portal itself (RFC 6749, 5.2)."""
+
+    def __init__(self, error: str, description: str):
+        super().__init__(f"{error}: {description}")
+        self.error = error
 
 
 class PortalOIDCBackend(OIDCAuthenticationBackend):
@@ -167,6 +203,36 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
             raise SuspiciousOperation("The ID token is meant for another client.")
         return payload
 
+    def raise_token_response_error(self, response):
+        if response.status_code in (400, 401):
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = {}
+            error = str(answer.get("error") or "") if isinstance(answer, dict) else ""
+            if error in REJECTED:
+                raise ClientRejected(error, str(answer.get("error_description") or ""))
+        super().raise_token_response_error(response)
+
+    def get_userinfo(self, access_token, id_token, payload):
+        """The validated ID token's claims; UserInfo (when the provider has it) only adds
+        what the token lacks, and must be about the same person."""
+        claims = dict(payload)
+        if get_setting("OIDC_OP_USER_ENDPOINT"):
+            extra = super().get_userinfo(access_token, id_token, payload)
+            if extra.get("sub") != payload.get("sub"):
+                raise SuspiciousOperation("UserInfo is about another subject than the ID token.")
+            claims.update({k: v for k, v in extra.items() if k not in claims})
+        return claims
+
+    def store_tokens(self, access_token, id_token):
+        super().store_tokens(access_token, id_token)
+        # The sign-out's destination, for this session's pages' form-action (CSP).
+        endpoint = discovery().get("end_session_endpoint")
+        if endpoint:
+            parts = urlsplit(endpoint)
+            self.request.session[END_SESSION_ORIGIN] = f"{parts.scheme}://{parts.netloc}"
+
     def verify_claims(self, claims):
         number_claim = settings.OIDC_EMPLOYEE_NUMBER_CLAIM
         return bool(
@@ -196,7 +262,15 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
         return active_user(user_id)
 
 
-REFUSALS = {"unknown": 403, "left": 403, "error": 400, "unavailable": 503}
+REFUSALS = {
+    "unknown": 403,
+    "left": 403,
+    "unverified": 403,
+    "error": 400,
+    "unavailable": 503,
+    # The portal's own set-up is wrong: a server error, for IT's monitoring too.
+    "misconfigured": 500,
+}
 
 
 def refused(request: HttpRequest, reason: str) -> HttpResponse:
@@ -248,6 +322,14 @@ class CallbackView(OIDCAuthenticationCallbackView):
             # for us: refuse, and say so in words rather than with Django's bare 400.
             logger.warning("Refused a sign-in through the identity provider: %s", exc)
             return refused(request, "error")
+        except ClientRejected as exc:
+            logger.error(
+                "The identity provider refused the portal's client (%s): check "
+                "OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and the redirect URI. %s",
+                exc.error,
+                exc,
+            )
+            return refused(request, "misconfigured")
         except requests.RequestException:
             logger.exception("The identity provider did not answer")
             return refused(request, "unavailable")
@@ -259,3 +341,25 @@ class CallbackView(OIDCAuthenticationCallbackView):
             self.request.axes_locked_out = True
             return refused(self.request, "error")
         return refused(self.request, reason)
+
+
+class ProviderSignOutCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware; the pages of a session that came through the provider
+    also allow its sign-out origin as a form's target.
+
+    "Log ud" is a form posted to the portal, answered with a redirect to the provider's
+    ``end_session_endpoint``. A browser checks that redirect against the ``form-action``
+    of the page the form was on, so it is that page's policy, not the answer's, that
+    must allow it; with ``form-action 'self'`` alone Chromium stops at the portal, and
+    the provider's own session lives on.
+    """
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        session = getattr(request, "session", None)
+        origin = session.get(END_SESSION_ORIGIN) if session is not None else None
+        if origin and not report_only:
+            update = dict(parts.update or {})
+            update["form-action"] = [*update.get("form-action", []), origin]
+            parts.update = update
+        return parts

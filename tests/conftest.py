@@ -86,11 +86,9 @@ def _portal_defaults(settings):
 
 
 def session_reads() -> int:
-    """Queries a request spends reading its session: one from the database, none when
-    sessions are read from the shared cache (REDIS_URL, ``cached_db``)."""
-    from django.conf import settings
-
-    return 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
+    """Queries a request spends reading its session: one, from the database (sessions
+    live only there, with or without REDIS_URL)."""
+    return 1
 
 
 _NESTED = re.compile(r"\([^()]*\)")
@@ -121,7 +119,7 @@ def query_name(sql: str) -> str:
 
 
 def session_queries() -> list[str]:
-    """The names of a request's session reads (none when read from the shared cache)."""
+    """The names of a request's session reads."""
     return ["select django_session"] * session_reads()
 
 

@@ -2,9 +2,11 @@
 
 import re
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from .conftest import PASSWORD, queued
+from .conftest import PASSWORD, query_name, queued
 
 NEW_PASSWORD = "Ny-adgangskode-2016"
 
@@ -144,3 +146,35 @@ def test_a_leader_who_has_left_gets_no_reset_e_mail(client, leader, now):
     leader.save()
     client.post(reverse("password_reset"), {"email": "soeren@albertslund.dk"})
     assert queued() == []
+
+
+def test_a_known_and_an_unknown_address_run_the_same_queries_and_only_the_known_is_sent(
+    client, leader, colleague
+):
+    """Repro (issue 22): a known address took ~37 ms and an unknown one ~16 ms, the texts
+    equal and the work not. Now both look up the login, render the e-mail and write it to
+    the outbox; the unknown one's savepoint is rolled back."""
+    from post_office.models import Email
+
+    def reset(email: str) -> list[str]:
+        client.get(reverse("password_reset"))
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(reverse("password_reset"), {"email": email})
+        assert response.status_code == 302
+        return [query_name(q["sql"]) for q in queries.captured_queries]
+
+    reset(colleague.user.email)  # the first e-mail of a process reads what it caches
+    Email.objects.all().delete()
+    known = reset(leader.user.email)
+    assert Email.objects.count() == 1
+    unknown = reset("ukendt@albertslund.dk")
+    assert Email.objects.count() == 1
+    # Only the end of the savepoint differs: kept for the known, rolled back for the unknown.
+    assert known == [
+        "select programme_user",
+        "savepoint",
+        "select programme_emailtext",
+        "insert post_office_email",
+        "release",
+    ]
+    assert unknown == [*known[:-1], "rollback", "release"]

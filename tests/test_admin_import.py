@@ -630,8 +630,9 @@ def test_checking_and_importing_take_the_same_queries_for_a_small_and_a_large_fi
         inserts = statements(confirming, inserts=True)
     assert Leader.objects.count() == lines
     assert (reads, len(other)) == (CHECK_QUERIES, CONFIRM_QUERIES)
-    # Logins, leaders and their history: never one statement per line.
-    assert len(inserts) <= 3 * -(-lines // 50)
+    # Logins, leaders and their history: never one statement per line; and one for the
+    # kept pages' versions (programme/pagecache.py).
+    assert len(inserts) <= 3 * -(-lines // 50) + 1
 
 
 def test_a_large_import_refreshes_postgresqls_statistics(hr_client, department_a):

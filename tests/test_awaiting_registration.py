@@ -179,3 +179,16 @@ def test_hr_reads_the_rule_and_the_closed_days_on_the_start_page(
     )
     # The kick-off of 12 January is not recorded yet: due Friday 15 January at 15:00.
     assert "fre 15. jan 15:00" in page
+
+
+def test_a_closed_day_that_is_not_a_date_stops_the_start_naming_the_variable(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal.env import env_month_days
+
+    monkeypatch.setenv("CLOSED_DAYS", "12-24, 02-29")
+    assert env_month_days("CLOSED_DAYS", "") == [(12, 24), (2, 29)]
+    for wrong in ("24-12", "12/24", "juleaften"):
+        monkeypatch.setenv("CLOSED_DAYS", f"12-31,{wrong}")
+        with pytest.raises(ImproperlyConfigured, match=f"CLOSED_DAYS='{wrong}'"):
+            env_month_days("CLOSED_DAYS", "")

@@ -34,7 +34,7 @@ def test_the_outbox_columns_are_danish(client, hr):
     outbox.queue(to="leder@albertslund.dk", subject="Du er tilmeldt Hold 1", body="Hej")
     client.force_login(hr)
     page = text(client.get(reverse("admin:post_office_email_changelist")))
-    for danish in ("Forsøg", "Sidst ændret", "Planlagt afsendelse"):
+    for danish in ("Nye forsøg", "Senest ændret", "Næste forsøg"):
         assert danish in page
     for english in ("Number of retries", "Last updated", "Scheduled Time"):
         assert english not in page

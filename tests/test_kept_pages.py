@@ -1,15 +1,16 @@
 """Pages kept rendered in the cache (programme/pagecache.py): the leader's dashboard and
-the shared pages (reports, cohorts). A kept page costs the session and the user only,
-and no write and no passing hour leaves anyone looking at a page that a fresh rendering
-would not show (the stateful test in test_seat_and_progress_properties.py checks the
-dashboard over every way in)."""
+the shared pages (reports, cohorts). A kept page costs the session, the user and its
+versions (from the database), and no write and no passing hour leaves anyone looking at
+a page that a fresh rendering would not show (the stateful test in
+test_seat_and_progress_properties.py checks the dashboard over every way in)."""
 
 import datetime as dt
 import re
+import threading
 
 import pytest
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
@@ -63,15 +64,12 @@ def signed_in(client, seated):
     return client
 
 
-def test_a_kept_dashboard_costs_the_session_and_the_user_only(signed_in):
+def test_a_kept_dashboard_costs_the_session_the_user_and_the_versions(signed_in):
     first = page(signed_in)
     with CaptureQueriesContext(connection) as queries:
         again = page(signed_in)
     names = [query_name(q["sql"]) for q in queries.captured_queries]
-    assert names == [
-        *session_queries(),
-        "select programme_user",
-    ]
+    assert names == [*session_queries(), "select programme_user", "select programme_pagewrite"]
     assert again == first
     assert "Mød op til din næste mødegang: IT den 9. februar 2016 kl. 09:00" in again
 
@@ -209,18 +207,49 @@ def _request(leader):
     return request
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_copy_of_rows_read_before_a_write_commits_is_never_served(programme, leader, settings):
-    """Another process read the leader's old rows and stores its copy after the write
-    replaced the version, but before the commit: the commit replaces it again."""
+    """Another process reads the leader's old rows while a write is under way, and keeps
+    its copy before the write commits: the copy carries the versions from before the
+    write, and the commit changes them."""
     settings.PAGE_CACHE_SECONDS = 300
     now = local(2016, 1, 20)
-    pagecache.dashboard(_request(leader), leader.pk, now)  # versions started
+
+    def another_process():
+        try:
+            racing = pagecache.dashboard(_request(leader), leader.pk, now)
+            racing.keep("the old name", until=local(2016, 1, 21), now=now)
+        finally:
+            connections.close_all()
+
     with transaction.atomic():
         leader.name = "Nyt navn"
         leader.save()
-        racing = pagecache.dashboard(_request(leader), leader.pk, now)
-        racing.keep("the old name", until=local(2016, 1, 21), now=now)
+        reader = threading.Thread(target=another_process)
+        reader.start()
+        reader.join()
+        assert cache.get(pagecache._page(leader.pk))["html"] == "the old name"
+    assert pagecache.dashboard(_request(leader), leader.pk, now).html is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_write_never_lends_its_version_to_a_later_one(programme, leader, settings):
+    """A copy kept inside a transaction that rolls back carries a version that never
+    commits; the next committed write's version is another (its tag), so the copy of
+    the rolled-back rows is never served."""
+    settings.PAGE_CACHE_SECONDS = 300
+    now = local(2016, 1, 20)
+    with transaction.atomic():
+        leader.name = "Rullet tilbage"
+        leader.save()
+        pagecache.dashboard(_request(leader), leader.pk, now).keep(
+            "rolled back", until=local(2016, 1, 21), now=now
+        )
+        transaction.set_rollback(True)
+    leader.refresh_from_db()
+    leader.name = "Gemt"
+    leader.save()
     assert pagecache.dashboard(_request(leader), leader.pk, now).html is None
 
 
@@ -239,6 +268,19 @@ def test_a_copy_is_served_until_a_write_replaces_its_version(programme, leader, 
     assert pagecache.dashboard(_request(leader), leader.pk, now).html is None
 
 
+def test_many_writes_are_folded_and_the_version_stays_the_same(leader, programme):
+    from programme.models import PageWrite
+
+    for _ in range(pagecache.FOLD_AT + 5):
+        pagecache.leaders_changed([leader.pk])
+    key = pagecache._leader_version(leader.pk)
+    before = pagecache.versions([key, pagecache.ANY])  # the reader folds what it found
+    assert PageWrite.objects.filter(key=key).count() == 1
+    assert pagecache.versions([key, pagecache.ANY]) == before
+    pagecache.leaders_changed([leader.pk])
+    assert pagecache.versions([key])[key] != before[key]
+
+
 # -- Shared pages: reports and cohorts ------------------------------------------------
 
 
@@ -248,13 +290,13 @@ def report(client, **query) -> str:
     return _TOKEN.sub("", response.text)
 
 
-def test_a_kept_report_costs_the_session_and_the_user_only(client, hr, seated):
+def test_a_kept_report_costs_the_session_the_user_and_the_version(client, hr, seated):
     client.force_login(hr)
     first = report(client)
     with CaptureQueriesContext(connection) as queries:
         again = report(client)
     names = [query_name(q["sql"]) for q in queries.captured_queries]
-    assert names == [*session_queries(), "select programme_user"]
+    assert names == [*session_queries(), "select programme_user", "select programme_pagewrite"]
     assert again == first
 
 
@@ -299,11 +341,11 @@ def test_a_kept_report_follows_the_clock_within_a_minute(client, hr, seated, set
     settings.PORTAL_CLOCK = "2016-01-20T11:00:58.000123"
     with CaptureQueriesContext(connection) as queries:
         report(client)
-    assert len(queries) == len(session_queries()) + 1  # still kept
+    assert len(queries) == len(session_queries()) + 2  # still kept
     settings.PORTAL_CLOCK = "2016-01-20T11:01:01.000123"
     with CaptureQueriesContext(connection) as queries:
         report(client)
-    assert len(queries) > len(session_queries()) + 1  # built again
+    assert len(queries) > len(session_queries()) + 2  # built again
 
 
 def test_a_page_with_a_message_to_show_is_not_served_from_the_cache(

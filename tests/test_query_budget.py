@@ -175,7 +175,7 @@ def test_every_page_asks_the_same_named_queries_at_1x_and_10x_the_data(
     # Each page as it is built (with REDIS_URL the dashboard is kept: measured below).
     settings.PAGE_CACHE_SECONDS = 0
     seen = measure(client)
-    # The dashboard kept in the shared cache (programme/pagecache.py): session and user.
+    # Pages kept in the shared cache (programme/pagecache.py): session, user, versions.
     settings.PAGE_CACHE_SECONDS = 300
     settings.PORTAL_CLOCK = demo_data.DEMO_AS_OF.isoformat()  # naive: local time
     client.force_login(on_track_user())
@@ -219,11 +219,12 @@ BUDGET: dict[str, list[str]] = {
         "select programme_assessmentresponse",
         "exists programme_initiative",
     ],
-    # Kept in the shared cache (programme/pagecache.py): the session and the user only.
-    "leader dashboard kept": [],
-    "leader cohort list kept": [],
-    "manager report overview kept": [],
-    "hr report overview kept": [],
+    # Kept in the shared cache (programme/pagecache.py): after the session and the user,
+    # only the versions the copy must carry, read from the database in one query.
+    "leader dashboard kept": ["select programme_pagewrite"],
+    "leader cohort list kept": ["select programme_pagewrite"],
+    "manager report overview kept": ["select programme_pagewrite"],
+    "hr report overview kept": ["select programme_pagewrite"],
     "leader cohort list": [
         "select programme_programme",
         "count programme_cohort",

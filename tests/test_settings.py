@@ -204,3 +204,53 @@ def test_web_connections_give_up_on_a_held_row_and_commands_do_not():
 def test_the_import_file_limit_comes_from_the_environment():
     assert setting("IMPORT_MAX_FILE_MB") == "10"
     assert setting("IMPORT_MAX_FILE_MB", IMPORT_MAX_FILE_MB="25") == "25"
+
+
+# --- A setting that cannot be read stops the start, with the variable's name --------
+
+
+def test_a_misspelt_boolean_stops_the_start_instead_of_switching_a_check_off():
+    """``OIDC_VERIFY_KID=ture`` used to read as False: key-id verification off."""
+    result = manage("check", OIDC_VERIFY_KID="ture")
+    assert result.returncode != 0
+    assert "OIDC_VERIFY_KID='ture' is not understood" in result.stderr
+    assert "one of true, 1, yes, on, false, 0, no, off" in result.stderr
+
+
+def test_a_port_in_words_stops_the_start_with_the_variables_name():
+    """``EMAIL_PORT=twentyfive`` used to fail with a bare ValueError naming nothing."""
+    result = manage("check", EMAIL_PORT="twentyfive")
+    assert result.returncode != 0
+    assert "EMAIL_PORT='twentyfive' is not understood" in result.stderr
+    assert "a whole number" in result.stderr
+
+
+def test_a_misspelt_environment_name_does_not_run_production_as_development():
+    result = manage("check", **{**PRODUCTION, "DJANGO_ENV": "prodution"})
+    assert result.returncode != 0
+    assert "DJANGO_ENV='prodution' is not understood" in result.stderr
+
+
+def test_the_gunicorn_configuration_refuses_a_timeout_in_words():
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    result = run(
+        [str(gunicorn), "--check-config", "--config", "gunicorn.conf.py"],
+        **PRODUCTION,
+        GUNICORN_TIMEOUT="thirty",
+    )
+    assert result.returncode != 0
+    assert "GUNICORN_TIMEOUT='thirty' is not understood" in result.stderr + result.stdout
+
+
+def test_good_values_are_read_as_meant():
+    assert setting("OIDC_VERIFY_KID", OIDC_VERIFY_KID="Off") == "False"
+    assert setting("EMAIL_PORT", EMAIL_PORT=" 587 ") == "587"
+    assert setting("EMAIL_TIMEOUT") == "30"
+    assert setting("DB_LOCK_TIMEOUT", DB_LOCK_TIMEOUT="2.5") == "2.5"
+    assert setting("LOGGING['root']['level']", LOG_LEVEL="warning") == "'WARNING'"
+
+
+def test_settings_and_gunicorn_read_the_environment_only_through_the_strict_parser():
+    for path in (ROOT / "portal" / "settings.py", ROOT / "gunicorn.conf.py"):
+        source = path.read_text()
+        assert "os.environ" not in source and "getenv" not in source, path.name

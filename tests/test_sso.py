@@ -43,6 +43,9 @@ def authorize_at_provider(authorize_url: str, sub: str) -> str:
 
 
 def sign_in(client, provider, sub: str, **claims):
+    """The provider vouches for the e-mail address unless a test says otherwise."""
+    if "email" in claims:
+        claims.setdefault("email_verified", True)
     provider.add_person(sub, **claims)
     return client.get(authorize_at_provider(start(client), sub))
 
@@ -102,7 +105,7 @@ def test_hr_staff_without_a_leader_record_sign_in_with_their_existing_login(clie
 
 
 def test_a_tampered_state_is_refused(client, sso, leader):
-    sso.add_person("sub-state", email=leader.user.email)
+    sso.add_person("sub-state", email=leader.user.email, email_verified=True)
     callback = authorize_at_provider(start(client), "sub-state")
     path, query = callback.split("?")
     params = {k: v[0] for k, v in parse_qs(query).items()}
@@ -114,7 +117,7 @@ def test_a_tampered_state_is_refused(client, sso, leader):
 
 
 def test_a_nonce_that_does_not_match_is_refused(client, sso, leader):
-    sso.add_person("sub-nonce", email=leader.user.email)
+    sso.add_person("sub-nonce", email=leader.user.email, email_verified=True)
     callback = authorize_at_provider(start(client), "sub-nonce")
     session = client.session
     states = session["oidc_states"]
@@ -151,7 +154,7 @@ def test_a_blocked_account_is_blocked_through_the_provider_too(client, sso, lead
 
 
 def test_refused_sign_ins_count_towards_the_block(client, sso, db, settings):
-    sso.add_person("sub-guess", email="gaet@albertslund.dk")
+    sso.add_person("sub-guess", email="gaet@albertslund.dk", email_verified=True)
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.get(authorize_at_provider(start(client), "sub-guess"))
     assert AccessAttempt.objects.get(username="gaet@albertslund.dk").failures_since_start == (
@@ -243,3 +246,133 @@ def test_an_employee_number_the_portal_does_not_know_is_refused_even_with_a_lead
     )
     assert response.status_code == 403
     assert not signed_in_user(client).is_authenticated
+
+
+# -- Issue 22: what an IT department's provider does ---------------------------------
+
+
+def test_an_address_the_provider_has_not_verified_matches_nobody(client, sso, hr, leader):
+    """Repro: a provider account with email=hr@albertslund.dk, email_verified=false
+    signed in as HR (a staff account)."""
+    for sub, email in (("sub-fake-hr", hr.email), ("sub-fake-leader", leader.user.email)):
+        response = sign_in(client, sso, sub, email=email, email_verified=False)
+        assert response.status_code == 403
+        assert "Log ind-tjenesten har ikke bekræftet din e-mailadresse" in response.text
+        assert not signed_in_user(client).is_authenticated
+    response = sign_in(client, sso, "sub-no-claim", email=hr.email, email_verified=None)
+    assert response.status_code == 403
+
+
+def test_a_provider_that_never_says_can_be_trusted_by_setting(client, sso, hr, settings):
+    settings.OIDC_EMAIL_VERIFIED_CLAIM = ""
+    sign_in(client, sso, "sub-hr-plain", email=hr.email, email_verified=None)
+    assert signed_in_user(client) == hr
+
+
+def test_entra_ids_domain_verified_claim_can_stand_for_email_verified(client, sso, hr, settings):
+    settings.OIDC_EMAIL_VERIFIED_CLAIM = "xms_edov"
+    sign_in(client, sso, "sub-entra", email=hr.email, email_verified=None, xms_edov=True)
+    assert signed_in_user(client) == hr
+
+
+def test_the_employee_number_needs_no_verified_address(client, sso, leader):
+    sign_in(client, sso, "sub-number", email="x@y.dk", email_verified=False, employee_number="1001")
+    assert signed_in_user(client) == leader.user
+
+
+def test_a_leader_is_refused_the_day_after_the_leaving_day(client, sso, leader, settings):
+    leader.left_on = dt.date(2016, 1, 15)
+    leader.save()
+    settings.PORTAL_CLOCK = "2016-01-15T16:00"
+    sign_in(client, sso, "sub-last-day", employee_number="1001")
+    assert signed_in_user(client) == leader.user
+    client.post(reverse("logout"))
+    settings.PORTAL_CLOCK = "2016-01-16T08:00"
+    response = sign_in(client, sso, "sub-day-after", employee_number="1001")
+    assert response.status_code == 403
+    assert "Din adgang til portalen er ophørt" in response.text
+    assert not signed_in_user(client).is_authenticated
+
+
+@pytest.fixture(scope="module")
+def toolkit(tmp_path_factory):
+    """django-oauth-toolkit's provider: Søren's employee number only in the ID token."""
+    from tests.identity_provider import running_toolkit_provider
+
+    people = {
+        "soeren": {
+            "password": "provider-passw0rd",
+            "claims": {
+                "email": "s.aerboe@nyt-domaene.dk",
+                "email_verified": True,
+                "employee_number": "1001",
+            },
+            "id_token_only": ["employee_number"],
+        }
+    }
+    with running_toolkit_provider(people, tmp_dir=tmp_path_factory.mktemp("toolkit")) as provider:
+        yield provider
+
+
+@pytest.fixture
+def toolkit_sso(settings, toolkit):
+    from tests.identity_provider import CLIENT_ID, TOOLKIT_CLIENT_SECRET
+
+    settings.OIDC_ISSUER = toolkit.url
+    settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+    settings.OIDC_RP_CLIENT_SECRET = TOOLKIT_CLIENT_SECRET
+    settings.OIDC_EMPLOYEE_NUMBER_CLAIM = "employee_number"
+    settings.SSO_ENABLED = True
+    return toolkit
+
+
+def test_a_claim_only_in_the_id_token_signs_the_person_in(client, toolkit_sso, leader):
+    """Repro: claims were read from UserInfo only; Entra ID puts optional claims (and a
+    mapped employee number) in the ID token, and its UserInfo has only a few."""
+    callback = toolkit_sso.sign_in(requests.Session(), start(client), "soeren")
+    response = client.get(callback)
+    assert response.status_code == 302, response.text[:500]
+    assert signed_in_user(client) == leader.user
+
+
+def test_a_wrong_client_secret_says_the_set_up_is_wrong_and_logs_why(
+    client, toolkit_sso, leader, settings, caplog
+):
+    """Repro: a wrong or expired secret (invalid_client) showed "try again in a few
+    minutes"; only the server log had the cause."""
+    settings.OIDC_RP_CLIENT_SECRET = "an-expired-secret"
+    callback = toolkit_sso.sign_in(requests.Session(), start(client), "soeren")
+    response = client.get(callback)
+    assert response.status_code == 500
+    assert "Portalens forbindelse til log ind-tjenesten er sat forkert op" in response.text
+    assert "Kontakt kommunens IT-afdeling" in response.text
+    assert "prøv igen om et par minutter" not in response.text
+    assert any("invalid_client" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+    assert not signed_in_user(client).is_authenticated
+
+
+def test_a_pkce_verifier_the_provider_rejects_says_the_set_up_is_wrong(
+    client, toolkit_sso, leader, caplog
+):
+    callback = toolkit_sso.sign_in(requests.Session(), start(client), "soeren")
+    session = client.session
+    for entry in session["oidc_states"].values():
+        entry["code_verifier"] = "x" * 64  # not the one the challenge was made from
+    session.save()
+    response = client.get(callback)
+    assert response.status_code == 500
+    assert "Portalens forbindelse til log ind-tjenesten er sat forkert op" in response.text
+    assert any("invalid_grant" in r.getMessage() for r in caplog.records)
+
+
+def test_signing_out_allows_the_providers_sign_out_as_the_pages_form_target(
+    client, toolkit_sso, leader
+):
+    client.get(toolkit_sso.sign_in(requests.Session(), start(client), "soeren"))
+    policy = client.get(reverse("programme:dashboard"))["Content-Security-Policy"]
+    form_action = next(p for p in policy.split(";") if p.strip().startswith("form-action"))
+    assert form_action.split() == ["form-action", "'self'", toolkit_sso.url]
+    response = client.post(reverse("logout"))
+    assert response["Location"].startswith(toolkit_sso.url + "/logout/")
+    policy = client.get(reverse("login"))["Content-Security-Policy"]
+    assert toolkit_sso.url not in policy  # signed out: 'self' only again

@@ -65,7 +65,9 @@ def test_a_leader_signs_in_with_the_work_account_through_the_provider(
     world, page, live_server, sso
 ):
     leader = world.colleague
-    sso.add_person("aase-sub", email=leader.user.email.upper(), employee_number="")
+    sso.add_person(
+        "aase-sub", email=leader.user.email.upper(), email_verified=True, employee_number=""
+    )
     page.goto(live_server.url + "/")
     assert page.locator("h1").inner_text() == da("Sign in")
     assert check_page(page, "sign-in-with-work-account") == []
@@ -83,7 +85,7 @@ def test_someone_the_portal_does_not_know_is_refused_in_danish_and_no_user_is_ma
     world, page, live_server, sso
 ):
     users = User.objects.count()
-    sso.add_person("stranger-sub", email="fremmed@albertslund.dk")
+    sso.add_person("stranger-sub", email="fremmed@albertslund.dk", email_verified=True)
     page.goto(live_server.url + "/accounts/login/")
     with page.expect_navigation():
         page.get_by_role("link", name=da("Sign in with your work account")).click()
@@ -94,3 +96,53 @@ def test_someone_the_portal_does_not_know_is_refused_in_danish_and_no_user_is_ma
     assert "hr@albertslund.dk" in page.locator("main").inner_text()
     assert check_page(page, "sso-refused") == []
     assert User.objects.count() == users
+
+
+@pytest.fixture
+def provider_with_its_own_session(world, live_server, settings, tmp_path):
+    """django-oauth-toolkit's OpenID provider, as an IT department runs one: PKCE
+    enforced, a login session of its own, end_session_endpoint (RP-initiated logout)."""
+    from tests.identity_provider import CLIENT_ID, TOOLKIT_CLIENT_SECRET, running_toolkit_provider
+
+    people = {
+        "soeren": {
+            "password": "provider-passw0rd",
+            "claims": {"email": world.leader.user.email, "email_verified": True},
+        }
+    }
+    with running_toolkit_provider(people, portal_url=live_server.url, tmp_dir=tmp_path) as idp:
+        settings.PORTAL_URL = live_server.url
+        settings.OIDC_ISSUER = idp.url
+        settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+        settings.OIDC_RP_CLIENT_SECRET = TOOLKIT_CLIENT_SECRET
+        settings.OIDC_EMPLOYEE_NUMBER_CLAIM = ""
+        settings.SSO_ENABLED = True
+        yield idp
+
+
+def test_signing_out_ends_the_providers_session_too_so_the_next_person_must_sign_in(
+    world, page, live_server, provider_with_its_own_session
+):
+    """Repro (issue 22): "Log ud" answered with a redirect to the provider's
+    end_session_endpoint, and Chromium blocked it (CSP form-action 'self'): the
+    provider's session lived on, and on a shared PC the next person pressing the
+    work-account button was the previous leader, without a password."""
+    idp = provider_with_its_own_session
+    page.goto(live_server.url + "/accounts/login/")
+    with page.expect_navigation():
+        page.get_by_role("link", name=da("Sign in with your work account")).click()
+    assert page.url.startswith(idp.url)
+    page.get_by_label("Username").fill("soeren")
+    page.get_by_label("Password").fill("provider-passw0rd")
+    with page.expect_navigation(url=live_server.url + "/"):
+        page.get_by_role("button", name="Sign in at the provider").click()
+    assert page.locator("h1").inner_text() == da("My progress")
+
+    with page.expect_navigation(url=re.compile(re.escape(live_server.url + "/accounts/login/"))):
+        page.get_by_role("button", name=da("Sign out")).click()
+    assert page.locator("h1").inner_text() == da("Sign in")
+
+    with page.expect_navigation():
+        page.get_by_role("link", name=da("Sign in with your work account")).click()
+    assert page.url.startswith(idp.url), page.url
+    assert page.locator("h1").inner_text() == "Test provider: sign in"
