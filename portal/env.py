@@ -10,7 +10,7 @@ security check off, and ``EMAIL_PORT=twentyfive`` must say which variable is wro
 Our own module rather than django-environ or environs: django-environ maps any
 boolean it does not know to False and raises a bare ``ValueError`` for a bad integer,
 and either library would need a wrapper for each type to keep that from happening;
-these six functions are the whole need.
+these seven functions are the whole need.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from datetime import date
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -110,3 +111,17 @@ def env_choice(name: str, default: str, choices: Iterable[str]) -> str:
         if value.lower() == choice.lower():
             return choice
     raise _refuse(name, value, "one of " + ", ".join(repr(c) for c in choices))
+
+
+def env_month_days(name: str, default: str) -> list[tuple[int, int]]:
+    """Days of the year, month-day and comma-separated (``12-24,06-05``), as (month, day)."""
+    days = []
+    for item in env_list(name, default):
+        try:
+            month, day = (int(part) for part in item.split("-"))
+            date(2016, month, day)  # a leap year: 02-29 is a day of the year
+        except ValueError:
+            accepts = "month-day dates separated by commas, e.g. 12-24,06-05"
+            raise _refuse(name, item, accepts) from None
+        days.append((month, day))
+    return days

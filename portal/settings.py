@@ -12,7 +12,15 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from portal.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_month_days,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -268,6 +276,8 @@ POST_OFFICE = {
     # A round gives up after this many seconds (plus one EMAIL_TIMEOUT for the send in
     # hand): the e-mails not sent by then are retried on the schedule above.
     "BATCH_DELIVERY_TIMEOUT": 180,
+    # EMAIL_BACKEND, with long Danish subjects folded as mail readers expect.
+    "BACKENDS": {"default": "programme.mail.Backend"},
 }
 
 # The portal's address as leaders reach it, for the links in e-mails.
@@ -368,10 +378,14 @@ ANONYMISE_AFTER_DAYS = env_int("ANONYMISE_AFTER_DAYS", 365, minimum=0)
 # before anyone but the leaders themselves sees its averages.
 ASSESSMENT_MIN_GROUP = max(env_int("ASSESSMENT_MIN_GROUP", 5), 2)
 
-# After a session ends, HR has this many working days (Monday to Friday) to record
-# attendance; until then a leader with no record is "awaiting registration", not
-# behind. Changing it changes stored progress: run `manage.py refresh_standings`.
+# After a session ends, HR has this many working days to record attendance; until then
+# a leader with no record is "awaiting registration", not behind. Working days are
+# Monday to Friday except Denmark's public holidays (the holidays library, per year) and
+# CLOSED_DAYS, the days the municipality closes: month-day, comma-separated (24 and 31
+# December, Grundlovsdag). Changing either changes stored progress: run
+# `manage.py refresh_standings`.
 ATTENDANCE_GRACE_WORKING_DAYS = env_int("ATTENDANCE_GRACE_WORKING_DAYS", 3, minimum=0)
+CLOSED_DAYS = env_month_days("CLOSED_DAYS", "12-24,12-31,06-05")
 # The compliance page's "Send reminder" reaches one leader at most once in this many days.
 REMINDER_INTERVAL_DAYS = env_int("REMINDER_INTERVAL_DAYS", 7, minimum=1)
 

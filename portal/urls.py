@@ -12,6 +12,7 @@ from programme.views import healthz, verify_certificate
 admin.site.site_header = _("Digital leadership – administration")
 admin.site.site_title = _("Digital leadership")
 admin.site.index_title = _("The programme")
+admin.site.enable_nav_sidebar = False
 # Both sign-in pages refuse an over-long e-mail address next to the field.
 admin.site.login_form = accounts.AdminSignInForm
 

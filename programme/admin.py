@@ -13,11 +13,13 @@ shown next to the others' successes and does not undo them.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm as DjangoAdminPasswordChangeForm
 from django.contrib.auth.forms import SetUnusablePasswordMixin
@@ -30,6 +32,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone, translation
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -58,8 +61,6 @@ from .forms import (
     LocationAdminForm,
     MakeUpBookingAdminForm,
     SessionAdminForm,
-    SessionInlineForm,
-    SessionInlineFormSet,
 )
 from .models import (
     Attendance,
@@ -417,14 +418,14 @@ class PlaceFilter(admin.SimpleListFilter):
 
 @admin.register(Leader)
 class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
+    # Fits 1280 px beside the filters: the title is on the leader's page, the cohort
+    # and the kind of place share a column, and an e-mail address may wrap.
     list_display = [
         "name",
-        "employee_number",
+        "number",
         "email",
-        "title",
-        "level",
+        "level_name",
         "department",
-        "cohort_name",
         "place",
         "modules_done",
         "invitation_count",
@@ -471,17 +472,25 @@ class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
             )
         )
 
+    @admin.display(description=_("employee no."), ordering="employee_number")
+    def number(self, obj):
+        return obj.employee_number
+
     @admin.display(description=_("e-mail address"), ordering="user__email")
     def email(self, obj):
-        return obj.user.email
+        # May wrap after a dot and before the @: a long address is wider than its column.
+        parts = re.split(r"(?<=\.)|(?=@)", obj.user.email)
+        return format_html_join(mark_safe("<wbr>"), "{}", ((part,) for part in parts))  # noqa: S308
 
-    @admin.display(description=_("cohort"), ordering="cohort_name")
-    def cohort_name(self, obj):
-        return obj.cohort_name or "–"
+    @admin.display(description=_("level"), ordering="level")
+    def level_name(self, obj):
+        return obj.get_level_display()
 
-    @admin.display(description=_("place"), ordering="place_status")
+    @admin.display(description=_("place"), ordering="cohort_name")
     def place(self, obj):
-        return Enrolment.Status(obj.place_status).label if obj.place_status else _("No place")
+        if obj.place_status == Enrolment.Status.WAITLISTED:
+            return gettext("Waitlist: %(cohort)s") % {"cohort": obj.cohort_name}
+        return obj.cohort_name or gettext("No place")
 
     @admin.display(description=_("required modules done"), ordering="modules_done")
     def modules_done(self, obj):
@@ -715,33 +724,90 @@ class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
 # --- Cohorts, sessions, attendance -------------------------------------------------
 
 
-class SharedChoicesInline(LabelledTabularInline):
-    """An inline whose rows share their select boxes' choices: read once per page,
-    not once per row (Django's inline forms each iterate their own queryset)."""
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
-            shared = request.__dict__.setdefault("_shared_choices", {})
-            key = (self.model, db_field.name)
-            if key not in shared:
-                shared[key] = list(field.choices)
-            field.choices = shared[key]
-        return field
-
-
-class SessionInline(SharedChoicesInline):
-    """Sessions added or moved in time here; a session with make-ups or attendance
-    cannot be deleted (the admin says which records stand in the way)."""
+class SessionInline(LabelledTabularInline):
+    """The cohort's sessions, to read. Each is added, changed and deleted on its own page
+    (SessionAdmin), the one door that goes through booking.save_session and
+    booking.delete_session: seats, room and facilitator are checked there under the
+    cohort's lock. This inline takes no add, change or delete, whatever is posted."""
 
     model = Session
-    form = SessionInlineForm
-    formset = SessionInlineFormSet
+    fields = ["module", "starts_at", "ends_at", "location", "facilitator", "change_session"]
+    readonly_fields = fields
     extra = 0
-    fields = ["module", "starts_at", "ends_at", "location", "facilitator"]
+    can_delete = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("cohort", "module")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("cohort", "module", "location", "facilitator")
+            .order_by("starts_at", "pk")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("session"))
+    def change_session(self, obj):
+        return format_html(
+            '<a href="{}">{}<span class="visually-hidden">: {}</span></a>',
+            reverse("admin:programme_session_change", args=[obj.pk]),
+            gettext("Change"),
+            obj,
+        )
+
+
+class PlacesInline(LabelledTabularInline):
+    """Who holds a place in the cohort, to read, each leader linked to their page; places
+    change through the leader list's actions (booking), not here."""
+
+    model = Enrolment
+    verbose_name = _("place")
+    verbose_name_plural = _("enrolled leaders")
+    fields = ["leader_link", "employee_number", "department", "requested_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=Enrolment.Status.ENROLLED)
+            .select_related("leader__department", "cohort")
+            .order_by("leader__name", "pk")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("leader"))
+    def leader_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:programme_leader_change", args=[obj.leader_id]),
+            obj.leader.name,
+        )
+
+    @admin.display(description=_("employee number"))
+    def employee_number(self, obj):
+        return obj.leader.employee_number
+
+    @admin.display(description=_("department"))
+    def department(self, obj):
+        return obj.leader.department
 
 
 class WaitlistInline(LabelledTabularInline):
@@ -759,7 +825,7 @@ class WaitlistInline(LabelledTabularInline):
             super()
             .get_queryset(request)
             .filter(status=Enrolment.Status.WAITLISTED)
-            .select_related("leader")
+            .select_related("leader", "cohort")
             .order_by("pk")
         )
 
@@ -780,11 +846,16 @@ class CohortAdmin(admin.ModelAdmin):
     ]
     list_filter = ["programme"]
     search_fields = ["name"]
-    inlines = [SessionInline, WaitlistInline]
+    inlines = [SessionInline, PlacesInline, WaitlistInline]
     form = CohortAdminForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_seats().select_related("programme")
+
+    def get_inlines(self, request, obj):
+        # A cohort being added has no sessions or places yet; its sessions are added on
+        # their own page once it exists.
+        return self.inlines if obj is not None else []
 
     def get_readonly_fields(self, request, obj=None):
         # Places carry their cohort's programme; a cohort stays in its programme.
@@ -804,11 +875,6 @@ class CohortAdmin(admin.ModelAdmin):
                     gettext("From the waitlist, these leaders got a seat: %(leaders)s.")
                     % {"leaders": ", ".join(e.leader.name for e in result.promoted)},
                 )
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # Sessions moved in time may have reopened the cohort's waitlist.
-        booking.fill_waitlist(cohort=form.instance)
 
     @admin.display(description=_("seats taken"), ordering="seats_taken")
     def seats_taken(self, obj):
@@ -922,6 +988,17 @@ class SessionAdmin(admin.ModelAdmin):
                 gettext("From the waitlist, these leaders got a seat: %(leaders)s.")
                 % {"leaders": ", ".join(e.leader.name for e in result.promoted)},
             )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        # Added with the link on its cohort's page (?cohort=): back to that page.
+        if request.GET.get("cohort") and not {"_addanother", "_continue", IS_POPUP_VAR} & set(
+            request.POST
+        ):
+            return HttpResponseRedirect(
+                reverse("admin:programme_cohort_change", args=[obj.cohort_id])
+            )
+        return response
 
     def delete_model(self, request, obj):
         booking.delete_session(session=obj)

@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from . import disclosure
@@ -414,7 +414,7 @@ def csv_header() -> list[str]:
         gettext("Dimension"),
         gettext("Before"),
         gettext("After"),
-        gettext("Change"),
+        pgettext("difference", "Change"),
     ]
 
 

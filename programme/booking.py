@@ -60,7 +60,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import clock, pagecache
+from . import clock, pagecache, progress
 from .db import insert_in_bulk
 from .models import (
     Attendance,
@@ -393,7 +393,8 @@ def move(
 
 
 def _check_makeup_allowed(leader: Leader, session: Session, now: dt.datetime) -> None:
-    """A make-up is for a required module the leader missed, or is excused from ahead."""
+    """A make-up is for a required module the leader missed, or is excused from ahead;
+    not for one whose attendance is still awaiting registration."""
     module = session.module
     if not module.required:
         raise BookingError(_("Make-up sessions are for required modules."))
@@ -408,13 +409,18 @@ def _check_makeup_allowed(leader: Leader, session: Session, now: dt.datetime) ->
     )
     if session.pk in {s.pk for s in own}:
         raise BookingError(_("This session is in your own cohort."))
-    missed = (
-        own.filter(ends_at__lte=now).exists()
-        or Attendance.objects.filter(
-            leader=leader, session__in=own, status=Attendance.Status.EXCUSED
-        ).exists()
-    )
-    if not missed:
+    # Missed as progress says it (programme/progress.py): a session whose attendance is
+    # not recorded yet may have been attended.
+    state = progress.own_cohort_state(leader, module, now)
+    if state == progress.ModuleState.AWAITING:
+        raise BookingError(
+            _(
+                "Your attendance at this module in your own cohort has not been recorded yet. "
+                "A make-up seat is for a module you have missed: wait until HR has recorded "
+                "your attendance, or contact HR."
+            )
+        )
+    if state != progress.ModuleState.MISSED:
         raise BookingError(
             _("A make-up seat is for a module you have missed or are excused from in your cohort.")
         )

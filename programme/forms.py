@@ -97,50 +97,6 @@ class SessionChoicesMixin:
             ).order_by("starts_at", "pk")
 
 
-class SessionInlineForm(forms.ModelForm):
-    """A session added or changed on its cohort's page: the same room and facilitator checks."""
-
-    class Meta:
-        model = Session
-        fields = ["module", "starts_at", "ends_at", "location", "facilitator"]
-
-    def clean(self):
-        cleaned = super().clean()
-        cohort = getattr(self.instance, "cohort", None) if self.instance.cohort_id else None
-        if cohort is not None and self.has_changed():
-            check_session_place(self, cohort)
-        return cleaned
-
-
-class SessionInlineFormSet(forms.BaseInlineFormSet):
-    """The cohort page's sessions: two of them saved together may not share a room or a
-    facilitator at overlapping times either (each form alone checks the database)."""
-
-    def clean(self):
-        super().clean()
-        kept = [
-            f.cleaned_data
-            for f in self.forms
-            if f.cleaned_data
-            and not f.cleaned_data.get("DELETE")
-            and f.cleaned_data.get("starts_at")
-            and f.cleaned_data.get("ends_at")
-        ]
-        for n, one in enumerate(kept):
-            for other in kept[n + 1 :]:
-                if not (
-                    one["starts_at"] < other["ends_at"] and other["starts_at"] < one["ends_at"]
-                ):
-                    continue
-                for field in ("location", "facilitator"):
-                    if one.get(field) is not None and one.get(field) == other.get(field):
-                        raise ValidationError(
-                            _("Two of these sessions use %(name)s at overlapping times.")
-                            % {"name": one[field].name},
-                            code="clash",
-                        )
-
-
 class LocationAdminForm(forms.ModelForm):
     class Meta:
         model = Location

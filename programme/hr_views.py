@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from . import clock
 from .models import Attendance, Cohort, Programme, Session, current_programme
+from .progress import closed_days_in_words, registration_due
 from .reports import Filters, department_summary, full_scope, report_leaders
 
 
@@ -54,6 +56,9 @@ def start(request: HttpRequest) -> HttpResponse:
         )
     )
     unrecorded = list(_sessions(programme).filter(ends_at__lt=now, recorded=0))
+    for session in unrecorded:
+        # From then on its leaders count as having missed it (programme/progress.py).
+        session.due = registration_due(session.ends_at)
     waitlists = list(
         Cohort.objects.with_seats()
         .filter(programme=programme, waitlist_length__gt=0)
@@ -74,5 +79,7 @@ def start(request: HttpRequest) -> HttpResponse:
             "unrecorded": unrecorded,
             "waitlists": waitlists,
             "total": total,
+            "grace_days": settings.ATTENDANCE_GRACE_WORKING_DAYS,
+            "closed_days": closed_days_in_words(),
         },
     )

@@ -20,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -49,6 +51,9 @@ def queue(*, to: str, subject: str, body: str, attachments: list[Attachment] | t
         message=body,
         status=STATUS.queued,
         priority=post_office_mail.PRIORITY.medium,
+        # Named by the portal's own host, not the sending machine's (often "localhost");
+        # kept with the e-mail, so a retry is the same message.
+        message_id=make_msgid(domain=urlsplit(settings.PORTAL_URL).hostname or None),
     )
     if attachments:
         files = {

@@ -21,6 +21,7 @@ from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -33,6 +34,7 @@ from .models import (
     Attendance,
     Cohort,
     Enrolment,
+    Facilitator,
     Initiative,
     Leader,
     MakeUpBooking,
@@ -167,6 +169,14 @@ def _cohorts_with_dates(programme: Programme, today) -> QuerySet[Cohort]:
     )
 
 
+def _enrolment_open(programme: Programme, now) -> bool:
+    """Whether any cohort of the programme still takes enrolments (its deadline is not
+    over): the cohort list's "Closed" is the same test."""
+    return Cohort.objects.filter(
+        programme=programme, enrolment_deadline__gte=timezone.localdate(now)
+    ).exists()
+
+
 def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
     """Back to the page the button was on, if it is one of ours."""
     target = request.POST.get("next", "")
@@ -180,10 +190,21 @@ def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
 # Pages.
 
 
+def _start_page_of(user) -> str | None:
+    """Where someone without a leader profile starts: their own page, not a dead end."""
+    if user.is_hr:
+        return "programme:hr_start"  # HR's day starts on its own page
+    if Facilitator.objects.filter(user=user).exists():
+        return "checkin:sessions"  # the sessions they run, with check-in
+    if user.manages_departments:
+        return "reports:overview"  # their departments' completion
+    return None
+
+
 def dashboard(request: HttpRequest) -> HttpResponse:
     leader = getattr(request.user, "leader", None)
-    if leader is None and request.user.is_hr:
-        return redirect("programme:hr_start")  # HR's day starts on its own page
+    if leader is None and (start := _start_page_of(request.user)):
+        return redirect(start)
     now = clock.now()
     # The kept page, in one cache round trip that brings the programme too.
     kept = pagecache.dashboard(request, leader.pk, now) if leader is not None else None
@@ -236,6 +257,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             .first()
         )
     seated = enrolment if enrolment and enrolment.status == Enrolment.Status.ENROLLED else None
+    waitlist_closed = _waitlist_closed(enrolment, now)
     window = assessment.open_round(programme, seated, now)
     answered = set(
         AssessmentResponse.objects.filter(leader=leader, programme=programme).values_list(
@@ -252,8 +274,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "has_initiative": Initiative.objects.filter(leader=leader, programme=programme).exists(),
         "enrolment": enrolment,
         "waitlist_position": booking.waitlist_position(enrolment),
-        "waitlist_closed": _waitlist_closed(enrolment, now),
+        "waitlist_closed": waitlist_closed,
         "closed_waitlist_place": ended,
+        # "Choose a cohort" only while one takes enrolments; else the truth, and HR.
+        "enrolment_open": (enrolment is not None and not waitlist_closed)
+        or _enrolment_open(programme, now),
+        "programme_ended": programme.ends_on < timezone.localdate(now),
         "sessions": sessions,
         "next_session": next((s for s in sessions if s.starts_at > now), None),
         "makeups": makeups,
@@ -303,6 +329,7 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
     cohorts = _cohorts_with_dates(programme, today) if programme else Cohort.objects.none()
     page = Paginator(cohorts, COHORTS_PER_PAGE).get_page(request.GET.get("page"))
     enrolment = _active_enrolment(leader, programme)
+    waitlist_closed = _waitlist_closed(enrolment, now)
     return render(
         request,
         "programme/cohort_list.html",
@@ -312,7 +339,13 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
             "cohorts": page.object_list,
             "page": page,
             "enrolment": enrolment,
-            "waitlist_closed": _waitlist_closed(enrolment, now),
+            "waitlist_closed": waitlist_closed,
+            # Asked only of a leader who would be told to choose a cohort.
+            "enrolment_open": leader is None
+            or programme is None
+            or (enrolment is not None and not waitlist_closed)
+            or _enrolment_open(programme, now),
+            "programme_ended": programme is not None and programme.ends_on < today,
             "today": today,
             "now": now,
         },

@@ -1,5 +1,7 @@
 """Admin lists: filters, search, and a fixed number of queries whatever the data's size."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -94,3 +96,24 @@ def test_enrolments_filter_by_department_and_status(hr_client, demo):
         .result_list
     )
     assert all(e.leader.department_id == department.pk and e.status == "waitlisted" for e in rows)
+
+
+def test_the_leader_lists_place_column_names_the_cohort_and_a_waiting_place(
+    hr_client, cohort, leader, colleague, outsider
+):
+    from programme import booking
+
+    from .conftest import local
+
+    cohort.capacity = 1
+    cohort.save()
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    booking.enrol(leader=colleague, cohort=cohort, now=local(2016, 1, 6))
+    page = hr_client.get(reverse("admin:programme_leader_changelist")).text
+    cells = dict(
+        re.findall(r'<a href="/admin/programme/leader/(\d+)/change/[^>]*>[^<]*</a>.*?'
+                   r'<td class="field-place">([^<]*)</td>', page, re.S)
+    )  # fmt: skip
+    assert cells[str(leader.pk)] == "Hold 1"
+    assert cells[str(colleague.pk)] == "Venteliste: Hold 1"
+    assert cells[str(outsider.pk)] == "Ingen plads"

@@ -4,10 +4,10 @@ import pytest
 from django.urls import reverse
 
 from programme import booking, demo
-from programme.models import Attendance, Enrolment, Leader, User
+from programme.models import Attendance, Enrolment, Facilitator, Leader, User
 from programme.progress import annotate_progress
 
-from .conftest import local, make_leader
+from .conftest import local, make_leader, make_user
 
 NOW = "2016-01-20T10:00"
 DASHBOARD = "/"
@@ -118,6 +118,75 @@ def test_staff_without_a_leader_profile_and_not_in_hr_gets_a_helpful_page(client
     assert response.status_code == 200
     assert "Du er ikke registreret som leder i forløbet" in response.text
     assert reverse("admin:index") in response.text
+
+
+# -- No dead ends: whoever signs in lands on a page that leads somewhere ---------------
+
+
+def test_a_facilitator_without_a_leader_profile_lands_on_their_sessions(client, cohort):
+    """Repro: the facilitator read "Du er ikke registreret som leder" and no way on."""
+    person = make_user("lene@albertslund.dk")
+    Facilitator.objects.create(name="Lene Holm", user=person)
+    cohort.sessions.update(facilitator=Facilitator.objects.get())
+    client.force_login(person)
+    response = client.get(DASHBOARD, follow=True)
+    assert response.redirect_chain == [(reverse("checkin:sessions"), 302)]
+    assert "Kick-off" in response.text
+
+
+def test_a_manager_who_is_not_a_leader_lands_on_the_reports(client, manager_a, cohort):
+    client.force_login(manager_a)
+    response = client.get(DASHBOARD, follow=True)
+    assert response.redirect_chain == [(reverse("reports:overview"), 302)]
+
+
+def test_someone_with_no_role_is_told_whom_to_contact_and_offered_no_empty_page(client, db):
+    client.force_login(make_user("ukendt@albertslund.dk"))
+    response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    assert "hr@albertslund.dk" in response.text
+    assert reverse("checkin:sessions") not in response.text
+
+
+def test_after_the_programme_a_leader_without_a_place_is_told_the_truth(
+    client, leader, cohort, other_cohort, settings
+):
+    """Repro: after 31 July 2016 the leader was told to choose a cohort with free seats,
+    and every cohort on the list said "Lukket"."""
+    settings.PORTAL_CLOCK = "2016-08-01T09:00"
+    client.force_login(leader.user)
+    page = client.get(DASHBOARD).text
+    assert "Programmet sluttede den 31. juli 2016" in page
+    assert "Vælg et hold" not in page
+    assert "kontakt HR" in page and "hr@albertslund.dk" in page
+    listing = client.get(reverse("programme:cohort_list")).text
+    assert "Programmet sluttede den 31. juli 2016" in listing
+    assert "Åbn et hold for at se dets mødegange og tilmelde dig" not in listing
+
+
+def test_when_every_deadline_has_passed_the_leader_is_not_sent_to_choose_a_cohort(
+    client, leader, cohort, other_cohort, settings
+):
+    settings.PORTAL_CLOCK = "2016-03-01T09:00"  # after Hold 1's and Hold 2's deadlines
+    client.force_login(leader.user)
+    page = client.get(DASHBOARD).text
+    assert "Intet hold tager imod tilmeldinger lige nu" in page
+    assert "Vælg et hold" not in page
+
+
+def test_a_waitlisted_leader_whose_cohort_began_with_none_open_is_not_sent_on(
+    client, leader, colleague, cohort, settings
+):
+    cohort.capacity = 1
+    cohort.save()
+    booking.enrol(leader=colleague, cohort=cohort, now=local(2016, 1, 5))
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 6))
+    settings.PORTAL_CLOCK = "2016-02-01T09:00"  # Hold 1 began and its deadline is over
+    client.force_login(leader.user)
+    page = client.get(DASHBOARD).text
+    assert "Hold 1 er gået i gang, så ventelisten er lukket" in page
+    assert "Intet hold tager imod tilmeldinger lige nu" in page
+    assert "Vælg et hold" not in page
 
 
 # Query counts: the same ceiling on the demo data and on ten times more.

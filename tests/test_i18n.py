@@ -40,9 +40,18 @@ def test_every_string_of_the_portal_has_a_danish_translation():
 def test_the_compiled_catalog_matches_the_translations():
     """The committed .mo is what Django reads: it must be compiled from the current .po."""
     compiled = gettext.GNUTranslations(CATALOG.with_suffix(".mo").open("rb"))
-    pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.+)"$', CATALOG.read_text(encoding="utf-8"), re.M)
-    assert pairs
-    stale = [(i, da) for i, da in pairs if compiled.gettext(i) != da.replace('\\"', '"')]
+    entries = re.findall(
+        r'^(?:msgctxt "(.+)"\n)?msgid "(.+)"\nmsgstr "(.+)"$',
+        CATALOG.read_text(encoding="utf-8"),
+        re.M,
+    )
+    assert entries
+    stale = [
+        (context, i, da)
+        for context, i, da in entries
+        if (compiled.pgettext(context, i) if context else compiled.gettext(i))
+        != da.replace('\\"', '"')
+    ]
     assert stale == []
 
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from programme import booking
 from programme.models import Attendance, MakeUpBooking
+from programme.progress import ModuleState, leader_progress
 
 from .conftest import local, make_leader
 
@@ -84,3 +85,87 @@ def test_another_leaders_make_up_is_not_found(client, leader, colleague, missed)
 def test_hr_without_a_leader_profile_cannot_book(client, hr, missed):
     client.force_login(hr)
     assert client.post(book_url(missed)).status_code == 403
+
+
+# -- One definition of "missed" for progress and booking ------------------------------
+
+
+@pytest.fixture
+def seated(leader, cohort):
+    """The leader has a seat in Hold 1, whose kick-off was Tuesday 12 January 09-15."""
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    return leader
+
+
+def test_a_leader_awaiting_registration_cannot_take_a_make_up_seat(
+    client, seated, cohort, other_cohort, settings
+):
+    """Repro: the day after the kick-off, with nothing recorded yet (the leader may well
+    have been there), the make-up button gave the leader a seat in Hold 2."""
+    settings.PORTAL_CLOCK = "2016-01-13T10:00"
+    elsewhere = other_cohort.sessions.get(module__order=1)
+    client.force_login(seated.user)
+    assert "Afventer registrering" in client.get("/").text
+    response = client.post(book_url(elsewhere), follow=True)
+    assert not MakeUpBooking.objects.exists()
+    assert [str(m) for m in response.context["messages"]] == [
+        "Dit fremmøde til dette modul på dit eget hold er ikke registreret endnu. En plads på "
+        "et andet hold er til et modul, du har misset: vent, til HR har registreret dit "
+        "fremmøde, eller kontakt HR."
+    ]
+
+
+def test_hr_cannot_book_a_make_up_for_a_leader_awaiting_registration(
+    client, hr, seated, other_cohort, settings
+):
+    settings.PORTAL_CLOCK = "2016-01-13T10:00"
+    elsewhere = other_cohort.sessions.get(module__order=1)
+    client.force_login(hr)
+    response = client.post(
+        reverse("admin:programme_makeupbooking_add"), {"leader": seated.pk, "session": elsewhere.pk}
+    )
+    assert response.status_code == 200
+    assert "er ikke registreret endnu" in response.text
+    assert not MakeUpBooking.objects.exists()
+
+
+def test_once_the_registration_is_overdue_the_make_up_seat_is_offered_and_booked(
+    client, seated, other_cohort, settings
+):
+    settings.PORTAL_CLOCK = "2016-01-15T15:01"  # three working days after the kick-off
+    elsewhere = other_cohort.sessions.get(module__order=1)
+    client.force_login(seated.user)
+    assert f'action="{book_url(elsewhere)}"' in client.get("/").text
+    client.post(book_url(elsewhere))
+    assert MakeUpBooking.objects.filter(leader=seated, session=elsewhere).exists()
+
+
+STATUSES = [None, "present", "late", "absent", "excused"]
+MOMENTS = [
+    local(2016, 1, 11),  # the day before the kick-off (an excuse may be recorded ahead)
+    local(2016, 1, 12, 16),  # an hour after it ended
+    local(2016, 1, 15, 14, 59),  # a minute before its registration is due
+    local(2016, 1, 15, 15),  # due: three working days after
+    local(2016, 2, 1),
+]
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_booking_refuses_a_make_up_unless_progress_says_missed(
+    seated, cohort, other_cohort, status
+):
+    """For every record and moment: a make-up seat is allowed exactly when the dashboard
+    shows the module as missed (or the leader is excused from it ahead)."""
+    kickoff = cohort.sessions.get(module__order=1)
+    if status:
+        Attendance.objects.create(leader=seated, session=kickoff, status=status)
+    elsewhere = other_cohort.sessions.get(module__order=1)
+    for now in MOMENTS:
+        state = leader_progress(seated, cohort.programme, now=now).module(kickoff.module_id).state
+        try:
+            booking.check_makeup(leader=seated, session=elsewhere, now=now)
+            allowed = True
+        except booking.BookingError:
+            allowed = False
+        expected = state == ModuleState.MISSED or status == "excused"
+        assert allowed == expected, (status, now, state)

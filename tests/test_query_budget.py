@@ -590,15 +590,11 @@ BUDGET: dict[str, list[str]] = {
         "select programme_cohort",
         "select programme_programme",
     ],
+    # No inlines on the add page; on the change page the sessions are read-only rows
+    # (with their module, room and facilitator), so no select box asks for choices.
     "hr admin cohort add": [
         "select auth_permission",
         "select auth_permission",
-        "count programme_module",
-        "select programme_module",
-        "count programme_location",
-        "select programme_location",
-        "count programme_facilitator",
-        "select programme_facilitator",
         "select programme_programme",
         "select programme_programme",
     ],
@@ -606,14 +602,9 @@ BUDGET: dict[str, list[str]] = {
         "select programme_cohort",
         "select auth_permission",
         "select auth_permission",
-        "count programme_module",
-        "select programme_module",
-        "count programme_location",
-        "select programme_location",
-        "count programme_facilitator",
-        "select programme_facilitator",
         "select programme_session",
-        "select programme_enrolment",
+        "select programme_enrolment",  # who holds a place
+        "select programme_enrolment",  # the waitlist
         "select programme_programme",
     ],
     "hr admin certificate list": [

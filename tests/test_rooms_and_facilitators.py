@@ -97,74 +97,8 @@ def test_a_room_smaller_than_the_cohort_is_refused(hr_client, cohort, modules):
     assert "Mødelokale 1 har 2 pladser, færre end de 3 på Hold 1" in errors(response)
 
 
-def cohort_page(hr_client, cohort):
-    """The cohort's admin page as the browser would post it back: the address, the data
-    and, per session, the prefix of its inline form."""
-    url = reverse("admin:programme_cohort_change", args=[cohort.pk])
-    page = hr_client.get(url)
-    form = page.context["adminform"].form
-    data = {
-        "name": cohort.name,
-        "capacity": cohort.capacity,
-        "enrolment_deadline": form.initial["enrolment_deadline"].strftime("%d.%m.%Y"),
-    }
-    prefixes = {}
-    for inline in page.context["inline_admin_formsets"]:
-        formset = inline.formset
-        prefix = formset.prefix
-        data[f"{prefix}-TOTAL_FORMS"] = formset.total_form_count()
-        data[f"{prefix}-INITIAL_FORMS"] = formset.initial_form_count()
-        for i, sub in enumerate(formset.forms):
-            data[f"{prefix}-{i}-id"] = sub.instance.pk
-            data[f"{prefix}-{i}-cohort"] = cohort.pk
-            prefixes[sub.instance.pk] = f"{prefix}-{i}"
-            for name in sub.fields:
-                value = sub.initial.get(name)
-                if value is None:
-                    continue
-                key = f"{prefix}-{i}-{name}"
-                if isinstance(value, dt.datetime):
-                    local_value = value.astimezone(NOW.tzinfo)
-                    data[f"{key}_0"] = local_value.strftime("%d.%m.%Y")
-                    data[f"{key}_1"] = local_value.strftime("%H:%M")
-                elif hasattr(value, "pk"):
-                    data[key] = value.pk
-                else:
-                    data[key] = value
-    return url, data, prefixes
-
-
-def test_moving_a_session_into_a_booked_room_on_the_cohort_page_is_refused(
-    hr_client, cohort, other_cohort
-):
-    taken = cohort.sessions.get(module__order=2)
-    moving = other_cohort.sessions.get(module__order=2)
-    url, data, prefixes = cohort_page(hr_client, other_cohort)
-    prefix = prefixes[moving.pk]
-    data[f"{prefix}-location"] = taken.location_id
-    data[f"{prefix}-starts_at_0"] = "09.02.2016"
-    data[f"{prefix}-ends_at_0"] = "09.02.2016"
-    response = hr_client.post(url, data)
-    assert response.status_code == 200
-    assert "er allerede booket" in response.text
-    moving.refresh_from_db()
-    assert moving.location_id != taken.location_id
-
-
-def test_two_sessions_saved_together_on_the_cohort_page_cannot_share_a_room(
-    hr_client, other_cohort
-):
-    hall = room("Musikteatret")
-    first, second = other_cohort.sessions.order_by("starts_at")[:2]
-    url, data, prefixes = cohort_page(hr_client, other_cohort)
-    for session in (first, second):
-        prefix = prefixes[session.pk]
-        data[f"{prefix}-location"] = hall.pk
-        data[f"{prefix}-starts_at_0"] = data[f"{prefix}-ends_at_0"] = "01.06.2016"
-    response = hr_client.post(url, data)
-    assert response.status_code == 200
-    assert "To af disse mødegange bruger Musikteatret på overlappende tidspunkter" in response.text
-    assert not hall.sessions.exists()
+# The cohort page shows its sessions to read; each is changed on its own page, so the
+# checks above are the only ones (tests/test_seats_everywhere.py: the cohort page's doors).
 
 
 def test_booking_refuses_a_double_booked_room_whatever_calls_it(cohort, other_cohort):

@@ -27,6 +27,7 @@ import io
 import os
 import re
 
+import holidays
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
@@ -118,7 +119,12 @@ def due(ends_at: dt.datetime) -> dt.datetime:
     day, left = local.date(), GRACE_WORKING_DAYS
     while left:
         day += dt.timedelta(days=1)
-        left -= day.isoweekday() <= 5
+        # Weekends, Denmark's public holidays and the municipality's closed days are not
+        # working days (sessions moved in time land on Easter and Kristi Himmelfart).
+        closed = day in holidays.country_holidays("DK", years=day.year) or (
+            (day.month, day.day) in {(12, 24), (12, 31), (6, 5)}
+        )
+        left -= day.isoweekday() <= 5 and not closed
     return dt.datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=TZ)
 
 

@@ -4,8 +4,11 @@ A cohort's enrolled leaders and a session's make-up guests share the cohort's
 seats (programme/booking.py). Each test here is a path that once went around
 that rule: the booking functions themselves, the demo data, and each of the
 admin's doors (the make-up add form, deleting a leader, a cohort's capacity, the
-history page's revert, a session moved to another cohort).
+history page's revert, a session moved to another cohort, the cohort page's sessions).
 """
+
+import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -20,7 +23,7 @@ from programme.models import (
     Session,
 )
 
-from .conftest import NOW, local, make_leader, queued
+from .conftest import NOW, local, make_leader, queued, room
 from .forms import form_fields
 
 
@@ -278,3 +281,143 @@ def test_a_session_with_records_cannot_be_deleted(hr_client, absent_from_kickoff
     assert response.status_code == 200  # the page lists the records that protect it
     assert Session.objects.filter(pk=kickoff.pk).exists()
     assert Cohort.objects.filter(pk=cohort.pk).exists()
+
+
+# -- The cohort page's sessions: one door, the session's own page ----------------------
+
+
+def inline_session(index: int, session: Session | None = None, **values) -> dict:
+    """A row of the cohort page's session inline as the page used to post it (and a
+    browser can still post it): the session's fields, changed by ``values``."""
+    fields = {
+        "id": session.pk if session else "",
+        "module": session.module_id if session else "",
+        "location": session.location_id if session else "",
+        "facilitator": session.facilitator_id or "" if session else "",
+    }
+    for name in ("starts_at", "ends_at"):
+        moment = values.pop(name, getattr(session, name, None)).astimezone(NOW.tzinfo)
+        fields[f"{name}_0"] = moment.strftime("%d.%m.%Y")
+        fields[f"{name}_1"] = moment.strftime("%H:%M")
+    fields.update(values)
+    return {f"sessions-{index}-{name}": value for name, value in fields.items()}
+
+
+def post_cohort_page(hr_client, url: str, form: str, rows: list[dict], **fields):
+    """The cohort page (add or change) as rendered, its own fields changed by ``fields``,
+    with session rows added to what the page shows."""
+    data = form_fields(hr_client.get(url).text, form)
+    data.update({k: str(v) for k, v in fields.items()})
+    for row in rows:
+        data.update({k: str(v) for k, v in row.items()})
+    data["sessions-TOTAL_FORMS"] = str(max(int(data.get("sessions-TOTAL_FORMS", 0)), len(rows)))
+    return hr_client.post(url, data)
+
+
+def rooms_fit() -> bool:
+    return all(s.location.capacity >= s.cohort.capacity for s in Session.objects.all())
+
+
+def test_the_cohort_page_shows_its_sessions_with_a_link_to_each_own_page(hr_client, cohort):
+    page = hr_client.get(reverse("admin:programme_cohort_change", args=[cohort.pk])).text
+    for session in cohort.sessions.all():
+        assert reverse("admin:programme_session_change", args=[session.pk]) in page
+    assert f"{reverse('admin:programme_session_add')}?cohort={cohort.pk}" in page
+    assert 'name="sessions-0-starts_at_0"' not in page, "the sessions are not edited here"
+
+
+def test_a_session_added_from_the_cohort_page_goes_through_its_own_page(hr_client, cohort):
+    add = f"{reverse('admin:programme_session_add')}?cohort={cohort.pk}"
+    data = form_fields(hr_client.get(add).text, "session_form")
+    assert data["cohort"] == str(cohort.pk), "the cohort is chosen already"
+    data.update(
+        {
+            "module": str(cohort.sessions.first().module_id),
+            "starts_at_0": "26.04.2016",
+            "starts_at_1": "09:00",
+            "ends_at_0": "26.04.2016",
+            "ends_at_1": "15:00",
+            "location": str(room("Lille", capacity=2).pk),
+        }
+    )
+    refused = hr_client.post(add, data)
+    assert refused.status_code == 200
+    assert "Lille har 2 pladser, færre end de 3 på Hold 1" in refused.text
+    data["location"] = str(room("Store sal", capacity=50).pk)
+    response = hr_client.post(add, data)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:programme_cohort_change", args=[cohort.pk])
+    assert cohort.sessions.filter(location__name="Store sal").exists()
+
+
+def test_no_session_is_changed_through_the_cohort_page(hr_client, cohort):
+    """Repro: raising the seats and moving a session to a small room in one save of the
+    cohort page stored a room smaller than the cohort (the inline checked the room
+    against the old seats and saved around booking)."""
+    url = reverse("admin:programme_cohort_change", args=[cohort.pk])
+    sessions = list(cohort.sessions.order_by("starts_at"))
+    small = room("Mødelokale 2", capacity=5)
+    rows = [inline_session(i, s) for i, s in enumerate(sessions)]
+    rows[1] = inline_session(1, sessions[1], location=small.pk)
+    response = post_cohort_page(hr_client, url, "cohort_form", rows, capacity=10)
+    assert response.status_code == 302
+    cohort.refresh_from_db()
+    assert cohort.capacity == 10  # the cohort's own fields still save
+    assert Session.objects.get(pk=sessions[1].pk).location_id == sessions[1].location_id
+    assert rooms_fit()
+
+
+def test_no_session_is_added_through_the_cohort_page(hr_client, modules, programme):
+    """Repro: a new cohort's sessions were saved with it, and no room was checked at all."""
+    url = reverse("admin:programme_cohort_add")
+    small = room("Mødelokale 2", capacity=5)
+    start = local(2016, 5, 3)
+    row = inline_session(
+        0,
+        module=modules[0].pk,
+        location=small.pk,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=6),
+    )
+    response = post_cohort_page(
+        hr_client,
+        url,
+        "cohort_form",
+        [row],
+        name="Hold 9",
+        programme=programme.pk,
+        capacity=20,
+        enrolment_deadline="15.04.2016",
+    )
+    assert response.status_code == 302
+    added = Cohort.objects.get(name="Hold 9")
+    assert not added.sessions.exists()
+    assert rooms_fit()
+
+
+def test_no_session_is_deleted_through_the_cohort_page(hr_client, cohort):
+    url = reverse("admin:programme_cohort_change", args=[cohort.pk])
+    sessions = list(cohort.sessions.order_by("starts_at"))
+    rows = [inline_session(i, s) for i, s in enumerate(sessions)]
+    rows[2]["sessions-2-DELETE"] = "on"
+    assert post_cohort_page(hr_client, url, "cohort_form", rows).status_code == 302
+    assert cohort.sessions.count() == 3
+
+
+def test_hrs_cohort_page_shows_who_holds_a_place_not_only_the_waitlist(
+    hr_client, leader, colleague, outsider, cohort
+):
+    """Repro: the cohort page listed the waitlist but not the leaders with a place."""
+    cohort.capacity = 2
+    cohort.save()
+    for person in (leader, colleague, outsider):
+        booking.enrol(leader=person, cohort=cohort, now=local(2016, 1, 5))
+    page = hr_client.get(reverse("admin:programme_cohort_change", args=[cohort.pk])).text
+    places = page[page.index("Tilmeldte ledere") : page.index("Venteliste, i den rækkefølge")]
+    for seated in (leader, colleague):
+        assert reverse("admin:programme_leader_change", args=[seated.pk]) in places
+        assert seated.employee_number in places
+    assert outsider.name not in places  # on the waitlist, below
+    # Places change through booking (the leader list's actions), not here.
+    assert not re.search(r'<(select|textarea)[^>]*name="enrolments-', page)
+    assert "enrolments-0-DELETE" not in page

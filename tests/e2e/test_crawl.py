@@ -1,13 +1,15 @@
 """Every page every role can reach: axe (WCAG 2.0/2.1 A and AA), the W3C Nu HTML checker,
 and no English on the Danish pages.
 
-Signs in as each demo role (leader, manager, HR, a superuser), starts from the
+Signs in as each demo role (leader, manager, facilitator, HR, a superuser), starts from the
 portal's pages and from every admin changelist, add, change, history and delete
 page of every model registered with the admin (``admin.site._registry``, so a model
 registered later is covered without touching this file), and follows every
 same-origin link it finds. Each HTML page is checked with axe at 1280 and 390 px,
 and its HTML, as the server sent it, with the Nu HTML checker (``vnu.jar`` from the
-npm package ``vnu-jar``, run on Debian's Java) in one batch at the end.
+npm package ``vnu-jar``, run on Debian's Java) in one batch at the end. Nothing scrolls
+sideways where people work: no portal page at 390 px, no admin page (or its list) at
+1280 px.
 
 Each page's text as a Danish user meets it (every text node of the body, hidden ones
 too, since a menu or a pop-up shows them later, and the title, ``aria-label``,
@@ -135,6 +137,19 @@ PAGE_TEXT = r"""() => {
 
 # Same-origin links the crawl does not follow: they sign out, switch the language (a
 # POST anyway) or serve files, not pages. Everything else a person can click is checked.
+# What scrolls sideways: the page, or an admin list inside its column.
+SIDEWAYS_JS = """() => {
+  const found = [];
+  const page = document.documentElement.scrollWidth;
+  if (page > window.innerWidth) found.push(`the page is ${page} px wide`);
+  for (const el of document.querySelectorAll('#changelist .results')) {
+    if (el.scrollWidth > el.clientWidth) {
+      found.push(`the list is ${el.scrollWidth} px wide in ${el.clientWidth} px`);
+    }
+  }
+  return found;
+}"""
+
 SKIP = re.compile(r"^/(logout/|admin/logout/|i18n/|static/|healthz)|\.(ics|csv|json|xlsx)$")
 NUMBER = re.compile(r"/\d+(?=/)")
 
@@ -280,6 +295,7 @@ def crawl_world(hr_group):
     return {
         "leader": enrolment.leader.user,
         "manager": User.objects.get(email=demo.MANAGER_EMAIL),
+        "facilitator": User.objects.get(email=demo.FACILITATOR_EMAIL),
         "hr": User.objects.get(email=demo.HR_EMAIL),
         "superuser": User.objects.create_superuser(email="admin@albertslund.dk", password="x"),
     }
@@ -299,6 +315,7 @@ def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker_in_danish(
     roles = {
         "leader": (crawl_world["leader"], portal),
         "manager": (crawl_world["manager"], portal),
+        "facilitator": (crawl_world["facilitator"], portal + [reverse("checkin:sessions")]),
         "hr": (crawl_world["hr"], portal + admin_seeds()),
         "superuser": (crawl_world["superuser"], portal + admin_seeds()),
     }
@@ -331,11 +348,16 @@ def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker_in_danish(
             page.evaluate(axe.axe_script)  # once per page, run at both widths
             t1 = time.monotonic()
             desktop = AxeResults(page.evaluate(AXE_RUN))
+            admin_page = urlsplit(path).path.startswith("/admin/")
+            if admin_page and (sideways := page.evaluate(SIDEWAYS_JS)):
+                problems.setdefault(name, []).append(f"scrolls sideways at 1280 px: {sideways}")
             shot = CRAWL_SCREENSHOTS / f"{role}-{index:03d}-{screenshot_slug(path)}"
             page.screenshot(path=f"{shot}-1280.png", full_page=True)
             t2 = time.monotonic()
             page.set_viewport_size(PHONE)
             phone = AxeResults(page.evaluate(AXE_RUN))
+            if not admin_page and (sideways := page.evaluate(SIDEWAYS_JS)):
+                problems.setdefault(name, []).append(f"scrolls sideways at 390 px: {sideways}")
             page.screenshot(path=f"{shot}-390.png", full_page=True)
             if os.environ.get("CRAWL_LOG"):
                 with open(os.environ["CRAWL_LOG"], "a") as log:

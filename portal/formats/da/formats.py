@@ -5,3 +5,8 @@ DATE_INPUT_FORMATS = ["%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y"]
 DATETIME_INPUT_FORMATS = [
     f"{date} {time}" for date in DATE_INPUT_FORMATS for time in ("%H:%M:%S", "%H:%M", "%H.%M")
 ] + DATE_INPUT_FORMATS
+
+# A session's moment in a table: "tor 14. jan 09:00". Danish writes weekdays and months
+# in lower case ("b", where Django's "M" would give "Jan"). Named here, so a page asks
+# for it by name ({{ value|date:"WEEKDAY_DATETIME_FORMAT" }}) and English gets its own.
+WEEKDAY_DATETIME_FORMAT = "D j. b H:i"
