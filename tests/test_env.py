@@ -173,5 +173,5 @@ def test_a_whole_number_is_read_exactly_or_the_start_stops(value):
         except ImproperlyConfigured as refusal:
             assert NAME in str(refusal)
         else:
-            assert result == (int(value) if value.strip() else 7)
+            assert result == (int(value.strip()) if value.strip() else 7)
             assert value.strip() == "" or value.strip().lstrip("-").isascii()
