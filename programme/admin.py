@@ -506,13 +506,19 @@ class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
             kwargs["form"] = LeaderAddForm
         return super().get_form(request, obj, **kwargs)
 
-    # Import from the HR system's file: upload, preview, confirm (programme/import_views.py).
+    # Import from the HR system's file: upload, preview, confirm, and the import's status
+    # while the import worker writes it (programme/import_views.py).
     def get_urls(self):
         def view(function):
             return self.admin_site.admin_view(partial(function, model_admin=self))
 
         return [
             path("import/", view(import_views.upload), name="programme_leader_import"),
+            path(
+                "import/jobs/<uuid:job_id>/",
+                view(import_views.job),
+                name="programme_leader_import_job",
+            ),
             path(
                 "import/<str:batch_id>/",
                 view(import_views.preview),
