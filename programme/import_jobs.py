@@ -98,10 +98,10 @@ class Claim:
     attempt: int
 
 
-def _claim(now: dt.datetime) -> Claim | None:
+def _claim(now: dt.datetime, retry_after: dt.timedelta) -> Claim | None:
     """Take the oldest job that is waiting, or whose worker died; mark it running."""
     waiting = Q(status=ImportJob.Status.QUEUED) | Q(
-        status=ImportJob.Status.RUNNING, started_at__lt=now - RETRY_AFTER
+        status=ImportJob.Status.RUNNING, started_at__lte=now - retry_after
     )
     with transaction.atomic():
         while True:
@@ -169,13 +169,15 @@ def _work(claim: Claim) -> ImportJob | None:
     return job
 
 
-def run_next(now=None) -> ImportJob | None:
+def run_next(now=None, *, retry_after: dt.timedelta = RETRY_AFTER) -> ImportJob | None:
     """Run the oldest waiting job, if any: the job as it ended (or None: nothing to do).
 
     An unexpected error (a bug, a lost database connection) leaves nothing written and
-    the job running; it is taken up again after :data:`RETRY_AFTER`.
+    the job running; it is taken up again ``retry_after`` after it started. (On
+    PostgreSQL a job whose worker is alive is locked and never taken, so a short
+    ``retry_after`` is safe there; on SQLite a second worker would wait for the first.)
     """
-    claim = _claim(now or clock.now())
+    claim = _claim(now or clock.now(), retry_after)
     if claim is None:
         return None
     try:
@@ -185,9 +187,9 @@ def run_next(now=None) -> ImportJob | None:
         raise
 
 
-def run_pending(now=None) -> int:
+def run_pending(now=None, *, retry_after: dt.timedelta = RETRY_AFTER) -> int:
     """Run jobs until none is waiting; how many ran. (The worker's round, and tests.)"""
     count = 0
-    while run_next(now) is not None:
+    while run_next(now, retry_after=retry_after) is not None:
         count += 1
     return count

@@ -1,9 +1,10 @@
+import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from programme.import_jobs import run_next
+from programme.import_jobs import RETRY_AFTER, run_next
 
 
 class Command(BaseCommand):
@@ -22,12 +23,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval", type=float, default=2, help="Seconds between looks with --loop."
         )
+        parser.add_argument(
+            "--retry-after",
+            type=float,
+            default=RETRY_AFTER.total_seconds(),
+            help="Seconds after which an import whose worker stopped is taken up again.",
+        )
 
-    def handle(self, *args, loop: bool, interval: float, **options):
+    def handle(self, *args, loop: bool, interval: float, retry_after: float, **options):
+        retry = dt.timedelta(seconds=retry_after)
         ran = 0
         while True:
             try:
-                job = run_next()
+                job = run_next(retry_after=retry)
             except Exception as exc:  # noqa: BLE001 - logged in run_next; the loop carries on
                 if not loop:
                     raise
