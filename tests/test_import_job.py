@@ -89,6 +89,7 @@ def test_hr_follows_an_import_from_waiting_to_done_on_its_status_page(hr_client,
     assert ": 3 nye ledere, 0 opdateret og 0 uændret." in words(done)
     assert "3 invitationer ligger i udbakken." in words(done)
     assert "data-refresh-seconds" not in done.text  # nothing more to wait for
+    assert not ImportBatch.objects.exists()  # the file's lines go with the write
     assert Leader.objects.count() == 3
     assert outbox_recipients() == emails_of(numbers_in(lines))
 
