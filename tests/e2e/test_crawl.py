@@ -53,6 +53,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from .conftest import DESKTOP, PHONE, session_cookie
@@ -336,6 +337,16 @@ def crawl_world(hr_group, settings):
         "session its facilitator closed after check-in",
     )
 
+    now = timezone.make_aware(CRAWL_DAY)
+    under_way = first(
+        Attendance.objects.filter(
+            session__facilitator__user__email=demo.FACILITATOR_EMAIL,
+            session__starts_at__lte=now,
+            session__ends_at__gt=now,
+        ).select_related("leader"),
+        "check-in to a session under way",
+    )
+
     def change(model, pk):
         return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
 
@@ -351,6 +362,8 @@ def crawl_world(hr_group, settings):
         "manager": [(reverse("reports:compliance", args=["behind"]), "")],
         "facilitator": [
             (reverse("checkin:screen", args=[closed.pk]), str(closed.module.title)),
+            # The screen with the check-in code, and who has checked in so far.
+            (reverse("checkin:screen", args=[under_way.session_id]), under_way.leader.name),
         ],
         "hr": [
             (changelist(Email), emails["failed"].subject),
