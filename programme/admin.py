@@ -1247,9 +1247,11 @@ class AttendanceAdmin(PortalHistoryAdmin):
 
 @admin.register(SentReminder)
 class SentReminderAdmin(admin.ModelAdmin):
-    list_display = ["leader", "kind", "subject_key", "sent_at"]
+    # Who was reminded of what, when and by whom; the subject key ("programme:1:2016…") is
+    # the portal's own record against sending twice, not for HR's list.
+    list_display = ["leader", "kind", "sent_at", "sent_by"]
     list_filter = ["kind"]
-    list_select_related = ["leader"]
+    list_select_related = ["leader", "sent_by"]
     search_fields = ["leader__name", "leader__employee_number", "subject_key"]
 
 
@@ -1492,7 +1494,8 @@ class OutboxEmailAdmin(admin.ModelAdmin):
             capfirst(gettext("error")),
             format_html_join(
                 "",
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                # The mail server's error in its own words: English, and read aloud so.
+                '<tr><td>{}</td><td>{}</td><td>{}</td><td lang="en">{}</td></tr>',
                 (
                     (
                         _moment(log.date),
@@ -1507,7 +1510,10 @@ class OutboxEmailAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("last error"))
     def last_error(self, obj):
-        return obj.last_error or "–"
+        if not obj.last_error:
+            return "–"
+        # The mail server's own words: English, and read aloud so.
+        return format_html('<span lang="en">{}</span>', obj.last_error)
 
     @admin.action(description=_("Send again"), permissions=["change"])
     def send_again(self, request, queryset):

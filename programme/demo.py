@@ -610,12 +610,57 @@ def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) ->
                 recorded_at=makeup.session.ends_at,
             )
         )
+    new += _checked_in_so_far(programme, as_of, screen, by_cohort)
     Attendance.objects.bulk_create(new, batch_size=5000, ignore_conflicts=True)
     # She closed each session at its end (closing records the absent, above).
     Session.objects.filter(pk__in=[s.pk for s in screened], closed_at__isnull=True).update(
         closed_at=F("ends_at")
     )
     return created + len(new)
+
+
+def _checked_in_so_far(
+    programme: Programme, as_of: dt.datetime, screen: Facilitator | None, by_cohort: dict
+) -> list[Attendance]:
+    """Her session under way at ``as_of``: the check-ins made by then (most came early,
+    one in seven after the grace and so late), one in five not there yet."""
+    if screen is None:
+        return []
+    opens = dt.timedelta(minutes=settings.CHECKIN_OPENS_MINUTES)
+    late = dt.timedelta(minutes=settings.CHECKIN_LATE_MINUTES, seconds=60)
+    under_way = Session.objects.filter(
+        cohort__programme=programme,
+        facilitator=screen,
+        starts_at__lte=as_of + opens,
+        ends_at__gt=as_of,
+        closed_at__isnull=True,
+    )
+    found = []
+    for session in under_way:
+        leaders = sorted(by_cohort.get(session.cohort_id, []))
+        users = dict(Leader.objects.filter(pk__in=leaders).values_list("pk", "user_id"))
+        recorded = set(session.attendances.values_list("leader_id", flat=True))
+        for k, leader_id in enumerate(leaders):
+            if k % 5 == 4:
+                continue  # not there yet
+            if k % 7 == 6:
+                status, at = Attendance.Status.LATE, session.starts_at + late
+            else:
+                status, at = Attendance.Status.PRESENT, session.starts_at - opens / 2
+            at += dt.timedelta(seconds=20 * k)
+            if leader_id in recorded or at > as_of:
+                continue
+            found.append(
+                Attendance(
+                    leader_id=leader_id,
+                    session=session,
+                    status=status,
+                    recorded_by_id=users[leader_id],
+                    recorded_at=at,
+                    source=Attendance.Source.SELF_CHECK_IN,
+                )
+            )
+    return found
 
 
 def _as_checked_in(
@@ -876,7 +921,10 @@ def _certificates(programme: Programme, as_of: dt.datetime) -> int:
             code="".join(rng.choices(CERTIFICATE_ALPHABET, k=16)),
             completed_on=timezone.localdate(standing.completed_at),
             # Downloaded from the dashboard within a week of the registration.
-            issued_at=min(registration_due(standing.completed_at) + dt.timedelta(days=2), as_of),
+            issued_at=min(
+                registration_due(standing.completed_at) + dt.timedelta(days=2),
+                as_of - dt.timedelta(minutes=1),
+            ),
         )
         for standing in done
     ]

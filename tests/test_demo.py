@@ -89,6 +89,25 @@ def test_the_facilitator_checked_her_sessions_in_and_closed_them(demo, settings)
     assert set(others.values_list("source", flat=True)) == {Attendance.Source.SHEET}
 
 
+def test_her_session_under_way_has_the_check_ins_made_so_far(db, settings):
+    demo_data.seed(leaders=40, as_of=LATER)
+    now = timezone.make_aware(LATER)
+    (session,) = Session.objects.filter(
+        facilitator__user__email=demo_data.FACILITATOR_EMAIL, starts_at__lte=now, ends_at__gt=now
+    )
+    assert session.closed_at is None
+    rows = list(session.attendances.select_related("leader"))
+    expected = session.cohort.enrolments.filter(status="enrolled").count()
+    assert 0 < len(rows) < expected  # some are not there yet
+    late = dt.timedelta(minutes=settings.CHECKIN_LATE_MINUTES)
+    for row in rows:
+        assert row.source == Attendance.Source.SELF_CHECK_IN
+        assert row.recorded_by_id == row.leader.user_id
+        assert row.recorded_at <= now
+        assert (row.recorded_at > session.starts_at + late) == (row.status == "late")
+    assert {row.status for row in rows} == {"present", "late"}
+
+
 def test_everyone_who_completed_by_the_day_has_a_certificate_as_the_portal_issues_it(
     db, client, settings
 ):
