@@ -60,10 +60,14 @@ serve: install assets
 bench: install assets
 	$(PY) bench/load.py $(BENCH_ARGS)
 
+# The suite runs in TEST_WORKERS processes at once (pytest-xdist), each with a test
+# database of its own; TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
+
 test: install assets lint
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --maxschedchunk 1 $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

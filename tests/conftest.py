@@ -9,8 +9,11 @@ responsible for A, ``manager_b`` for B, ``hr`` in the HR group, and a
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -38,8 +41,84 @@ def local(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> dt
     return timezone.make_aware(dt.datetime(year, month, day, hour, minute))
 
 
+def pytest_configure(config):
+    """With REDIS_URL, each test process keeps its cache keys under a prefix of its own.
+
+    The workers of one run (pytest-xdist: gw0, gw1, ...) share one Redis database; the
+    prefix gets the worker's name, and the processes a test starts inherit it. The
+    autouse fixture below empties only this prefix (tests/worker_cache.py).
+    """
+    from django.conf import settings
+    from django.test.signals import clear_cache_handlers
+
+    cache_settings = settings.CACHES["default"]
+    if cache_settings["BACKEND"] != "portal.cache.TolerantRedisCache":
+        return
+    prefix = cache_settings.get("KEY_PREFIX", "")
+    if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+        prefix = f"{prefix}-{worker}"
+    os.environ["CACHE_KEY_PREFIX"] = prefix
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            **cache_settings,
+            "BACKEND": "tests.worker_cache.WorkerRedisCache",
+            "KEY_PREFIX": prefix,
+        },
+    }
+    clear_cache_handlers(setting="CACHES")
+
+
+# Tests that take far longer than the rest (tens of seconds each), longest first. They
+# start first within their group, each followed by a short test: with several workers
+# (pytest-xdist, `make test`) a worker holds the test it runs and the next one
+# (--maxschedchunk 1), so no two long tests queue on one worker while another waits,
+# and none is left to run alone at the end.
+LONG_RUNNING = (
+    "tests/e2e/test_crawl.py::",
+    "tests/test_seat_and_progress_properties.py::",
+    "tests/e2e/test_accessibility.py::",
+)
+
+
+def _long_rank(item) -> int:
+    for rank, prefix in enumerate(LONG_RUNNING):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(LONG_RUNNING)
+
+
+def _database_group(item) -> int:
+    """pytest-django's order (as Django's): database tests, transactional ones, the rest."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    transactional = bool(
+        (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+        or fixtures & {"transactional_db", "live_server"}
+    )
+    if transactional:
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests are skipped on SQLite, and fail in CI if PostgreSQL is missing."""
+    """The long tests first in their group; PostgreSQL-only tests are skipped on SQLite,
+    and fail in CI if PostgreSQL is missing.
+
+    pytest-django has put the tests in its order (database, transactional, the rest),
+    and tests/e2e/conftest.py puts the browser tests last; both orders are kept.
+    """
+    items.sort(key=lambda item: (_database_group(item), _long_rank(item)))
+    ordered, shorts = [], []
+    for group in {_database_group(item): None for item in items}:
+        members = [item for item in items if _database_group(item) == group]
+        longs = [item for item in members if _long_rank(item) < len(LONG_RUNNING)]
+        shorts = members[len(longs) :]
+        for long in longs:
+            ordered += [long, *shorts[:1]]
+            shorts = shorts[1:]
+        ordered += shorts
+    items[:] = ordered
     on_postgres = connection.vendor == "postgresql"
     if on_postgres:
         return
@@ -47,6 +126,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def many_connections():
+    """For a test that opens dozens of PostgreSQL connections at once: such tests take
+    turns across every test process on this machine (the workers of a run, and other
+    runs), as PostgreSQL's max_connections (100) is shared by all of them."""
+    lock = Path(tempfile.gettempdir()) / "portal-tests-many-connections.lock"
+    with open(lock, "a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
 
 
 def pytest_sessionstart(session):

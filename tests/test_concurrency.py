@@ -22,7 +22,12 @@ from programme.models import (
 
 from .conftest import room
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# Up to 60 connections at once: such tests take turns across test processes (conftest.py).
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("many_connections"),
+]
 
 NOW = dt.datetime(2016, 1, 5, 9, tzinfo=dt.UTC)
 

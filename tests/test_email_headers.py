@@ -9,13 +9,13 @@ was empty: readers show a leading space), and the Message-ID ended in ``@localho
 from __future__ import annotations
 
 import email
-import socket
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from programme import outbox
+from tests.servers.ports import free_port
 
 LONG_SUBJECT = (
     "Påmindelse: dit fremmøde til mødegangen «Processer: Arbejdsgange og gevinster» på "
@@ -32,12 +32,6 @@ class RawInbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope.original_content)
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

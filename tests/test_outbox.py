@@ -27,6 +27,7 @@ from django.utils import timezone
 from post_office.models import STATUS, Email
 
 from programme import booking, outbox
+from tests.servers.ports import free_port
 
 from .conftest import local, queued, session_reads
 
@@ -46,12 +47,6 @@ class Inbox(MessageHandler):
 
 def subject(message) -> str:
     return str(make_header(decode_header(message["Subject"])))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -195,7 +190,8 @@ class MuteServer:
     """
 
     def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        # Below the ephemeral range: the port is taken again later (answering_on).
+        self.listener = socket.create_server(("127.0.0.1", free_port()))
         self.port = self.listener.getsockname()[1]
         self.held: list[socket.socket] = []
         self.thread = threading.Thread(target=self._accept, daemon=True)

@@ -14,13 +14,14 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.servers.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
@@ -37,12 +38,6 @@ def _why_not() -> str | None:
     if os.geteuid() != 0 or shutil.which("runuser") is None:
         return "starting PostgreSQL servers as the postgres user needs root and runuser"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def as_postgres(*command: str) -> None:

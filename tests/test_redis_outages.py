@@ -29,6 +29,8 @@ import redis
 import requests
 from django.db import connection
 
+from tests.servers.ports import free_port
+
 from .conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,14 +44,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed"),
 ]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PersistentRedis:

@@ -8,7 +8,6 @@ as on the servers). The whole suite also runs once with REDIS_URL set in CI.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 
@@ -17,18 +16,14 @@ import redis
 from django.core.cache import cache
 from django.urls import reverse
 
+from tests.servers.ports import free_port
+
 from .conftest import PASSWORD
 
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(
     REDIS_SERVER is None, reason="redis-server is not installed (apt-get install redis-server)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisProcess:
