@@ -24,7 +24,10 @@ class Command(BaseCommand):
             "--as-of",
             type=dt.datetime.fromisoformat,
             default=demo.DEMO_AS_OF,
-            help="Record attendance for sessions before this moment (default 2016-01-18T09:00).",
+            help=(
+                "The demo's moment (default 2016-01-18T09:00): attendance and check-ins up to "
+                "it, reminders the week before, certificates for whoever completed by then."
+            ),
         )
 
     def handle(self, *args, leaders, as_of, **options):
