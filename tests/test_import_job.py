@@ -418,3 +418,25 @@ def test_workers_running_at_once_write_each_import_once(client, superuser, depar
     every = [number for lines in files for number in numbers_in(lines)]
     assert outbox_recipients() == emails_of(every)
     assert Invitation.objects.count() == Leader.objects.count() == 600
+
+
+# --- imports.confirm: the same work at once, for code that needs it done ----------------
+
+
+def test_confirm_still_writes_at_once_and_refuses_a_preview_already_queued(hr, department_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from programme import imports
+
+    def stored(lines):
+        data = SimpleUploadedFile("ledere.csv", ("\r\n".join([HEADER, *lines]) + "\r\n").encode())
+        table = imports.read_upload(data)
+        return imports.store_preview(imports.check(table, by=hr), by=hr, file_name="ledere.csv")
+
+    written = imports.confirm(stored(leader_lines(3)).pk, by=hr, invite=True)
+    assert (written.new, written.invited, Leader.objects.count()) == (3, 3, 3)
+    queued = import_jobs.queue(stored(leader_lines(2, start=60_000)).pk, by=hr, invite=False)
+    with pytest.raises(imports.AlreadyConfirmed) as refused:
+        imports.confirm(queued.batch_id, by=hr)
+    assert refused.value.job == queued
+    assert Leader.objects.count() == 3
