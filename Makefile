@@ -35,9 +35,13 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
+# The import worker runs beside the server (HR's confirmed imports are written by it),
+# and stops with it.
 run: install assets demo
 	@echo "Serving the portal at http://127.0.0.1:$(PORT) (demo clock: $(DEMO_CLOCK))"
-	PORTAL_CLOCK=$(DEMO_CLOCK) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	PORTAL_CLOCK=$(DEMO_CLOCK) $(PY) manage.py run_imports --loop & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  PORTAL_CLOCK=$(DEMO_CLOCK) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Production as it runs: gunicorn (gunicorn.conf.py), DEBUG off, whitenoise serving the
 # collected, compressed and hashed static files, PostgreSQL from DATABASE_URL.

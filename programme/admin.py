@@ -506,13 +506,19 @@ class LeaderAdmin(SeatActionsMixin, PortalHistoryAdmin):
             kwargs["form"] = LeaderAddForm
         return super().get_form(request, obj, **kwargs)
 
-    # Import from the HR system's file: upload, preview, confirm (programme/import_views.py).
+    # Import from the HR system's file: upload, preview, confirm, and the import's status
+    # while the import worker writes it (programme/import_views.py).
     def get_urls(self):
         def view(function):
             return self.admin_site.admin_view(partial(function, model_admin=self))
 
         return [
             path("import/", view(import_views.upload), name="programme_leader_import"),
+            path(
+                "import/jobs/<uuid:job_id>/",
+                view(import_views.job),
+                name="programme_leader_import_job",
+            ),
             path(
                 "import/<str:batch_id>/",
                 view(import_views.preview),
@@ -1241,9 +1247,11 @@ class AttendanceAdmin(PortalHistoryAdmin):
 
 @admin.register(SentReminder)
 class SentReminderAdmin(admin.ModelAdmin):
-    list_display = ["leader", "kind", "subject_key", "sent_at"]
+    # Who was reminded of what, when and by whom; the subject key ("programme:1:2016…") is
+    # the portal's own record against sending twice, not for HR's list.
+    list_display = ["leader", "kind", "sent_at", "sent_by"]
     list_filter = ["kind"]
-    list_select_related = ["leader"]
+    list_select_related = ["leader", "sent_by"]
     search_fields = ["leader__name", "leader__employee_number", "subject_key"]
 
 
@@ -1486,7 +1494,8 @@ class OutboxEmailAdmin(admin.ModelAdmin):
             capfirst(gettext("error")),
             format_html_join(
                 "",
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                # The mail server's error in its own words: English, and read aloud so.
+                '<tr><td>{}</td><td>{}</td><td>{}</td><td lang="en">{}</td></tr>',
                 (
                     (
                         _moment(log.date),
@@ -1501,7 +1510,10 @@ class OutboxEmailAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("last error"))
     def last_error(self, obj):
-        return obj.last_error or "–"
+        if not obj.last_error:
+            return "–"
+        # The mail server's own words: English, and read aloud so.
+        return format_html('<span lang="en">{}</span>', obj.last_error)
 
     @admin.action(description=_("Send again"), permissions=["change"])
     def send_again(self, request, queryset):

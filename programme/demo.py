@@ -10,6 +10,14 @@ one statement per cohort), and the waitlists of cohorts that had begun by
 ``as_of`` are closed as ``manage.py close_places`` would have closed them.
 Sessions that ended within the registration grace period before ``as_of`` have
 no attendance yet, so the demo shows leaders awaiting registration.
+
+So that every page has something to show, the demo also holds what the portal's
+own paths leave behind by ``as_of``: the facilitator with a login ran her sessions
+with the check-in code (self check-ins, a few marked by her, the absent recorded
+when she closed the session), the daily reminder job ran a week before and HR
+pressed "Send påmindelse" for leaders who are behind (their e-mails queued through
+the outbox), the worker sent the e-mails (two addresses refused, failed for good,
+and HR's just queued, waiting), and everyone who completed has a kursusbevis.
 """
 
 from __future__ import annotations
@@ -21,19 +29,22 @@ import random
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
+from post_office.models import STATUS, Email, Log
 
-from . import assessment, booking
+from . import assessment, booking, outbox, pagecache, reminders
 from .db import analyze, insert_in_bulk
 from .models import (
     HR_GROUP,
     Answer,
     AssessmentResponse,
     Attendance,
+    Certificate,
     Cohort,
     Department,
     Enrolment,
@@ -46,11 +57,12 @@ from .models import (
     Module,
     Programme,
     Questionnaire,
+    SentReminder,
     Session,
     Standing,
     User,
 )
-from .progress import refresh_standings, registration_due
+from .progress import annotate_progress, refresh_standings, registration_due
 
 PROGRAMME_NAME = "Digital ledelse 2015–2016"
 DEMO_PASSWORD = "digital2015"  # noqa: S105 - printed for the demo, never used in production
@@ -225,6 +237,8 @@ class SeedSummary:
     sessions: int
     enrolments: int
     attendances: int
+    emails: int = 0
+    certificates: int = 0
 
 
 def _ascii(text: str) -> str:
@@ -297,6 +311,13 @@ def _seed(leaders: int, as_of: dt.datetime, step) -> SeedSummary:
     refresh_standings(programme)
     analyze(Standing)
     step("standings")
+    certificates = _certificates(programme, as_of)
+    step("certificates")
+    emails = _reminders_and_outbox(programme, as_of)
+    # Each reminder wrote a row of the kept pages' versions (programme/pagecache.py);
+    # read them once, as the first page would, so they are folded here, not in a request.
+    pagecache.versions([pagecache.ANY, pagecache.OTHERS])
+    step("reminders and outbox")
     return SeedSummary(
         programme=programme,
         leaders=Leader.objects.count(),
@@ -304,6 +325,8 @@ def _seed(leaders: int, as_of: dt.datetime, step) -> SeedSummary:
         sessions=Session.objects.filter(cohort__programme=programme).count(),
         enrolments=enrolments,
         attendances=attendances,
+        emails=emails,
+        certificates=certificates,
     )
 
 
@@ -529,21 +552,30 @@ def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) ->
     recorded = set(
         Attendance.objects.filter(session__in=past).values_list("leader_id", "session_id")
     )
+    # The facilitator with a login ran her sessions with the check-in code.
+    screen = Facilitator.objects.filter(user__email=FACILITATOR_EMAIL).first()
+    screened = [s for s in past if screen is not None and s.facilitator_id == screen.pk]
+    users = dict(
+        Leader.objects.filter(
+            pk__in=[pk for s in screened for pk in by_cohort.get(s.cohort_id, [])]
+        ).values_list("pk", "user_id")
+    )
     new, missed, created = [], [], 0
     for session in past:
-        for leader_id in sorted(by_cohort.get(session.cohort_id, [])):
+        for k, leader_id in enumerate(sorted(by_cohort.get(session.cohort_id, []))):
             if (leader_id, session.pk) in recorded:
                 continue
             status = rng.choices(statuses, weights)[0]
-            new.append(
-                Attendance(
-                    leader_id=leader_id,
-                    session=session,
-                    status=status,
-                    recorded_by=recorder,
-                    recorded_at=session.ends_at,
-                )
+            attendance = Attendance(
+                leader_id=leader_id,
+                session=session,
+                status=status,
+                recorded_by=recorder,
+                recorded_at=session.ends_at,
             )
+            if session.facilitator_id == getattr(screen, "pk", None):
+                _as_checked_in(attendance, k, by_leader=users[leader_id], by_facilitator=screen)
+            new.append(attendance)
             if status not in Attendance.COMPLETING:
                 missed.append((leader_id, session))
             if len(new) == ATTENDANCE_CHUNK:
@@ -578,8 +610,84 @@ def _attendance(programme: Programme, as_of: dt.datetime, rng: random.Random) ->
                 recorded_at=makeup.session.ends_at,
             )
         )
+    new += _checked_in_so_far(programme, as_of, screen, by_cohort)
     Attendance.objects.bulk_create(new, batch_size=5000, ignore_conflicts=True)
+    # She closed each session at its end (closing records the absent, above).
+    Session.objects.filter(pk__in=[s.pk for s in screened], closed_at__isnull=True).update(
+        closed_at=F("ends_at")
+    )
     return created + len(new)
+
+
+def _checked_in_so_far(
+    programme: Programme, as_of: dt.datetime, screen: Facilitator | None, by_cohort: dict
+) -> list[Attendance]:
+    """Her session under way at ``as_of``: the check-ins made by then (most came early,
+    one in seven after the grace and so late), one in five not there yet."""
+    if screen is None:
+        return []
+    opens = dt.timedelta(minutes=settings.CHECKIN_OPENS_MINUTES)
+    late = dt.timedelta(minutes=settings.CHECKIN_LATE_MINUTES, seconds=60)
+    under_way = Session.objects.filter(
+        cohort__programme=programme,
+        facilitator=screen,
+        starts_at__lte=as_of + opens,
+        ends_at__gt=as_of,
+        closed_at__isnull=True,
+    )
+    found = []
+    for session in under_way:
+        leaders = sorted(by_cohort.get(session.cohort_id, []))
+        users = dict(Leader.objects.filter(pk__in=leaders).values_list("pk", "user_id"))
+        recorded = set(session.attendances.values_list("leader_id", flat=True))
+        for k, leader_id in enumerate(leaders):
+            if k % 5 == 4:
+                continue  # not there yet
+            if k % 7 == 6:
+                status, at = Attendance.Status.LATE, session.starts_at + late
+            else:
+                status, at = Attendance.Status.PRESENT, session.starts_at - opens / 2
+            at += dt.timedelta(seconds=20 * k)
+            if leader_id in recorded or at > as_of:
+                continue
+            found.append(
+                Attendance(
+                    leader_id=leader_id,
+                    session=session,
+                    status=status,
+                    recorded_by_id=users[leader_id],
+                    recorded_at=at,
+                    source=Attendance.Source.SELF_CHECK_IN,
+                )
+            )
+    return found
+
+
+def _as_checked_in(
+    attendance: Attendance, k: int, *, by_leader: int, by_facilitator: Facilitator
+) -> None:
+    """What the check-in screen records (``programme.checkin``): present or late by the
+    leader's own check-in, every sixth present one marked by the facilitator (no phone),
+    the absent recorded when she closed the session; an excuse is HR's, in advance."""
+    session, status = attendance.session, attendance.status
+    if status == Attendance.Status.PRESENT and k % 6 == 5:
+        attendance.source = Attendance.Source.FACILITATOR
+        attendance.recorded_by_id = by_facilitator.user_id
+        attendance.recorded_at = session.starts_at + dt.timedelta(minutes=5)
+    elif status == Attendance.Status.PRESENT:
+        attendance.source = Attendance.Source.SELF_CHECK_IN
+        attendance.recorded_by_id = by_leader
+        attendance.recorded_at = session.starts_at - dt.timedelta(minutes=20, seconds=-30 * k)
+    elif status == Attendance.Status.LATE:
+        attendance.source = Attendance.Source.SELF_CHECK_IN
+        attendance.recorded_by_id = by_leader
+        attendance.recorded_at = session.starts_at + dt.timedelta(minutes=16, seconds=20 * k)
+    elif status == Attendance.Status.ABSENT:
+        attendance.source = Attendance.Source.CLOSED
+        attendance.recorded_by_id = by_facilitator.user_id
+        attendance.recorded_at = session.ends_at
+    else:
+        attendance.recorded_at = session.starts_at - dt.timedelta(days=1)
 
 
 # How far each dimension moved on average between the rounds, in the demo's story:
@@ -791,3 +899,107 @@ def _initiatives(programme: Programme, as_of: dt.datetime, rng: random.Random) -
                 )
             )
     InitiativeStatusChange.objects.bulk_create(history, batch_size=5000)
+
+
+CERTIFICATE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def _certificates(programme: Programme, as_of: dt.datetime) -> int:
+    """A kursusbevis for everyone who completed by ``as_of``, as ``certificates.issue``
+    gives it (the completion date from the stored standing), with a code drawn from a
+    generator of its own so the rest of the demo stays the same."""
+    rng = random.Random(2016)
+    done = (
+        Standing.objects.filter(programme=programme, completed_at__lte=as_of)
+        .exclude(leader__certificates__programme=programme)
+        .order_by("leader_id")
+    )
+    issued = [
+        Certificate(
+            leader_id=standing.leader_id,
+            programme=programme,
+            code="".join(rng.choices(CERTIFICATE_ALPHABET, k=16)),
+            completed_on=timezone.localdate(standing.completed_at),
+            # Downloaded from the dashboard within a week of the registration.
+            issued_at=min(
+                registration_due(standing.completed_at) + dt.timedelta(days=2),
+                as_of - dt.timedelta(minutes=1),
+            ),
+        )
+        for standing in done
+    ]
+    return len(Certificate.objects.bulk_create(issued, batch_size=2000, ignore_conflicts=True))
+
+
+# How the demo's e-mails went: the mail server refused these many addresses for good.
+REFUSED = 2
+REFUSED_ERROR = "(550, b'5.1.1 Recipient address rejected: User unknown in virtual mailbox table')"
+BEHIND_REMINDED = 10
+
+
+def _reminders_and_outbox(programme: Programme, as_of: dt.datetime) -> int:
+    """Reminders through the portal's own paths, and what the worker made of their e-mails.
+
+    The daily job (``send_reminders``) ran a week before ``as_of``: session reminders and
+    "not enrolled yet"; the worker sent them a minute later, except to ``REFUSED``
+    addresses the mail server refused, failed after every retry. At ``as_of`` HR pressed
+    "Send påmindelse" for leaders who are behind: those e-mails wait for the worker.
+    Only the municipality's own centres are reminded, so a national demo stays quick.
+    Returns how many e-mails were queued.
+    """
+    centres = Leader.objects.filter(department__code__in=[code for code, _ in DEPARTMENTS])
+    daily = as_of - dt.timedelta(days=7)
+    before = Email.objects.aggregate(last=Max("pk"))["last"] or 0
+    reminders.send_reminders(days=reminders.DEFAULT_DAYS, now=daily, leaders=centres)
+    queued = list(Email.objects.filter(pk__gt=before).order_by("pk"))
+    _sent_by_the_worker(queued[: len(queued) - REFUSED], daily)
+    _refused_by_the_server(queued[len(queued) - REFUSED :], daily)
+    before = max([before] + [email.pk for email in queued])
+    behind = annotate_progress(centres, programme, now=as_of).filter(is_behind=True)
+    reminders.remind_by_hand(
+        leaders=behind.filter(
+            pk__in=list(behind.order_by("pk").values_list("pk", flat=True)[:BEHIND_REMINDED])
+        ),
+        kind=SentReminder.Kind.BEHIND,
+        programme=programme,
+        by=User.objects.get(email=HR_EMAIL),
+        now=as_of,
+    )
+    waiting = Email.objects.filter(pk__gt=before)
+    waiting.update(created=as_of, last_updated=as_of)
+    return len(queued) + waiting.count()
+
+
+def _sent_by_the_worker(emails: list[Email], queued_at: dt.datetime) -> None:
+    sent_at = queued_at + dt.timedelta(minutes=1)
+    Email.objects.filter(pk__in=[e.pk for e in emails]).update(
+        status=STATUS.sent, created=queued_at, last_updated=sent_at
+    )
+    Log.objects.bulk_create(Log(email=e, status=STATUS.sent, message="") for e in emails)
+    Log.objects.filter(email__in=emails).update(date=sent_at)
+
+
+def _refused_by_the_server(emails: list[Email], queued_at: dt.datetime) -> None:
+    """Tried, and retried after 1, 2, 4, ... minutes, until marked failed for HR."""
+    retries = settings.OUTBOX_MAX_RETRIES
+    tried_at = [queued_at + dt.timedelta(minutes=1)]
+    for n in range(1, retries + 1):
+        tried_at.append(tried_at[-1] + outbox.retry_delay(n))
+    for email in emails:
+        Email.objects.filter(pk=email.pk).update(
+            status=STATUS.failed,
+            number_of_retries=retries,
+            created=queued_at,
+            last_updated=tried_at[-1],
+        )
+        logs = Log.objects.bulk_create(
+            Log(
+                email=email,
+                status=STATUS.failed,
+                exception_type="SMTPRecipientsRefused",
+                message=REFUSED_ERROR,
+            )
+            for _ in tried_at
+        )
+        for log, moment in zip(logs, tried_at, strict=True):
+            Log.objects.filter(pk=log.pk).update(date=moment)

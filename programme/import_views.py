@@ -1,9 +1,13 @@
-"""HR's leader import in the admin: upload, preview, confirm (the work is in ``imports``).
+"""HR's leader import in the admin: upload, preview, confirm, and the import's status.
+
+The checks are in ``imports``; confirming queues the writing for the import worker
+(``import_jobs``) and sends HR to the import's status page, which HR can leave and come
+back to (the upload page links to their recent imports).
 
 :class:`programme.admin.LeaderAdmin` routes these under ``/admin/programme/leader/import/``
 through the admin site (signed in, staff); each view also needs the import permission.
-A preview that is gone, expired or out of date sends HR back to the upload with a
-message, never to an error page.
+A preview that is gone or expired, and an import that is not one's own, send HR back
+to the upload with a message, never to an error page.
 """
 
 from __future__ import annotations
@@ -15,15 +19,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import imports
+from . import import_jobs, imports
+from .models import ImportJob
 
 # A file with thousands of problems is usually one problem (a wrong column, a wrong
 # export): the first few hundred say enough, and the page stays small.
 ERRORS_SHOWN = 300
 UPLOAD = "admin:programme_leader_import"
+JOB = "admin:programme_leader_import_job"
+# How often the status page asks again while the import waits or runs (import-job.js
+# waits longer each time, up to a minute).
+REFRESH_SECONDS = 3
 
 
 def _require_import_permission(request: HttpRequest, model_admin: ModelAdmin) -> None:
@@ -45,7 +53,7 @@ def _page(request, model_admin, template: str, **context) -> TemplateResponse:
 def upload(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
     _require_import_permission(request, model_admin)
     if request.method != "POST":
-        return _page(request, model_admin, "import.html", form=imports.LeaderImportForm())
+        return _upload_page(request, model_admin, form=imports.LeaderImportForm())
     form = imports.LeaderImportForm(request.POST, request.FILES)
     errors = []
     if form.is_valid():
@@ -56,10 +64,9 @@ def upload(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
             )
             return redirect("admin:programme_leader_import_preview", batch.pk)
         errors = result.errors
-    return _page(
+    return _upload_page(
         request,
         model_admin,
-        "import.html",
         form=form,
         errors=errors[:ERRORS_SHOWN],
         more_errors=max(len(errors) - ERRORS_SHOWN, 0),
@@ -67,11 +74,18 @@ def upload(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
     )
 
 
+def _upload_page(request, model_admin, **context) -> TemplateResponse:
+    jobs = import_jobs.recent_jobs(by=request.user)
+    return _page(request, model_admin, "import.html", jobs=jobs, **context)
+
+
 @require_GET
 def preview(request: HttpRequest, model_admin: ModelAdmin, batch_id: str) -> HttpResponse:
     _require_import_permission(request, model_admin)
     try:
         batch = imports.pending_batch(batch_id, by=request.user)
+    except imports.AlreadyConfirmed as exc:
+        return redirect(JOB, exc.job.pk)
     except imports.ImportUnavailable as exc:
         messages.error(request, str(exc))
         return redirect(UPLOAD)
@@ -94,25 +108,34 @@ def preview(request: HttpRequest, model_admin: ModelAdmin, batch_id: str) -> Htt
 def confirm(request: HttpRequest, model_admin: ModelAdmin, batch_id: str) -> HttpResponse:
     _require_import_permission(request, model_admin)
     try:
-        written = imports.confirm(
+        job = import_jobs.queue(
             batch_id, by=request.user, invite=bool(request.POST.get("send_invitations"))
         )
     except imports.ImportUnavailable as exc:
         messages.error(request, str(exc))
         return redirect(UPLOAD)
-    messages.success(
-        request,
-        _("Import done: %(new)s new leaders, %(updated)s updated, %(skipped)s unchanged.")
-        % {"new": written.new, "updated": written.updated, "skipped": written.unchanged},
-    )
-    if written.invited:
-        messages.info(
+    return redirect(JOB, job.pk)
+
+
+@require_GET
+def job(request: HttpRequest, model_admin: ModelAdmin, job_id) -> HttpResponse:
+    _require_import_permission(request, model_admin)
+    found = import_jobs.job_for(job_id, by=request.user)
+    if found is None:
+        messages.error(
             request,
-            ngettext(
-                "%(count)s invitation is in the outbox.",
-                "%(count)s invitations are in the outbox.",
-                written.invited,
+            _(
+                "This import cannot be found: it is older than %(days)s days, or it is "
+                "another person's. Your recent imports are listed below."
             )
-            % {"count": written.invited},
+            % {"days": ImportJob.KEEP_DAYS},
         )
-    return redirect("admin:programme_leader_changelist")
+        return redirect(UPLOAD)
+    return _page(
+        request,
+        model_admin,
+        "import_job.html",
+        job=found,
+        refresh_seconds=None if found.finished else REFRESH_SECONDS,
+        waiting_too_long=import_jobs.STALLED_MINUTES if import_jobs.stalled(found) else 0,
+    )

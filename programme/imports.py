@@ -14,9 +14,13 @@ leader is created or updated by employee number, with a login on the e-mail addr
    bad line refuses the whole file; problems are listed by line and column.
 3. :func:`store_preview` keeps the plan as an :class:`~programme.models.ImportBatch`
    owned by the uploader, so the preview and the confirmation work on any web process.
-4. :func:`confirm` plans the stored lines again against the database as it is now (the
-   file is not read again): if anything changed since the preview nothing is written;
-   otherwise everything is written in bulk, with change history, in one transaction.
+4. :func:`write_batch` plans the stored lines again against the database as it is now
+   (the file is not read again): if anything changed since the preview nothing is
+   written; otherwise everything is written in bulk, with change history, in one
+   transaction. HR's confirmation only queues it as an
+   :class:`~programme.models.ImportJob`, which the import worker runs
+   (:mod:`programme.import_jobs`); :func:`confirm` does the same at once, for code
+   that wants it done before it returns.
 
 Logins: a leader is only attached to a login that is nobody else's and has no
 administrator rights, and only a superuser's import changes an administrator's login
@@ -53,7 +57,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history
 
 from . import accounts, clock, pagecache
-from .models import Department, ImportBatch, Leader, User
+from .models import Department, ImportBatch, ImportJob, Leader, User
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +131,23 @@ class ImportFileError(Exception):
 
 
 class ImportUnavailable(Exception):
-    """A preview that cannot be confirmed (gone, expired, or out of date)."""
+    """A preview that cannot be confirmed (gone, expired, or out of date).
+
+    ``failure`` is the reason as :class:`~programme.models.ImportJob.Failure`, kept on a
+    job so its status page words it in the reader's language.
+    """
+
+    def __init__(self, message: str, failure: str = ImportJob.Failure.GONE):
+        super().__init__(message)
+        self.failure = failure
+
+
+class AlreadyConfirmed(ImportUnavailable):
+    """The preview was confirmed already: its job is queued, running or finished."""
+
+    def __init__(self, job: ImportJob):
+        super().__init__(_("This file is already confirmed."))
+        self.job = job
 
 
 def _key(text: object) -> str:
@@ -704,11 +724,17 @@ def store_preview(result: Check, *, by: User, file_name: str, now=None) -> Impor
     """Keep a checked file's plan for its uploader to look through and confirm.
 
     A new upload replaces the uploader's earlier preview, and expired previews are
-    removed on the way: they hold names and e-mail addresses nobody needs any more.
+    removed on the way: they hold names and e-mail addresses nobody needs any more. A
+    preview confirmed and waiting for the import worker is kept until the worker has
+    written it; finished jobs older than ``ImportJob.KEEP_DAYS`` go too.
     """
     now = now or clock.now()
-    _expired(now).delete()
-    ImportBatch.objects.filter(created_by=by).delete()
+    delete_batches(_expired(now))
+    delete_batches(ImportBatch.objects.filter(created_by=by, job__isnull=True))
+    ImportJob.objects.filter(
+        created_at__lt=now - dt.timedelta(days=ImportJob.KEEP_DAYS),
+        status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED],
+    ).delete()
     return ImportBatch.objects.create(
         created_by=by,
         created_at=now,
@@ -720,8 +746,14 @@ def store_preview(result: Check, *, by: User, file_name: str, now=None) -> Impor
     )
 
 
+def delete_batches(batches) -> None:
+    """Delete previews without reading their lines back (a job's link to one is set
+    empty on the way)."""
+    batches.defer("rows").delete()
+
+
 def _expired(now: dt.datetime):
-    return ImportBatch.objects.filter(created_at__lt=now - _max_age())
+    return ImportBatch.objects.filter(created_at__lt=now - _max_age(), job__isnull=True)
 
 
 def _max_age() -> dt.timedelta:
@@ -729,16 +761,13 @@ def _max_age() -> dt.timedelta:
 
 
 def _gone() -> ImportUnavailable:
-    return ImportUnavailable(
-        _(
-            "This preview no longer exists: it has been imported already, a newer file "
-            "replaced it, or the link is wrong. Nothing was imported; upload the file again."
-        )
-    )
+    failure = ImportJob.Failure.GONE
+    return ImportUnavailable(str(failure.label), failure)
 
 
 def pending_batch(batch_id: str, *, by: User, now=None) -> ImportBatch:
-    """The uploader's own preview, or :class:`ImportUnavailable` saying why it cannot be used.
+    """The uploader's own preview, or :class:`ImportUnavailable` saying why it cannot be used
+    (:class:`AlreadyConfirmed`, with its job, when it was confirmed already).
 
     Another person's preview is "gone" too: a changed address reveals nothing.
     """
@@ -747,9 +776,11 @@ def pending_batch(batch_id: str, *, by: User, now=None) -> ImportBatch:
         pk = uuid.UUID(str(batch_id))
     except ValueError as exc:
         raise _gone() from exc
-    batch = ImportBatch.objects.filter(pk=pk, created_by=by).first()
+    batch = ImportBatch.objects.select_related("job").filter(pk=pk, created_by=by).first()
     if batch is None:
         raise _gone()
+    if hasattr(batch, "job"):
+        raise AlreadyConfirmed(batch.job)
     if batch.created_at < now - _max_age():
         batch.delete()
         raise ImportUnavailable(
@@ -814,17 +845,28 @@ class Written:
 
 
 def confirm(batch_id: str, *, by: User, now=None, invite: bool = False) -> Written:
-    """Write what the preview showed, all or nothing; :class:`ImportUnavailable` if it cannot.
-
-    The stored lines are planned again against the database as it is now: a leader,
-    a login or a department changed since the preview means nothing is written and
-    HR uploads the file again to see the new preview. Seats are not touched.
-    """
+    """Write what the preview showed now, all or nothing; :class:`ImportUnavailable` if it
+    cannot. HR's pages queue the same work for the import worker instead
+    (:func:`programme.import_jobs.queue`)."""
     now = now or clock.now()
     batch = pending_batch(batch_id, by=by, now=now)
+    written = write_batch(batch, by=by, now=now, invite=invite)
+    analyze_after(written)
+    return written
+
+
+def write_batch(batch: ImportBatch, *, by: User, now, invite: bool) -> Written:
+    """Plan the stored lines again and write them, in one transaction (a savepoint
+    inside the caller's); the preview is deleted with it, whatever the outcome.
+
+    The stored lines are planned again against the database as it is now: a leader,
+    a login or a department changed since the preview means nothing is written
+    (:class:`ImportUnavailable`) and HR uploads the file again to see the new preview.
+    Seats are not touched.
+    """
     try:
         with transaction.atomic():
-            # Locked, so two clicks on "confirm" cannot import the file twice.
+            # Locked, so two writers cannot import the file twice.
             if not ImportBatch.objects.select_for_update().filter(pk=batch.pk).exists():
                 raise _gone()
             cleaned = [{key: row[key] for key in INPUT} for row in batch.rows]
@@ -834,17 +876,20 @@ def confirm(batch_id: str, *, by: User, now=None, invite: bool = False) -> Writt
                 raise _out_of_date()
             _write(rows, existing, by=by, reason=f"import: {batch.file_name}"[:100], now=now)
             invited = _invite_new(rows, by=by) if invite else 0
-            ImportBatch.objects.filter(pk=batch.pk).delete()
-    except IntegrityError as exc:
+            delete_batches(ImportBatch.objects.filter(pk=batch.pk))
+    except (IntegrityError, ImportUnavailable) as exc:
+        delete_batches(ImportBatch.objects.filter(pk=batch.pk))
+        if isinstance(exc, ImportUnavailable):
+            raise
         # Someone saved the same employee number or e-mail between our check and write.
         raise _out_of_date() from exc
-    except ImportUnavailable:
-        ImportBatch.objects.filter(pk=batch.pk).delete()
-        raise
-    written = Written(batch.new_count, batch.update_count, batch.unchanged_count, invited)
+    return Written(batch.new_count, batch.update_count, batch.unchanged_count, invited)
+
+
+def analyze_after(written: Written) -> None:
+    """After a large import has committed: fresh statistics for the planner."""
     if written.new + written.updated >= ANALYZE_AFTER_ROWS:
         analyze_import_tables()
-    return written
 
 
 def _invite_new(rows: list[dict], *, by: User) -> int:
@@ -858,12 +903,8 @@ def _invite_new(rows: list[dict], *, by: User) -> int:
 
 
 def _out_of_date() -> ImportUnavailable:
-    return ImportUnavailable(
-        _(
-            "Nothing was imported: leaders or logins in the file changed since the preview. "
-            "Upload the file again to see what it would do now."
-        )
-    )
+    failure = ImportJob.Failure.OUT_OF_DATE
+    return ImportUnavailable(str(failure.label), failure)
 
 
 def _unusable_password() -> str:

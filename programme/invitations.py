@@ -71,8 +71,17 @@ def sso_button_label() -> str:
     return settings.SSO_BUTTON_LABEL or _("Sign in with your work account")
 
 
-def invite(leader: Leader, *, by: User | None = None) -> Invitation:
-    """Queue an invitation to ``leader`` in the caller's transaction, and record it."""
+def invite(
+    leader: Leader,
+    *,
+    by: User | None = None,
+    programme: str | None = None,
+    text: EmailText | None = None,
+) -> Invitation:
+    """Queue an invitation to ``leader`` in the caller's transaction, and record it.
+
+    ``programme`` (its name) and ``text`` save their queries when one run invites many.
+    """
     from .notifications import portal_link
 
     if has_left(leader):
@@ -83,7 +92,7 @@ def invite(leader: Leader, *, by: User | None = None) -> Invitation:
     values = {
         "name": leader.name,
         "email": user.email,
-        "programme": Programme.current_name(),
+        "programme": programme or Programme.current_name(),
     }
     if settings.SSO_ENABLED:
         kind = EmailText.Kind.INVITATION_SSO
@@ -94,7 +103,7 @@ def invite(leader: Leader, *, by: User | None = None) -> Invitation:
     with translation.override(settings.LANGUAGE_CODE):
         if settings.SSO_ENABLED:
             values["button"] = sso_button_label()
-        subject, body = emails.render(kind, values)
+        subject, body = emails.render(kind, values, text=text)
     outbox.queue(to=user.email, subject=subject, body=body)
     return Invitation.objects.create(
         leader=leader, sent_by=by, sent_at=clock.now(), single_sign_on=settings.SSO_ENABLED
@@ -104,10 +113,12 @@ def invite(leader: Leader, *, by: User | None = None) -> Invitation:
 @transaction.atomic
 def invite_new_leaders(leaders: Iterable[Leader], *, by: User | None = None) -> int:
     """The import's hook: invite each new leader who can sign in; returns how many."""
+    kind = EmailText.Kind.INVITATION_SSO if settings.SSO_ENABLED else EmailText.Kind.INVITATION
+    shared = {"programme": Programme.current_name(), "text": emails.text_for(kind)}
     count = 0
     for leader in leaders:
         try:
-            invite(leader, by=by)
+            invite(leader, by=by, **shared)
         except InvitationError:
             continue
         count += 1

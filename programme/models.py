@@ -1454,3 +1454,114 @@ class StatisticsValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id} {self.measure}: {self.total}/{self.count}"
+
+
+class ImportJob(models.Model):
+    """HR's confirmed leader import, written in the background by the import worker.
+
+    Confirming a preview (:class:`ImportBatch`) only queues this row, so no request
+    waits for 50,000 leaders and their invitations. The worker
+    (:mod:`programme.import_jobs`, ``manage.py run_imports``) claims it, writes the
+    preview all or nothing and records the outcome in the same transaction: a worker
+    that dies leaves nothing half-written and the job is taken up again. The row holds
+    the outcome only (counts, or why nothing was imported), never the file's lines, and
+    is kept :data:`KEEP_DAYS` days for HR's status page.
+    """
+
+    KEEP_DAYS = 30
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting to start")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("not imported")
+
+    class Failure(models.TextChoices):
+        # The words HR reads on the status page; nothing was imported in every case.
+        OUT_OF_DATE = (
+            "out_of_date",
+            _(
+                "Nothing was imported: leaders or logins in the file changed since the preview. "
+                "Upload the file again to see what it would do now."
+            ),
+        )
+        GONE = (
+            "gone",
+            _(
+                "This preview no longer exists: it has been imported already, a newer file "
+                "replaced it, or the link is wrong. Nothing was imported; upload the file again."
+            ),
+        )
+        STOPPED = (
+            "stopped",
+            _(
+                "Nothing was imported: the import stopped with an error several times. Upload "
+                "the file again; if it stops again, contact IT support and give them the time "
+                "shown here."
+            ),
+        )
+
+    # Unguessable, like the preview's: the status page's address reveals nothing.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The preview being written; deleted (so empty here) once the job has finished.
+    batch = models.OneToOneField(
+        ImportBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="job",
+        verbose_name=_("preview"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    created_at = models.DateTimeField(_("confirmed at"))
+    file_name = models.CharField(_("file name"), max_length=255)
+    send_invitations = models.BooleanField(_("send invitations"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # What the preview showed; once done, what was written (the same, or nothing is).
+    new_count = models.PositiveIntegerField(_("new leaders"))
+    update_count = models.PositiveIntegerField(_("updated leaders"))
+    unchanged_count = models.PositiveIntegerField(_("unchanged leaders"))
+    invited_count = models.PositiveIntegerField(_("invitations queued"), default=0)
+    failure = models.CharField(_("reason"), max_length=20, choices=Failure.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("leader import job")
+        verbose_name_plural = _("leader import jobs")
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["created_by", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status="failed") & ~Q(failure=""))
+                | (~Q(status="failed") & Q(failure="")),
+                name="import_job_failed_with_a_reason",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status__in=["done", "failed"]) & Q(finished_at__isnull=False))
+                | (Q(status__in=["queued", "running"]) & Q(finished_at__isnull=True)),
+                name="import_job_finished_when_done_or_failed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def total(self) -> int:
+        return self.new_count + self.update_count + self.unchanged_count
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

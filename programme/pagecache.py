@@ -174,7 +174,7 @@ _OWNER = {
 _SHARED_ONLY = {"sentreminder", "invitation", "emailtext", "user"}
 # Rows no page shows at all: not even listened to (a receiver would cost their deletes a
 # SELECT first). History rows follow a write that is listened to.
-_NOT_SHOWN = {"importbatch", "outboxfile", "pagewrite"}
+_NOT_SHOWN = {"importbatch", "importjob", "outboxfile", "pagewrite"}
 
 
 def _owner_path(sender) -> str | None:

@@ -343,15 +343,20 @@ ADMIN_PAGES: dict[str, Row] = {
         method="post",
         kwargs=lambda w: {"batch_id": w.import_preview.pk},
     ),
+    # A confirmed import's status page: its own HR user's only.
+    "admin:programme_leader_import_job": Row(
+        (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK, FOUND),
+        kwargs=lambda w: {"job_id": w.import_job.pk},
+    ),
 }
 
 
 @pytest.fixture
 def import_preview(world):
-    """HR's checked file, waiting to be confirmed."""
+    """HR's checked file, waiting to be confirmed; and an earlier one, confirmed."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from programme import imports
+    from programme import import_jobs, imports
 
     text = (
         "Medarbejdernummer;Navn;E-mail;Stilling;Ledelsesniveau;Afdeling\r\n"
@@ -359,6 +364,8 @@ def import_preview(world):
     )
     table = imports.read_upload(SimpleUploadedFile("ledere.csv", text.encode()))
     hr = world.users["hr"]
+    earlier = imports.store_preview(imports.check(table, by=hr), by=hr, file_name="ledere.csv")
+    world.import_job = import_jobs.queue(earlier.pk, by=hr, invite=False)
     world.import_preview = imports.store_preview(
         imports.check(table, by=hr), by=hr, file_name="ledere.csv"
     )

@@ -12,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from programme import booking
-from programme.models import Enrolment, ImportBatch, Leader, User
+from programme import booking, import_jobs
+from programme.models import Enrolment, ImportBatch, ImportJob, Leader, User
 
 from .conftest import NOW, make_user, session_reads
 
@@ -45,9 +45,25 @@ def preview(client, upload_file):
     return client.get(response["Location"])
 
 
-def confirm(client, preview_page):
+def confirm(client, preview_page, *, run: bool = True):
+    """Confirm the preview, then (unless ``run`` is off) let the import worker run what
+    the confirmation queued, as ``manage.py run_imports`` does beside the server."""
     batch = preview_page.context["batch"]
-    return client.post(reverse("admin:programme_leader_import_confirm", args=[batch.pk]))
+    response = client.post(reverse("admin:programme_leader_import_confirm", args=[batch.pk]))
+    if run:
+        import_jobs.run_pending()
+    return response
+
+
+def job_url(job: ImportJob) -> str:
+    return reverse("admin:programme_leader_import_job", args=[job.pk])
+
+
+def status_text(client, response) -> str:
+    """The status page the confirmation led to, as HR reads it."""
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    return " ".join(page.content.decode().split())
 
 
 def errors_of(response) -> list[tuple[int, str]]:
@@ -83,7 +99,8 @@ def test_a_good_file_creates_and_updates_leaders_after_the_preview(
 
     response = confirm(hr_client, page)
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:programme_leader_changelist")
+    assert response["Location"] == job_url(ImportJob.objects.get())
+    assert "Importeret " in status_text(hr_client, response)
     created = Leader.objects.select_related("user", "department").get(employee_number="3001")
     assert (created.name, created.level, created.department) == (
         "Æble Øregård",
@@ -358,10 +375,11 @@ def test_a_login_made_an_administrators_after_the_preview_is_not_taken(
     manager_b.is_staff = True
     manager_b.save()
     response = confirm(hr_client, page)
-    assert response["Location"] == IMPORT_URL
     assert not Leader.objects.filter(employee_number="99003").exists()
-    message = list(response.wsgi_request._messages)[0].message
-    assert message.startswith("Intet blev importeret: ledere eller logins i filen er ændret")
+    assert ImportJob.objects.get().failure == ImportJob.Failure.OUT_OF_DATE
+    assert "Intet blev importeret: ledere eller logins i filen er ændret" in status_text(
+        hr_client, response
+    )
 
 
 # --- Expired, tampered, stale and double confirmations --------------------------------
@@ -411,9 +429,22 @@ def test_another_persons_preview_cannot_be_seen_or_confirmed(client, hr, superus
 
 def test_confirming_twice_imports_once(hr_client, department_a):
     page = preview(hr_client, csv_file(HEADER, "3001;Anne Holm;anne@albertslund.dk;;Teamleder;ØKS"))
-    assert confirm(hr_client, page)["Location"] == reverse("admin:programme_leader_changelist")
+    assert confirm(hr_client, page)["Location"] == job_url(ImportJob.objects.get())
     again = confirm(hr_client, page)
     assert again["Location"] == IMPORT_URL
+    assert Leader.objects.filter(employee_number="3001").count() == 1
+
+
+def test_confirming_twice_before_the_worker_runs_queues_one_import(hr_client, department_a):
+    page = preview(hr_client, csv_file(HEADER, "3001;Anne Holm;anne@albertslund.dk;;Teamleder;ØKS"))
+    first = confirm(hr_client, page, run=False)
+    again = confirm(hr_client, page, run=False)
+    (job,) = ImportJob.objects.all()
+    assert first["Location"] == again["Location"] == job_url(job)
+    # The preview's own address now leads to the import's status, not to a second confirm.
+    batch_url = reverse("admin:programme_leader_import_preview", args=[job.batch_id])
+    assert hr_client.get(batch_url)["Location"] == job_url(job)
+    assert import_jobs.run_pending() == 1
     assert Leader.objects.filter(employee_number="3001").count() == 1
 
 
@@ -429,8 +460,9 @@ def test_a_leader_changed_since_the_preview_stops_the_whole_import(hr_client, le
     leader.title = "Ændret imens"
     leader.save()
     response = confirm(hr_client, page)
-    assert response["Location"] == IMPORT_URL
+    assert response["Location"] == job_url(ImportJob.objects.get())
     assert not Leader.objects.filter(employee_number="3001").exists()
+    assert not ImportBatch.objects.exists()
     leader.refresh_from_db()
     assert leader.title == "Ændret imens"
 
@@ -605,13 +637,20 @@ def statements(context, *, inserts: bool) -> list[str]:
 
 # Checking the file: 1 session, 2 user, 3-4 the user's and group permissions,
 # 5 departments (codes and names), 6 leaders by employee number, 7 logins by e-mail,
-# 8 department names, 9 expired previews deleted, 10 the uploader's earlier preview
-# deleted, 11 the session's sign-in time saved (first request after signing in).
-CHECK_QUERIES = 10 + session_reads()
-# Confirming: 1 session, 2 user, 3-4 permissions, 5 the preview, 6 the preview locked,
-# 7 leaders by employee number, 8 logins by e-mail, 9 department names, 10 the
-# preview deleted. Then the INSERTs and UPDATEs, many rows to a statement.
-CONFIRM_QUERIES = 9 + session_reads()
+# 8 department names, 9 expired previews, 10 the uploader's earlier preview (each
+# looked for, to be deleted), 11 imports older than 30 days deleted, 12 the session's
+# sign-in time saved (first request after signing in).
+CHECK_QUERIES = 11 + session_reads()
+# Confirming (the request): 1 session, 2 user, 3-4 permissions, 5 the preview (with its
+# job, if confirmed already), 6 the preview locked, 7 its job looked for, then the job
+# queued: its INSERT.
+CONFIRM_QUERIES = 6 + session_reads()
+# Writing it (the worker): claiming: 1 the oldest waiting job, locked, 2 marked running;
+# writing: 3 the job locked again, 4 the preview, 5 the preview locked, 6 leaders by
+# employee number, 7 logins by e-mail, 8 department names, 9 the preview deleted
+# (looked up, 10 the job's link to it emptied, 11 deleted), 12 the job's outcome; 13 the
+# next waiting job: none. Then the INSERTs and UPDATEs, many rows to a statement.
+WORKER_QUERIES = 13
 
 
 @pytest.mark.parametrize("lines", [50, 1200])
@@ -625,11 +664,14 @@ def test_checking_and_importing_take_the_same_queries_for_a_small_and_a_large_fi
     assert response.status_code == 302
     page = hr_client.get(response["Location"])
     with CaptureQueriesContext(connection) as confirming:
-        confirm(hr_client, page)
-        other = statements(confirming, inserts=False)
-        inserts = statements(confirming, inserts=True)
+        confirm(hr_client, page, run=False)
+        request = statements(confirming, inserts=False)
+    with CaptureQueriesContext(connection) as working:
+        assert import_jobs.run_pending() == 1
+        other = statements(working, inserts=False)
+        inserts = statements(working, inserts=True)
     assert Leader.objects.count() == lines
-    assert (reads, len(other)) == (CHECK_QUERIES, CONFIRM_QUERIES)
+    assert (reads, len(request), len(other)) == (CHECK_QUERIES, CONFIRM_QUERIES, WORKER_QUERIES)
     # Logins, leaders and their history: never one statement per line; and one for the
     # kept pages' versions (programme/pagecache.py).
     assert len(inserts) <= 3 * -(-lines // 50) + 1
@@ -638,7 +680,7 @@ def test_checking_and_importing_take_the_same_queries_for_a_small_and_a_large_fi
 def test_a_large_import_refreshes_postgresqls_statistics(hr_client, department_a):
     page = preview(hr_client, csv_file(HEADER, *leader_lines(1000)))
     with CaptureQueriesContext(connection) as confirming:
-        confirm(hr_client, page)
+        confirm(hr_client, page)  # and the worker, which refreshes them after it commits
     analyzed = [q["sql"] for q in confirming.captured_queries if q["sql"].startswith("ANALYZE")]
     if connection.vendor == "postgresql":
         assert analyzed == [

@@ -804,6 +804,25 @@ BUDGET: dict[str, list[str]] = {
         "select programme_cohort",
         "select programme_emailtext",
     ],
+    # The demo's reminders and their e-mails (sent, failed, waiting) give these pages a row.
+    "hr admin sentreminder change": [
+        "select programme_sentreminder",
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_leader",  # the reminder's leader
+        "select programme_programme",
+        "select programme_leader",  # the leader field's choices
+        "select programme_user",  # the "sent by" field's choices
+    ],
+    "hr admin email change": [
+        "select post_office_email",  # for the "Send igen" button (change_view)
+        "select post_office_email",  # Django's change view
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select post_office_attachment",
+        "select post_office_log",  # the sending attempts
+    ],
     "hr admin email list": [
         "select auth_permission",
         "select auth_permission",

@@ -298,7 +298,7 @@ def demo_world(hr_group):
     """
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from programme import demo, imports
+    from programme import demo, import_jobs, imports
     from programme.models import (
         AssessmentResponse,
         Attendance,
@@ -350,6 +350,25 @@ def demo_world(hr_group):
         .first()
         .leader
     )
+    # An import HR confirmed and the import worker wrote: the leader as they are, so it
+    # changes nothing.
+    unchanged = ";".join(
+        [
+            leader.employee_number,
+            leader.name,
+            leader.user.email,
+            leader.title,
+            leader.level,
+            leader.department.code,
+        ]
+    )
+    text = f"Medarbejdernummer;Navn;E-mail;Stilling;Ledelsesniveau;Afdeling\r\n{unchanged}\r\n"
+    small = imports.read_upload(SimpleUploadedFile("ledere-igen.csv", text.encode()))
+    small_preview = imports.store_preview(
+        imports.check(small, by=hr), by=hr, file_name="ledere-igen.csv"
+    )
+    job = import_jobs.queue(small_preview.pk, by=hr, invite=True)
+    import_jobs.run_pending()
     # HR's preview of the shipped sample file, waiting to be confirmed.
     sample = Path(django_settings.BASE_DIR) / "docs" / "sample-leaders.csv"
     table = imports.read_upload(SimpleUploadedFile(sample.name, sample.read_bytes()))
@@ -361,6 +380,7 @@ def demo_world(hr_group):
         manager=manager,
         hr=hr,
         import_preview=preview,
+        import_job=job,
         facilitator=facilitator,
         facilitated_session=Session.objects.filter(facilitator__user=facilitator)
         .order_by("starts_at")

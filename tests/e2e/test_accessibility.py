@@ -107,6 +107,7 @@ PAGES: dict[str, Page] = {
     "admin:programme_emailtext_change": Page("hr", args=_email_text_args),
     "admin:post_office_email_changelist": Page("hr"),
     "admin:programme_leader_import_preview": Page("hr", args=lambda w: (w.import_preview.pk,)),
+    "admin:programme_leader_import_job": Page("hr", args=lambda w: (w.import_job.pk,)),
 }
 
 # Pages that are not URL names: the error pages, reached as people reach them.

@@ -1,5 +1,5 @@
-"""Every page every role can reach: axe (WCAG 2.0/2.1 A and AA), the W3C Nu HTML checker,
-and no English on the Danish pages.
+"""Every page every role can reach: axe (WCAG 2.0/2.1 A and AA, and axe's best practices),
+the W3C Nu HTML checker, and no English on the Danish pages.
 
 Signs in as each demo role (leader, manager, facilitator, HR, a superuser), starts from the
 portal's pages and from every admin changelist, add, change, history and delete
@@ -23,10 +23,18 @@ Pages of one shape are checked once: numbers in the path and the values of the
 query string are left out of a page's key (``/admin/programme/leader/<n>/change/``
 with ``?department=``), or the crawl would open every leader. A superuser's admin
 pages that HR already saw are not checked again.
+
+The pages are seen with content: the demo data (``programme/demo.py``) on the crawl's
+day, mid-March 2016, when the first cohorts have completed, a session is under way and
+Hold 6 still takes enrolments. Some pages differ by what they show, not by their
+address (an e-mail that was sent, one that waits, one that failed): ``CONTENT`` pages
+are checked each, whatever their key, and must show the row they are about, so a demo
+without e-mails, check-ins, reminders or certificates fails here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -45,16 +53,27 @@ from django.conf import settings
 from django.contrib import admin
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import escape
 
 from .conftest import DESKTOP, PHONE, session_cookie
-from .test_accessibility import AXE_OPTIONS, axe_report
+from .test_accessibility import WCAG_TAGS, axe_report
 
 pytestmark = pytest.mark.e2e
 
 VNU_JAR = Path(settings.BASE_DIR) / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 CRAWL_LEADERS = 40
-# Selectors are not needed for the report (the HTML of each node is), and cost time.
-AXE_RUN = f"axe.run(document, {json.dumps({**AXE_OPTIONS, 'selectors': False})})"
+# The demo's day for the crawl: cohorts 1 and 2 have completed (certificates), Hold 2 meets
+# this morning (a session under way), Hold 6 takes enrolments until 31 March.
+CRAWL_DAY = dt.datetime(2016, 3, 15, 9, 20)
+# WCAG 2.0/2.1 A and AA, and axe's best practices (headings, landmarks, regions...).
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": [*WCAG_TAGS, "best-practice"]},
+    "resultTypes": ["violations"],
+    # Selectors are not needed for the report (the HTML of each node is), and cost time.
+    "selectors": False,
+}
+AXE_RUN = f"axe.run(document, {json.dumps(AXE_OPTIONS)})"
 CRAWL_REPORT = Path(settings.BASE_DIR) / "artifacts" / "crawl.json"
 CRAWL_SCREENSHOTS = Path(
     os.environ.get("CRAWL_SCREENSHOTS", Path(settings.BASE_DIR) / "artifacts" / "crawl-screenshots")
@@ -150,7 +169,7 @@ SIDEWAYS_JS = """() => {
   return found;
 }"""
 
-SKIP = re.compile(r"^/(logout/|admin/logout/|i18n/|static/|healthz)|\.(ics|csv|json|xlsx)$")
+SKIP = re.compile(r"^/(logout/|admin/logout/|i18n/|static/|healthz)|\.(ics|csv|json|xlsx|pdf)$")
 NUMBER = re.compile(r"/\d+(?=/)")
 
 
@@ -204,37 +223,42 @@ def links_in(html: str, base: str) -> list[str]:
     return found
 
 
-def discover(person, seeds: list[str], seen: set[str]) -> list[tuple[str, str]]:
-    """The HTML pages ``person`` reaches from ``seeds``, breadth first, one per page key.
+def discover(
+    person, seeds: list[str], seen: set[str], content: tuple[str, ...] = ()
+) -> list[tuple[str, str]]:
+    """The HTML pages ``person`` reaches from ``seeds``, breadth first, one per page key,
+    and each of the ``content`` pages first, whatever its key.
 
     Returns (path, html) for each page answering 200 with HTML, not yet in ``seen``.
     """
     client = Client()
     client.force_login(getattr(person, "user", person))
-    queue = deque(seeds)
+    queue = deque([(path, path) for path in content] + [(path, None) for path in seeds])
     visited: set[str] = set()
     pages = []
     while queue:
-        path = queue.popleft()
-        key = page_key(path)
+        path, key = queue.popleft()
+        key = key or page_key(path)
         if key in visited:
             continue
-        visited.add(key)
+        visited.update({key, page_key(path)})
         if os.environ.get("CRAWL_LOG"):
             with open(os.environ["CRAWL_LOG"], "a") as log:
                 log.write(f"{time.monotonic():.1f} GET {path}\n")
         response = client.get(path)
         if response.status_code in (301, 302):
-            queue.extend(links_in(f'<a href="{response["Location"]}">', path))
+            queue.extend(
+                (link, None) for link in links_in(f'<a href="{response["Location"]}">', path)
+            )
             continue
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             continue  # not this person's page (403, 404), or a file
         if response.streaming:
             continue
         html = response.content.decode()
-        queue.extend(links_in(html, path))
+        queue.extend((link, None) for link in links_in(html, path))
         if key not in seen:
-            seen.add(key)
+            seen.update({key, page_key(path)})
             pages.append((path, html))
     return pages
 
@@ -277,27 +301,89 @@ def java_missing_reason() -> str | None:
 
 
 @pytest.fixture
-def crawl_world(hr_group):
-    """The demo data, with fewer leaders (the pages are the same; a list of 40 rows is
-    checked faster than one of 100), and the demo's people."""
-    from programme import demo
-    from programme.models import Enrolment, User
+def crawl_world(hr_group, settings):
+    """The demo data on the crawl's day, with fewer leaders (the pages are the same; a list
+    of 40 rows is checked faster than one of 100), the demo's people, and per role the
+    pages that show the demo's records (path, and a text the page must show)."""
+    from post_office.models import STATUS, Email
 
-    demo.seed(leaders=CRAWL_LEADERS)
-    enrolment = (
-        Enrolment.objects.filter(
-            status=Enrolment.Status.ENROLLED, leader__attendances__isnull=False
-        )
-        .select_related("leader__user")
-        .order_by("leader__employee_number")
-        .first()
+    from programme import demo
+    from programme.models import Attendance, Certificate, SentReminder, Session, User
+
+    settings.PORTAL_CLOCK = CRAWL_DAY.isoformat()
+    demo.seed(leaders=CRAWL_LEADERS, as_of=CRAWL_DAY)
+
+    def first(queryset, what: str):
+        found = queryset.order_by("pk").first()
+        assert found is not None, f"the demo data has no {what}: its page would be empty"
+        return found
+
+    certificate = first(Certificate.objects.select_related("leader__user"), "certificate")
+    emails = {
+        name: first(Email.objects.filter(status=getattr(STATUS, name)), f"{name} e-mail")
+        for name in ("sent", "queued", "failed")
+    }
+    reminder = first(SentReminder.objects.select_related("leader"), "reminder sent")
+    checked_in = first(
+        Attendance.objects.filter(source=Attendance.Source.SELF_CHECK_IN).select_related(
+            "leader", "session"
+        ),
+        "self check-in",
     )
+    closed = first(
+        Session.objects.filter(
+            closed_at__isnull=False, attendances__source=Attendance.Source.SELF_CHECK_IN
+        ).distinct(),
+        "session its facilitator closed after check-in",
+    )
+
+    now = timezone.make_aware(CRAWL_DAY)
+    under_way = first(
+        Attendance.objects.filter(
+            session__facilitator__user__email=demo.FACILITATOR_EMAIL,
+            session__starts_at__lte=now,
+            session__ends_at__gt=now,
+        ).select_related("leader"),
+        "check-in to a session under way",
+    )
+
+    def change(model, pk):
+        return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
+
+    def changelist(model):
+        return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+    content = {
+        # A leader who completed: the dashboard offers the kursusbevis; anyone checks it.
+        "leader": [
+            (reverse("programme:dashboard"), certificate.leader.name),
+            (reverse("verify_certificate", args=[certificate.code]), certificate.leader.name),
+        ],
+        "manager": [(reverse("reports:compliance", args=["behind"]), "")],
+        "facilitator": [
+            (reverse("checkin:screen", args=[closed.pk]), str(closed.module.title)),
+            # The screen with the check-in code, and who has checked in so far.
+            (reverse("checkin:screen", args=[under_way.session_id]), under_way.leader.name),
+        ],
+        "hr": [
+            (changelist(Email), emails["failed"].subject),
+            *((change(Email, email.pk), email.subject) for email in emails.values()),
+            (changelist(Certificate), certificate.code),
+            (change(Certificate, certificate.pk), certificate.code),
+            (changelist(SentReminder), reminder.leader.name),
+            (change(SentReminder, reminder.pk), reminder.subject_key),
+            (change(Attendance, checked_in.pk), checked_in.leader.name),
+            (reverse("admin:programme_session_attendance", args=[closed.pk]), ""),
+        ],
+        "superuser": [],
+    }
     return {
-        "leader": enrolment.leader.user,
+        "leader": certificate.leader.user,
         "manager": User.objects.get(email=demo.MANAGER_EMAIL),
         "facilitator": User.objects.get(email=demo.FACILITATOR_EMAIL),
         "hr": User.objects.get(email=demo.HR_EMAIL),
         "superuser": User.objects.create_superuser(email="admin@albertslund.dk", password="x"),
+        "content": content,
     }
 
 
@@ -322,6 +408,7 @@ def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker_in_danish(
     problems: dict[str, list[str]] = {}
     html_files: dict[Path, str] = {}
     counts: dict[str, int] = {}
+    content_pages: dict[str, list[str]] = {}
     admin_seen: set[str] = set()
     out = Path(tempfile.mkdtemp(prefix="crawl-"))
     shutil.rmtree(CRAWL_SCREENSHOTS, ignore_errors=True)  # so the files are this run's
@@ -330,8 +417,16 @@ def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker_in_danish(
     for role, (person, seeds) in roles.items():
         # A role's own pages are checked as that role; admin pages once, by whoever is first.
         seen = admin_seen if role in ("hr", "superuser") else set()
-        pages = discover(person, seeds, seen)
+        content = crawl_world["content"][role]
+        pages = discover(person, seeds, seen, tuple(path for path, _ in content))
         counts[role] = len(pages)
+        checked = dict(pages)
+        for path, text in content:
+            if path not in checked:
+                problems.setdefault(f"{role} {path}", []).append("not reached (not 200 HTML)")
+            elif text and escape(text) not in checked[path] and text not in checked[path]:
+                problems.setdefault(f"{role} {path}", []).append(f"does not show {text!r}")
+        content_pages[role] = [path for path, _ in content]
         context.clear_cookies()
         context.add_cookies([session_cookie(person, live_server)])
         for index, (path, html) in enumerate(pages):
@@ -377,6 +472,8 @@ def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker_in_danish(
         json.dumps(
             {
                 "pages_per_role": counts,
+                # Of those, the pages checked for the demo's records (each its own page).
+                "content_pages": content_pages,
                 "seconds": round(time.monotonic() - started),
                 "pages_failing": sorted(problems),
             },

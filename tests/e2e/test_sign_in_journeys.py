@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
+from programme import import_jobs
 from programme.models import Leader, User
 from tests.conftest import queued
 
@@ -36,6 +38,14 @@ def test_hr_imports_the_sample_with_invitations_and_a_new_leader_gets_in(
     hr.check("#id_send_invitations")
     with hr.expect_navigation():
         hr.get_by_role("button", name=da("Confirm import")).click()
+    # The import's status page: waiting for the import worker, which writes it here; the
+    # page notices by itself (js/import-job.js) and says what was written.
+    status = hr.get_by_role("status")
+    expect(status).to_contain_text(da("waiting to start"))
+    assert check_page(hr, "import-job-waiting") == []
+    assert import_jobs.run_pending() == 1
+    expect(status).to_contain_text(da("done"), timeout=15_000)
+    expect(status).to_contain_text("7 " + da("new leaders"))
     new = Leader.objects.exclude(employee_number__in=known).select_related("user")
     assert new.count() == 7
     invited = {e.to[0]: e for e in queued() if "/accounts/invitation/" in e.message}

@@ -8,7 +8,9 @@ from programme import demo
 class Command(BaseCommand):
     help = (
         "Load the demo programme 'Digital ledelse 2015–2016' with departments, cohorts, "
-        "leaders, enrolments and attendance. Safe to run again: it adds only what is missing."
+        "leaders, enrolments, attendance (with check-ins), reminders with their e-mails in the "
+        "outbox, and certificates for whoever completed. Safe to run again: it adds only what "
+        "is missing."
     )
 
     def add_arguments(self, parser):
@@ -22,7 +24,10 @@ class Command(BaseCommand):
             "--as-of",
             type=dt.datetime.fromisoformat,
             default=demo.DEMO_AS_OF,
-            help="Record attendance for sessions before this moment (default 2016-01-18T09:00).",
+            help=(
+                "The demo's moment (default 2016-01-18T09:00): attendance and check-ins up to "
+                "it, reminders the week before, certificates for whoever completed by then."
+            ),
         )
 
     def handle(self, *args, leaders, as_of, **options):
@@ -34,8 +39,9 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{summary.programme}: {summary.leaders} leaders, {summary.cohorts} cohorts, "
-                f"{summary.sessions} sessions; added {summary.enrolments} enrolments and "
-                f"{summary.attendances} attendance records."
+                f"{summary.sessions} sessions; added {summary.enrolments} enrolments, "
+                f"{summary.attendances} attendance records, {summary.emails} e-mails and "
+                f"{summary.certificates} certificates."
             )
         )
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")

@@ -1,0 +1,154 @@
+"""The demo data holds what every page needs to be seen with content: e-mails in the
+outbox that were sent, wait and failed, check-ins, reminders and certificates - each
+made the way the portal's own paths make it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from post_office.models import STATUS, Email, Log
+
+from programme import certificates, clock
+from programme import demo as demo_data
+from programme.models import (
+    Attendance,
+    Certificate,
+    Facilitator,
+    SentReminder,
+    Session,
+    Standing,
+)
+
+pytestmark = pytest.mark.django_db
+
+DEMO_DAY = timezone.make_aware(demo_data.DEMO_AS_OF)
+# Mid-March: the first cohorts have completed (the end-to-end crawl's day).
+LATER = dt.datetime(2016, 3, 15, 9, 20)
+
+
+def test_the_outbox_holds_e_mails_that_were_sent_wait_and_failed(demo, settings):
+    statuses = Counter(Email.objects.values_list("status", flat=True))
+    assert statuses[STATUS.sent] > 20
+    assert statuses[STATUS.failed] == demo_data.REFUSED
+    assert statuses[STATUS.queued] == demo_data.BEHIND_REMINDED
+    for email in Email.objects.filter(status=STATUS.failed):
+        # Tried once and retried as often as the worker retries, each with the server's error.
+        logs = list(email.logs.order_by("date"))
+        assert len(logs) == settings.OUTBOX_MAX_RETRIES + 1
+        assert {log.status for log in logs} == {STATUS.failed}
+        assert "Recipient address rejected" in logs[-1].message
+    for email in Email.objects.filter(status=STATUS.sent):
+        assert [log.status for log in email.logs.all()] == [STATUS.sent]
+    assert not Log.objects.filter(email__status=STATUS.queued).exists()
+    # Everything happened before the demo's day, none of it at the moment of seeding.
+    assert not Email.objects.filter(created__gt=DEMO_DAY).exists()
+    assert not Log.objects.filter(date__gt=DEMO_DAY).exists()
+
+
+def test_each_e_mail_is_a_reminder_the_portal_recorded(demo):
+    reminded = Counter(
+        SentReminder.objects.values_list("leader__user__email", "sent_at")
+    )  # one e-mail per reminder, to its leader, queued when it was sent
+    queued = Counter((email.to[0], email.created) for email in Email.objects.all())
+    assert queued == reminded
+    kinds = Counter(SentReminder.objects.values_list("kind", flat=True))
+    assert set(kinds) == set(SentReminder.Kind)
+    # HR pressed "Send påmindelse" for the leaders who are behind; the daily job sent the rest.
+    by_hand = SentReminder.objects.filter(sent_by__email=demo_data.HR_EMAIL)
+    assert by_hand.count() == kinds[SentReminder.Kind.BEHIND] == demo_data.BEHIND_REMINDED
+    assert set(by_hand.values_list("sent_at", flat=True)) == {DEMO_DAY}
+
+
+def test_the_facilitator_checked_her_sessions_in_and_closed_them(demo, settings):
+    lene = Facilitator.objects.get(user__email=demo_data.FACILITATOR_EMAIL)
+    hers = Session.objects.filter(facilitator=lene, ends_at__lte=DEMO_DAY)
+    closed = Session.objects.filter(closed_at__isnull=False)
+    assert set(closed) == {s for s in hers if s.attendances.exists()} != set()
+    rows = Attendance.objects.filter(session__in=closed).select_related("session", "leader")
+    sources = Counter(rows.values_list("source", flat=True))
+    assert sources[Attendance.Source.SELF_CHECK_IN] > sources[Attendance.Source.FACILITATOR] > 0
+    late = dt.timedelta(minutes=settings.CHECKIN_LATE_MINUTES)
+    opens = dt.timedelta(minutes=settings.CHECKIN_OPENS_MINUTES)
+    for row in rows:
+        session = row.session
+        if row.source == Attendance.Source.SELF_CHECK_IN:
+            # By the leader, in the window the code works, late only after the grace.
+            assert row.recorded_by_id == row.leader.user_id
+            assert session.starts_at - opens <= row.recorded_at < session.ends_at
+            assert (row.recorded_at > session.starts_at + late) == (row.status == "late")
+        elif row.source in (Attendance.Source.FACILITATOR, Attendance.Source.CLOSED):
+            assert row.recorded_by_id == lene.user_id
+            assert row.status == ("present" if row.source == "facilitator" else "absent")
+    # Other facilitators' sessions were recorded on HR's sheet.
+    others = Attendance.objects.exclude(session__facilitator=lene)
+    assert set(others.values_list("source", flat=True)) == {Attendance.Source.SHEET}
+
+
+def test_her_session_under_way_has_the_check_ins_made_so_far(db, settings):
+    demo_data.seed(leaders=40, as_of=LATER)
+    now = timezone.make_aware(LATER)
+    (session,) = Session.objects.filter(
+        facilitator__user__email=demo_data.FACILITATOR_EMAIL, starts_at__lte=now, ends_at__gt=now
+    )
+    assert session.closed_at is None
+    rows = list(session.attendances.select_related("leader"))
+    expected = session.cohort.enrolments.filter(status="enrolled").count()
+    assert 0 < len(rows) < expected  # some are not there yet
+    late = dt.timedelta(minutes=settings.CHECKIN_LATE_MINUTES)
+    for row in rows:
+        assert row.source == Attendance.Source.SELF_CHECK_IN
+        assert row.recorded_by_id == row.leader.user_id
+        assert row.recorded_at <= now
+        assert (row.recorded_at > session.starts_at + late) == (row.status == "late")
+    assert {row.status for row in rows} == {"present", "late"}
+
+
+def test_everyone_who_completed_by_the_day_has_a_certificate_as_the_portal_issues_it(
+    db, client, settings
+):
+    summary = demo_data.seed(leaders=40, as_of=LATER)
+    completed = Standing.objects.filter(completed_at__isnull=False)
+    issued = Certificate.objects.select_related("leader", "programme")
+    assert summary.certificates == issued.count() == completed.count() > 0
+    assert {c.leader_id for c in issued} == set(completed.values_list("leader_id", flat=True))
+    settings.PORTAL_CLOCK = LATER.isoformat()
+    for certificate in issued:
+        assert certificate.issued_at <= clock.now()
+        # The portal's own path finds the same certificate, with the same date.
+        again, _ = certificates.issue(leader=certificate.leader, programme=certificate.programme)
+        assert (again.pk, again.completed_on) == (certificate.pk, certificate.completed_on)
+    page = client.get(reverse("verify_certificate", args=[issued[0].code]))
+    assert page.status_code == 200
+    assert issued[0].leader.name in page.text
+
+
+def test_nobody_has_a_certificate_on_the_demo_day_since_nobody_has_completed(demo):
+    # Module 4 meets in February at the earliest: a certificate now would be a lie.
+    assert not Standing.objects.filter(completed_at__isnull=False).exists()
+    assert not Certificate.objects.exists()
+
+
+def test_seeding_again_adds_nothing(demo):
+    def counts():
+        return [
+            model.objects.count()
+            for model in (Email, Log, SentReminder, Certificate, Attendance, Session)
+        ] + [Session.objects.filter(closed_at__isnull=False).count()]
+
+    before = counts()
+    again = demo_data.seed()
+    assert counts() == before
+    assert (again.emails, again.enrolments, again.attendances) == (0, 0, 0)
+
+
+def test_the_command_says_what_it_added(db, capsys):
+    call_command("seed_demo", "--leaders", "40")
+    out = capsys.readouterr().out
+    emails = Email.objects.count()
+    assert f"{emails} e-mails and 0 certificates" in out
+    assert emails > 0
