@@ -78,6 +78,8 @@ LONG_RUNNING = (
     "tests/e2e/test_crawl.py::",
     "tests/test_seat_and_progress_properties.py::",
     "tests/e2e/test_accessibility.py::",
+    "tests/test_query_budget.py::test_every_page_asks_the_same_named_queries",
+    "tests/test_disclosure_properties.py::",
 )
 
 
