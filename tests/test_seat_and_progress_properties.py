@@ -56,7 +56,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -956,19 +956,29 @@ class PortalDays(RuleBasedStateMachine):
     @precondition(lambda self: MakeUpBooking.objects.exists())
     @rule(which=st.integers(0, 99), to=st.integers(0, 1))
     def hr_moves_a_session_with_make_up_guests_to_a_full_cohort(self, which, to):
-        """Its guests need seats there too: refused when the cohort cannot take them."""
+        """Its guests need seats there too: HR tries a cohort that cannot take them
+        (refused), or else the fullest."""
         session = self._pick(
             Session.objects.filter(makeups__isnull=False).distinct().order_by("pk"), which
         )
-        fullest = (
+        others = list(
             Cohort.objects.filter(programme=self.programme)
             .exclude(pk=session.cohort_id)
             .with_seats()
-            .annotate(free=F("capacity") - F("seats_taken"))
-            .order_by("free", "pk")
+            .order_by("pk")
         )
+
+        def guests(cohort):
+            return session.makeups.exclude(
+                leader__enrolments__cohort=cohort,
+                leader__enrolments__status=Enrolment.Status.ENROLLED,
+            ).count()
+
+        too_full = [c for c in others if c.seats_taken + guests(c) > c.capacity]
+        fullest = sorted(others, key=lambda c: (c.capacity - c.seats_taken, c.pk))
+        target = self._pick(too_full or fullest, to)
         before = self._session_rows()
-        self._change_form("session", session.pk, cohort=str(self._pick(fullest, to).pk))
+        self._change_form("session", session.pk, cohort=str(target.pk))
         if self._session_rows() != before:
             self._count("session changed")
 
