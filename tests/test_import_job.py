@@ -44,6 +44,11 @@ def confirm(client, lines: list[str], *, invite: bool = True, name: str = "leder
     return client.post(url, {"send_invitations": "1"} if invite else {})
 
 
+def writes():
+    """The import jobs that write a confirmed preview (each upload's check is a job too)."""
+    return ImportJob.objects.filter(kind=ImportJob.Kind.WRITE)
+
+
 def words(response) -> str:
     return " ".join(response.content.decode().split())
 
@@ -68,7 +73,7 @@ def numbers_in(lines: list[str]) -> list[str]:
 def test_hr_follows_an_import_from_waiting_to_done_on_its_status_page(hr_client, department_a):
     lines = leader_lines(3)
     response = confirm(hr_client, lines)
-    job = ImportJob.objects.get()
+    job = writes().get()
     status_url = reverse("admin:programme_leader_import_job", args=[job.pk])
     assert response["Location"] == status_url
     assert not Leader.objects.exists()  # the request wrote nothing but the job
@@ -97,7 +102,7 @@ def test_hr_follows_an_import_from_waiting_to_done_on_its_status_page(hr_client,
 def test_an_import_without_invitations_says_so_and_queues_none(hr_client, department_a):
     confirm(hr_client, leader_lines(2), invite=False)
     import_jobs.run_pending()
-    job = ImportJob.objects.get()
+    job = writes().get()
     page = hr_client.get(reverse("admin:programme_leader_import_job", args=[job.pk]))
     assert "Ingen sendt" in words(page)
     assert "udbakken" not in words(page)
@@ -127,12 +132,10 @@ def test_a_file_changed_since_the_preview_fails_with_the_reason_and_writes_nothi
 def test_a_job_that_keeps_stopping_is_given_up_with_a_reason_hr_can_act_on(hr_client, department_a):
     """Three workers took it and died (the row as they left it); the fourth gives up."""
     response = confirm(hr_client, leader_lines(2))
-    ImportJob.objects.update(
-        status="running", attempts=import_jobs.MAX_ATTEMPTS, started_at=clock.now()
-    )
+    writes().update(status="running", attempts=import_jobs.MAX_ATTEMPTS, started_at=clock.now())
     later = clock.now() + import_jobs.RETRY_AFTER
     assert import_jobs.run_pending(later) == 0
-    job = ImportJob.objects.get()
+    job = writes().get()
     assert (job.status, job.failure, job.batch_id) == ("failed", "stopped", None)
     assert not ImportBatch.objects.exists()
     page = hr_client.get(response["Location"])
@@ -142,7 +145,7 @@ def test_a_job_that_keeps_stopping_is_given_up_with_a_reason_hr_can_act_on(hr_cl
 
 def test_a_waiting_import_says_when_the_worker_seems_not_to_run(hr_client, department_a):
     response = confirm(hr_client, leader_lines(1))
-    ImportJob.objects.update(created_at=clock.now() - dt.timedelta(minutes=6))
+    writes().update(created_at=clock.now() - dt.timedelta(minutes=6))
     page = hr_client.get(response["Location"])
     assert "Den har ventet i mere end 5 minutter" in words(page)
     assert "Kontakt IT-support" in words(page)
@@ -154,7 +157,7 @@ def test_a_running_import_says_since_when_and_that_nothing_is_saved_until_the_en
     """The row as a worker leaves it when it takes the job (its writing not yet committed)."""
     response = confirm(hr_client, leader_lines(2))
     started = timezone.localtime(clock.now()).replace(hour=10, minute=5)
-    ImportJob.objects.update(status="running", attempts=1, started_at=started)
+    writes().update(status="running", attempts=1, started_at=started)
     page = hr_client.get(response["Location"])
     assert "Status: i gang" in words(page)
     assert "I gang siden kl. 10:05: 2 ledere skrives på én gang" in words(page)
@@ -183,9 +186,9 @@ def test_another_persons_import_leads_back_to_the_upload_with_a_message(
 def test_imports_are_kept_30_days_and_then_removed_with_the_next_upload(hr_client, department_a):
     confirm(hr_client, leader_lines(1), name="gammel.csv")
     import_jobs.run_pending()
-    ImportJob.objects.update(created_at=clock.now() - dt.timedelta(days=30, minutes=1))
+    writes().update(created_at=clock.now() - dt.timedelta(days=30, minutes=1))
     confirm(hr_client, leader_lines(1, start=60_000), name="ny.csv")
-    assert list(ImportJob.objects.values_list("file_name", flat=True)) == ["ny.csv"]
+    assert list(writes().values_list("file_name", flat=True)) == ["ny.csv"]
 
 
 def test_a_confirmed_preview_is_kept_for_the_worker_however_long_it_takes(hr_client, department_a):
@@ -223,9 +226,9 @@ def test_a_job_put_back_in_the_queue_cannot_write_its_preview_twice(hr_client, d
     lines = leader_lines(5)
     confirm(hr_client, lines)
     import_jobs.run_pending()
-    ImportJob.objects.update(status="queued", finished_at=None)
+    writes().update(status="queued", finished_at=None)
     assert import_jobs.run_pending() == 1
-    assert ImportJob.objects.get().failure == "gone"
+    assert writes().get().failure == "gone"
     assert outbox_recipients() == emails_of(numbers_in(lines))
     assert Leader.objects.count() == 5
 
@@ -237,10 +240,10 @@ def test_a_running_job_is_taken_up_again_only_after_its_worker_has_had_time(
     lines = leader_lines(3)
     confirm(hr_client, lines)
     taken = clock.now()
-    ImportJob.objects.update(status="running", attempts=1, started_at=taken)
+    writes().update(status="running", attempts=1, started_at=taken)
     assert import_jobs.run_pending(taken + dt.timedelta(seconds=30)) == 0
     assert import_jobs.run_pending(taken + import_jobs.RETRY_AFTER) == 1
-    job = ImportJob.objects.get()
+    job = writes().get()
     assert (job.status, job.attempts, job.invited_count) == ("done", 2, 3)
     assert outbox_recipients() == emails_of(numbers_in(lines))
 
@@ -292,7 +295,9 @@ def test_the_upload_page_lists_recent_imports_in_one_query(hr_client, department
         page = hr_client.get(IMPORT_URL)
     # The same names as the status page's: the fifth is the latest imports, all at once.
     assert [query_name(q["sql"]) for q in context.captured_queries] == STATUS_PAGE
-    assert [job.file_name for job in page.context["jobs"]] == [f"fil{n}.csv" for n in (3, 2, 1, 0)]
+    # Each file's check and its import, the latest first.
+    listed = [(job.file_name, job.kind) for job in page.context["jobs"]]
+    assert listed == [(f"fil{n}.csv", kind) for n in (3, 2, 1, 0) for kind in ("write", "check")]
 
 
 # --- Real workers on PostgreSQL: killed halfway, and two at once -----------------------
@@ -360,7 +365,7 @@ def test_a_worker_killed_while_writing_leaves_nothing_and_the_next_writes_it_onc
             worker.kill()
     assert wait_for(lambda: not another_backend_writes("programme_leader"), 30)
 
-    job = ImportJob.objects.get()
+    job = writes().get()
     assert (job.status, job.attempts) == ("running", 1)
     assert (Leader.objects.count(), Email.objects.count(), Invitation.objects.count()) == (0, 0, 0)
     assert ImportBatch.objects.filter(pk=job.batch_id).exists()
@@ -412,8 +417,7 @@ def test_workers_running_at_once_write_each_import_once(client, superuser, depar
     assert errors == []
     assert sum(ran) == 3
     assert (
-        list(ImportJob.objects.values_list("status", "attempts", "invited_count"))
-        == [("done", 1, 200)] * 3
+        list(writes().values_list("status", "attempts", "invited_count")) == [("done", 1, 200)] * 3
     )
     every = [number for lines in files for number in numbers_in(lines)]
     assert outbox_recipients() == emails_of(every)
