@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from programme import booking, import_jobs
-from programme.models import Enrolment, ImportBatch, ImportJob, Leader, User
+from programme.models import Enrolment, ImportBatch, ImportJob, ImportUpload, Leader, User
 
 from .conftest import NOW, make_user, session_reads
 
@@ -569,13 +569,16 @@ def test_an_excel_unicode_text_file_in_utf_16_imports(hr_client, department_a):
         "duplicate-column",
     ],
 )
-def test_an_unreadable_file_is_refused_at_the_field_in_danish(
+def test_an_unreadable_file_is_refused_in_danish_and_nothing_is_kept(
     hr_client, department_a, name, data, expected
 ):
+    """At the field when its name says so; otherwise on the check's page, once the
+    import worker has read it (the stored file deleted)."""
     response = upload(hr_client, SimpleUploadedFile(name, data))
     assert response.status_code == 200
     assert expected in file_error(response)
     assert not ImportBatch.objects.exists()
+    assert not ImportUpload.objects.exists()
 
 
 def test_a_nul_byte_in_a_cell_is_reported_at_its_line_and_column(hr_client, department_a):

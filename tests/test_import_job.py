@@ -1,7 +1,8 @@
-"""The leader import's confirmation as a background job (programme/import_jobs.py): HR
-confirms, the import worker writes it all or nothing, HR follows it on a status page;
-every invitation lands in the outbox once, whether the job runs twice, its worker is
-killed halfway, or two workers run at once."""
+"""The leader import's slow steps as background jobs (programme/import_jobs.py): HR
+uploads, the import worker checks the file and the status page leads to the preview or
+the problems (the stored file deleted); HR confirms, the worker writes it all or
+nothing, HR follows it on a status page; every invitation lands in the outbox once,
+whether the job runs twice, its worker is killed halfway, or two workers run at once."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from django.utils import timezone
 from post_office.models import Email
 
 from programme import clock, import_jobs
-from programme.models import ImportBatch, ImportJob, Invitation, Leader
+from programme.models import ImportBatch, ImportJob, ImportUpload, Invitation, Leader
 
 from .conftest import make_user, query_name, session_queries
 from .test_admin_import import HEADER, IMPORT_URL, csv_file, leader_lines, preview, upload
@@ -65,6 +66,135 @@ def emails_of(numbers: list[str]) -> list[str]:
 
 def numbers_in(lines: list[str]) -> list[str]:
     return [line.split(";")[0] for line in lines]
+
+
+# --- The upload's check: in the worker, then the preview or the problems -------------
+
+
+def checks():
+    return ImportJob.objects.filter(kind=ImportJob.Kind.CHECK)
+
+
+def test_an_upload_is_checked_by_the_worker_and_its_page_leads_to_the_preview(
+    hr_client, department_a
+):
+    response = upload(hr_client, csv_file(HEADER, *leader_lines(3)), run=False)
+    job = checks().get()
+    status_url = reverse("admin:programme_leader_import_job", args=[job.pk])
+    assert response["Location"] == status_url
+    # The request only stored the file: nothing read, checked or planned yet.
+    assert ImportUpload.objects.filter(job=job).exists()
+    assert not ImportBatch.objects.exists()
+    waiting = hr_client.get(status_url)
+    assert "Kontrol af ledere.csv" in words(waiting)
+    assert "Status: filen venter på at blive kontrolleret" in words(waiting)
+    assert "Intet er importeret endnu" in words(waiting)
+    assert 'data-refresh-seconds="3"' in waiting.text
+    assert "Filen venter på at blive kontrolleret" in words(hr_client.get(IMPORT_URL))
+
+    assert import_jobs.run_pending() == 1
+    checked = hr_client.get(status_url)
+    job.refresh_from_db()
+    preview_url = reverse("admin:programme_leader_import_preview", args=[job.preview_id])
+    assert "Status: filen er kontrolleret: se forhåndsvisningen" in words(checked)
+    assert "Hver linje er kontrolleret: 3 ledere, heraf 3 nye, 0 opdateret" in words(checked)
+    assert f'<a href="{preview_url}">Se forhåndsvisningen, og bekræft importen</a>' in checked.text
+    assert "data-refresh-seconds" not in checked.text
+    assert not ImportUpload.objects.exists()  # the file's bytes go with the check
+    assert hr_client.get(preview_url).context["batch"].new_count == 3
+    assert not Leader.objects.exists()  # nothing imported before HR confirms
+
+
+def test_a_wrong_header_is_refused_on_the_check_page_where_hr_can_act_on_it(
+    hr_client, department_a
+):
+    response = upload(hr_client, csv_file("Navn;E-mail", "Anne Holm;anne@albertslund.dk"))
+    page = words(response)
+    assert "Status: ikke importeret" in page
+    assert "Intet blev importeret: filen kan ikke læses som en liste over ledere." in page
+    assert "Filen mangler kolonnen Medarbejdernummer, Ledelsesniveau, Afdeling." in page
+    assert f'<a href="{IMPORT_URL}">Upload en rettet fil</a>' in response.text
+    assert not ImportUpload.objects.exists()
+    assert not ImportBatch.objects.exists()
+
+
+def test_the_problems_in_the_lines_are_worded_in_the_uploaders_language(hr_client, department_a):
+    hr_client.cookies["django_language"] = "en"
+    lines = ["3001;Anne Holm;ikke-en-adresse;;Teamleder;ØKS"]
+    response = upload(hr_client, csv_file(HEADER, *lines))
+    assert [(e.line, e.column) for e in response.context["errors"]] == [(2, "E-mail")]
+    assert "“ikke-en-adresse” is not a valid e-mail address." in response.text
+    assert "Nothing was saved: 1 problem must be corrected first." in words(response)
+
+
+def test_the_problems_name_people_and_are_emptied_after_the_previews_lifetime(
+    hr_client, settings, department_a
+):
+    lines = [f"{3000 + n};Leder {n};ikke-en-adresse-{n};;Teamleder;ØKS" for n in range(2)]
+    response = upload(hr_client, csv_file(HEADER, *lines))
+    assert "ikke-en-adresse-1" in response.text
+    job = checks().get()
+    checks().update(
+        finished_at=clock.now() - dt.timedelta(seconds=settings.IMPORT_PREVIEW_MAX_AGE + 1)
+    )
+    upload(hr_client, csv_file(HEADER, *leader_lines(1)), run=False)  # any upload sweeps
+    job.refresh_from_db()
+    assert (job.problems, job.problem_count) == ([], 2)
+    later = hr_client.get(reverse("admin:programme_leader_import_job", args=[job.pk]))
+    assert "ikke-en-adresse" not in later.text
+    assert "Listen over problemer slettes 60 minutter efter kontrollen" in words(later)
+
+
+def test_a_file_nobody_checked_in_time_is_deleted_and_its_check_says_so(
+    hr_client, settings, department_a
+):
+    upload(hr_client, csv_file(HEADER, *leader_lines(2)), run=False)
+    job = checks().get()
+    checks().update(
+        created_at=clock.now() - dt.timedelta(seconds=settings.IMPORT_PREVIEW_MAX_AGE + 1)
+    )
+    assert import_jobs.run_pending() == 0  # the worker came back too late
+    job.refresh_from_db()
+    assert (job.status, job.failure) == ("failed", "expired")
+    assert not ImportUpload.objects.exists()
+    page = hr_client.get(reverse("admin:programme_leader_import_job", args=[job.pk]))
+    assert "filen blev ikke kontrolleret i tide, så den er slettet" in words(page)
+
+
+def test_a_check_that_stops_leaves_nothing_and_is_taken_up_again(
+    hr_client, department_a, monkeypatch
+):
+    from programme import imports
+
+    upload(hr_client, csv_file(HEADER, *leader_lines(3)), run=False)
+    real_store = imports.store_preview
+
+    def store_then_stop(*args, **kwargs):
+        real_store(*args, **kwargs)
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(imports, "store_preview", store_then_stop)
+    with pytest.raises(ConnectionError):
+        import_jobs.run_pending()
+    job = checks().get()
+    assert (job.status, job.attempts) == ("running", 1)
+    assert ImportUpload.objects.filter(job=job).exists()  # kept for the next attempt
+    assert not ImportBatch.objects.exists()  # nothing half-saved
+    monkeypatch.setattr(imports, "store_preview", real_store)
+    assert import_jobs.run_pending(clock.now() + import_jobs.RETRY_AFTER) == 1
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("done", 2)
+    assert ImportBatch.objects.get().pk == job.preview_id
+    assert not ImportUpload.objects.exists()
+
+
+def test_a_check_that_keeps_stopping_is_given_up_and_its_file_deleted(hr_client, department_a):
+    upload(hr_client, csv_file(HEADER, *leader_lines(2)), run=False)
+    checks().update(status="running", attempts=import_jobs.MAX_ATTEMPTS, started_at=clock.now())
+    assert import_jobs.run_pending(clock.now() + import_jobs.RETRY_AFTER) == 0
+    job = checks().get()
+    assert (job.status, job.failure) == ("failed", "stopped")
+    assert not ImportUpload.objects.exists()
 
 
 # --- HR's view: queued, then done; or why not -----------------------------------------
@@ -286,6 +416,21 @@ def test_the_status_page_asks_the_same_queries_waiting_or_done_small_or_large(
             page = hr_client.get(response["Location"])
         assert page.status_code == 200
         assert [query_name(q["sql"]) for q in context.captured_queries] == STATUS_PAGE
+
+
+def test_a_checks_status_page_asks_the_same_queries_waiting_checked_or_refused(
+    hr_client, department_a
+):
+    refused = upload(hr_client, csv_file(HEADER, *[f"{n};x;y;;z;w" for n in range(400)]))
+    good = upload(hr_client, csv_file(HEADER, *leader_lines(5)), run=False)
+    assert len(refused.context["errors"]) == 300  # the first few hundred, from the job's row
+    assert "… og 900 problemer mere, som ikke er vist." in words(refused)
+    for url in (good["Location"], good["Location"], refused.request["PATH_INFO"]):
+        with CaptureQueriesContext(connection) as context:
+            page = hr_client.get(url)
+        assert page.status_code == 200
+        assert [query_name(q["sql"]) for q in context.captured_queries] == STATUS_PAGE
+        import_jobs.run_pending()
 
 
 def test_the_upload_page_lists_recent_imports_in_one_query(hr_client, department_a):
