@@ -90,7 +90,7 @@ def queue_check(upload: UploadedFile, *, by: User, language: str = "", now=None)
 def _expire_checks(now: dt.datetime) -> None:
     """Files nobody checked within the preview's lifetime are deleted (their check
     failed), and older checks' problems emptied: they are personal data."""
-    limit = now - dt.timedelta(seconds=settings.IMPORT_PREVIEW_MAX_AGE)
+    limit = _problems_until(now)
     checks = ImportJob.objects.filter(kind=ImportJob.Kind.CHECK)
     with transaction.atomic():
         # Skip a file a live worker is checking now: it finishes and deletes it.
@@ -145,8 +145,16 @@ def _delete_uploads(uploads) -> None:
 
 def job_for(job_id, *, by: User) -> ImportJob | None:
     """The job's row for its status page, or None when it is not ``by``'s (or gone).
-    A check's problems beyond their lifetime are not shown (see :func:`_expire_checks`)."""
-    return ImportJob.objects.filter(pk=job_id, created_by=by).first()
+    A check's problems beyond their lifetime are not shown, even before a worker or an
+    upload has emptied them (:func:`_expire_checks`)."""
+    job = ImportJob.objects.filter(pk=job_id, created_by=by).first()
+    if job is not None and job.finished_at and job.finished_at < _problems_until(clock.now()):
+        job.problems = []
+    return job
+
+
+def _problems_until(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=settings.IMPORT_PREVIEW_MAX_AGE)
 
 
 def recent_jobs(*, by: User, now=None, limit: int = 10) -> list[ImportJob]:

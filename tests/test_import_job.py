@@ -137,6 +137,8 @@ def test_the_problems_name_people_and_are_emptied_after_the_previews_lifetime(
     checks().update(
         finished_at=clock.now() - dt.timedelta(seconds=settings.IMPORT_PREVIEW_MAX_AGE + 1)
     )
+    status_url = reverse("admin:programme_leader_import_job", args=[job.pk])
+    assert "ikke-en-adresse" not in hr_client.get(status_url).text  # not shown, even before
     upload(hr_client, csv_file(HEADER, *leader_lines(1)), run=False)  # any upload sweeps
     job.refresh_from_db()
     assert (job.problems, job.problem_count) == ([], 2)
