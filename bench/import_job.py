@@ -12,9 +12,10 @@
 3. keeps ``--readers`` threads fetching pages (a leader's dashboard and the cohort list,
    a manager's report, HR's start page and leader list) for the whole run;
 4. as HR: uploads a CSV of ``--rows`` new leaders (the limit, IMPORT_MAX_ROWS, by
-   default), opens the preview, confirms it with "send each new leader an invitation",
-   then follows the import's status page until it says done;
-5. prints the seconds of each request, the job's time in the queue and in the worker,
+   default), follows the check's status page until it leads to the preview (the worker
+   reads and checks the file), opens the preview, confirms it with "send each new leader
+   an invitation", then follows the import's status page until it says done;
+5. prints the seconds of each request, each job's time in the queue and in the worker,
    the reads' latency while it ran, whether gunicorn stopped any worker (WORKER TIMEOUT
    in its log), and whether the outbox holds one invitation per new leader, each once.
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import statistics
 import subprocess
@@ -157,6 +159,18 @@ class Readers:
         )
 
 
+def follow(base: str, path: str, cookie: str) -> tuple[list[int], str]:
+    """HR's status page, asked every 3 s as its script does until the job has finished:
+    the statuses of the answers, and the last page."""
+    statuses = []
+    while True:
+        status, html, _seconds = request(base, path, cookie)
+        statuses.append(status)
+        if "import-job-done" in html or "import-job-failed" in html:
+            return statuses, html
+        time.sleep(3)
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -246,9 +260,14 @@ def main() -> None:
         status, location, upload_s = request(
             base, "/admin/programme/leader/import/", hr, data=body, content_type=content_type
         )
-        if status != 302:
+        if status != 302 or "/import/jobs/" not in location:
             raise SystemExit(f"the upload answered {status}: {location[-2000:]}")
-        preview_path = location
+        check_pages, html = follow(base, location, hr)
+        checked = time.monotonic()
+        link = re.search(r'href="(/admin/programme/leader/import/[0-9a-f-]{36}/)"', html)
+        if link is None:
+            raise SystemExit(f"the check's page leads to no preview: {html[-3000:]}")
+        preview_path = link.group(1)
         status, html, preview_s = request(base, preview_path, hr)
         confirm_path = preview_path + "confirm/"
         if confirm_path not in html:
@@ -263,13 +282,7 @@ def main() -> None:
             raise SystemExit(f"the confirmation answered {status}: {job_path[-2000:]}")
         confirm_ended = time.monotonic()
 
-        page_status = []
-        while True:  # HR's status page, as its script asks
-            status, html, _seconds = request(base, job_path, hr)
-            page_status.append(status)
-            if "import-job-done" in html or "import-job-failed" in html:
-                break
-            time.sleep(3)
+        page_status, _html = follow(base, job_path, hr)
         job_ended = time.monotonic()
         time.sleep(5)  # the reads after it
         ended = time.monotonic()
@@ -278,14 +291,21 @@ def main() -> None:
         stop(worker)
         stop(server)
 
-    job = ImportJob.objects.get()
+    check = ImportJob.objects.get(kind=ImportJob.Kind.CHECK)
+    job = ImportJob.objects.get(kind=ImportJob.Kind.WRITE)
     new_leaders = Leader.objects.count() - leaders_before
     invitations = Email.objects.filter(to__startswith=PREFIX)
     distinct = len({str(to) for to in invitations.values_list("to", flat=True)})
     timeouts = gunicorn_log.read_text().count("WORKER TIMEOUT")
     print()
     print(f"rows: {args.rows}; gunicorn workers: config default; readers: {args.readers}")
-    print(f"upload (read and check every line): {upload_s:.1f} s, status 302")
+    print(f"upload request (stores the file): {upload_s:.2f} s, status 302 to the check's page")
+    waited = (check.started_at - check.created_at).total_seconds()
+    checking = (check.finished_at - check.started_at).total_seconds()
+    print(f"check: {check.status} after {check.attempts} attempt(s); {waited:.1f} s waiting,")
+    print(f"     {checking:.1f} s in the worker (read and check every line, store the preview);")
+    print(f"     HR saw the preview's link {checked - began:.0f} s after uploading")
+    print(f"     ({len(check_pages)} status pages, statuses {set(check_pages)})")
     print(f"preview: {preview_s:.2f} s")
     print(f"confirm request: {confirm_s:.2f} s, status 302 to the status page")
     queued = (job.started_at - job.created_at).total_seconds()

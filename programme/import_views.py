@@ -1,8 +1,10 @@
 """HR's leader import in the admin: upload, preview, confirm, and the import's status.
 
-The checks are in ``imports``; confirming queues the writing for the import worker
-(``import_jobs``) and sends HR to the import's status page, which HR can leave and come
-back to (the upload page links to their recent imports).
+The checks are in ``imports``. Uploading stores the file and queues its check for the
+import worker (``import_jobs``), and confirming the preview queues its writing; each
+sends HR to the job's status page, which HR can leave and come back to (the upload
+page links to their recent imports). A checked file's status page leads to its
+preview, or lists the file's problems.
 
 :class:`programme.admin.LeaderAdmin` routes these under ``/admin/programme/leader/import/``
 through the admin site (signed in, staff); each view also needs the import permission.
@@ -12,6 +14,7 @@ to the upload with a message, never to an error page.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
@@ -24,9 +27,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import import_jobs, imports
 from .models import ImportJob
 
-# A file with thousands of problems is usually one problem (a wrong column, a wrong
-# export): the first few hundred say enough, and the page stays small.
-ERRORS_SHOWN = 300
 UPLOAD = "admin:programme_leader_import"
 JOB = "admin:programme_leader_import_job"
 # How often the status page asks again while the import waits or runs (import-job.js
@@ -55,23 +55,12 @@ def upload(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
     if request.method != "POST":
         return _upload_page(request, model_admin, form=imports.LeaderImportForm())
     form = imports.LeaderImportForm(request.POST, request.FILES)
-    errors = []
-    if form.is_valid():
-        result = imports.check(form.table, by=request.user)
-        if not result.errors:
-            batch = imports.store_preview(
-                result, by=request.user, file_name=form.cleaned_data["import_file"].name
-            )
-            return redirect("admin:programme_leader_import_preview", batch.pk)
-        errors = result.errors
-    return _upload_page(
-        request,
-        model_admin,
-        form=form,
-        errors=errors[:ERRORS_SHOWN],
-        more_errors=max(len(errors) - ERRORS_SHOWN, 0),
-        error_count=len(errors),
+    if not form.is_valid():
+        return _upload_page(request, model_admin, form=form)
+    job = import_jobs.queue_check(
+        form.cleaned_data["import_file"], by=request.user, language=request.LANGUAGE_CODE
     )
+    return redirect(JOB, job.pk)
 
 
 def _upload_page(request, model_admin, **context) -> TemplateResponse:
@@ -131,6 +120,7 @@ def job(request: HttpRequest, model_admin: ModelAdmin, job_id) -> HttpResponse:
             % {"days": ImportJob.KEEP_DAYS},
         )
         return redirect(UPLOAD)
+    errors = [imports.RowError(**problem) for problem in found.problems]
     return _page(
         request,
         model_admin,
@@ -138,4 +128,9 @@ def job(request: HttpRequest, model_admin: ModelAdmin, job_id) -> HttpResponse:
         job=found,
         refresh_seconds=None if found.finished else REFRESH_SECONDS,
         waiting_too_long=import_jobs.STALLED_MINUTES if import_jobs.stalled(found) else 0,
+        errors=errors,
+        error_count=found.problem_count,
+        more_errors=max(found.problem_count - len(errors), 0) if errors else 0,
+        problems_deleted=found.problem_count and not errors,
+        preview_minutes=settings.IMPORT_PREVIEW_MAX_AGE // 60,
     )

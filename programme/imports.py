@@ -8,6 +8,8 @@ leader is created or updated by employee number, with a login on the e-mail addr
    or UTF-16 with a byte order mark, separated by semicolons, commas or tabs; or an
    Excel workbook (.xlsx, read streaming with openpyxl). Every way a file can be
    unreadable is an :class:`ImportFileError` with a message HR can act on.
+   HR's upload only checks the file's name and size in the request; the import worker
+   reads and checks it (:mod:`programme.import_jobs`).
 2. :func:`check` validates every line and plans it against the database set-based:
    the leaders and logins the file names are loaded a few thousand at a time, not one
    query per line, and each line becomes *new*, *update* or *skip* (unchanged). One
@@ -174,8 +176,12 @@ class Table:
 
 def read_upload(upload: UploadedFile) -> Table:
     """The file's headers and lines, or :class:`ImportFileError` saying why not."""
-    data = upload.read()
-    is_excel = upload.name.lower().endswith(".xlsx")
+    return read_file(upload.read(), upload.name)
+
+
+def read_file(data: bytes, name: str) -> Table:
+    """:func:`read_upload` of a file's bytes and its name (the import worker's stored upload)."""
+    is_excel = name.lower().endswith(".xlsx")
     table = _read_xlsx(data) if is_excel else _read_csv(data)
     if not any(header.strip() for header in table.headers):
         raise ImportFileError(_("The file is empty: the first line must name the columns."))
@@ -360,13 +366,14 @@ def _read_xlsx(data: bytes) -> Table:
 
 
 class LeaderImportForm(forms.Form):
-    """The upload: a .csv or .xlsx file, within the size limit; read in ``clean``."""
+    """The upload: a .csv or .xlsx file within the size limit. Only that is checked here,
+    in the request; reading and checking its lines is the import worker's
+    (:mod:`programme.import_jobs`), however long the file."""
 
     import_file = forms.FileField(label=gettext_lazy("CSV or Excel file from the HR system"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.table: Table | None = None
         self.fields["import_file"].help_text = (
             _(
                 "Columns: Medarbejdernummer, Navn, E-mail, Stilling, Ledelsesniveau, Afdeling. "
@@ -389,11 +396,6 @@ class LeaderImportForm(forms.Form):
                 )
                 % {"actual": _megabytes(upload.size), **_limits()}
             )
-        try:
-            self.table = read_upload(upload)
-            column_index(self.table.headers)
-        except ImportFileError as exc:
-            raise ValidationError(str(exc)) from exc
         return upload
 
 

@@ -1457,18 +1457,25 @@ class StatisticsValue(models.Model):
 
 
 class ImportJob(models.Model):
-    """HR's confirmed leader import, written in the background by the import worker.
+    """A step of HR's leader import run in the background by the import worker.
 
-    Confirming a preview (:class:`ImportBatch`) only queues this row, so no request
-    waits for 50,000 leaders and their invitations. The worker
-    (:mod:`programme.import_jobs`, ``manage.py run_imports``) claims it, writes the
-    preview all or nothing and records the outcome in the same transaction: a worker
-    that dies leaves nothing half-written and the job is taken up again. The row holds
-    the outcome only (counts, or why nothing was imported), never the file's lines, and
-    is kept :data:`KEEP_DAYS` days for HR's status page.
+    Two kinds (``kind``): *checking* an uploaded file (its bytes wait in an
+    :class:`ImportUpload` beside the job; the worker reads and checks every line and
+    keeps the plan as a preview, :class:`ImportBatch`, or the problems here), and
+    *writing* a confirmed preview. So no request waits for 50,000 lines, their checks,
+    or their invitations. The worker (:mod:`programme.import_jobs`, ``manage.py
+    run_imports``) claims a job, does its step all or nothing and records the outcome in
+    the same transaction: a worker that dies leaves nothing half-done and the job is
+    taken up again. The row holds the outcome only (counts, or why nothing was
+    imported; a check's problems for ``IMPORT_PREVIEW_MAX_AGE`` only), never the
+    file's lines, and is kept :data:`KEEP_DAYS` days for HR's status page.
     """
 
     KEEP_DAYS = 30
+
+    class Kind(models.TextChoices):
+        CHECK = "check", _("checking the file")
+        WRITE = "write", _("importing")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("waiting to start")
@@ -1500,10 +1507,32 @@ class ImportJob(models.Model):
                 "shown here."
             ),
         )
+        FILE = (
+            "file",
+            _(
+                "Nothing was imported: the file cannot be read as a list of leaders. Correct "
+                "it as described here and upload it again."
+            ),
+        )
+        ROWS = (
+            "rows",
+            _(
+                "Nothing was imported: some lines must be corrected first. Correct the file "
+                "and upload it again; line 1 is the column names."
+            ),
+        )
+        EXPIRED = (
+            "expired",
+            _(
+                "Nothing was imported: the file was not checked in time, so it was deleted. "
+                "Upload it again; if this happens again, contact IT support."
+            ),
+        )
 
     # Unguessable, like the preview's: the status page's address reveals nothing.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # The preview being written; deleted (so empty here) once the job has finished.
+    kind = models.CharField(_("step"), max_length=5, choices=Kind.choices, default=Kind.WRITE)
+    # A write: the preview being written; deleted (so empty here) once the job has finished.
     batch = models.OneToOneField(
         ImportBatch,
         on_delete=models.SET_NULL,
@@ -1533,6 +1562,15 @@ class ImportJob(models.Model):
     unchanged_count = models.PositiveIntegerField(_("unchanged leaders"))
     invited_count = models.PositiveIntegerField(_("invitations queued"), default=0)
     failure = models.CharField(_("reason"), max_length=20, choices=Failure.choices, blank=True)
+    # A check: the language the uploader reads, for the problems' wording; the preview it
+    # made (a plain id: the preview is deleted when written, replaced or expired); or,
+    # when the file was refused, why: the file as a whole, or its first lines' problems
+    # (line, column, message; emptied after IMPORT_PREVIEW_MAX_AGE: they name people).
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    preview_id = models.UUIDField(_("preview"), null=True, blank=True)
+    file_problem = models.TextField(_("problem with the file"), blank=True)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    problem_count = models.PositiveIntegerField(_("number of problems"), default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -1565,3 +1603,45 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def is_check(self) -> bool:
+        return self.kind == self.Kind.CHECK
+
+    def step_display(self) -> str:
+        """The status as HR's list of imports words it (a finished check is not an import)."""
+        if self.is_check and self.status != self.Status.FAILED:
+            return str(self.CHECK_STATUS[self.status])
+        return str(self.get_status_display())
+
+
+ImportJob.CHECK_STATUS = {
+    ImportJob.Status.QUEUED: _("file waiting to be checked"),
+    ImportJob.Status.RUNNING: _("file being checked"),
+    ImportJob.Status.DONE: _("file checked: see the preview"),
+}
+
+
+class ImportUpload(models.Model):
+    """An uploaded leader file's bytes, waiting for the import worker to check them.
+
+    Beside its check's :class:`ImportJob` (so the job's list and status page never load
+    10 MB); deleted in the transaction that checks it, or after
+    ``IMPORT_PREVIEW_MAX_AGE`` when no worker checked it: it is personal data.
+    """
+
+    job = models.OneToOneField(
+        ImportJob,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="upload",
+        verbose_name=_("check"),
+    )
+    data = models.BinaryField(_("file"))
+
+    class Meta:
+        verbose_name = _("uploaded leader file")
+        verbose_name_plural = _("uploaded leader files")
+
+    def __str__(self) -> str:
+        return str(self.job)

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from programme import booking, import_jobs
-from programme.models import Enrolment, ImportBatch, ImportJob, Leader, User
+from programme.models import Enrolment, ImportBatch, ImportJob, ImportUpload, Leader, User
 
 from .conftest import NOW, make_user, session_reads
 
@@ -31,18 +31,26 @@ def csv_file(*lines: str, bom: bool = True, name: str = "ledere.csv") -> SimpleU
     return SimpleUploadedFile(name, csv_bytes(*lines, bom=bom))
 
 
-def upload(client, upload_file):
-    return client.post(IMPORT_URL, {"import_file": upload_file})
+def upload(client, upload_file, *, run: bool = True):
+    """Upload the file; unless ``run`` is off, let the import worker check it, as
+    ``manage.py run_imports`` does beside the server. The page HR then sees: the upload
+    form again (a wrong name or size), or the check's status page."""
+    response = client.post(IMPORT_URL, {"import_file": upload_file})
+    if response.status_code != 302 or not run:
+        return response
+    assert import_jobs.run_pending(kind=ImportJob.Kind.CHECK) == 1
+    return client.get(response["Location"])
 
 
 def preview(client, upload_file):
-    """Upload a file that passes the checks and open its preview."""
+    """Upload a file that passes the checks and open its preview from the check's page."""
     response = upload(client, upload_file)
-    assert response.status_code == 302, response.context and (
-        response.context["form"].errors,
-        response.context.get("errors"),
-    )
-    return client.get(response["Location"])
+    assert response.status_code == 200
+    job = response.context["job"]
+    assert job.status == "done", (job.failure, job.file_problem, response.context["errors"])
+    url = reverse("admin:programme_leader_import_preview", args=[job.preview_id])
+    assert f'href="{url}"' in response.text
+    return client.get(url)
 
 
 def confirm(client, preview_page, *, run: bool = True):
@@ -71,7 +79,13 @@ def errors_of(response) -> list[tuple[int, str]]:
 
 
 def file_error(response) -> str:
-    return " ".join(response.context["form"].errors["import_file"])
+    """Why the file as a whole was refused: at the form's field, or on the check's page."""
+    if "form" in response.context:
+        return " ".join(response.context["form"].errors["import_file"])
+    job = response.context["job"]
+    assert job.failure == ImportJob.Failure.FILE
+    assert job.file_problem in " ".join(response.text.split())
+    return job.file_problem
 
 
 @pytest.fixture
@@ -99,7 +113,7 @@ def test_a_good_file_creates_and_updates_leaders_after_the_preview(
 
     response = confirm(hr_client, page)
     assert response.status_code == 302
-    assert response["Location"] == job_url(ImportJob.objects.get())
+    assert response["Location"] == job_url(ImportJob.objects.get(kind="write"))
     assert "Importeret " in status_text(hr_client, response)
     created = Leader.objects.select_related("user", "department").get(employee_number="3001")
     assert (created.name, created.level, created.department) == (
@@ -376,7 +390,7 @@ def test_a_login_made_an_administrators_after_the_preview_is_not_taken(
     manager_b.save()
     response = confirm(hr_client, page)
     assert not Leader.objects.filter(employee_number="99003").exists()
-    assert ImportJob.objects.get().failure == ImportJob.Failure.OUT_OF_DATE
+    assert ImportJob.objects.get(kind="write").failure == ImportJob.Failure.OUT_OF_DATE
     assert "Intet blev importeret: ledere eller logins i filen er ændret" in status_text(
         hr_client, response
     )
@@ -429,7 +443,7 @@ def test_another_persons_preview_cannot_be_seen_or_confirmed(client, hr, superus
 
 def test_confirming_twice_imports_once(hr_client, department_a):
     page = preview(hr_client, csv_file(HEADER, "3001;Anne Holm;anne@albertslund.dk;;Teamleder;ØKS"))
-    assert confirm(hr_client, page)["Location"] == job_url(ImportJob.objects.get())
+    assert confirm(hr_client, page)["Location"] == job_url(ImportJob.objects.get(kind="write"))
     again = confirm(hr_client, page)
     assert again["Location"] == IMPORT_URL
     assert Leader.objects.filter(employee_number="3001").count() == 1
@@ -439,7 +453,7 @@ def test_confirming_twice_before_the_worker_runs_queues_one_import(hr_client, de
     page = preview(hr_client, csv_file(HEADER, "3001;Anne Holm;anne@albertslund.dk;;Teamleder;ØKS"))
     first = confirm(hr_client, page, run=False)
     again = confirm(hr_client, page, run=False)
-    (job,) = ImportJob.objects.all()
+    (job,) = ImportJob.objects.filter(kind="write")
     assert first["Location"] == again["Location"] == job_url(job)
     # The preview's own address now leads to the import's status, not to a second confirm.
     batch_url = reverse("admin:programme_leader_import_preview", args=[job.batch_id])
@@ -460,7 +474,7 @@ def test_a_leader_changed_since_the_preview_stops_the_whole_import(hr_client, le
     leader.title = "Ændret imens"
     leader.save()
     response = confirm(hr_client, page)
-    assert response["Location"] == job_url(ImportJob.objects.get())
+    assert response["Location"] == job_url(ImportJob.objects.get(kind="write"))
     assert not Leader.objects.filter(employee_number="3001").exists()
     assert not ImportBatch.objects.exists()
     leader.refresh_from_db()
@@ -555,13 +569,16 @@ def test_an_excel_unicode_text_file_in_utf_16_imports(hr_client, department_a):
         "duplicate-column",
     ],
 )
-def test_an_unreadable_file_is_refused_at_the_field_in_danish(
+def test_an_unreadable_file_is_refused_in_danish_and_nothing_is_kept(
     hr_client, department_a, name, data, expected
 ):
+    """At the field when its name says so; otherwise on the check's page, once the
+    import worker has read it (the stored file deleted)."""
     response = upload(hr_client, SimpleUploadedFile(name, data))
     assert response.status_code == 200
     assert expected in file_error(response)
     assert not ImportBatch.objects.exists()
+    assert not ImportUpload.objects.exists()
 
 
 def test_a_nul_byte_in_a_cell_is_reported_at_its_line_and_column(hr_client, department_a):
@@ -635,22 +652,30 @@ def statements(context, *, inserts: bool) -> list[str]:
     return [sql for sql in sqls if sql.startswith("INSERT") == inserts]
 
 
-# Checking the file: 1 session, 2 user, 3-4 the user's and group permissions,
-# 5 departments (codes and names), 6 leaders by employee number, 7 logins by e-mail,
-# 8 department names, 9 expired previews, 10 the uploader's earlier preview (each
-# looked for, to be deleted), 11 imports older than 30 days deleted, 12 the session's
-# sign-in time saved (first request after signing in).
-CHECK_QUERIES = 11 + session_reads()
+# Uploading (the request): 1 session, 2 user, 3-4 the user's and group permissions,
+# 5 files nobody checked in time (none), 6 old checks' problems emptied, then the job's
+# and the file's INSERTs; 7 the session's sign-in time saved (first request after
+# signing in).
+UPLOAD_QUERIES = 6 + session_reads()
+# Checking it (the worker): claiming: 1 files nobody checked in time, 2 old problems
+# emptied, 3 the oldest waiting job, locked, 4 marked running; checking: 5 the job locked
+# again, 6 the stored file, 7 departments (codes and names), 8 leaders by employee
+# number, 9 logins by e-mail, 10 department names, 11 expired previews, 12 the
+# uploader's earlier preview (each looked for, to be deleted), 13 imports older than 30
+# days deleted, then the preview's INSERT, 14 the stored file (looked up without its
+# bytes, 15 deleted), 16 the job's outcome; 17-19: the next claim finds none waiting.
+CHECK_QUERIES = 19
 # Confirming (the request): 1 session, 2 user, 3-4 permissions, 5 the preview (with its
 # job, if confirmed already), 6 the preview locked, 7 its job looked for, then the job
 # queued: its INSERT.
 CONFIRM_QUERIES = 6 + session_reads()
-# Writing it (the worker): claiming: 1 the oldest waiting job, locked, 2 marked running;
-# writing: 3 the job locked again, 4 the preview, 5 the preview locked, 6 leaders by
-# employee number, 7 logins by e-mail, 8 department names, 9 the preview deleted
-# (looked up, 10 the job's link to it emptied, 11 deleted), 12 the job's outcome; 13 the
-# next waiting job: none. Then the INSERTs and UPDATEs, many rows to a statement.
-WORKER_QUERIES = 13
+# Writing it (the worker): claiming: 1-2 as for the check, 3 the oldest waiting job,
+# locked, 4 marked running; writing: 5 the job locked again, 6 the preview, 7 the preview
+# locked, 8 leaders by employee number, 9 logins by e-mail, 10 department names, 11 the
+# preview deleted (looked up, 12 the job's link to it emptied, 13 deleted), 14 the job's
+# outcome; 15-17 the next claim: none waiting. Then the INSERTs and UPDATEs, many rows
+# to a statement.
+WORKER_QUERIES = 17
 
 
 @pytest.mark.parametrize("lines", [50, 1200])
@@ -658,20 +683,29 @@ def test_checking_and_importing_take_the_same_queries_for_a_small_and_a_large_fi
     hr_client, department_a, lines
 ):
     data = csv_file(HEADER, *leader_lines(lines))
-    with CaptureQueriesContext(connection) as checking:
-        response = upload(hr_client, data)
-        reads = len(statements(checking, inserts=False))
+    with CaptureQueriesContext(connection) as uploading:
+        response = upload(hr_client, data, run=False)
+        request = statements(uploading, inserts=False)
     assert response.status_code == 302
-    page = hr_client.get(response["Location"])
+    with CaptureQueriesContext(connection) as checking:
+        assert import_jobs.run_pending() == 1
+        check = statements(checking, inserts=False)
+    job = ImportJob.objects.get(kind="check")
+    page = hr_client.get(reverse("admin:programme_leader_import_preview", args=[job.preview_id]))
     with CaptureQueriesContext(connection) as confirming:
         confirm(hr_client, page, run=False)
-        request = statements(confirming, inserts=False)
+        confirm_request = statements(confirming, inserts=False)
     with CaptureQueriesContext(connection) as working:
         assert import_jobs.run_pending() == 1
         other = statements(working, inserts=False)
         inserts = statements(working, inserts=True)
     assert Leader.objects.count() == lines
-    assert (reads, len(request), len(other)) == (CHECK_QUERIES, CONFIRM_QUERIES, WORKER_QUERIES)
+    assert (len(request), len(check), len(confirm_request), len(other)) == (
+        UPLOAD_QUERIES,
+        CHECK_QUERIES,
+        CONFIRM_QUERIES,
+        WORKER_QUERIES,
+    )
     # Logins, leaders and their history: never one statement per line; and one for the
     # kept pages' versions (programme/pagecache.py).
     assert len(inserts) <= 3 * -(-lines // 50) + 1

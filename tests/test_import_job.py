@@ -1,7 +1,8 @@
-"""The leader import's confirmation as a background job (programme/import_jobs.py): HR
-confirms, the import worker writes it all or nothing, HR follows it on a status page;
-every invitation lands in the outbox once, whether the job runs twice, its worker is
-killed halfway, or two workers run at once."""
+"""The leader import's slow steps as background jobs (programme/import_jobs.py): HR
+uploads, the import worker checks the file and the status page leads to the preview or
+the problems (the stored file deleted); HR confirms, the worker writes it all or
+nothing, HR follows it on a status page; every invitation lands in the outbox once,
+whether the job runs twice, its worker is killed halfway, or two workers run at once."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from django.utils import timezone
 from post_office.models import Email
 
 from programme import clock, import_jobs
-from programme.models import ImportBatch, ImportJob, Invitation, Leader
+from programme.models import ImportBatch, ImportJob, ImportUpload, Invitation, Leader
 
 from .conftest import make_user, query_name, session_queries
 from .test_admin_import import HEADER, IMPORT_URL, csv_file, leader_lines, preview, upload
@@ -44,6 +45,11 @@ def confirm(client, lines: list[str], *, invite: bool = True, name: str = "leder
     return client.post(url, {"send_invitations": "1"} if invite else {})
 
 
+def writes():
+    """The import jobs that write a confirmed preview (each upload's check is a job too)."""
+    return ImportJob.objects.filter(kind=ImportJob.Kind.WRITE)
+
+
 def words(response) -> str:
     return " ".join(response.content.decode().split())
 
@@ -62,13 +68,144 @@ def numbers_in(lines: list[str]) -> list[str]:
     return [line.split(";")[0] for line in lines]
 
 
+# --- The upload's check: in the worker, then the preview or the problems -------------
+
+
+def checks():
+    return ImportJob.objects.filter(kind=ImportJob.Kind.CHECK)
+
+
+def test_an_upload_is_checked_by_the_worker_and_its_page_leads_to_the_preview(
+    hr_client, department_a
+):
+    response = upload(hr_client, csv_file(HEADER, *leader_lines(3)), run=False)
+    job = checks().get()
+    status_url = reverse("admin:programme_leader_import_job", args=[job.pk])
+    assert response["Location"] == status_url
+    # The request only stored the file: nothing read, checked or planned yet.
+    assert ImportUpload.objects.filter(job=job).exists()
+    assert not ImportBatch.objects.exists()
+    waiting = hr_client.get(status_url)
+    assert "Kontrol af ledere.csv" in words(waiting)
+    assert "Status: filen venter på at blive kontrolleret" in words(waiting)
+    assert "Intet er importeret endnu" in words(waiting)
+    assert 'data-refresh-seconds="3"' in waiting.text
+    assert "Filen venter på at blive kontrolleret" in words(hr_client.get(IMPORT_URL))
+
+    assert import_jobs.run_pending() == 1
+    checked = hr_client.get(status_url)
+    job.refresh_from_db()
+    preview_url = reverse("admin:programme_leader_import_preview", args=[job.preview_id])
+    assert "Status: filen er kontrolleret: se forhåndsvisningen" in words(checked)
+    assert "Hver linje er kontrolleret: 3 ledere, heraf 3 nye, 0 opdateret" in words(checked)
+    assert f'<a href="{preview_url}">Se forhåndsvisningen, og bekræft importen</a>' in checked.text
+    assert "data-refresh-seconds" not in checked.text
+    assert not ImportUpload.objects.exists()  # the file's bytes go with the check
+    assert hr_client.get(preview_url).context["batch"].new_count == 3
+    assert not Leader.objects.exists()  # nothing imported before HR confirms
+
+
+def test_a_wrong_header_is_refused_on_the_check_page_where_hr_can_act_on_it(
+    hr_client, department_a
+):
+    response = upload(hr_client, csv_file("Navn;E-mail", "Anne Holm;anne@albertslund.dk"))
+    page = words(response)
+    assert "Status: ikke importeret" in page
+    assert "Intet blev importeret: filen kan ikke læses som en liste over ledere." in page
+    assert "Filen mangler kolonnen Medarbejdernummer, Ledelsesniveau, Afdeling." in page
+    assert f'<a href="{IMPORT_URL}">Upload en rettet fil</a>' in response.text
+    assert not ImportUpload.objects.exists()
+    assert not ImportBatch.objects.exists()
+
+
+def test_the_problems_in_the_lines_are_worded_in_the_uploaders_language(hr_client, department_a):
+    hr_client.cookies["django_language"] = "en"
+    lines = ["3001;Anne Holm;ikke-en-adresse;;Teamleder;ØKS"]
+    response = upload(hr_client, csv_file(HEADER, *lines))
+    assert [(e.line, e.column) for e in response.context["errors"]] == [(2, "E-mail")]
+    assert "“ikke-en-adresse” is not a valid e-mail address." in response.text
+    assert "Nothing was saved: 1 problem must be corrected first." in words(response)
+
+
+def test_the_problems_name_people_and_are_emptied_after_the_previews_lifetime(
+    hr_client, settings, department_a
+):
+    lines = [f"{3000 + n};Leder {n};ikke-en-adresse-{n};;Teamleder;ØKS" for n in range(2)]
+    response = upload(hr_client, csv_file(HEADER, *lines))
+    assert "ikke-en-adresse-1" in response.text
+    job = checks().get()
+    checks().update(
+        finished_at=clock.now() - dt.timedelta(seconds=settings.IMPORT_PREVIEW_MAX_AGE + 1)
+    )
+    status_url = reverse("admin:programme_leader_import_job", args=[job.pk])
+    assert "ikke-en-adresse" not in hr_client.get(status_url).text  # not shown, even before
+    upload(hr_client, csv_file(HEADER, *leader_lines(1)), run=False)  # any upload sweeps
+    job.refresh_from_db()
+    assert (job.problems, job.problem_count) == ([], 2)
+    later = hr_client.get(reverse("admin:programme_leader_import_job", args=[job.pk]))
+    assert "ikke-en-adresse" not in later.text
+    assert "Listen over problemer slettes 60 minutter efter kontrollen" in words(later)
+
+
+def test_a_file_nobody_checked_in_time_is_deleted_and_its_check_says_so(
+    hr_client, settings, department_a
+):
+    upload(hr_client, csv_file(HEADER, *leader_lines(2)), run=False)
+    job = checks().get()
+    checks().update(
+        created_at=clock.now() - dt.timedelta(seconds=settings.IMPORT_PREVIEW_MAX_AGE + 1)
+    )
+    assert import_jobs.run_pending() == 0  # the worker came back too late
+    job.refresh_from_db()
+    assert (job.status, job.failure) == ("failed", "expired")
+    assert not ImportUpload.objects.exists()
+    page = hr_client.get(reverse("admin:programme_leader_import_job", args=[job.pk]))
+    assert "filen blev ikke kontrolleret i tide, så den er slettet" in words(page)
+
+
+def test_a_check_that_stops_leaves_nothing_and_is_taken_up_again(
+    hr_client, department_a, monkeypatch
+):
+    from programme import imports
+
+    upload(hr_client, csv_file(HEADER, *leader_lines(3)), run=False)
+    real_store = imports.store_preview
+
+    def store_then_stop(*args, **kwargs):
+        real_store(*args, **kwargs)
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(imports, "store_preview", store_then_stop)
+    with pytest.raises(ConnectionError):
+        import_jobs.run_pending()
+    job = checks().get()
+    assert (job.status, job.attempts) == ("running", 1)
+    assert ImportUpload.objects.filter(job=job).exists()  # kept for the next attempt
+    assert not ImportBatch.objects.exists()  # nothing half-saved
+    monkeypatch.setattr(imports, "store_preview", real_store)
+    assert import_jobs.run_pending(clock.now() + import_jobs.RETRY_AFTER) == 1
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("done", 2)
+    assert ImportBatch.objects.get().pk == job.preview_id
+    assert not ImportUpload.objects.exists()
+
+
+def test_a_check_that_keeps_stopping_is_given_up_and_its_file_deleted(hr_client, department_a):
+    upload(hr_client, csv_file(HEADER, *leader_lines(2)), run=False)
+    checks().update(status="running", attempts=import_jobs.MAX_ATTEMPTS, started_at=clock.now())
+    assert import_jobs.run_pending(clock.now() + import_jobs.RETRY_AFTER) == 0
+    job = checks().get()
+    assert (job.status, job.failure) == ("failed", "stopped")
+    assert not ImportUpload.objects.exists()
+
+
 # --- HR's view: queued, then done; or why not -----------------------------------------
 
 
 def test_hr_follows_an_import_from_waiting_to_done_on_its_status_page(hr_client, department_a):
     lines = leader_lines(3)
     response = confirm(hr_client, lines)
-    job = ImportJob.objects.get()
+    job = writes().get()
     status_url = reverse("admin:programme_leader_import_job", args=[job.pk])
     assert response["Location"] == status_url
     assert not Leader.objects.exists()  # the request wrote nothing but the job
@@ -97,7 +234,7 @@ def test_hr_follows_an_import_from_waiting_to_done_on_its_status_page(hr_client,
 def test_an_import_without_invitations_says_so_and_queues_none(hr_client, department_a):
     confirm(hr_client, leader_lines(2), invite=False)
     import_jobs.run_pending()
-    job = ImportJob.objects.get()
+    job = writes().get()
     page = hr_client.get(reverse("admin:programme_leader_import_job", args=[job.pk]))
     assert "Ingen sendt" in words(page)
     assert "udbakken" not in words(page)
@@ -127,12 +264,10 @@ def test_a_file_changed_since_the_preview_fails_with_the_reason_and_writes_nothi
 def test_a_job_that_keeps_stopping_is_given_up_with_a_reason_hr_can_act_on(hr_client, department_a):
     """Three workers took it and died (the row as they left it); the fourth gives up."""
     response = confirm(hr_client, leader_lines(2))
-    ImportJob.objects.update(
-        status="running", attempts=import_jobs.MAX_ATTEMPTS, started_at=clock.now()
-    )
+    writes().update(status="running", attempts=import_jobs.MAX_ATTEMPTS, started_at=clock.now())
     later = clock.now() + import_jobs.RETRY_AFTER
     assert import_jobs.run_pending(later) == 0
-    job = ImportJob.objects.get()
+    job = writes().get()
     assert (job.status, job.failure, job.batch_id) == ("failed", "stopped", None)
     assert not ImportBatch.objects.exists()
     page = hr_client.get(response["Location"])
@@ -142,7 +277,7 @@ def test_a_job_that_keeps_stopping_is_given_up_with_a_reason_hr_can_act_on(hr_cl
 
 def test_a_waiting_import_says_when_the_worker_seems_not_to_run(hr_client, department_a):
     response = confirm(hr_client, leader_lines(1))
-    ImportJob.objects.update(created_at=clock.now() - dt.timedelta(minutes=6))
+    writes().update(created_at=clock.now() - dt.timedelta(minutes=6))
     page = hr_client.get(response["Location"])
     assert "Den har ventet i mere end 5 minutter" in words(page)
     assert "Kontakt IT-support" in words(page)
@@ -154,7 +289,7 @@ def test_a_running_import_says_since_when_and_that_nothing_is_saved_until_the_en
     """The row as a worker leaves it when it takes the job (its writing not yet committed)."""
     response = confirm(hr_client, leader_lines(2))
     started = timezone.localtime(clock.now()).replace(hour=10, minute=5)
-    ImportJob.objects.update(status="running", attempts=1, started_at=started)
+    writes().update(status="running", attempts=1, started_at=started)
     page = hr_client.get(response["Location"])
     assert "Status: i gang" in words(page)
     assert "I gang siden kl. 10:05: 2 ledere skrives på én gang" in words(page)
@@ -183,9 +318,9 @@ def test_another_persons_import_leads_back_to_the_upload_with_a_message(
 def test_imports_are_kept_30_days_and_then_removed_with_the_next_upload(hr_client, department_a):
     confirm(hr_client, leader_lines(1), name="gammel.csv")
     import_jobs.run_pending()
-    ImportJob.objects.update(created_at=clock.now() - dt.timedelta(days=30, minutes=1))
+    writes().update(created_at=clock.now() - dt.timedelta(days=30, minutes=1))
     confirm(hr_client, leader_lines(1, start=60_000), name="ny.csv")
-    assert list(ImportJob.objects.values_list("file_name", flat=True)) == ["ny.csv"]
+    assert list(writes().values_list("file_name", flat=True)) == ["ny.csv"]
 
 
 def test_a_confirmed_preview_is_kept_for_the_worker_however_long_it_takes(hr_client, department_a):
@@ -223,9 +358,9 @@ def test_a_job_put_back_in_the_queue_cannot_write_its_preview_twice(hr_client, d
     lines = leader_lines(5)
     confirm(hr_client, lines)
     import_jobs.run_pending()
-    ImportJob.objects.update(status="queued", finished_at=None)
+    writes().update(status="queued", finished_at=None)
     assert import_jobs.run_pending() == 1
-    assert ImportJob.objects.get().failure == "gone"
+    assert writes().get().failure == "gone"
     assert outbox_recipients() == emails_of(numbers_in(lines))
     assert Leader.objects.count() == 5
 
@@ -237,10 +372,10 @@ def test_a_running_job_is_taken_up_again_only_after_its_worker_has_had_time(
     lines = leader_lines(3)
     confirm(hr_client, lines)
     taken = clock.now()
-    ImportJob.objects.update(status="running", attempts=1, started_at=taken)
+    writes().update(status="running", attempts=1, started_at=taken)
     assert import_jobs.run_pending(taken + dt.timedelta(seconds=30)) == 0
     assert import_jobs.run_pending(taken + import_jobs.RETRY_AFTER) == 1
-    job = ImportJob.objects.get()
+    job = writes().get()
     assert (job.status, job.attempts, job.invited_count) == ("done", 2, 3)
     assert outbox_recipients() == emails_of(numbers_in(lines))
 
@@ -285,6 +420,21 @@ def test_the_status_page_asks_the_same_queries_waiting_or_done_small_or_large(
         assert [query_name(q["sql"]) for q in context.captured_queries] == STATUS_PAGE
 
 
+def test_a_checks_status_page_asks_the_same_queries_waiting_checked_or_refused(
+    hr_client, department_a
+):
+    refused = upload(hr_client, csv_file(HEADER, *[f"{n};x;y;;z;w" for n in range(400)]))
+    good = upload(hr_client, csv_file(HEADER, *leader_lines(5)), run=False)
+    assert len(refused.context["errors"]) == 300  # the first few hundred, from the job's row
+    assert "… og 900 problemer mere, som ikke er vist." in words(refused)
+    for url in (good["Location"], good["Location"], refused.request["PATH_INFO"]):
+        with CaptureQueriesContext(connection) as context:
+            page = hr_client.get(url)
+        assert page.status_code == 200
+        assert [query_name(q["sql"]) for q in context.captured_queries] == STATUS_PAGE
+        import_jobs.run_pending()
+
+
 def test_the_upload_page_lists_recent_imports_in_one_query(hr_client, department_a):
     for n in range(4):
         confirm(hr_client, leader_lines(1, start=60_000 + n), name=f"fil{n}.csv")
@@ -292,7 +442,9 @@ def test_the_upload_page_lists_recent_imports_in_one_query(hr_client, department
         page = hr_client.get(IMPORT_URL)
     # The same names as the status page's: the fifth is the latest imports, all at once.
     assert [query_name(q["sql"]) for q in context.captured_queries] == STATUS_PAGE
-    assert [job.file_name for job in page.context["jobs"]] == [f"fil{n}.csv" for n in (3, 2, 1, 0)]
+    # Each file's check and its import, the latest first.
+    listed = [(job.file_name, job.kind) for job in page.context["jobs"]]
+    assert listed == [(f"fil{n}.csv", kind) for n in (3, 2, 1, 0) for kind in ("write", "check")]
 
 
 # --- Real workers on PostgreSQL: killed halfway, and two at once -----------------------
@@ -360,7 +512,7 @@ def test_a_worker_killed_while_writing_leaves_nothing_and_the_next_writes_it_onc
             worker.kill()
     assert wait_for(lambda: not another_backend_writes("programme_leader"), 30)
 
-    job = ImportJob.objects.get()
+    job = writes().get()
     assert (job.status, job.attempts) == ("running", 1)
     assert (Leader.objects.count(), Email.objects.count(), Invitation.objects.count()) == (0, 0, 0)
     assert ImportBatch.objects.filter(pk=job.batch_id).exists()
@@ -412,8 +564,7 @@ def test_workers_running_at_once_write_each_import_once(client, superuser, depar
     assert errors == []
     assert sum(ran) == 3
     assert (
-        list(ImportJob.objects.values_list("status", "attempts", "invited_count"))
-        == [("done", 1, 200)] * 3
+        list(writes().values_list("status", "attempts", "invited_count")) == [("done", 1, 200)] * 3
     )
     every = [number for lines in files for number in numbers_in(lines)]
     assert outbox_recipients() == emails_of(every)

@@ -31,9 +31,11 @@ def link_in(email) -> str:
 
 def import_sample(client, *, invite: bool):
     upload = SimpleUploadedFile("ledere.csv", SAMPLE.read_bytes())
-    preview = client.post(reverse("admin:programme_leader_import"), {"import_file": upload})
-    assert preview.status_code == 302, preview.content[:2000]
-    page = client.get(preview["Location"])
+    checking = client.post(reverse("admin:programme_leader_import"), {"import_file": upload})
+    assert checking.status_code == 302, checking.content[:2000]
+    import_jobs.run_pending()  # the import worker checks the file
+    checked = client.get(checking["Location"]).context["job"]
+    page = client.get(reverse("admin:programme_leader_import_preview", args=[checked.preview_id]))
     assert ('name="send_invitations"' in page.text) is True
     data = {"send_invitations": "1"} if invite else {}
     url = reverse("admin:programme_leader_import_confirm", args=[page.context["batch"].pk])

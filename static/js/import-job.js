@@ -1,8 +1,11 @@
-// The import's status page keeps itself current while the import waits or runs: it asks
-// for the page again after a few seconds, waiting longer each time (up to a minute), and
-// swaps in the new status, which screen readers announce (the region is role="status").
-// It stops once the import is done or failed. Without scripts the page's "Update" link
-// does the same by hand.
+// The status page of an import step (an uploaded file's check, or a confirmed import)
+// keeps itself current while the step waits or runs: it asks for the page again after a
+// few seconds, waiting longer each time (up to a minute), and swaps in the new status,
+// which screen readers announce (the region is role="status"). It stops once the step is
+// done or failed: a checked file's status then holds the link to its preview, a refused
+// file's the reason; the details below the region (a refused file's list of problems)
+// are swapped in too, without being read out.
+// Without scripts the page's "Update" link does the same by hand.
 (function () {
   "use strict";
 
@@ -37,6 +40,11 @@
         if (fresh.innerHTML !== region.innerHTML) {
           region.innerHTML = fresh.innerHTML;
           region.className = fresh.className;
+        }
+        var details = document.getElementById("import-job-details");
+        var freshDetails = fresh.ownerDocument.getElementById("import-job-details");
+        if (details && freshDetails && freshDetails.innerHTML !== details.innerHTML) {
+          details.innerHTML = freshDetails.innerHTML;
         }
         if (fresh.dataset.refreshSeconds) {
           later();

@@ -35,11 +35,22 @@ def test_hr_imports_the_sample_with_invitations_and_a_new_leader_gets_in(
     hr.set_input_files("input[type=file]", str(SAMPLE))
     with hr.expect_navigation():
         hr.get_by_role("button", name=da("Check the file")).click()
+    # The check's status page: the import worker reads and checks the file, and the page
+    # notices by itself (js/import-job.js) and leads to the preview.
+    status = hr.get_by_role("status")
+    expect(status).to_contain_text(da("file waiting to be checked"))
+    assert check_page(hr, "import-check-waiting") == []
+    assert import_jobs.run_pending() == 1
+    to_preview = status.get_by_role("link", name=da("See the preview and confirm the import"))
+    expect(to_preview).to_be_visible(timeout=15_000)
+    assert check_page(hr, "import-check-done") == []
+    with hr.expect_navigation():
+        to_preview.click()
     hr.check("#id_send_invitations")
     with hr.expect_navigation():
         hr.get_by_role("button", name=da("Confirm import")).click()
     # The import's status page: waiting for the import worker, which writes it here; the
-    # page notices by itself (js/import-job.js) and says what was written.
+    # page notices by itself and says what was written.
     status = hr.get_by_role("status")
     expect(status).to_contain_text(da("waiting to start"))
     assert check_page(hr, "import-job-waiting") == []
@@ -69,6 +80,29 @@ def test_hr_imports_the_sample_with_invitations_and_a_new_leader_gets_in(
         page.locator("main form [type=submit]").click()
     assert page.url == live_server.url + "/"
     assert page.locator("h1").inner_text() == da("My progress")
+
+
+def test_hr_sees_a_refused_files_problems_on_its_check_page_without_reloading(
+    world, page_for, live_server, tmp_path
+):
+    """The check's page swaps in the reason and the table of problems by itself."""
+    bad = tmp_path / "ledere.csv"
+    bad.write_text(
+        "Medarbejdernummer;Navn;E-mail;Stilling;Ledelsesniveau;Afdeling\r\n"
+        "3001;Anne Holm;ikke-en-adresse;;Teamleder;ØKS\r\n",
+        encoding="utf-8",
+    )
+    hr = page_for(world.hr)
+    hr.goto(live_server.url + reverse("admin:programme_leader_import"))
+    hr.set_input_files("input[type=file]", str(bad))
+    with hr.expect_navigation():
+        hr.get_by_role("button", name=da("Check the file")).click()
+    expect(hr.get_by_role("status")).to_contain_text(da("file waiting to be checked"))
+    assert import_jobs.run_pending() == 1
+    expect(hr.get_by_role("status")).to_contain_text(da("not imported"), timeout=15_000)
+    problems = hr.get_by_role("table", name=da("Problems by line and column"))
+    expect(problems).to_contain_text("ikke-en-adresse")
+    assert check_page(hr, "import-check-refused") == []
 
 
 def test_a_leader_signs_in_with_the_work_account_through_the_provider(
