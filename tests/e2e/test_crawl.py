@@ -16,8 +16,9 @@ too, since a menu or a pop-up shows them later, and the title, ``aria-label``,
 ``placeholder`` and ``alt`` attributes and the value of input buttons) is searched for
 English words that are not also Danish (``ENGLISH``). The browser's text is used, not
 the server's HTML, so the admin's JavaScript widgets (the calendar, the filter boxes,
-select2) are read as well. Every page is photographed, full length, at both widths into
-``CRAWL_SCREENSHOTS`` (``artifacts/crawl-screenshots/`` unless set), to be looked at.
+select2) are read as well. With ``CRAWL_SCREENSHOTS`` set (``.ci/run`` sets it to
+``artifacts/crawl-screenshots/``), every page is photographed, full length, at both widths
+into that folder, to be looked at.
 
 Pages of one shape are checked once: numbers in the path and the values of the
 query string are left out of a page's key (``/admin/programme/leader/<n>/change/``
@@ -75,8 +76,11 @@ AXE_OPTIONS = {
 }
 AXE_RUN = f"axe.run(document, {json.dumps(AXE_OPTIONS)})"
 CRAWL_REPORT = Path(settings.BASE_DIR) / "artifacts" / "crawl.json"
-CRAWL_SCREENSHOTS = Path(
-    os.environ.get("CRAWL_SCREENSHOTS", Path(settings.BASE_DIR) / "artifacts" / "crawl-screenshots")
+# Full-page screenshots of every page at both widths, to be looked at: taken when
+# CRAWL_SCREENSHOTS names a folder (.ci/run sets it). They are for people, not checks,
+# and cost the browser time, so `make test` leaves them out.
+CRAWL_SCREENSHOTS = (
+    Path(os.environ["CRAWL_SCREENSHOTS"]) if os.environ.get("CRAWL_SCREENSHOTS") else None
 )
 
 # English words and phrases that are not also Danish words, matched whole-word and
@@ -411,8 +415,9 @@ def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker_in_danish(
     content_pages: dict[str, list[str]] = {}
     admin_seen: set[str] = set()
     out = Path(tempfile.mkdtemp(prefix="crawl-"))
-    shutil.rmtree(CRAWL_SCREENSHOTS, ignore_errors=True)  # so the files are this run's
-    CRAWL_SCREENSHOTS.mkdir(parents=True)
+    if CRAWL_SCREENSHOTS:
+        shutil.rmtree(CRAWL_SCREENSHOTS, ignore_errors=True)  # so the files are this run's
+        CRAWL_SCREENSHOTS.mkdir(parents=True)
     axe = Axe()
     for role, (person, seeds) in roles.items():
         # A role's own pages are checked as that role; admin pages once, by whoever is first.
@@ -446,14 +451,18 @@ def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker_in_danish(
             admin_page = urlsplit(path).path.startswith("/admin/")
             if admin_page and (sideways := page.evaluate(SIDEWAYS_JS)):
                 problems.setdefault(name, []).append(f"scrolls sideways at 1280 px: {sideways}")
-            shot = CRAWL_SCREENSHOTS / f"{role}-{index:03d}-{screenshot_slug(path)}"
-            page.screenshot(path=f"{shot}-1280.png", full_page=True)
+            shot = None
+            if CRAWL_SCREENSHOTS:
+                shot = CRAWL_SCREENSHOTS / f"{role}-{index:03d}-{screenshot_slug(path)}"
+            if shot:
+                page.screenshot(path=f"{shot}-1280.png", full_page=True)
             t2 = time.monotonic()
             page.set_viewport_size(PHONE)
             phone = AxeResults(page.evaluate(AXE_RUN))
             if not admin_page and (sideways := page.evaluate(SIDEWAYS_JS)):
                 problems.setdefault(name, []).append(f"scrolls sideways at 390 px: {sideways}")
-            page.screenshot(path=f"{shot}-390.png", full_page=True)
+            if shot:
+                page.screenshot(path=f"{shot}-390.png", full_page=True)
             if os.environ.get("CRAWL_LOG"):
                 with open(os.environ["CRAWL_LOG"], "a") as log:
                     log.write(
