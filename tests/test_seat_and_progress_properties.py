@@ -52,7 +52,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
@@ -73,6 +73,7 @@ from hypothesis.stateful import (
 )
 from post_office.models import STATUS, Email
 
+from portal.cache import TolerantRedisCache
 from programme import booking, checkin, clock, csv_export, imports, reports
 from programme.attendance import expected_leaders, save_sheet, sheet_rows
 from programme.emails import DEFAULTS as EMAIL_DEFAULTS
@@ -307,11 +308,17 @@ def empty_the_database() -> None:
 
 # -- The machine --------------------------------------------------------------------------
 
+# What HR tries that the seat check (a session moved with its make-up guests) and the
+# room check (a room with fewer seats than the cohort) must refuse.
+REFUSED_CHANGES = ["seats cannot take its guests", "cohort too big for the room", "room too small"]
+
 # Doors that must open at least once in a long (ci) run: a rule that is always refused
 # would test nothing. Counted in ``PortalDays.counts``. The short runs of ``make test``
 # (a few days, whose draws change with every rule added) must at least have pages
-# served from the cache and the worker sending: the comparisons could not fail otherwise.
+# served from the cache and the worker sending: the comparisons could not fail otherwise;
+# and HR's tries of what the checks must refuse (the invariants cannot fail without them).
 MUST_SUCCEED = [
+    *(f"tried: {aim}" for aim in REFUSED_CHANGES),
     "session added",
     "session changed",
     "session deleted",
@@ -326,6 +333,7 @@ MUST_SUCCEED = [
     "shared page served from the cache",
 ]
 MUST_SUCCEED_SHORT = [
+    *(f"tried: {aim}" for aim in REFUSED_CHANGES),
     "e-mail sent by the worker",
     "dashboard served from the cache",
     "shared page served from the cache",
@@ -333,8 +341,8 @@ MUST_SUCCEED_SHORT = [
 
 
 class PortalDays(RuleBasedStateMachine):
-    """A small programme: three cohorts of two or three seats, eight leaders, HR, a
-    facilitator, rooms of 100, 4 and 3 seats."""
+    """A small programme: three cohorts of three or four seats, eight leaders, HR, a
+    facilitator, rooms of 100, 4, 3 and 2 seats."""
 
     counts: collections.Counter  # what succeeded, over the whole run
     committed = False  # True: every step commits (the test must be transactional)
@@ -368,6 +376,8 @@ class PortalDays(RuleBasedStateMachine):
             room("Rådhuset"),
             room("Lille sal", capacity=4),
             room("Kælderen", capacity=3),
+            # Too small for every cohort: only the aimed changes below choose it.
+            room("Mødelokalet", capacity=2),
         ]
         self.hr = User.objects.create_user(email="hr@egenskab.dk", password=PASSWORD, is_staff=True)
         self.hr.groups.add(Group.objects.get(name=HR_GROUP))
@@ -387,7 +397,7 @@ class PortalDays(RuleBasedStateMachine):
         self.facilitator_client = Client()
         self.facilitator_client.force_login(facilitator_login)
         plans = [
-            ("Hold A", 3, "2015-12-01", ["2015-12-03", "2016-01-14", "2016-02-18"], 1),
+            ("Hold A", 3, "2015-12-01", ["2015-12-03", "2016-01-14", "2016-02-18"], 2),
             ("Hold B", 3, "2016-01-10", ["2016-01-12", "2016-02-09", "2016-03-08"], 0),
             ("Hold C", 4, "2016-02-20", ["2016-02-23", "2016-03-15", "2016-04-12"], 0),
         ]
@@ -518,6 +528,80 @@ class PortalDays(RuleBasedStateMachine):
             )
         )
 
+    # -- the moves the seat and room checks must refuse ---------------------------------
+
+    def _guests_needing_seats(self, session: Session, cohort: Cohort) -> int:
+        """The session's make-up guests who would need a seat of ``cohort``'s."""
+        return session.makeups.exclude(
+            leader__enrolments__cohort=cohort,
+            leader__enrolments__status=Enrolment.Status.ENROLLED,
+        ).count()
+
+    def _moves_the_seats_cannot_take(self) -> list[tuple[Session, Cohort]]:
+        """(a session, another cohort) whose enrolled and the session's guests are more
+        than its seats: HR must be refused that move."""
+        cohorts = list(Cohort.objects.filter(programme=self.programme).with_seats().order_by("pk"))
+        moves = []
+        for session in (
+            Session.objects.filter(module__programme=self.programme, makeups__isnull=False)
+            .distinct()
+            .order_by("pk")
+        ):
+            for cohort in cohorts:
+                enrolled = cohort.enrolments.filter(status=Enrolment.Status.ENROLLED).count()
+                if cohort.pk != session.cohort_id and (
+                    enrolled + self._guests_needing_seats(session, cohort) > cohort.capacity
+                ):
+                    moves.append((session, cohort))
+        return moves
+
+    def _rooms_too_small(self) -> list[tuple[Session, object]]:
+        """(a session, a room with fewer seats than its cohort): HR must be refused it."""
+        rooms = sorted(self.rooms, key=lambda r: r.pk)
+        for location in rooms:
+            location.refresh_from_db()
+        return [
+            (session, location)
+            for session in Session.objects.filter(module__programme=self.programme)
+            .select_related("cohort")
+            .order_by("pk")
+            for location in rooms
+            if location.capacity < session.cohort.capacity
+        ]
+
+    def _cohorts_too_big_for_the_room(self) -> list[tuple[Session, Cohort]]:
+        """(a session, another cohort with more seats than the session's room has)."""
+        cohorts = list(Cohort.objects.filter(programme=self.programme).order_by("pk"))
+        return [
+            (session, cohort)
+            for session in Session.objects.filter(module__programme=self.programme)
+            .select_related("location")
+            .order_by("pk")
+            for cohort in cohorts
+            if cohort.pk != session.cohort_id and cohort.capacity > session.location.capacity
+        ]
+
+    def _hr_tries_what_the_checks_must_refuse(self, aim: str, which: int) -> bool:
+        """On the session's own page, as HR would: one of the changes above (the
+        invariants then say whether it was refused). False when none is possible now."""
+        if aim == "room too small":
+            session, location = self._pick(self._rooms_too_small(), which) or (None, None)
+            if session is None:
+                return False
+            self._change_form("session", session.pk, location=str(location.pk))
+        else:
+            moves = (
+                self._moves_the_seats_cannot_take()
+                if aim == "seats cannot take its guests"
+                else self._cohorts_too_big_for_the_room()
+            )
+            session, cohort = self._pick(moves, which) or (None, None)
+            if session is None:
+                return False
+            self._change_form("session", session.pk, cohort=str(cohort.pk))
+        self._count(f"tried: {aim}")
+        return True
+
     # -- how the day begins -------------------------------------------------------------
 
     @initialize(
@@ -529,10 +613,17 @@ class PortalDays(RuleBasedStateMachine):
             max_size=12,
         ),
         makeups=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 8)), min_size=2, max_size=6),
+        trimmed=st.sampled_from([(0, 1, 2), (1, 2), (0, 2), (0, 1)]),
+        first=st.permutations(REFUSED_CHANGES),
+        aim_at=st.integers(0, 99),
     )
-    def the_programme_so_far(self, start, seats, marks, makeups):
+    def the_programme_so_far(self, start, seats, marks, makeups, trimmed, first, aim_at):
         """Places taken in order of arrival (waitlists where full), sheets saved for
-        sessions that have begun, make-ups booked: the day begins somewhere in the middle."""
+        sessions that have begun, make-ups booked: the day begins somewhere in the middle.
+        HR has trimmed most cohorts to the seats taken (full: a session moved there with
+        make-up guests would need more). Then HR tries each change the seat and room
+        checks must refuse (whatever rules the day's draw leaves out, these doors are
+        tried every day)."""
         for who, which in seats:
             with contextlib.suppress(booking.BookingError):  # they had a place already
                 booking.enrol(
@@ -547,19 +638,36 @@ class PortalDays(RuleBasedStateMachine):
         sessions = self._sessions()
         for which, who, status in marks:
             session = sessions[which]
-            if session.starts_at <= self.now:
+            if session.starts_at <= self.now or status == "excused":
+                # Mostly someone the session expected (now and then anyone); excused
+                # ahead too (who may then book a make-up).
+                expected = expected_leaders(session) if who < 6 else []
                 save_sheet(
                     session=session,
-                    statuses={self.leaders[who].pk: status},
+                    statuses={self._pick(expected or self.leaders, who).pk: status},
                     by=self.hr,
                     now=self.now,
                 )
+        # Make-ups mostly by those who missed a session (the others are refused).
+        missed = list(
+            Leader.objects.filter(attendances__status__in=["absent", "excused"])
+            .distinct()
+            .order_by("pk")
+        )
         for who, which in makeups:
+            leader = self._pick(missed if missed and who < 6 else self.leaders, who)
             # The first session from ``which`` on that the rules let this leader take.
             for session in sessions[which:] + sessions[:which]:
                 with contextlib.suppress(booking.BookingError):
-                    booking.book_makeup(leader=self.leaders[who], session=session, now=self.now)
+                    booking.book_makeup(leader=leader, session=session, now=self.now)
                     break
+        for which in trimmed:
+            cohort = self.cohorts[which]
+            booking.set_capacity(
+                cohort=cohort, capacity=max(1, booking.seats_taken(cohort)), now=self.now
+            )
+        for aim in first:
+            self._hr_tries_what_the_checks_must_refuse(aim, aim_at)
 
     # -- leaders' buttons -------------------------------------------------------------
 
@@ -701,11 +809,19 @@ class PortalDays(RuleBasedStateMachine):
         if self._session_rows() != before:
             self._count("session changed")
 
-    @rule(which=st.integers(0, 99), to=st.integers(0, 2))
-    def hr_moves_a_session_to_another_cohort(self, which, to):
-        session = self._pick(self._sessions(), which)
+    @rule(
+        which=st.integers(0, 99),
+        to=st.integers(0, 2),
+        aim=st.sampled_from(["seats cannot take its guests", "cohort too big for the room", None]),
+    )
+    def hr_moves_a_session_to_another_cohort(self, which, to, aim):
+        """Mostly a move the checks must refuse: to a cohort whose seats cannot take the
+        session's make-up guests, or one with more seats than the session's room."""
+        if aim and self._hr_tries_what_the_checks_must_refuse(aim, which):
+            return
+        session, cohort = self._pick(self._sessions(), which), self.cohorts[to]
         before = self._session_rows()
-        self._change_form("session", session.pk, cohort=str(self.cohorts[to].pk))
+        self._change_form("session", session.pk, cohort=str(cohort.pk))
         if self._session_rows() != before:
             self._count("session changed")
 
@@ -716,7 +832,7 @@ class PortalDays(RuleBasedStateMachine):
         module=st.integers(0, 2),
         days=st.integers(-20, 70),
         hours=st.sampled_from([(9, 15), (13, 16), (8, 11)]),
-        where=st.integers(0, 2),
+        where=st.integers(0, 3),
         facilitated=st.booleans(),
     )
     def hr_adds_a_session(self, which, module, days, hours, where, facilitated):
@@ -741,14 +857,22 @@ class PortalDays(RuleBasedStateMachine):
         if Session.objects.count() > before:
             self._count("session added")
 
-    @rule(which=st.integers(0, 99), where=st.integers(0, 2), facilitated=st.booleans())
-    def hr_moves_a_session_to_another_room(self, which, where, facilitated):
-        session = self._pick(self._sessions(), which)
+    @rule(
+        which=st.integers(0, 99),
+        where=st.integers(0, 2),
+        facilitated=st.booleans(),
+        too_small=st.sampled_from([True, True, False]),
+    )
+    def hr_moves_a_session_to_another_room(self, which, where, facilitated, too_small):
+        """Mostly to a room with fewer seats than the session's cohort (to be refused)."""
+        if too_small and self._hr_tries_what_the_checks_must_refuse("room too small", which):
+            return
+        session, location = self._pick(self._sessions(), which), self.rooms[where]
         before = self._session_rows()
         self._change_form(
             "session",
             session.pk,
-            location=str(self.rooms[where].pk),
+            location=str(location.pk),
             facilitator=str(self.facilitator.pk) if facilitated else "",
         )
         if self._session_rows() != before:
@@ -1268,7 +1392,8 @@ def test_the_rules_hold_and_kept_pages_stay_true_when_every_step_commits(setting
     against are the committed rows, the cache is the shared one (Redis with
     ``REDIS_URL``), and pages are really served from it."""
     if os.environ.get("REDIS_URL"):
-        assert django_settings.CACHES["default"]["BACKEND"] == "portal.cache.TolerantRedisCache"
+        # The portal's backend (the tests' subclass only clears its own keys).
+        assert isinstance(caches["default"], TolerantRedisCache)
     assert not connection.in_atomic_block
     CommittedPortalDays.counts = collections.Counter()
     settings.LANGUAGE_CODE = "da"
