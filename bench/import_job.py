@@ -39,10 +39,10 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
-DEMO_CLOCK = "2016-01-18T09:00"
+# The load benchmark's paths, clock and process stop (this folder is on sys.path when a
+# script in it runs).
+from load import DEMO_CLOCK, GUNICORN, PYTHON, ROOT, stop
+
 DEPARTMENTS = 20
 PREFIX = "bench.leder"
 
@@ -169,15 +169,6 @@ def follow(base: str, path: str, cookie: str) -> tuple[list[int], str]:
         if "import-job-done" in html or "import-job-failed" in html:
             return statuses, html
         time.sleep(3)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def main() -> None:
