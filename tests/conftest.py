@@ -8,6 +8,7 @@ responsible for A, ``manager_b`` for B, ``hr`` in the HR group, and a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import os
@@ -18,7 +19,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from programme.models import (
@@ -165,18 +167,25 @@ def pytest_sessionstart(session):
             pytest.exit(f"PostgreSQL is required in CI and could not be reached: {exc}", 2)
 
 
+# The portal's real defaults every test starts from: Danish, no demo clock. Hashing is
+# deliberately slow in production; tests make hundreds of users. Links in e-mails point
+# to the test server; single sign-on is off unless a test turns it on.
+TEST_DEFAULTS = {
+    "LANGUAGE_CODE": "da",
+    "PORTAL_CLOCK": "",
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    "PORTAL_URL": "http://testserver",
+    "SSO_ENABLED": False,
+    "PASSWORD_SIGN_IN": True,
+}
+
+
 @pytest.fixture(autouse=True)
 def _portal_defaults(settings):
-    """Every test starts from the portal's real defaults: Danish, no demo clock."""
-    settings.LANGUAGE_CODE = "da"
-    settings.PORTAL_CLOCK = ""
-    # Hashing is deliberately slow in production; tests make hundreds of users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Links in e-mails point here; single sign-on is off unless a test turns it on.
-    settings.PORTAL_URL = "http://testserver"
-    settings.SSO_ENABLED = False
-    settings.PASSWORD_SIGN_IN = True
-    # Nothing kept from an earlier test (with REDIS_URL the cache outlives each test).
+    """Every test starts from ``TEST_DEFAULTS``, and nothing kept from an earlier test
+    (with REDIS_URL the cache outlives each test)."""
+    for name, value in TEST_DEFAULTS.items():
+        setattr(settings, name, value)
     cache.clear()
 
 
@@ -218,13 +227,53 @@ def session_queries() -> list[str]:
     return ["select django_session"] * session_reads()
 
 
+@contextlib.contextmanager
+def _shared_transaction(django_db_blocker):
+    """Yields the context to make the shared data in: database access allowed, the tests'
+    defaults (``TEST_DEFAULTS``). Each test then opens its own transaction inside."""
+
+    @contextlib.contextmanager
+    def making():
+        with django_db_blocker.unblock(), override_settings(**TEST_DEFAULTS):
+            yield
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        yield making
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def module_transaction(django_db_setup, django_db_blocker):
+    """For data made once for a whole test module, as Django's ``TestCase.setUpTestData``
+    makes it: a transaction that each test's own transaction nests in (a savepoint), so
+    every test starts from the shared data and its writes are rolled back; the shared
+    data is rolled back when the module's tests are done. For modules of hundreds of tests
+    that each look at the same world (each test process builds it once). The fixture is
+    the context to make the data in: ``with module_transaction(): ...``."""
+    with _shared_transaction(django_db_blocker) as making:
+        yield making
+
+
+@pytest.fixture(scope="class")
+def class_transaction(django_db_setup, django_db_blocker):
+    """As ``module_transaction``, for the tests of one class (the module's other tests
+    do not see the class's data)."""
+    with _shared_transaction(django_db_blocker) as making:
+        yield making
+
+
 @pytest.fixture
 def now() -> dt.datetime:
     return NOW
 
 
-@pytest.fixture
-def programme(db) -> Programme:
+def make_programme() -> Programme:
     return Programme.objects.create(
         name="Digital ledelse 2015–2016",
         starts_on=dt.date(2015, 11, 1),
@@ -232,8 +281,7 @@ def programme(db) -> Programme:
     )
 
 
-@pytest.fixture
-def modules(programme) -> list[Module]:
+def make_modules(programme: Programme) -> list[Module]:
     return [
         Module.objects.create(programme=programme, order=1, title="Kick-off", required=True),
         Module.objects.create(programme=programme, order=2, title="IT", required=True),
@@ -242,13 +290,23 @@ def modules(programme) -> list[Module]:
 
 
 @pytest.fixture
+def programme(db) -> Programme:
+    return make_programme()
+
+
+@pytest.fixture
+def modules(programme) -> list[Module]:
+    return make_modules(programme)
+
+
+@pytest.fixture
 def department_a(db) -> Department:
-    return Department.objects.create(name="Center for Økonomi og Styring", code="ØKS")
+    return make_department_a()
 
 
 @pytest.fixture
 def department_b(db) -> Department:
-    return Department.objects.create(name="Center for Børn og Familier", code="BOF")
+    return make_department_b()
 
 
 def room(name: str = "Albertslund Rådhus", **extra) -> Location:
@@ -274,41 +332,67 @@ def make_session(cohort: Cohort, module: Module, start: dt.datetime, **extra) ->
     )
 
 
+def make_cohort(
+    programme: Programme, modules: list[Module], name: str, deadline: dt.date, *days: tuple
+) -> Cohort:
+    """A cohort of three seats whose sessions (one per module, in order) meet on ``days``."""
+    cohort = Cohort.objects.create(
+        programme=programme, name=name, capacity=3, enrolment_deadline=deadline
+    )
+    for module, day in zip(modules, days, strict=True):
+        make_session(cohort, module, local(*day))
+    return cohort
+
+
+def hold_1(programme: Programme, modules: list[Module]) -> Cohort:
+    """Hold 1: three seats, deadline after NOW; one session past, two to come."""
+    return make_cohort(
+        programme,
+        modules,
+        "Hold 1",
+        dt.date(2016, 1, 31),
+        (2016, 1, 12),
+        (2016, 2, 9),
+        (2016, 3, 8),
+    )
+
+
+def hold_2(programme: Programme, modules: list[Module]) -> Cohort:
+    """Hold 2: a later cohort with the same modules, for make-ups and moves."""
+    return make_cohort(
+        programme,
+        modules,
+        "Hold 2",
+        dt.date(2016, 2, 15),
+        (2016, 2, 23),
+        (2016, 3, 15),
+        (2016, 4, 12),
+    )
+
+
 @pytest.fixture
 def cohort(programme, modules) -> Cohort:
-    """Hold 1: three seats, deadline after NOW; one session past, two to come."""
-    cohort = Cohort.objects.create(
-        programme=programme, name="Hold 1", capacity=3, enrolment_deadline=dt.date(2016, 1, 31)
-    )
-    make_session(cohort, modules[0], local(2016, 1, 12))
-    make_session(cohort, modules[1], local(2016, 2, 9))
-    make_session(cohort, modules[2], local(2016, 3, 8))
-    return cohort
+    return hold_1(programme, modules)
 
 
 @pytest.fixture
 def other_cohort(programme, modules) -> Cohort:
-    """Hold 2: a later cohort with the same modules, for make-ups and moves."""
-    cohort = Cohort.objects.create(
-        programme=programme, name="Hold 2", capacity=3, enrolment_deadline=dt.date(2016, 2, 15)
-    )
-    make_session(cohort, modules[0], local(2016, 2, 23))
-    make_session(cohort, modules[1], local(2016, 3, 15))
-    make_session(cohort, modules[2], local(2016, 4, 12))
-    return cohort
+    return hold_2(programme, modules)
 
 
 @pytest.fixture
 def open_cohort(programme, modules) -> Cohort:
     """Hold 3: not yet started at NOW, so its waitlist is open (a cohort's waitlist
     closes when its first session starts)."""
-    cohort = Cohort.objects.create(
-        programme=programme, name="Hold 3", capacity=3, enrolment_deadline=dt.date(2016, 2, 20)
+    return make_cohort(
+        programme,
+        modules,
+        "Hold 3",
+        dt.date(2016, 2, 20),
+        (2016, 3, 1),
+        (2016, 3, 22),
+        (2016, 4, 19),
     )
-    make_session(cohort, modules[0], local(2016, 3, 1))
-    make_session(cohort, modules[1], local(2016, 3, 22))
-    make_session(cohort, modules[2], local(2016, 4, 19))
-    return cohort
 
 
 def make_user(email: str, **extra) -> User:
@@ -326,45 +410,75 @@ def make_leader(email: str, name: str, department: Department, number: str) -> L
     )
 
 
-@pytest.fixture
-def leader(department_a) -> Leader:
-    return make_leader("soeren@albertslund.dk", "Søren Ærbø", department_a, "1001")
+def make_department_a() -> Department:
+    return Department.objects.create(name="Center for Økonomi og Styring", code="ØKS")
 
 
-@pytest.fixture
-def colleague(department_a) -> Leader:
-    return make_leader("aase@albertslund.dk", "Åse Østergaard", department_a, "1002")
+def make_department_b() -> Department:
+    return Department.objects.create(name="Center for Børn og Familier", code="BOF")
 
 
-@pytest.fixture
-def outsider(department_b) -> Leader:
-    return make_leader("bodil@albertslund.dk", "Bodil Bæk", department_b, "2001")
-
-
-@pytest.fixture
-def manager_a(department_a) -> User:
-    user = make_user("chef.a@albertslund.dk")
-    department_a.managers.add(user)
+def make_manager(email: str, department: Department) -> User:
+    user = make_user(email)
+    department.managers.add(user)
     return user
 
 
-@pytest.fixture
-def manager_b(department_b) -> User:
-    user = make_user("chef.b@albertslund.dk")
-    department_b.managers.add(user)
-    return user
-
-
-@pytest.fixture
-def hr(db) -> User:
+def make_hr() -> User:
     user = make_user("hr@albertslund.dk", is_staff=True)
     user.groups.add(Group.objects.get(name=HR_GROUP))
     return user
 
 
+def make_superuser() -> User:
+    return User.objects.create_superuser(email="admin@albertslund.dk", password=PASSWORD)
+
+
+def the_leader(department_a: Department) -> Leader:
+    return make_leader("soeren@albertslund.dk", "Søren Ærbø", department_a, "1001")
+
+
+def the_colleague(department_a: Department) -> Leader:
+    return make_leader("aase@albertslund.dk", "Åse Østergaard", department_a, "1002")
+
+
+def the_outsider(department_b: Department) -> Leader:
+    return make_leader("bodil@albertslund.dk", "Bodil Bæk", department_b, "2001")
+
+
+@pytest.fixture
+def leader(department_a) -> Leader:
+    return the_leader(department_a)
+
+
+@pytest.fixture
+def colleague(department_a) -> Leader:
+    return the_colleague(department_a)
+
+
+@pytest.fixture
+def outsider(department_b) -> Leader:
+    return the_outsider(department_b)
+
+
+@pytest.fixture
+def manager_a(department_a) -> User:
+    return make_manager("chef.a@albertslund.dk", department_a)
+
+
+@pytest.fixture
+def manager_b(department_b) -> User:
+    return make_manager("chef.b@albertslund.dk", department_b)
+
+
+@pytest.fixture
+def hr(db) -> User:
+    return make_hr()
+
+
 @pytest.fixture
 def superuser(db) -> User:
-    return User.objects.create_superuser(email="admin@albertslund.dk", password=PASSWORD)
+    return make_superuser()
 
 
 @pytest.fixture

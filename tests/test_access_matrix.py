@@ -17,12 +17,27 @@ from types import SimpleNamespace
 
 import pytest
 from axes.models import AccessAttempt
+from django.conf import settings as project_settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from programme import booking
 from programme.models import Initiative, MakeUpBooking
-from tests.conftest import NOW
+from tests.conftest import (
+    NOW,
+    hold_1,
+    hold_2,
+    make_department_a,
+    make_department_b,
+    make_hr,
+    make_manager,
+    make_modules,
+    make_programme,
+    make_superuser,
+    the_colleague,
+    the_leader,
+    the_outsider,
+)
 
 ROLES = ["anonymous", "leader", "colleague", "manager_a", "manager_b", "hr", "superuser"]
 
@@ -211,28 +226,18 @@ def test_every_row_is_a_url_name():
     assert sorted(set(EXPECTED) - set(project_url_names())) == []
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Seven people per test, hundreds of tests: a fast hasher keeps the file quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def world(
-    settings,
-    leader,
-    colleague,
-    outsider,
-    manager_a,
-    manager_b,
-    hr,
-    superuser,
-    department_a,
-    cohort,
-    other_cohort,
-):
+def make_world() -> SimpleNamespace:
     """The leader has a seat in Hold 1 and a make-up seat in Hold 2; one sign-in is blocked."""
-    settings.PORTAL_CLOCK = NOW.isoformat()
+    department_a, department_b = make_department_a(), make_department_b()
+    programme = make_programme()
+    modules = make_modules(programme)
+    cohort, other_cohort = hold_1(programme, modules), hold_2(programme, modules)
+    leader = the_leader(department_a)
+    colleague = the_colleague(department_a)
+    the_outsider(department_b)
+    manager_a = make_manager("chef.a@albertslund.dk", department_a)
+    manager_b = make_manager("chef.b@albertslund.dk", department_b)
+    hr, superuser = make_hr(), make_superuser()
     enrolment = booking.enrol(leader=leader, cohort=cohort, now=NOW)
     sessions = list(other_cohort.sessions.order_by("starts_at"))
     makeup = MakeUpBooking.objects.create(leader=leader, session=sessions[1], booked_at=NOW)
@@ -249,7 +254,7 @@ def world(
     attempt = AccessAttempt.objects.create(
         username="blocked@albertslund.dk",
         ip_address="10.0.0.9",
-        failures_since_start=settings.AXES_FAILURE_LIMIT,
+        failures_since_start=project_settings.AXES_FAILURE_LIMIT,
     )
     return SimpleNamespace(
         leader=leader,
@@ -272,6 +277,21 @@ def world(
             "superuser": superuser,
         },
     )
+
+
+@pytest.fixture(scope="module")
+def shared_world(module_transaction):
+    """The world, made once per test process for the hundreds of tests here (each test's
+    writes are rolled back: tests/conftest.py's ``module_transaction``)."""
+    with module_transaction():
+        return make_world()
+
+
+@pytest.fixture
+def world(db, settings, shared_world):
+    """This test's view of the shared world, on the portal's clock at NOW."""
+    settings.PORTAL_CLOCK = NOW.isoformat()
+    return SimpleNamespace(**vars(shared_world))
 
 
 def outcome(response) -> int | str:

@@ -27,10 +27,19 @@ from tests.test_access_matrix import (  # noqa: F401 - world and import_preview 
     admin_expected,
     admin_url_names,
     import_preview,
+    make_world,
     world,
 )
 
 from .conftest import PASSWORD
+
+
+@pytest.fixture
+def shared_world(db):
+    """The access matrix's world, made anew for each test here: this module's other tests
+    make people of their own, who would clash with a world kept for the whole module."""
+    return make_world()
+
 
 LONG = "x" * 20_000
 # Values that are not text a person can type, in their raw form for the request body.

@@ -40,6 +40,9 @@ CLOCK = "2016-01-18T09:00"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "artifacts" / "screenshots"
+# Screenshots are for people to look at, not checks, and cost the browser time: the
+# accessibility test takes them when SCREENSHOTS is set (.ci/run's PostgreSQL pass).
+TAKE_SCREENSHOTS = bool(os.environ.get("SCREENSHOTS"))
 DOWNLOADS = Path(django_settings.BASE_DIR) / "artifacts" / "downloads"
 
 
