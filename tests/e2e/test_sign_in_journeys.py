@@ -11,6 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from programme import import_jobs
+from programme.import_views import REFRESH_SECONDS
 from programme.models import Leader, User
 from tests.conftest import queued
 
@@ -20,6 +21,8 @@ from .test_accessibility import check_page
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "Ny-adgangskode-2016"
+# How long an import's status page waits before it asks again (milliseconds).
+REFRESH = REFRESH_SECONDS * 1000
 SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "sample-leaders.csv"
 
 
@@ -30,6 +33,7 @@ def test_hr_imports_the_sample_with_invitations_and_a_new_leader_gets_in(
     leader in the outbox; one of them follows the link, chooses a password, signs in."""
     settings.PORTAL_URL = live_server.url
     hr = page_for(demo_world.hr)
+    hr.clock.install()  # the status pages' timers, moved on by the test (see below)
     known = set(Leader.objects.values_list("employee_number", flat=True))
     hr.goto(live_server.url + reverse("admin:programme_leader_import"))
     hr.set_input_files("input[type=file]", str(SAMPLE))
@@ -41,6 +45,8 @@ def test_hr_imports_the_sample_with_invitations_and_a_new_leader_gets_in(
     expect(status).to_contain_text(da("file waiting to be checked"))
     assert check_page(hr, "import-check-waiting") == []
     assert import_jobs.run_pending() == 1
+    # The page asks again after a few seconds, by its own timer: moved on at once here.
+    hr.clock.fast_forward(REFRESH)
     to_preview = status.get_by_role("link", name=da("See the preview and confirm the import"))
     expect(to_preview).to_be_visible(timeout=15_000)
     assert check_page(hr, "import-check-done") == []
@@ -55,6 +61,7 @@ def test_hr_imports_the_sample_with_invitations_and_a_new_leader_gets_in(
     expect(status).to_contain_text(da("waiting to start"))
     assert check_page(hr, "import-job-waiting") == []
     assert import_jobs.run_pending() == 1
+    hr.clock.fast_forward(REFRESH)
     expect(status).to_contain_text(da("done"), timeout=15_000)
     expect(status).to_contain_text("7 " + da("new leaders"))
     new = Leader.objects.exclude(employee_number__in=known).select_related("user")
@@ -93,12 +100,14 @@ def test_hr_sees_a_refused_files_problems_on_its_check_page_without_reloading(
         encoding="utf-8",
     )
     hr = page_for(world.hr)
+    hr.clock.install()
     hr.goto(live_server.url + reverse("admin:programme_leader_import"))
     hr.set_input_files("input[type=file]", str(bad))
     with hr.expect_navigation():
         hr.get_by_role("button", name=da("Check the file")).click()
     expect(hr.get_by_role("status")).to_contain_text(da("file waiting to be checked"))
     assert import_jobs.run_pending() == 1
+    hr.clock.fast_forward(REFRESH)
     expect(hr.get_by_role("status")).to_contain_text(da("not imported"), timeout=15_000)
     problems = hr.get_by_role("table", name=da("Problems by line and column"))
     expect(problems).to_contain_text("ikke-en-adresse")
