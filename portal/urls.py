@@ -32,7 +32,7 @@ account_patterns = [
         auth_views.LoginView.as_view(authentication_form=accounts.PortalAuthenticationForm),
         name="login",
     ),
-    path("logout/", accounts.logout, name="logout"),
+    path("logout/", sso.logout, name="logout"),
     path(
         "password_reset/",
         auth_views.PasswordResetView.as_view(form_class=accounts.PortalPasswordResetForm),

@@ -30,7 +30,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.contrib import auth
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
@@ -42,15 +41,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.encoding import force_bytes
 from django.utils.formats import date_format
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
 
 from . import clock, emails, invitations, outbox
 from .models import EmailText, User
@@ -265,17 +261,6 @@ class InvitationConfirmView(RefusesLeaversMixin, auth_views.PasswordResetConfirm
     token_generator = invitations.invitation_tokens
     template_name = "registration/invitation_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
-
-
-@login_not_required
-@require_POST
-def logout(request: HttpRequest) -> HttpResponse:
-    """Sign out here, and at the identity provider when the person came through it."""
-    from . import sso
-
-    target = sso.provider_logout_url(request) if sso.signed_in_through_provider(request) else None
-    auth.logout(request)
-    return redirect(target or reverse(settings.LOGOUT_REDIRECT_URL))
 
 
 # A login a new leader may be attached to: no administrator rights, no leader yet.

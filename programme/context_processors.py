@@ -33,7 +33,7 @@ def hr_contact(request: HttpRequest) -> dict:
 
 def sign_in(request: HttpRequest) -> dict:
     """How people sign in: the work account (single sign-on), a password, or both."""
-    from .invitations import sso_button_label
+    from .emails import sso_button_label
 
     return {
         "sso_enabled": settings.SSO_ENABLED,

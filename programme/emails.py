@@ -1,9 +1,9 @@
-"""The e-mails' texts: placeholders, checking and filling them in, and the shipped defaults.
+"""The e-mails' texts: the shipped defaults, HR's wording of each, and filling them in.
 
-HR words every e-mail in the admin (:class:`programme.models.EmailText`). A text
-holds placeholders such as ``{{ name }}``; each kind of e-mail offers its own
-(:data:`PLACEHOLDERS`). A text with an unknown or broken placeholder is refused
-when it is saved (:func:`placeholder_errors`), so sending never meets one.
+HR words every e-mail in the admin (:class:`programme.models.EmailText`). Which
+placeholders each kind offers, checking a text's and filling them in live in
+:mod:`programme.placeholders` (below the models, which check their own texts), and
+are offered here too.
 
 Filling in is plain string substitution, not a template engine: a value is put in
 exactly as it is (no HTML escaping in a plain-text e-mail, so ``Hansen & "Co"``
@@ -13,121 +13,18 @@ never evaluated.
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
 
 from .models import EmailText
+from .placeholders import PLACEHOLDERS, fill, placeholder_errors  # noqa: F401 - the texts' placeholders
 
 Kind = EmailText.Kind
 
-# Offered by every e-mail.
-COMMON = {
-    "name": _("the person's name"),
-    "link": _("the address of the portal page the e-mail is about"),
-    "hr_name": _("whom to contact in HR"),
-    "hr_email": _("HR's e-mail address"),
-    "hr_phone": _("HR's phone number"),
-}
-_COHORT = {
-    "programme": _("the programme's name"),
-    "cohort": _("the cohort's name"),
-}
-_SESSIONS = {"sessions": _("the cohort's sessions, one a line: day, date, time, module, place")}
-_OPEN_COHORTS = {
-    "open_cohorts": _(
-        "the cohorts still open for enrolment, one a line with free seats and deadline"
-    ),
-}
-_MAKEUP = {
-    "programme": _("the programme's name"),
-    "module": _("the module"),
-    "cohort": _("the cohort the session belongs to"),
-    "when": _("day, date and time of the session"),
-    "location": _("where the session is held"),
-}
 
-PLACEHOLDERS: dict[str, dict] = {
-    Kind.ENROLLED: {**COMMON, **_COHORT, **_SESSIONS},
-    Kind.WAITLISTED: {**COMMON, **_COHORT},
-    Kind.PROMOTED: {**COMMON, **_COHORT, **_SESSIONS},
-    Kind.CANCELLED: {**COMMON, **_COHORT},
-    Kind.WAITLIST_CLOSED: {**COMMON, **_COHORT, **_OPEN_COHORTS},
-    Kind.MAKEUP_BOOKED: {**COMMON, **_MAKEUP},
-    Kind.MAKEUP_CANCELLED: {**COMMON, **_MAKEUP},
-    Kind.REMINDER_SESSION: {
-        **COMMON,
-        "module": _("the module"),
-        "when": _("day, date and time of the session"),
-        "date": _("the session's date, as 23.02.2016"),
-        "location": _("where the session is held"),
-        "makeup_note": _("for a make-up seat: a line saying which cohort; otherwise empty"),
-    },
-    Kind.REMINDER_NOT_ENROLLED: {
-        **COMMON,
-        "programme": _("the programme's name"),
-        **_OPEN_COHORTS,
-    },
-    Kind.REMINDER_BEHIND: {
-        **COMMON,
-        "programme": _("the programme's name"),
-        "modules": _("the required modules the leader has missed and not made up, one a line"),
-        "makeup_sessions": _("sessions of those modules with free seats, one a line"),
-    },
-    Kind.INVITATION: {
-        **COMMON,
-        "programme": _("the programme's name"),
-        "email": _("the e-mail address the person signs in with"),
-        "valid_days": _("how many days the link works"),
-    },
-    Kind.INVITATION_SSO: {
-        **COMMON,
-        "programme": _("the programme's name"),
-        "email": _("the e-mail address the person signs in with"),
-        "button": _("the label of the sign-in button for the work account"),
-    },
-    Kind.PASSWORD_RESET: {
-        **COMMON,
-        "email": _("the e-mail address the person signs in with"),
-    },
-}
-
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_ANY_TAG = re.compile(r"\{\{(.*?)\}\}|\{%.*?%\}", re.DOTALL)
-
-
-def placeholder_errors(kind: str, text: str) -> list[str]:
-    """What is wrong with the placeholders in ``text`` for this kind of e-mail; [] if nothing."""
-    from django.utils.translation import gettext
-
-    allowed = PLACEHOLDERS.get(kind, COMMON)
-    errors = []
-    for match in _ANY_TAG.finditer(text or ""):
-        whole = match.group(0)
-        named = _PLACEHOLDER.fullmatch(whole)
-        if named is None:
-            errors.append(
-                gettext("“%(tag)s” is not a placeholder. Write placeholders like {{ name }}.")
-                % {"tag": whole}
-            )
-        elif named.group(1) not in allowed:
-            errors.append(
-                gettext("{{ %(name)s }} is not offered by this e-mail. Use one of: %(allowed)s.")
-                % {
-                    "name": named.group(1),
-                    "allowed": ", ".join(f"{{{{ {n} }}}}" for n in allowed),
-                }
-            )
-    leftover = _ANY_TAG.sub("", text or "")
-    if "{{" in leftover or "}}" in leftover or "{%" in leftover:
-        errors.append(gettext("A placeholder is not closed: write it as {{ name }}."))
-    return errors
-
-
-def fill(text: str, values: dict[str, str]) -> str:
-    """Put the values in for the placeholders, as they are (no escaping, no evaluation)."""
-    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
+def sso_button_label() -> str:
+    """The single sign-on button's label, as the sign-in page and the e-mails name it."""
+    return settings.SSO_BUTTON_LABEL or gettext("Sign in with your work account")
 
 
 def hr_values() -> dict[str, str]:

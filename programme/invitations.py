@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 
 from . import clock, emails, outbox
 from .models import EmailText, Invitation, Leader, Programme, User
-from .privacy import has_left
 
 
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
@@ -67,10 +66,6 @@ def invitation_link(user: User) -> str:
     )
 
 
-def sso_button_label() -> str:
-    return settings.SSO_BUTTON_LABEL or _("Sign in with your work account")
-
-
 def invite(
     leader: Leader,
     *,
@@ -84,7 +79,7 @@ def invite(
     """
     from .notifications import portal_link
 
-    if has_left(leader):
+    if leader.has_left(clock.today()):
         raise InvitationError(_("has left the municipality."))
     user = leader.user
     if not user.is_active:
@@ -102,7 +97,7 @@ def invite(
         values.update(link=invitation_link(user), valid_days=str(settings.INVITATION_VALID_DAYS))
     with translation.override(settings.LANGUAGE_CODE):
         if settings.SSO_ENABLED:
-            values["button"] = sso_button_label()
+            values["button"] = emails.sso_button_label()
         subject, body = emails.render(kind, values, text=text)
     outbox.queue(to=user.email, subject=subject, body=body)
     return Invitation.objects.create(

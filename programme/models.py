@@ -23,6 +23,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .placeholders import EmailKind, placeholder_errors
+
 
 class UserManager(DjangoUserManager):
     """Users sign in with their e-mail address; there is no username."""
@@ -848,24 +850,11 @@ class EmailText(models.Model):
     """The subject and body of one kind of e-mail, in Danish and English, as HR words them.
 
     Placeholders such as ``{{ name }}`` are filled in when the e-mail is queued; each
-    kind offers its own (``programme.emails.PLACEHOLDERS``), and a text with any other
+    kind offers its own (``programme.placeholders.PLACEHOLDERS``), and a text with any other
     is refused when it is saved, never when it is sent.
     """
 
-    class Kind(models.TextChoices):
-        ENROLLED = "enrolled", _("Enrolled in a cohort")
-        WAITLISTED = "waitlisted", _("On the waitlist")
-        PROMOTED = "promoted", _("Seat from the waitlist")
-        CANCELLED = "cancelled", _("Place cancelled")
-        WAITLIST_CLOSED = "waitlist_closed", _("Waitlist closed: the cohort has started")
-        MAKEUP_BOOKED = "makeup_booked", _("Make-up seat booked")
-        MAKEUP_CANCELLED = "makeup_cancelled", _("Make-up seat cancelled")
-        REMINDER_SESSION = "reminder_session", _("Reminder: a session soon")
-        REMINDER_NOT_ENROLLED = "reminder_not_enrolled", _("Reminder: not enrolled yet")
-        REMINDER_BEHIND = "reminder_behind", _("Reminder: a module to make up")
-        INVITATION = "invitation", _("Invitation: choose a password")
-        INVITATION_SSO = "invitation_sso", _("Invitation: sign in with the work account")
-        PASSWORD_RESET = "password_reset", _("Forgotten password")
+    Kind = EmailKind
 
     kind = models.CharField(_("e-mail"), max_length=30, choices=Kind.choices, unique=True)
     subject_da = models.CharField(_("subject (Danish)"), max_length=200)
@@ -883,8 +872,6 @@ class EmailText(models.Model):
         return str(self.get_kind_display())
 
     def clean(self) -> None:
-        from .emails import placeholder_errors
-
         errors = {}
         for field in ("subject_da", "body_da", "subject_en", "body_en"):
             problems = placeholder_errors(self.kind, getattr(self, field))

@@ -159,8 +159,6 @@ def preview_values(kind: str) -> dict[str, str]:
     (or the programme's first), and its first session. Placeholders that need data
     the portal does not hold yet keep an example.
     """
-    from .invitations import sso_button_label
-
     leader = (
         Leader.objects.filter(anonymised_at__isnull=True)
         .select_related("user")
@@ -203,7 +201,7 @@ def preview_values(kind: str) -> dict[str, str]:
         "location": session.location.full_address if session else "",
         "makeup_note": "",
         "valid_days": str(settings.INVITATION_VALID_DAYS),
-        "button": sso_button_label(),
+        "button": emails.sso_button_label(),
         "link": portal_link(LINKS.get(kind, "programme:dashboard")),
     }
     # HR's contact is filled in by emails.render, as for every e-mail.

@@ -39,13 +39,15 @@ import requests
 from axes.handlers.proxy import AxesProxyHandler
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
 from django.views.generic import View
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
@@ -363,3 +365,12 @@ class ProviderSignOutCSPMiddleware(CSPMiddleware):
             update["form-action"] = [*update.get("form-action", []), origin]
             parts.update = update
         return parts
+
+
+@login_not_required
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    """Sign out here, and at the identity provider when the person came through it."""
+    target = provider_logout_url(request) if signed_in_through_provider(request) else None
+    auth.logout(request)
+    return redirect(target or reverse(settings.LOGOUT_REDIRECT_URL))
