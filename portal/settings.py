@@ -397,7 +397,7 @@ CHECKIN_OPENS_MINUTES = env_int("CHECKIN_OPENS_MINUTES", 30, minimum=0)
 CHECKIN_LATE_MINUTES = env_int("CHECKIN_LATE_MINUTES", 15, minimum=0)
 
 # History is for reading: a revert would change seats and attendance behind the
-# booking rules (programme/admin.py also refuses the revert page's POST).
+# booking rules (programme/admin/base.py also refuses the revert page's POST).
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])

@@ -21,7 +21,7 @@ edits leaders - HR, an import file - change that login, and anonymising the lead
 would switch it off. So a leader is only ever attached to a login that is nobody
 else's and has no administrator rights, and only a superuser changes an
 administrator's login. The import (:mod:`programme.imports`), the admin's leader
-form and user pages (:mod:`programme.admin`) and anonymisation
+form and user pages (:mod:`programme.admin.people`) and anonymisation
 (:mod:`programme.privacy`) all ask here.
 """
 

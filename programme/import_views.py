@@ -6,10 +6,11 @@ sends HR to the job's status page, which HR can leave and come back to (the uplo
 page links to their recent imports). A checked file's status page leads to its
 preview, or lists the file's problems.
 
-:class:`programme.admin.LeaderAdmin` routes these under ``/admin/programme/leader/import/``
-through the admin site (signed in, staff); each view also needs the import permission.
-A preview that is gone or expired, and an import that is not one's own, send HR back
-to the upload with a message, never to an error page.
+:class:`programme.admin.imports.LeaderImportMixin` routes these under
+``/admin/programme/leader/import/`` on the leader list (LeaderAdmin), through the admin
+site (signed in, staff); each view also needs the import permission. A preview that is
+gone or expired, and an import that is not one's own, send HR back to the upload with a
+message, never to an error page.
 """
 
 from __future__ import annotations
