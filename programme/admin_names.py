@@ -1,5 +1,6 @@
-"""Rights, and the rows that tie users, groups and rights together, named in the active
-language on the admin's group and user pages - through the admin's own hooks.
+"""Names the admin shows that Django and django-axes write in English in their code,
+in the active language - through the admin's own hooks, not by replacing their
+``__str__`` or ``_meta``.
 
 Django stores a right's name in English ("Can add cohort") and shows ``str(permission)``
 on the group and user forms; its delete confirmation lists the rows that tie a group to
@@ -7,11 +8,14 @@ its rights as "Group_permissions object (1)" under an English model name made at
 A superuser reads "Digital ledelse | hold | Kan tilføje hold" and, on deleting a group,
 "Gruppe – rettighed: HR – Digital ledelse | hold | Kan se hold".
 
-:class:`RightsInDanish` is a ``ModelAdmin`` mixin: a form field whose labels come from
-:func:`programme.third_party_messages.permission_label` (``formfield_for_manytomany``),
-the user's own rights shown read-only in the same words, and the tying rows named in
-``get_deleted_objects``. :func:`register` puts it on the group and user admins that are
-registered (``ProgrammeConfig.ready``); an admin that already has it is left alone.
+:class:`RightsInDanish` is a ``ModelAdmin`` mixin for the group and user admins: a form
+field whose labels come from :func:`programme.third_party_messages.permission_label`
+(``formfield_for_manytomany``), the user's own rights shown read-only in the same words,
+and the tying rows named in ``get_deleted_objects``. :class:`SignInRecordsInDanish` does
+the same for django-axes' records ("Attempted Access: ..." is "Loginforsøg fra ...").
+
+:func:`register` puts each on the admins that are registered (``ProgrammeConfig.ready``,
+after the admin's autodiscovery); an admin whose class already has it is left alone.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
@@ -27,7 +32,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db import models
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeData, mark_safe
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext
 
@@ -139,6 +145,16 @@ class RightsInDanish:
             readonly.append("rights_read_only")
         return readonly
 
+    def get_form(self, request, obj=None, **kwargs):
+        if "rights_read_only" in self.get_readonly_fields(request, obj):
+            # The field's help text, as the admin shows it under a read-only field.
+            field = get_user_model()._meta.get_field("user_permissions")
+            kwargs["help_texts"] = {
+                "rights_read_only": field.help_text,
+                **kwargs.get("help_texts", {}),
+            }
+        return super().get_form(request, obj, **kwargs)
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if "user_permissions" not in self.get_readonly_fields(request, obj):
@@ -199,9 +215,9 @@ def record_name(record: models.Model) -> str:
 
 class SignInRecordsInDanish:
     """For django-axes' admins: each record named by :func:`record_name` wherever the
-    admin names one - its page's heading and the breadcrumbs (``record_name`` in the
-    context, read by templates/admin/axes/), the page titles, the list of what a deletion
-    takes, the message after it, and the admin's log (recent actions)."""
+    admin names one - its list's checkboxes, its page's heading and the breadcrumbs
+    (``record_name`` in the context, read by templates/admin/axes/), the page titles, the
+    list of what a deletion takes, the message after it, and the admin's log (recent actions)."""
 
     def _named(self, request, object_id) -> dict:
         record = self.get_object(request, unquote(object_id))
@@ -226,10 +242,38 @@ class SignInRecordsInDanish:
         request.record_name = context.get("record_name")
         return super().delete_view(request, object_id, {**context, **(extra_context or {})})
 
+    def response_change(self, request, obj):
+        # Django's message after saving names the record by its __str__ (escaped, in a
+        # link): message_user below puts the Danish name in its place.
+        request.record_names = {escape(str(obj)): escape(record_name(obj))}
+        return super().response_change(request, obj)
+
+    def message_user(self, request, message, *args, **kwargs):
+        for english, danish in getattr(request, "record_names", {}).items():
+            message = (
+                # escaped text for escaped text in the admin's own safe message
+                mark_safe(message.replace(english, danish))  # noqa: S308
+                if isinstance(message, SafeData)
+                else message.replace(english, danish)
+            )
+        return super().message_user(request, message, *args, **kwargs)
+
     def response_delete(self, request, obj_display, obj_id):
         return super().response_delete(
             request, getattr(request, "record_name", None) or obj_display, obj_id
         )
+
+    def action_checkbox(self, obj):
+        """The list's checkbox, named for a screen reader as Django names it, with the
+        record's Danish name."""
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html(
+                gettext("Select this object for an action - {}"), record_name(obj)
+            ),
+        }
+        checkbox = forms.CheckboxInput(attrs, lambda value: False)
+        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
 
     def get_deleted_objects(self, objs, request):
         to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)

@@ -110,6 +110,8 @@ def test_rights_read_in_danish_wherever_they_are_listed(client, superuser, hr):
     assert 'name="user_permissions"' not in page
     assert "Digital ledelse | hold | Kan tilføje hold" in page
     assert "Can add" not in page
+    with translation.override("da"):
+        assert str(type(hr)._meta.get_field("user_permissions").help_text) in page
 
 
 def test_deleting_a_group_lists_its_rights_in_danish(client, superuser):

@@ -142,6 +142,11 @@ def test_the_superuser_reads_sign_in_records_in_danish(client, leader, superuser
     )
     client.force_login(superuser)
     name = f"Loginforsøg fra {ADDRESS}"
+    lists = {"accessattempt": name, "accesslog": f"Login: {EMAIL}, "}
+    for model, label in lists.items():
+        page = client.get(reverse(f"admin:axes_{model}_changelist")).text
+        assert f"Vælg dette objekt for en handling - {label}" in page, model
+        assert "Attempted Access" not in page and "Access Log for" not in page, model
     for view in ("change", "history", "delete"):
         page = client.get(reverse(f"admin:axes_accessattempt_{view}", args=[attempt.pk])).text
         assert name in page, view
@@ -150,6 +155,13 @@ def test_the_superuser_reads_sign_in_records_in_danish(client, leader, superuser
         page = client.get(reverse(f"admin:axes_accesslog_{view}", args=[record.pk])).text
         assert f"Login: {EMAIL}, " in page, view
         assert "Access Log for" not in page, view
+
+    change = reverse("admin:axes_accessattempt_change", args=[attempt.pk])
+    page = client.post(change, {}, follow=True).text
+    assert f"{name}</a>" in page  # the message after saving
+    assert "Attempted Access" not in page
+    assert LogEntry.objects.get().object_repr == name
+    LogEntry.objects.all().delete()
 
     delete = reverse("admin:axes_accessattempt_delete", args=[attempt.pk])
     page = client.post(delete, {"post": "yes"}, follow=True).text
