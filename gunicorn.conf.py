@@ -5,10 +5,8 @@ which sets X-Forwarded-Proto and X-Forwarded-For (see docs/operations.md).
 """
 
 import multiprocessing
-from pathlib import Path
 
 import gunicorn.http.wsgi
-import gunicorn.util
 
 # Read strictly, as the portal's settings are: a value not understood stops the start.
 from portal.env import env_choice, env_int, env_str
@@ -48,24 +46,10 @@ control_socket_disable = True
 gunicorn.http.wsgi.SERVER = "portal"
 
 # When gunicorn itself must answer 500 - above all when it stops a worker that ran past
-# `timeout` - it writes a bare English "Internal Server Error". Send the portal's own
-# error page instead (templates/500.html: plain HTML, no template tags, so it can be
-# sent as it is). 4xx answers to malformed HTTP stay gunicorn's: no browser sends those.
-_ERROR_PAGE = (Path(__file__).resolve().parent / "templates" / "500.html").read_bytes()
-_write_gunicorn_error = gunicorn.util.write_error
-
-
-def _write_portal_error(sock, status_int, reason, mesg):
-    if status_int < 500:
-        return _write_gunicorn_error(sock, status_int, reason, mesg)
-    head = (
-        f"HTTP/1.1 {status_int} {reason}\r\n"
-        "Connection: close\r\n"
-        "Content-Type: text/html; charset=utf-8\r\n"
-        "Cache-Control: no-store\r\n"
-        f"Content-Length: {len(_ERROR_PAGE)}\r\n\r\n"
-    )
-    gunicorn.util.write_nonblock(sock, head.encode("latin-1") + _ERROR_PAGE)
-
-
-gunicorn.util.write_error = _write_portal_error
+# `timeout` - its worker writes a bare English "Internal Server Error". The portal's
+# workers (portal/gunicorn_worker.py) send the portal's own error page instead
+# (templates/500.html). Named by class: gunicorn's switch from `sync` to `gthread` when
+# threads > 1 applies to its own class only, so the choice is made here.
+worker_class = (
+    "portal.gunicorn_worker.PortalThreads" if threads > 1 else "portal.gunicorn_worker.PortalSync"
+)

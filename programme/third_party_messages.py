@@ -8,7 +8,7 @@ rights, which Django stores in the database in English (``Permission.name``).
 from __future__ import annotations
 
 from django.contrib.auth.models import Permission
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 MESSAGES = [
     # django-simple-history: the kind of each change on the history pages.
@@ -51,6 +51,15 @@ MESSAGES = [
     gettext_noop("The time when access attempt expires and is no longer valid."),
     gettext_noop("User Agent"),
     gettext_noop("Username"),
+    # django-post-office (the outbox): the names of its models. It ships no Danish.
+    pgettext_lazy("Email address", "Email"),
+    pgettext_lazy("Email addresses", "Emails"),
+    gettext_noop("Log"),
+    gettext_noop("Logs"),
+    gettext_noop("Email Template"),
+    gettext_noop("Email Templates"),
+    gettext_noop("Attachment"),
+    gettext_noop("Attachments"),
 ]
 
 # The rights Django makes for every model, by the first word of their codename.
@@ -65,7 +74,7 @@ DEFAULT_PERMISSIONS = {
 def permission_label(permission: Permission) -> str:
     """A right as Django's ``str(permission)`` shows it ("app | model | name"), in the
     active language: Django stores the name in English when it creates the right.
-    ``Permission.__str__`` from :mod:`programme.apps`."""
+    The label of rights on the group and user admins (:mod:`programme.admin.names`)."""
     action, _, model_name = permission.codename.partition("_")
     model = permission.content_type.model_class()
     if action in DEFAULT_PERMISSIONS and model is not None and model_name == model._meta.model_name:

@@ -10,12 +10,13 @@ not that of "seats". Every such label needs its own entry in the catalogue
 import pytest
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
 from programme import demo
+from programme.third_party_messages import permission_label
 
 from .conftest import NOW
 from .forms import form_fields
@@ -86,13 +87,40 @@ def test_changing_a_cohorts_seats_reads_in_danish_in_its_history(client, hr, coh
         assert entry.get_change_message() == "Changed Seats."
 
 
-def test_rights_read_in_danish_wherever_they_are_listed(client, superuser):
+def test_rights_read_in_danish_wherever_they_are_listed(client, superuser, hr):
     right = Permission.objects.get(codename="add_cohort")
     with translation.override("da"):
-        assert str(right) == "Digital ledelse | hold | Kan tilføje hold"
+        assert permission_label(right) == "Digital ledelse | hold | Kan tilføje hold"
     with translation.override("en"):
-        assert str(right) == "Digital leadership | cohort | Can add cohort"
+        assert permission_label(right) == "Digital leadership | cohort | Can add cohort"
     client.force_login(superuser)
-    page = client.get(reverse("admin:auth_group_add")).text
-    assert "Kan tilføje hold" in page
+    for url in (
+        reverse("admin:auth_group_add"),
+        reverse("admin:programme_user_change", args=[superuser.pk]),
+    ):
+        page = client.get(url).text
+        assert "Kan tilføje hold" in page
+        assert "Can add" not in page
+
+    # HR sees a login's own rights read-only, in the same words.
+    hr.user_permissions.add(right)
+    hr.user_permissions.add(Permission.objects.get(codename="view_user"))
+    client.force_login(hr)
+    page = client.get(reverse("admin:programme_user_change", args=[hr.pk])).text
+    assert 'name="user_permissions"' not in page
+    assert "Digital ledelse | hold | Kan tilføje hold" in page
     assert "Can add" not in page
+    with translation.override("da"):
+        assert str(type(hr)._meta.get_field("user_permissions").help_text) in page
+
+
+def test_deleting_a_group_lists_its_rights_in_danish(client, superuser):
+    group = Group.objects.create(name="Koordinatorer")
+    group.permissions.add(Permission.objects.get(codename="view_cohort"))
+    superuser.groups.add(group)
+    client.force_login(superuser)
+    page = client.get(reverse("admin:auth_group_delete", args=[group.pk])).text
+    assert "Gruppe – rettighed: Koordinatorer – Digital ledelse | hold | Kan se hold" in page
+    assert f"Bruger – gruppe: {superuser} – Koordinatorer" in page
+    assert "Gruppe – rettigheder" in page and "Bruger – grupper" in page
+    assert "object (" not in page

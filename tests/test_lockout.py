@@ -127,3 +127,44 @@ def test_the_client_address_trusts_only_the_configured_proxies(
     settings.PROXY_COUNT = proxies
     request = rf.get("/", REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_the_superuser_reads_sign_in_records_in_danish(client, leader, superuser):
+    """django-axes names its records in English in the code ("Attempted Access: ...");
+    the admin names them in Danish wherever it names one."""
+    from axes.models import AccessLog
+    from django.contrib.admin.models import LogEntry
+
+    fail(client, 5)
+    attempt = AccessAttempt.objects.get()
+    record = AccessLog.objects.create(
+        username=EMAIL, ip_address=ADDRESS, user_agent="Firefox", attempt_time=timezone.now()
+    )
+    client.force_login(superuser)
+    name = f"Loginforsøg fra {ADDRESS}"
+    lists = {"accessattempt": name, "accesslog": f"Login: {EMAIL}, "}
+    for model, label in lists.items():
+        page = client.get(reverse(f"admin:axes_{model}_changelist")).text
+        assert f"Vælg dette objekt for en handling - {label}" in page, model
+        assert "Attempted Access" not in page and "Access Log for" not in page, model
+    for view in ("change", "history", "delete"):
+        page = client.get(reverse(f"admin:axes_accessattempt_{view}", args=[attempt.pk])).text
+        assert name in page, view
+        assert "Attempted Access" not in page, view
+    for view in ("change", "history", "delete"):
+        page = client.get(reverse(f"admin:axes_accesslog_{view}", args=[record.pk])).text
+        assert f"Login: {EMAIL}, " in page, view
+        assert "Access Log for" not in page, view
+
+    change = reverse("admin:axes_accessattempt_change", args=[attempt.pk])
+    page = client.post(change, {}, follow=True).text
+    assert f"{name}</a>" in page  # the message after saving
+    assert "Attempted Access" not in page
+    assert LogEntry.objects.get().object_repr == name
+    LogEntry.objects.all().delete()
+
+    delete = reverse("admin:axes_accessattempt_delete", args=[attempt.pk])
+    page = client.post(delete, {"post": "yes"}, follow=True).text
+    assert name in page  # the message after it
+    assert "Attempted Access" not in page
+    assert LogEntry.objects.get().object_repr == name

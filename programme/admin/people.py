@@ -30,10 +30,10 @@ from .actions import (
 from .base import PortalHistoryAdmin, correlated_count
 from .forms import AdminPasswordChangeForm
 from .imports import LeaderImportMixin
+from .names import RightsInDanish
 
 
-@admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class LoginAdmin(DjangoUserAdmin):
     change_password_form = AdminPasswordChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]
@@ -76,6 +76,12 @@ class UserAdmin(DjangoUserAdmin):
             # The leader form's login search offers only logins a leader may have.
             queryset = queryset.filter(accounts.ATTACHABLE)
         return queryset, duplicates
+
+
+@admin.register(User)
+class UserAdmin(RightsInDanish, LoginAdmin):
+    """Logins, their rights named in Danish (``names.py``), on top of who may see and
+    change them (``LoginAdmin``: the mixin reads the read-only fields it decides)."""
 
 
 def _is_leader_login_autocomplete(request: HttpRequest) -> bool:
