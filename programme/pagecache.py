@@ -10,8 +10,11 @@ is set, shared by every web process) under two versions:
 
 * the leader's own version, which every write that touches the leader changes: a
   place, attendance, a make-up, the stored standing, the self-assessment, an
-  initiative, the leader's own record (the signals below; the bulk writers call
-  :func:`leaders_changed` themselves, as they call ``refresh_standings``);
+  initiative, the leader's own record (the signals below for a row saved or deleted;
+  for writes in bulk, the default QuerySet of every model a page shows,
+  :class:`KeptQuerySet`, whose ``update``, ``bulk_create``, ``bulk_update`` and
+  ``delete`` replace the versions themselves, so no caller has to remember to; COPY
+  and raw SQL call :func:`written` next to their SQL);
 * a version for everything else a page shows (programme, modules, cohorts, sessions,
   locations, facilitators, questionnaires): any write to any other model of the
   programme app changes it, so a model added later is covered without being listed.
@@ -44,6 +47,8 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import wraps
 
@@ -51,9 +56,10 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, Sum
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, models, router, transaction
+from django.db.models import Count, F, Sum
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -65,10 +71,11 @@ PROGRAMME = "page:programme"
 # A key's rows are folded into one when a reader finds more than this many.
 FOLD_AT = 100
 TAG_MODULUS = 2**31
+LEADER_PREFIX = "leader:"
 
 
 def _leader_version(leader_id: int) -> str:
-    return f"leader:{leader_id}"
+    return f"{LEADER_PREFIX}{leader_id}"
 
 
 def _page(leader_id: int) -> str:
@@ -80,6 +87,55 @@ def enabled() -> bool:
 
 
 # -- Writers ------------------------------------------------------------------------
+# Every write that changes a kept page goes through :func:`written`: the receivers below
+# (a save or delete of one row), the default QuerySet of every model a page shows
+# (:class:`KeptQuerySet`: ``update``, ``bulk_create``, ``bulk_update``, ``delete``), and
+# the few writers that go around the ORM (COPY, ``UPDATE ... FROM (VALUES ...)``), which
+# call it themselves next to their SQL.
+
+# What a write to a row of each kind of model replaces.
+OWNED, SHARED, EVERYTHING = "owned", "shared", "everything"
+
+
+@dataclass
+class _Pending:
+    keys: set[str]
+    selects: list[tuple[str, list]]
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("pagecache_pending", default=None)
+# Set while bulk_update runs: its UPDATEs are bumped by bulk_update itself.
+_bumped_by_caller: ContextVar[bool] = ContextVar("pagecache_bumped_by_caller", default=False)
+
+
+def kind_of(model) -> str | None:
+    """What a write to this model's rows replaces: its owners' pages and the shared ones
+    (OWNED), only the shared pages (SHARED), every page (EVERYTHING), or nothing (None:
+    rows no page shows)."""
+    name = model._meta.model_name
+    if model._meta.app_label != "programme" or name in _NOT_SHOWN:
+        return None
+    if name.startswith("historical"):
+        return None
+    if name in _SHARED_ONLY:
+        return SHARED
+    return OWNED if name in _OWNER else EVERYTHING
+
+
+def written(model, leader_ids: Iterable[int | None] | None = None) -> None:
+    """Rows of ``model`` were (or are being) written in the caller's transaction: every
+    kept page that shows them is out of date once it commits. ``leader_ids``: the
+    leaders whose rows they are (None: unknown, every leader's); ignored for a model no
+    single leader owns. The one function the writers around the ORM (COPY, raw SQL) call."""
+    kind = kind_of(model)
+    if kind is None:
+        return
+    if kind == SHARED:
+        _bump({ANY})
+    elif kind == EVERYTHING or leader_ids is None:
+        _bump({ANY, OTHERS})
+    else:
+        _bump({ANY, *(_leader_version(pk) for pk in leader_ids if pk is not None)})
 
 
 def leaders_changed(leader_ids: Iterable[int | None] | None) -> None:
@@ -88,27 +144,210 @@ def leaders_changed(leader_ids: Iterable[int | None] | None) -> None:
     if leader_ids is None:
         everything_changed()
         return
-    ids = {pk for pk in leader_ids if pk is not None}
-    _replace([ANY, *(_leader_version(pk) for pk in ids)])
+    _bump({ANY, *(_leader_version(pk) for pk in leader_ids if pk is not None)})
 
 
 def everything_changed() -> None:
-    _replace([ANY, OTHERS])
+    _bump({ANY, OTHERS})
 
 
 def something_changed() -> None:
     """A write no leader's own page shows, but a shared page may (a reminder sent)."""
-    _replace([ANY])
+    _bump({ANY})
 
 
-def _replace(keys: list[str]) -> None:
+@contextmanager
+def batch():
+    """Within it, the writes' version rows are gathered and inserted in one statement at
+    the end (a bulk writer's several writes cost one query). An economy only: outside it
+    every write inserts its rows at once. Leave it inside the writers' transaction."""
+    if _pending.get() is not None:
+        yield
+        return
+    pending = _Pending(set(), [])
+    token = _pending.set(pending)
+    try:
+        yield
+    except BaseException:
+        _pending.reset(token)
+        if not transaction.get_connection().needs_rollback:
+            _insert(pending)  # what was written before the error may stay written
+        raise
+    _pending.reset(token)
+    _insert(pending)
+
+
+def _bump(keys: set[str], selects: list[tuple[str, list]] = ()) -> None:
+    """Replace these keys' versions, and those of the keys the ``selects`` (SQL with one
+    column, ``owner``: leader ids) find when they run."""
+    pending = _pending.get()
+    if pending is not None and OTHERS in pending.keys:
+        return  # every page is replaced already: no need to gather the leaders
+    if pending is not None:
+        pending.keys.update(keys)
+        pending.selects.extend(selects)
+    else:
+        _insert(_Pending(set(keys), list(selects)))
+
+
+def _insert(pending: _Pending) -> None:
     """A row per key, in the caller's transaction: it commits or rolls back with the
-    write. (A write outside any transaction commits a moment before its row.)"""
+    write. (A write outside any transaction commits a moment before its row.) One
+    statement: owners found by SQL are inserted by ``INSERT ... SELECT``."""
     from .models import PageWrite
 
-    PageWrite.objects.bulk_create(
-        [PageWrite(key=key, tag=secrets.randbelow(TAG_MODULUS)) for key in sorted(set(keys))]
-    )
+    if not pending.keys and not pending.selects:
+        return
+    if OTHERS in pending.keys:  # every leader's page: no need to name any of them
+        pending = _Pending({key for key in pending.keys if key in (ANY, OTHERS)}, [])
+    tag = secrets.randbelow(TAG_MODULUS)
+    if not pending.selects:
+        PageWrite.objects.bulk_create([PageWrite(key=key, tag=tag) for key in sorted(pending.keys)])
+        return
+    using = router.db_for_write(PageWrite)
+    quote = connections[using].ops.quote_name
+    parts, params = [], []
+    for sql, sql_params in pending.selects:
+        parts.append(
+            f"SELECT {LEADER_PREFIX!r} || CAST(o.owner AS TEXT), 1, %s FROM ({sql}) o "  # noqa: S608
+            "WHERE o.owner IS NOT NULL"
+        )
+        params += [tag, *sql_params]
+    for key in sorted(pending.keys):
+        parts.append("SELECT %s, 1, %s")
+        params += [key, tag]
+    table = quote(PageWrite._meta.db_table)
+    columns = ", ".join(quote(c) for c in ("key", "writes", "tag"))
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) " + " UNION ".join(parts), params)
+
+
+def _owner_select(queryset, path: str) -> tuple[str, list]:
+    """SQL for the owners (one column, ``owner``) of the rows the queryset matches."""
+    owners = queryset.order_by().values(owner=F(path)).distinct()
+    using = router.db_for_write(queryset.model)
+    sql, params = owners.query.get_compiler(using=using).as_sql()
+    return sql, list(params)
+
+
+def _owner_field(model):
+    """The field that says whose a row is: a direct ``leader`` foreign key, the primary
+    key (a leader), or the first step to the owner (an answer's response)."""
+    path = _OWNER[model._meta.model_name]
+    if path == "pk":
+        return model._meta.pk, path
+    return model._meta.get_field(path.split("__")[0].removesuffix("_id")), path
+
+
+class KeptQuerySet(models.QuerySet):
+    """The default QuerySet of every model a kept page shows: its bulk writes replace the
+    versions of the pages they change themselves, in the writing transaction, so no
+    caller has to remember to (and :func:`connect` refuses a shown model without it).
+
+    ``update``: the owners of the matched rows before the UPDATE, and the new owner if
+    it is given (one ``INSERT ... SELECT`` before it). ``bulk_create``: the new rows'
+    owners. ``bulk_update``: the rows' owners, old and new. ``delete``: Django sends
+    each row's ``post_delete`` (the receivers below listen to every shown model, so it
+    never deletes without them); gathered here into one insert.
+    """
+
+    def _write_db(self) -> str:
+        return self._db or router.db_for_write(self.model)
+
+    def update(self, **kwargs):
+        if _bumped_by_caller.get():
+            return super().update(**kwargs)
+        with transaction.atomic(using=self._write_db(), savepoint=False):
+            self._bump_before_update(kwargs)
+            return super().update(**kwargs)
+
+    update.alters_data = True
+
+    def _bump_before_update(self, kwargs) -> None:
+        kind = kind_of(self.model)
+        if kind != OWNED:
+            written(self.model)
+            return
+        field, path = _owner_field(self.model)
+        keys = {ANY}
+        for name in {field.name, field.attname} & kwargs.keys():
+            value = kwargs[name]
+            value = getattr(value, "pk", value)
+            if path == field.attname and isinstance(value, int):
+                keys.add(_leader_version(value))
+            elif value is not None:  # an expression, or an owner one step away
+                written(self.model)
+                return
+        pending = _pending.get()
+        if pending is not None and OTHERS in pending.keys:
+            return  # every page is replaced already
+        if pending is not None:  # read now: the batch inserts after the UPDATE
+            found = self.order_by().values_list(path, flat=True).distinct()
+            keys.update(_leader_version(pk) for pk in found if pk is not None)
+            _bump(keys)
+        else:
+            _bump(keys, [_owner_select(self, path)])
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic(using=self._write_db(), savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            objects_written(self.model, objs)
+        return created
+
+    bulk_create.alters_data = True
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic(using=self._write_db(), savepoint=False), batch():
+            rows = self.filter(pk__in=[obj.pk for obj in objs])
+            owner_changes = False
+            if kind_of(self.model) == OWNED:
+                field, path = _owner_field(self.model)
+                owner_changes = field.name in fields or field.attname in fields
+                if owner_changes:  # the old owners, read before the UPDATE
+                    rows._bump_before_update({})
+            token = _bumped_by_caller.set(True)
+            try:
+                updated = super().bulk_update(objs, fields, *args, **kwargs)
+            finally:
+                _bumped_by_caller.reset(token)
+            if owner_changes or kind_of(self.model) != OWNED:
+                objects_written(self.model, objs)
+            elif path == "pk":
+                written(self.model, [obj.pk for obj in objs])
+            else:  # the owners as the rows name them (not as the instances in hand may)
+                _bump({ANY}, [_owner_select(rows, path)])
+        return updated
+
+    bulk_update.alters_data = True
+
+    def delete(self):
+        with transaction.atomic(using=self._write_db(), savepoint=False), batch():
+            return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+def objects_written(model, objs: list) -> None:
+    """These instances are written (by bulk_create, bulk_update, or COPY,
+    :func:`programme.db.insert_in_bulk`): their owners' pages (the owner in hand, or read
+    from the row one step away by the ``INSERT ... SELECT`` of the version rows)."""
+    if kind_of(model) != OWNED:
+        written(model)
+        return
+    field, path = _owner_field(model)
+    if "__" not in path:
+        ids = [getattr(obj, path) for obj in objs]
+        if path == "pk" and None in ids:
+            written(model, None)  # an upsert's rows not returned: whose, unknown
+            return
+        written(model, ids)
+        return
+    related = {getattr(obj, field.attname) for obj in objs} - {None}
+    rest = path.split("__", 1)[1]
+    _bump({ANY}, [_owner_select(field.related_model._base_manager.filter(pk__in=related), rest)])
 
 
 def versions(keys: list[str]) -> dict[str, str]:
@@ -185,42 +424,28 @@ def _owners(sender, instance) -> set[int]:
     path = _owner_path(sender)
     if "__" not in path:
         return {getattr(instance, path)}
-    return set(sender.objects.filter(pk=instance.pk).values_list(path, flat=True))
-
-
-def _remember_owner(sender, instance, **kwargs) -> None:
-    """Before an update: the row's owner in the database (a row given to another leader
-    changes the old owner's page too). signals.py remembers it already for places,
-    attendance and make-ups."""
-    path = _owner_path(sender)
-    if not instance.pk or path in (None, "pk") or "__" in path:
-        return
-    previous = getattr(instance, "_previous", None)
-    if previous is not None and "leader_id" in previous:
-        instance._page_owner = previous["leader_id"]
-        return
-    instance._page_owner = (
-        sender.objects.filter(pk=instance.pk).values_list(path, flat=True).first()
-    )
+    return set(sender._base_manager.filter(pk=instance.pk).values_list(path, flat=True))
 
 
 def _written(sender, instance, **kwargs) -> None:
+    """A row saved or deleted: its owner now, and (saved) its owner before the save, as
+    the database held it (:func:`programme.models.stored_before_save`: a row given to
+    another leader changes the old owner's page too)."""
+    from .models import stored_before_save
+
     name = sender._meta.model_name
     if name == "user" and kwargs.get("update_fields") == frozenset({"last_login"}):
         return  # signing in changes no page
-    if name in _SHARED_ONLY:
-        something_changed()
+    if kind_of(sender) != OWNED:
+        written(sender)
         return
-    if _owner_path(sender) is None:
-        everything_changed()
-        return
+    path = _owner_path(sender)
     if kwargs.get("signal") is post_save:
         owners = _owners(sender, instance)
     else:  # deleted: the row is gone, its owner comes from the instance in hand
-        path = _owner_path(sender)
         owners = {getattr(instance, path)} if "__" not in path else _deleted_owner(name, instance)
-    owners.add(getattr(instance, "_page_owner", None))
-    leaders_changed(owners)
+    owners.add(stored_before_save(instance).get(path))
+    written(sender, owners)
 
 
 def _relations_changed(sender, instance, action, **kwargs) -> None:
@@ -238,13 +463,22 @@ def _deleted_owner(name: str, instance) -> set[int | None]:
 
 
 def connect() -> None:
-    """Listen to every model of the programme app (AppConfig.ready)."""
+    """Listen to every model of the programme app (AppConfig.ready), and make sure each
+    one a page shows writes in bulk through :class:`KeptQuerySet`."""
+    from .models import read_before_save
+
     for model in apps.get_app_config("programme").get_models():
-        name = model._meta.model_name
-        if name in _NOT_SHOWN or name.startswith("historical"):
+        if kind_of(model) is None:
             continue
+        if not issubclass(model._default_manager._queryset_class, KeptQuerySet):
+            raise ImproperlyConfigured(
+                f"{model._meta.label} is shown on kept pages: its default manager must use "
+                "programme.pagecache.KeptQuerySet (objects = KeptQuerySet.as_manager())."
+            )
+        path = _owner_path(model)
+        if path is not None and path != "pk" and "__" not in path:
+            read_before_save(model, path)
         uid = f"pagecache:{model._meta.label}"
-        pre_save.connect(_remember_owner, sender=model, dispatch_uid=uid)
         post_save.connect(_written, sender=model, dispatch_uid=uid)
         post_delete.connect(_written, sender=model, dispatch_uid=uid)
     m2m_changed.connect(_relations_changed, dispatch_uid="pagecache:m2m")
