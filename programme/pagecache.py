@@ -56,7 +56,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connections, models, router, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -222,12 +222,16 @@ def _insert(pending: _Pending) -> None:
         cursor.execute(f"INSERT INTO {table} ({columns}) " + " UNION ".join(parts), params)
 
 
-def _owner_select(queryset, path: str) -> tuple[str, list]:
-    """SQL for the owners (one column, ``owner``) of the rows the queryset matches."""
+def _owner_select(queryset, path: str) -> list[tuple[str, list]]:
+    """SQL for the owners (one column, ``owner``) of the rows the queryset matches; none
+    for a queryset that matches nothing by construction (``pk__in=[]``, ``none()``)."""
     owners = queryset.order_by().values(owner=F(path)).distinct()
     using = router.db_for_write(queryset.model)
-    sql, params = owners.query.get_compiler(using=using).as_sql()
-    return sql, list(params)
+    try:
+        sql, params = owners.query.get_compiler(using=using).as_sql()
+    except EmptyResultSet:
+        return []
+    return [(sql, list(params))]
 
 
 def _owner_field(model):
@@ -286,10 +290,12 @@ class KeptQuerySet(models.QuerySet):
             keys.update(_leader_version(pk) for pk in found if pk is not None)
             _bump(keys)
         else:
-            _bump(keys, [_owner_select(self, path)])
+            _bump(keys, _owner_select(self, path))
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
+        if not objs:
+            return super().bulk_create(objs, *args, **kwargs)
         with transaction.atomic(using=self._write_db(), savepoint=False):
             created = super().bulk_create(objs, *args, **kwargs)
             objects_written(self.model, objs)
@@ -299,6 +305,8 @@ class KeptQuerySet(models.QuerySet):
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
+        if not objs:
+            return super().bulk_update(objs, fields, *args, **kwargs)
         with transaction.atomic(using=self._write_db(), savepoint=False), batch():
             rows = self.filter(pk__in=[obj.pk for obj in objs])
             owner_changes = False
@@ -317,7 +325,7 @@ class KeptQuerySet(models.QuerySet):
             elif path == "pk":
                 written(self.model, [obj.pk for obj in objs])
             else:  # the owners as the rows name them (not as the instances in hand may)
-                _bump({ANY}, [_owner_select(rows, path)])
+                _bump({ANY}, _owner_select(rows, path))
         return updated
 
     bulk_update.alters_data = True
@@ -347,7 +355,7 @@ def objects_written(model, objs: list) -> None:
         return
     related = {getattr(obj, field.attname) for obj in objs} - {None}
     rest = path.split("__", 1)[1]
-    _bump({ANY}, [_owner_select(field.related_model._base_manager.filter(pk__in=related), rest)])
+    _bump({ANY}, _owner_select(field.related_model._base_manager.filter(pk__in=related), rest))
 
 
 def versions(keys: list[str]) -> dict[str, str]:

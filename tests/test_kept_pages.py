@@ -539,3 +539,13 @@ def test_every_model_a_page_shows_writes_in_bulk_through_the_kept_queryset():
     assert len(shown) > 20
     for model in shown:
         assert issubclass(model._default_manager._queryset_class, pagecache.KeptQuerySet), model
+
+
+def test_a_bulk_write_that_matches_nothing_by_construction_is_no_error(seated):
+    absent = Attendance.Status.ABSENT
+    assert Attendance.objects.filter(pk__in=[]).update(status=absent) == 0
+    assert Attendance.objects.none().update(status=absent) == 0
+    assert Attendance.objects.bulk_update([], ["status"]) == 0
+    assert Attendance.objects.bulk_create([]) == []
+    assert InitiativeStatusChange.objects.bulk_create([]) == []
+    assert Attendance.objects.filter(pk__in=[]).delete()[0] == 0
