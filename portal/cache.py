@@ -57,6 +57,14 @@ class TolerantRedisCache(RedisCache):
         super().__init__(server, params)
         self._down_until = 0.0
 
+    def backing_off(self) -> bool:
+        """Whether this process treats Redis as gone for now (every call a miss)."""
+        return time.monotonic() < self._down_until
+
+    def retry_now(self) -> None:
+        """Try Redis again at the next call, as if the seconds of backing off had passed."""
+        self._down_until = 0.0
+
     get = _tolerant(_miss)(RedisCache.get)
     get_many = _tolerant(_constant(dict))(RedisCache.get_many)
     has_key = _tolerant(_constant(False))(RedisCache.has_key)

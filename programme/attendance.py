@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import clock
+from . import clock, page_versions
 from .models import Attendance, Enrolment, Leader, MakeUpBooking, Session, User
 from .progress import refresh_standings
 
@@ -173,19 +173,22 @@ def save_sheet(
             changed.append(record)
         else:
             result.unchanged += 1
-    if created:
-        bulk_create_with_history(created, Attendance, default_user=by, default_date=now)
-    if changed:
-        bulk_update_with_history(
-            changed,
-            Attendance,
-            ["status", "recorded_by", "recorded_at", "source"],
-            default_user=by,
-            default_date=now,
-        )
-    if created or changed:
-        # Bulk writes send no signals: bring the standings up to date ourselves.
-        refresh_standings(session.module.programme, [a.leader_id for a in [*created, *changed]])
+    # The bulk writes replace their kept pages' versions themselves; in one statement.
+    with page_versions.batch():
+        if created:
+            bulk_create_with_history(created, Attendance, default_user=by, default_date=now)
+        if changed:
+            bulk_update_with_history(
+                changed,
+                Attendance,
+                ["status", "recorded_by", "recorded_at", "source"],
+                default_user=by,
+                default_date=now,
+            )
+        if created or changed:
+            # Bulk writes send no signals: bring the standings up to date ourselves.
+            leader_ids = [a.leader_id for a in [*created, *changed]]
+            refresh_standings(session.module.programme, leader_ids)
     result.created, result.changed = len(created), len(changed)
     return result
 

@@ -60,7 +60,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import clock, pagecache, progress
+from . import clock, progress
 from .db import insert_in_bulk
 from .models import (
     Attendance,
@@ -758,7 +758,7 @@ def close_places(*, now: dt.datetime | None = None, notify: bool = True) -> Clos
         # The same values for every place: one plain UPDATE per chunk of ids (a bulk
         # update's CASE per row grew with the square of the places: minutes at a
         # national number), and their history rows in bulk. A waiting place changes
-        # nobody's progress.
+        # nobody's progress. (The UPDATE replaces their kept pages' versions itself.)
         for start in range(0, len(places), CLOSE_CHUNK):
             chunk = places[start : start + CLOSE_CHUNK]
             Enrolment.objects.filter(pk__in=[place.pk for place in chunk]).update(
@@ -769,7 +769,6 @@ def close_places(*, now: dt.datetime | None = None, notify: bool = True) -> Clos
         Enrolment.history.bulk_history_create(
             places, batch_size=CLOSE_CHUNK, update=True, default_date=now
         )
-        pagecache.leaders_changed(place.leader_id for place in places)
         for place in places:
             if notify:
                 _notify("waitlist_closed", place)

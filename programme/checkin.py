@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from . import clock
+from . import clock, page_versions
 from .attendance import expected_leaders, expected_leaders_q
 from .models import Attendance, Leader, Session, User
 from .progress import refresh_standings
@@ -199,9 +199,11 @@ def close_session(*, session: Session, by: User, now: dt.datetime | None = None)
         for leader in missing
     ]
     if rows:
-        bulk_create_with_history(rows, Attendance, default_user=by, default_date=now)
-        # Bulk writes send no signals: bring the standings up to date ourselves.
-        refresh_standings(session.module.programme, [leader.pk for leader in missing])
+        # The bulk writes replace their kept pages' versions themselves; in one statement.
+        with page_versions.batch():
+            bulk_create_with_history(rows, Attendance, default_user=by, default_date=now)
+            # Bulk writes send no signals: bring the standings up to date ourselves.
+            refresh_standings(session.module.programme, [leader.pk for leader in missing])
     session.closed_at = now
     session.save(update_fields=["closed_at"])
     return Closed(absent=len(rows), already_recorded=len(recorded))

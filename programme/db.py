@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection, models
+from django.db import connection, models, transaction
+
+from . import page_versions
 
 
 def analyze(*tables: type[models.Model]) -> None:
@@ -46,9 +48,15 @@ def insert_in_bulk(objs: Iterable[models.Model], *, batch_size: int = 5000) -> i
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"COPY {table} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for obj in objs:
-            copy.write_row(
-                [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-            )
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for obj in objs:
+                copy.write_row(
+                    [
+                        field.get_db_prep_save(field.pre_save(obj, True), connection)
+                        for field in fields
+                    ]
+                )
+        # COPY goes around the QuerySet: the kept pages these rows change, said here.
+        page_versions.objects_written(model, objs)
     return len(objs)

@@ -37,7 +37,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
 from post_office.models import STATUS, Email, Log
 
-from . import assessment, booking, outbox, pagecache, reminders
+from . import assessment, booking, outbox, page_versions, pagecache, reminders
 from .db import analyze, insert_in_bulk
 from .models import (
     HR_GROUP,
@@ -264,7 +264,9 @@ def seed(
             timings[name] = time.monotonic() - clock_started
         clock_started = time.monotonic()
 
-    with transaction.atomic():
+    # Its bulk writes replace the kept pages' versions themselves: gathered into one
+    # statement at the end (every page's versions: the programme is new).
+    with transaction.atomic(), page_versions.batch():
         summary = _seed(leaders, as_of, step)
     step("commit")
     return summary
@@ -314,8 +316,9 @@ def _seed(leaders: int, as_of: dt.datetime, step) -> SeedSummary:
     certificates = _certificates(programme, as_of)
     step("certificates")
     emails = _reminders_and_outbox(programme, as_of)
-    # Each reminder wrote a row of the kept pages' versions (programme/pagecache.py);
-    # read them once, as the first page would, so they are folded here, not in a request.
+    # Earlier loads and commands wrote rows of the kept pages' versions
+    # (programme/pagecache.py); read them once, as the first page would, so they are
+    # folded here, not in a request.
     pagecache.versions([pagecache.ANY, pagecache.OTHERS])
     step("reminders and outbox")
     return SeedSummary(

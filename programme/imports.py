@@ -58,7 +58,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history
 
-from . import accounts, clock, pagecache
+from . import accounts, clock, page_versions
 from .models import Department, ImportBatch, ImportJob, Leader, User
 
 logger = logging.getLogger(__name__)
@@ -867,7 +867,8 @@ def write_batch(batch: ImportBatch, *, by: User, now, invite: bool) -> Written:
     Seats are not touched.
     """
     try:
-        with transaction.atomic():
+        # One statement for the kept pages' versions, however many writes replace them.
+        with transaction.atomic(), page_versions.batch():
             # Locked, so two writers cannot import the file twice.
             if not ImportBatch.objects.select_for_update().filter(pk=batch.pk).exists():
                 raise _gone()
@@ -982,7 +983,6 @@ def _write(rows: list[dict], existing: _Existing, *, by: User, reason: str, now)
     )
     Leader.history.bulk_history_create(changed, batch_size=BATCH_SIZE, update=True, **history)
     _update_rows(User, ["email", "first_name", "last_name"], logins)
-    pagecache.leaders_changed(leader.pk for leader in changed)  # an UPDATE sends no signal
 
 
 def _update_rows(model, columns: list[str], rows: list[tuple]) -> None:
@@ -1008,6 +1008,10 @@ def _update_rows(model, columns: list[str], rows: list[tuple]) -> None:
                 f"WHERE {table}.{quote('id')} = v.column1",
                 [value for row in chunk for value in row],
             )
+    # Raw SQL goes around the QuerySet: the kept pages it changes, said here (a leader's
+    # own id says whose page it is).
+    if rows:
+        page_versions.written(model, [row[0] for row in rows] if model is Leader else None)
 
 
 def analyze_import_tables() -> None:

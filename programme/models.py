@@ -23,10 +23,46 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .page_versions import KeptQuerySet, PageWrite  # noqa: F401 - PageWrite: the versions' rows
 from .placeholders import EmailKind, placeholder_errors
 
+# -- A row as the database holds it when a save begins --------------------------------
+# Receivers that must know a row's old values (its old owner, its old cohort) ask for the
+# fields here when the app is ready (:func:`read_before_save`); one receiver, connected
+# when this module is imported and so before any receiver that imports a model, reads
+# the union of them in one query per save. No receiver depends on another's attributes
+# or on the order they were connected in.
+_READ_BEFORE_SAVE: dict[type[models.Model], set[str]] = {}
 
-class UserManager(DjangoUserManager):
+
+def read_before_save(model: type[models.Model], *fields: str) -> None:
+    """Have every save of ``model`` read these fields (lookups allowed) from the database
+    first, for :func:`stored_before_save`."""
+    _READ_BEFORE_SAVE.setdefault(model, set()).update(fields)
+
+
+def stored_before_save(instance: models.Model) -> dict:
+    """The fields asked for with :func:`read_before_save`, as the database held them when
+    this instance's last save began; ``{}`` for a new row (or a model nobody asked for)."""
+    return instance.__dict__.get("_stored_before_save", {})
+
+
+def _read_stored(sender, instance, raw=False, **kwargs) -> None:
+    fields = _READ_BEFORE_SAVE.get(sender)
+    if not fields:
+        return
+    stored = (
+        sender._base_manager.filter(pk=instance.pk).values(*sorted(fields)).first()
+        if instance.pk
+        else None
+    )
+    instance.__dict__["_stored_before_save"] = stored or {}
+
+
+models.signals.pre_save.connect(_read_stored, dispatch_uid="programme.models.stored_before_save")
+
+
+class UserManager(DjangoUserManager.from_queryset(KeptQuerySet)):
     """Users sign in with their e-mail address; there is no username."""
 
     use_in_migrations = True
@@ -115,6 +151,8 @@ class Programme(models.Model):
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["-starts_on"]
         verbose_name = _("programme")
@@ -164,6 +202,8 @@ class Module(models.Model):
     description = models.TextField(_("description"), blank=True)
     required = models.BooleanField(_("required"), default=True)
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["programme", "order"]
         verbose_name = _("module")
@@ -202,6 +242,8 @@ class Department(models.Model):
         verbose_name=_("managers"),
         help_text=_("The people who may see this department's completion report."),
     )
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -268,6 +310,8 @@ class Leader(models.Model):
 
     history = HistoricalRecords()
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("leader")
@@ -299,7 +343,7 @@ class Leader(models.Model):
         )
 
 
-class CohortQuerySet(models.QuerySet):
+class CohortQuerySet(KeptQuerySet):
     def with_seats(self) -> CohortQuerySet:
         """Annotate ``seats_taken``, ``waitlist_length`` and ``starts_at``.
 
@@ -406,6 +450,8 @@ class Location(models.Model):
         help_text=_("Step-free access, hearing loop, lift: what a participant should know."),
     )
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("location")
@@ -443,6 +489,8 @@ class Facilitator(models.Model):
     email = models.EmailField(_("e-mail address"), blank=True)
     organisation = models.CharField(_("organisation"), max_length=200, blank=True)
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("facilitator")
@@ -459,7 +507,7 @@ class Facilitator(models.Model):
         return self.name
 
 
-class SessionQuerySet(models.QuerySet):
+class SessionQuerySet(KeptQuerySet):
     def with_free_seats(self) -> SessionQuerySet:
         """Annotate ``free_seats``: the cohort's seats less its enrolled and the make-ups.
 
@@ -594,6 +642,8 @@ class Enrolment(models.Model):
 
     history = HistoricalRecords()
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         # The waitlist's order of arrival: rows are inserted under the cohort's lock,
         # so their ids are the order in which places were taken (see booking).
@@ -645,6 +695,8 @@ class MakeUpBooking(models.Model):
     booked_at = models.DateTimeField(_("booked at"), default=timezone.now)
 
     history = HistoricalRecords()
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["booked_at"]
@@ -702,6 +754,8 @@ class Attendance(models.Model):
 
     history = HistoricalRecords()
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["session__starts_at"]
         verbose_name = _("attendance")
@@ -748,6 +802,8 @@ class Standing(models.Model):
     modules = models.JSONField(_("modules"), default=dict, blank=True)
     refreshed_at = models.DateTimeField(_("refreshed at"), auto_now=True)
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("standing")
         verbose_name_plural = _("standings")
@@ -786,6 +842,8 @@ class Certificate(models.Model):
     )
     completed_on = models.DateField(_("completed on"))
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issued_at"]
@@ -829,6 +887,8 @@ class SentReminder(models.Model):
         verbose_name=_("sent by"),
     )
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["-sent_at"]
         verbose_name = _("sent reminder")
@@ -862,6 +922,8 @@ class EmailText(models.Model):
     subject_en = models.CharField(_("subject (English)"), max_length=200)
     body_en = models.TextField(_("text (English)"))
     changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind"]
@@ -903,6 +965,8 @@ class Invitation(models.Model):
         verbose_name=_("sent by"),
     )
     single_sign_on = models.BooleanField(_("sign in with the work account"), default=False)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["-sent_at"]
@@ -1013,6 +1077,8 @@ class Questionnaire(models.Model):
     free_text_prompt = models.CharField(_("question for the free-text answer"), max_length=300)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["-version"]
         verbose_name = _("self-assessment questionnaire")
@@ -1066,6 +1132,8 @@ class Statement(models.Model):
     dimension = models.CharField(_("dimension"), max_length=12, choices=Dimension.choices)
     order = models.PositiveSmallIntegerField(_("order"))
     text = models.CharField(_("statement"), max_length=300)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["questionnaire", "order"]
@@ -1132,6 +1200,8 @@ class AssessmentResponse(models.Model):
     free_text = models.TextField(_("in your own words"), blank=True)
     submitted_at = models.DateTimeField(_("answered at"))
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["leader", "submitted_at"]
         verbose_name = _("self-assessment")
@@ -1161,6 +1231,8 @@ class Answer(models.Model):
         Statement, on_delete=models.PROTECT, related_name="answers", verbose_name=_("statement")
     )
     score = models.PositiveSmallIntegerField(_("score"))
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("answer")
@@ -1229,6 +1301,8 @@ class Initiative(models.Model):
         Dimension.TASKS: "tasks",
     }
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["-changed_at", "-pk"]
         verbose_name = _("digitalisation initiative")
@@ -1280,6 +1354,8 @@ class InitiativeStatusChange(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     changed_at = models.DateTimeField(_("changed at"))
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["changed_at", "pk"]
         verbose_name = _("status change")
@@ -1287,30 +1363,6 @@ class InitiativeStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.initiative_id}: {self.status}"
-
-
-class PageWrite(models.Model):
-    """A committed write that changed what a kept page shows (:mod:`programme.pagecache`).
-
-    A key's version is the sum of its rows' ``writes`` and ``tag``: a row is inserted in
-    the writing transaction, so the version changes exactly when the write commits, and
-    writers never wait for each other (no row is updated). Readers fold a key's rows into
-    one now and then; the sums stay the same. The random ``tag`` keeps a rolled-back
-    write's version from ever equalling a later committed one.
-    """
-
-    key = models.CharField(_("key"), max_length=40, db_index=True)
-    writes = models.PositiveBigIntegerField(_("writes"), default=1)
-    tag = models.BigIntegerField(_("tag"))
-
-    class Meta:
-        verbose_name = _("page write")
-        verbose_name_plural = _("page writes")
-        # Bookkeeping, not data: no one is given rights to these rows.
-        default_permissions = ()
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.writes}"
 
 
 # --- Statistics about people: frozen entries, counted only in whole blocks ---------------
@@ -1328,6 +1380,8 @@ class StatisticsScope(models.Model):
     kind = models.CharField(_("kind"), max_length=30)
     whole = models.CharField(_("whole"), max_length=40)
     closed_at = models.DateTimeField(_("leftovers combined at"), null=True, blank=True)
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("statistics scope")
@@ -1360,6 +1414,8 @@ class StatisticsBlock(models.Model):
     parent = models.CharField(_("parent unit"), max_length=40, blank=True)
     size = models.PositiveSmallIntegerField(_("size"))
     formed_at = models.DateTimeField(_("formed at"))
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         ordering = ["scope", "formed_at", "pk"]
@@ -1403,6 +1459,8 @@ class StatisticsEntry(models.Model):
         verbose_name=_("block"),
     )
 
+    objects = KeptQuerySet.as_manager()
+
     class Meta:
         ordering = ["scope", "arrived_at", "pk"]
         verbose_name = _("statistics entry")
@@ -1431,6 +1489,8 @@ class StatisticsValue(models.Model):
     measure = models.CharField(_("measure"), max_length=40)
     total = models.IntegerField(_("sum"))
     count = models.PositiveIntegerField(_("count"))
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("statistics value")
@@ -1625,6 +1685,8 @@ class ImportUpload(models.Model):
         verbose_name=_("check"),
     )
     data = models.BinaryField(_("file"))
+
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("uploaded leader file")

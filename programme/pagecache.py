@@ -10,13 +10,16 @@ is set, shared by every web process) under two versions:
 
 * the leader's own version, which every write that touches the leader changes: a
   place, attendance, a make-up, the stored standing, the self-assessment, an
-  initiative, the leader's own record (the signals below; the bulk writers call
-  :func:`leaders_changed` themselves, as they call ``refresh_standings``);
+  initiative, the leader's own record (the signals below for a row saved or deleted;
+  for writes in bulk, the default QuerySet of every model a page shows,
+  :class:`KeptQuerySet`, whose ``update``, ``bulk_create``, ``bulk_update`` and
+  ``delete`` replace the versions themselves, so no caller has to remember to; COPY
+  and raw SQL call :func:`written` next to their SQL);
 * a version for everything else a page shows (programme, modules, cohorts, sessions,
   locations, facilitators, questionnaires): any write to any other model of the
   programme app changes it, so a model added later is covered without being listed.
 
-The versions live in the database, not in the cache (:class:`~programme.models.PageWrite`):
+The versions live in the database, not in the cache (:mod:`programme.page_versions`):
 a write adds a row in its own transaction, so its version changes when, and only
 when, it commits - also for a command writing while Redis is away. A kept page reads
 the versions it needs first, in one query, and only then the cache; a copy is served
@@ -42,7 +45,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import wraps
@@ -51,24 +53,34 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, Sum
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
 
 from . import clock
-
-OTHERS = "others"
-ANY = "any"
-PROGRAMME = "page:programme"
-# A key's rows are folded into one when a reader finds more than this many.
-FOLD_AT = 100
-TAG_MODULUS = 2**31
-
-
-def _leader_version(leader_id: int) -> str:
-    return f"leader:{leader_id}"
+from .page_versions import (  # noqa: F401 - the writers' API, as pagecache offers it
+    ANY,
+    EVERYTHING,
+    FOLD_AT,
+    OTHERS,
+    OWNED,
+    PROGRAMME,
+    SHARED,
+    KeptQuerySet,
+    PageWrite,
+    batch,
+    everything_changed,
+    kind_of,
+    leader_version,
+    leaders_changed,
+    objects_written,
+    owner_path,
+    owners_of,
+    something_changed,
+    versions,
+    written,
+)
 
 
 def _page(leader_id: int) -> str:
@@ -79,148 +91,25 @@ def enabled() -> bool:
     return settings.PAGE_CACHE_SECONDS > 0
 
 
-# -- Writers ------------------------------------------------------------------------
-
-
-def leaders_changed(leader_ids: Iterable[int | None] | None) -> None:
-    """Every kept page of these leaders (None: of all leaders) is out of date once the
-    caller's transaction commits, and every kept page that shows more than one leader."""
-    if leader_ids is None:
-        everything_changed()
-        return
-    ids = {pk for pk in leader_ids if pk is not None}
-    _replace([ANY, *(_leader_version(pk) for pk in ids)])
-
-
-def everything_changed() -> None:
-    _replace([ANY, OTHERS])
-
-
-def something_changed() -> None:
-    """A write no leader's own page shows, but a shared page may (a reminder sent)."""
-    _replace([ANY])
-
-
-def _replace(keys: list[str]) -> None:
-    """A row per key, in the caller's transaction: it commits or rolls back with the
-    write. (A write outside any transaction commits a moment before its row.)"""
-    from .models import PageWrite
-
-    PageWrite.objects.bulk_create(
-        [PageWrite(key=key, tag=secrets.randbelow(TAG_MODULUS)) for key in sorted(set(keys))]
-    )
-
-
-def versions(keys: list[str]) -> dict[str, str]:
-    """The current version of each key, in one query, from the database the request
-    reads (a report read from the replica reads its versions there too)."""
-    from .models import PageWrite
-
-    rows = (
-        PageWrite.objects.filter(key__in=keys)
-        .order_by()
-        .values("key")
-        .annotate(writes=Sum("writes"), tags=Sum("tag"), rows=Count("pk"))
-    )
-    found = {row["key"]: row for row in rows}
-    crowded = [key for key, row in found.items() if row["rows"] > FOLD_AT]
-    if crowded:
-        _fold(crowded)
-    return {
-        key: f"{found[key]['writes']}.{found[key]['tags'] % TAG_MODULUS}" if key in found else "0"
-        for key in keys
-    }
-
-
-def _fold(keys: list[str]) -> None:
-    """Replace each key's rows by one with the same sums (the version stays the same).
-    Rows another fold holds are skipped: each fold moves only the rows it locked."""
-    from .models import PageWrite
-
-    with transaction.atomic(using="default"):
-        rows = list(
-            PageWrite.objects.using("default")
-            .select_for_update(skip_locked=True)
-            .filter(key__in=keys)
-            .values_list("pk", "key", "writes", "tag")
-        )
-        sums: dict[str, list[int]] = {}
-        for _pk, key, writes, tag in rows:
-            total = sums.setdefault(key, [0, 0])
-            total[0] += writes
-            total[1] += tag
-        PageWrite.objects.using("default").filter(pk__in=[row[0] for row in rows]).delete()
-        PageWrite.objects.using("default").bulk_create(
-            [PageWrite(key=k, writes=w, tag=t % TAG_MODULUS) for k, (w, t) in sums.items()]
-        )
-
-
-# Models whose rows belong to one leader, and how to find the leader from a row.
-_OWNER = {
-    "enrolment": "leader_id",
-    "attendance": "leader_id",
-    "makeupbooking": "leader_id",
-    "standing": "leader_id",
-    "assessmentresponse": "leader_id",
-    "initiative": "leader_id",
-    "certificate": "leader_id",
-    "leader": "pk",
-    "answer": "response__leader_id",
-    "initiativestatuschange": "initiative__leader_id",
-}
-# Rows no page shows in full, or shows only on shared pages (reminders sent on the
-# compliance lists): writing them must not throw every leader's page away. A user's
-# login is shown on no kept page but in the header of shared ones (their roles).
-_SHARED_ONLY = {"sentreminder", "invitation", "emailtext", "user"}
-# Rows no page shows at all: not even listened to (a receiver would cost their deletes a
-# SELECT first). History rows follow a write that is listened to.
-_NOT_SHOWN = {"importbatch", "importjob", "outboxfile", "pagewrite"}
-
-
-def _owner_path(sender) -> str | None:
-    return _OWNER.get(sender._meta.model_name)
-
-
-def _owners(sender, instance) -> set[int]:
-    path = _owner_path(sender)
-    if "__" not in path:
-        return {getattr(instance, path)}
-    return set(sender.objects.filter(pk=instance.pk).values_list(path, flat=True))
-
-
-def _remember_owner(sender, instance, **kwargs) -> None:
-    """Before an update: the row's owner in the database (a row given to another leader
-    changes the old owner's page too). signals.py remembers it already for places,
-    attendance and make-ups."""
-    path = _owner_path(sender)
-    if not instance.pk or path in (None, "pk") or "__" in path:
-        return
-    previous = getattr(instance, "_previous", None)
-    if previous is not None and "leader_id" in previous:
-        instance._page_owner = previous["leader_id"]
-        return
-    instance._page_owner = (
-        sender.objects.filter(pk=instance.pk).values_list(path, flat=True).first()
-    )
-
-
 def _written(sender, instance, **kwargs) -> None:
+    """A row saved or deleted: its owner now, and (saved) its owner before the save, as
+    the database held it (:func:`programme.models.stored_before_save`: a row given to
+    another leader changes the old owner's page too)."""
+    from .models import stored_before_save
+
     name = sender._meta.model_name
     if name == "user" and kwargs.get("update_fields") == frozenset({"last_login"}):
         return  # signing in changes no page
-    if name in _SHARED_ONLY:
-        something_changed()
+    if kind_of(sender) != OWNED:
+        written(sender)
         return
-    if _owner_path(sender) is None:
-        everything_changed()
-        return
+    path = owner_path(sender)
     if kwargs.get("signal") is post_save:
-        owners = _owners(sender, instance)
+        owners = owners_of(sender, instance)
     else:  # deleted: the row is gone, its owner comes from the instance in hand
-        path = _owner_path(sender)
         owners = {getattr(instance, path)} if "__" not in path else _deleted_owner(name, instance)
-    owners.add(getattr(instance, "_page_owner", None))
-    leaders_changed(owners)
+    owners.add(stored_before_save(instance).get(path))
+    written(sender, owners)
 
 
 def _relations_changed(sender, instance, action, **kwargs) -> None:
@@ -238,13 +127,22 @@ def _deleted_owner(name: str, instance) -> set[int | None]:
 
 
 def connect() -> None:
-    """Listen to every model of the programme app (AppConfig.ready)."""
+    """Listen to every model of the programme app (AppConfig.ready), and make sure each
+    one a page shows writes in bulk through :class:`KeptQuerySet`."""
+    from .models import read_before_save
+
     for model in apps.get_app_config("programme").get_models():
-        name = model._meta.model_name
-        if name in _NOT_SHOWN or name.startswith("historical"):
+        if kind_of(model) is None:
             continue
+        if not issubclass(model._default_manager._queryset_class, KeptQuerySet):
+            raise ImproperlyConfigured(
+                f"{model._meta.label} is shown on kept pages: its default manager must use "
+                "programme.pagecache.KeptQuerySet (objects = KeptQuerySet.as_manager())."
+            )
+        path = owner_path(model)
+        if path is not None and path != "pk" and "__" not in path:
+            read_before_save(model, path)
         uid = f"pagecache:{model._meta.label}"
-        pre_save.connect(_remember_owner, sender=model, dispatch_uid=uid)
         post_save.connect(_written, sender=model, dispatch_uid=uid)
         post_delete.connect(_written, sender=model, dispatch_uid=uid)
     m2m_changed.connect(_relations_changed, dispatch_uid="pagecache:m2m")
@@ -298,7 +196,7 @@ def dashboard(request, leader_id: int, now: dt.datetime) -> Kept | None:
     round trip; ``request._current_programme``). None when the cache is off."""
     if not enabled():
         return None
-    leader_key = _leader_version(leader_id)
+    leader_key = leader_version(leader_id)
     current = versions([OTHERS, ANY, leader_key])
     found = cache.get_many([PROGRAMME, _page(leader_id)])
     kept_versions = (current[OTHERS], current[leader_key])

@@ -62,7 +62,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import clock, pagecache
+from . import clock, page_versions
 from .models import (
     Attendance,
     Enrolment,
@@ -427,8 +427,13 @@ def refresh_standings(
     ids = sorted(
         set(leader_ids) if leader_ids is not None else Leader.objects.values_list("pk", flat=True)
     )
-    # Their kept pages are out of date once this commits (bulk writes send no signals).
-    pagecache.leaders_changed(ids if leader_ids is not None else None)
+    with page_versions.batch():  # one version row per leader, whatever the chunks
+        if leader_ids is None:  # every leader's page: one row says so
+            page_versions.written(Standing, None)
+        return _refresh_chunks(programme, ids, chunk_size)
+
+
+def _refresh_chunks(programme: Programme, ids: list[int], chunk_size: int) -> int:
     written = 0
     # Many chunks share one reading of the sessions (60,000 at a national scale).
     all_sessions = (
@@ -514,6 +519,8 @@ def _write_standings(programme: Programme, rows: list[tuple]) -> None:
             [programme.pk],
         )
         cursor.execute("DROP TABLE standing_load")
+        # COPY and raw SQL go around the QuerySet: their kept pages, said here.
+        page_versions.written(Standing, [row[0] for row in rows])
 
 
 def progress_from_stored(

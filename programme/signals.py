@@ -4,17 +4,19 @@ Every save or delete of attendance, a place, a make-up or a session refreshes th
 standings it touches, in the same transaction, so a page never shows progress
 that the rows behind it contradict. A row that changes hands (an attendance or
 a make-up given to another leader, a session moved to another cohort) refreshes
-both the old and the new owners: ``pre_save`` remembers who they were.
+both the old and the new owners: each save reads who they were first
+(:func:`programme.models.read_before_save`, asked for below).
 
 Bulk writes send no signals: the code that writes in bulk (the attendance sheet,
 booking's bulk functions for the demo data) calls
 :func:`programme.progress.refresh_standings` itself, and
-``manage.py refresh_standings`` rebuilds everything.
+``manage.py refresh_standings`` rebuilds everything. (The kept pages need no such
+call: the models' QuerySet replaces their versions, programme/pagecache.py.)
 """
 
 from __future__ import annotations
 
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .models import (
@@ -26,6 +28,8 @@ from .models import (
     Programme,
     Session,
     User,
+    read_before_save,
+    stored_before_save,
 )
 from .progress import refresh_standings
 
@@ -49,26 +53,18 @@ def _programme_of_session(session_id: int) -> int | None:
     return Module.objects.filter(sessions=session_id).values_list("programme", flat=True).first()
 
 
-def _remember(instance, *fields: str) -> None:
-    """Before a save: the owner fields as they are in the database (None when new)."""
-    old = (
-        type(instance).objects.filter(pk=instance.pk).values(*fields).first()
-        if instance.pk
-        else None
-    )
-    instance._previous = old or {}
-
-
-@receiver(pre_save, sender=Attendance)
-@receiver(pre_save, sender=MakeUpBooking)
-def owner_about_to_change(sender, instance, **kwargs) -> None:
-    _remember(instance, "leader_id", "session_id")
+# Before a save: the fields whose old values say whose progress it changed.
+read_before_save(Attendance, "leader_id", "session_id")
+read_before_save(MakeUpBooking, "leader_id", "session_id")
+read_before_save(Enrolment, "leader_id", "programme_id", "cohort_id", "status")
+read_before_save(Session, "cohort_id", "module__programme_id")
+read_before_save(Module, "required")
 
 
 @receiver([post_save, post_delete], sender=Attendance)
 @receiver([post_save, post_delete], sender=MakeUpBooking)
 def seat_or_record_changed(sender, instance, origin=None, **kwargs) -> None:
-    previous = getattr(instance, "_previous", {})
+    previous = stored_before_save(instance)
     pairs = {(instance.leader_id, instance.session_id)}
     if previous:
         pairs.add((previous["leader_id"], previous["session_id"]))
@@ -79,16 +75,11 @@ def seat_or_record_changed(sender, instance, origin=None, **kwargs) -> None:
         _refresh(programme_id, leader_ids, origin)
 
 
-@receiver(pre_save, sender=Enrolment)
-def place_about_to_change(sender, instance: Enrolment, **kwargs) -> None:
-    _remember(instance, "leader_id", "programme_id", "cohort_id", "status")
-
-
 @receiver([post_save, post_delete], sender=Enrolment)
 def place_changed(sender, instance: Enrolment, origin=None, **kwargs) -> None:
     # Only a seat makes a leader expected at sessions: a waiting place that is taken,
     # left or closed changes nobody's progress.
-    previous = getattr(instance, "_previous", {})
+    previous = stored_before_save(instance)
     seated = Enrolment.Status.ENROLLED
     if seated not in (instance.status, previous.get("status")):
         return
@@ -113,16 +104,11 @@ def _expected_at(cohort_id: int | None, session_id: int | None) -> set[int]:
     return leaders
 
 
-@receiver(pre_save, sender=Session)
-def session_about_to_change(sender, instance: Session, **kwargs) -> None:
-    _remember(instance, "cohort_id", "module__programme_id")
-
-
 @receiver([post_save, post_delete], sender=Session)
 def session_changed(sender, instance: Session, origin=None, **kwargs) -> None:
     # A session moved in time changes when its leaders count as behind; moved to
     # another cohort, it changes whom it expects. Old and new cohorts both.
-    previous = getattr(instance, "_previous", {})
+    previous = stored_before_save(instance)
     leaders = _expected_at(instance.cohort_id, instance.pk)
     if previous and previous["cohort_id"] != instance.cohort_id:
         leaders |= _expected_at(previous["cohort_id"], None)
@@ -134,20 +120,11 @@ def session_changed(sender, instance: Session, origin=None, **kwargs) -> None:
         _refresh(previous["module__programme_id"], leaders, origin)
 
 
-@receiver(pre_save, sender=Module)
-def module_about_to_change(sender, instance: Module, **kwargs) -> None:
-    instance._was_required = (
-        Module.objects.filter(pk=instance.pk).values_list("required", flat=True).first()
-        if instance.pk
-        else None
-    )
-
-
 @receiver(post_save, sender=Module)
 def module_changed(sender, instance: Module, created: bool, **kwargs) -> None:
     # A module made required or optional, or a new one, changes every leader's count:
     # rare, and whole. A new title changes nobody's progress.
-    if created or instance._was_required != instance.required:
+    if created or stored_before_save(instance).get("required") != instance.required:
         _refresh(instance.programme_id, None)
 
 

@@ -13,9 +13,22 @@ from django.core.cache import cache
 from django.db import connection, connections, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from programme import booking, pagecache
-from programme.models import Attendance, Cohort, Enrolment, Initiative
+from programme.models import (
+    Attendance,
+    Cohort,
+    Enrolment,
+    Initiative,
+    InitiativeStatusChange,
+    Leader,
+    Location,
+    MakeUpBooking,
+    Module,
+    Session,
+    Standing,
+)
 
 from .conftest import local, make_leader, make_session, query_name, session_queries
 
@@ -273,7 +286,7 @@ def test_many_writes_are_folded_and_the_version_stays_the_same(leader, programme
 
     for _ in range(pagecache.FOLD_AT + 5):
         pagecache.leaders_changed([leader.pk])
-    key = pagecache._leader_version(leader.pk)
+    key = pagecache.leader_version(leader.pk)
     before = pagecache.versions([key, pagecache.ANY])  # the reader folds what it found
     assert PageWrite.objects.filter(key=key).count() == 1
     assert pagecache.versions([key, pagecache.ANY]) == before
@@ -373,3 +386,166 @@ def test_another_leaders_booking_changes_the_seats_shown_at_once(client, leader,
     assert after != before
     cache.clear()
     assert after == _TOKEN.sub("", client.get("/cohorts/").text)
+
+
+# -- Bulk writes: the models' QuerySet replaces the versions itself -------------------
+# No signal is sent by an UPDATE, a bulk_create or a bulk_update; and nothing here
+# calls pagecache: each write is as bare as the next one someone writes may be.
+
+
+def _present_again(leader):
+    Attendance.objects.filter(leader=leader).delete()
+    return Attendance(
+        leader=leader,
+        session=Session.objects.get(cohort__name="Hold 1", module__order=1),
+        status=Attendance.Status.PRESENT,
+    )
+
+
+def _renamed(leader):
+    leader.name = "Omdøbt i bulk"
+    return leader
+
+
+BARE_BULK_WRITES = {
+    "leader update": lambda leader: Leader.objects.filter(pk=leader.pk).update(name="Ny i bulk"),
+    "leader bulk_update": lambda leader: Leader.objects.bulk_update([_renamed(leader)], ["name"]),
+    "place update": lambda leader: Enrolment.objects.filter(leader=leader).update(
+        status=Enrolment.Status.CANCELLED, cancelled_at=local(2016, 1, 20)
+    ),
+    "place delete": lambda leader: Enrolment.objects.filter(leader=leader).delete(),
+    "attendance update": lambda leader: Attendance.objects.filter(leader=leader).update(
+        status=Attendance.Status.ABSENT
+    ),
+    "attendance bulk_update": lambda leader: Attendance.objects.bulk_update(
+        [Attendance(pk=a.pk, status=Attendance.Status.ABSENT) for a in leader.attendances.all()],
+        ["status"],
+    ),
+    "attendance delete": lambda leader: Attendance.objects.filter(leader=leader).delete(),
+    "make-up bulk_create": lambda leader: MakeUpBooking.objects.bulk_create(
+        [
+            MakeUpBooking(
+                leader=leader,
+                session=Session.objects.get(cohort__name="Hold 2", module__order=2),
+                booked_at=local(2016, 1, 20),
+            )
+        ]
+    ),
+    "initiative bulk_create": lambda leader: Initiative.objects.bulk_create(
+        [
+            Initiative(
+                leader=leader,
+                programme=leader.enrolments.get().programme,
+                title="Digital post i bulk",
+                it=True,
+                created_at=local(2016, 1, 20),
+                changed_at=local(2016, 1, 20),
+            )
+        ]
+    ),
+    "standing update": lambda leader: Standing.objects.filter(leader=leader).update(
+        modules_done=3, completed_at=local(2016, 1, 19), modules={}
+    ),
+    "session update": lambda leader: Session.objects.filter(
+        cohort__name="Hold 1", module__order=2
+    ).update(starts_at=local(2016, 2, 10, 9), ends_at=local(2016, 2, 10, 15)),
+    "room update": lambda leader: Location.objects.filter(
+        sessions__cohort__name="Hold 1", sessions__module__order=2
+    ).update(name="Store Sal"),
+    "module update": lambda leader: Module.objects.filter(order=2).update(title="Nyt IT"),
+}
+
+
+@pytest.mark.parametrize("write", BARE_BULK_WRITES)
+def test_a_bare_bulk_write_to_any_shown_model_leaves_no_kept_page_stale(
+    write, signed_in, seated, other_cohort, client, hr, settings
+):
+    before = page(signed_in)
+    assert cache.get(pagecache._page(seated.pk)) is not None  # kept
+    BARE_BULK_WRITES[write](seated)
+    after = page(signed_in)
+    assert after != before  # the write shows on the page...
+    assert after == fresh(signed_in, settings)  # ...and the kept page is not behind it
+
+
+def test_a_bare_bulk_create_of_attendance_leaves_no_kept_page_stale(signed_in, seated, settings):
+    record = _present_again(seated)
+    before = page(signed_in)
+    Attendance.objects.bulk_create([record])
+    after = page(signed_in)
+    assert after != before
+    assert after == fresh(signed_in, settings)
+
+
+@pytest.mark.parametrize("write", ["leader update", "leader bulk_update", "standing update"])
+def test_a_bare_bulk_write_leaves_no_kept_report_stale(write, client, hr, seated, other_cohort):
+    client.force_login(hr)
+    url = reverse("reports:department", args=[seated.department_id])
+
+    def department() -> str:
+        return _TOKEN.sub("", client.get(url).text)
+
+    before = department()
+    BARE_BULK_WRITES[write](seated)
+    after = department()
+    assert after != before
+    cache.clear()
+    assert after == department()
+
+
+def test_a_bulk_write_one_step_from_the_owner_replaces_the_owners_version(seated, programme):
+    """Answers and an initiative's history name their leader through another row: the
+    version rows are found by the same INSERT ... SELECT."""
+    key = pagecache.leader_version(seated.pk)
+    at = local(2016, 1, 20)
+    initiative = Initiative.objects.create(
+        leader=seated, programme=programme, title="T", it=True, created_at=at, changed_at=at
+    )
+    before = pagecache.versions([key])[key]
+    InitiativeStatusChange.objects.bulk_create(
+        [InitiativeStatusChange(initiative=initiative, status="started", changed_at=at)]
+    )
+    middle = pagecache.versions([key])[key]
+    assert middle != before
+    InitiativeStatusChange.objects.filter(initiative=initiative).update(reason="i bulk")
+    assert pagecache.versions([key])[key] != middle
+
+
+def test_a_write_to_one_leader_keeps_another_leaders_page(seated, colleague):
+    mine, theirs = (pagecache.leader_version(x.pk) for x in (seated, colleague))
+    before = pagecache.versions([mine, theirs, pagecache.OTHERS])
+    Attendance.objects.filter(leader=seated).update(status=Attendance.Status.ABSENT)
+    after = pagecache.versions([mine, theirs, pagecache.OTHERS])
+    assert after[mine] != before[mine]
+    assert (after[theirs], after[pagecache.OTHERS]) == (before[theirs], before[pagecache.OTHERS])
+
+
+def test_a_bulk_write_costs_one_version_statement(seated):
+    with CaptureQueriesContext(connection) as queries:
+        Attendance.objects.filter(leader=seated).update(status=Attendance.Status.ABSENT)
+    names = [query_name(q["sql"]) for q in queries.captured_queries]
+    assert names == ["insert programme_pagewrite", "update programme_attendance"]
+
+
+def test_every_model_a_page_shows_writes_in_bulk_through_the_kept_queryset():
+    """A model added later without it is refused when the app starts (pagecache.connect)."""
+    from django.apps import apps
+
+    shown = [
+        model
+        for model in apps.get_app_config("programme").get_models()
+        if pagecache.kind_of(model) is not None
+    ]
+    assert len(shown) > 20
+    for model in shown:
+        assert issubclass(model._default_manager._queryset_class, pagecache.KeptQuerySet), model
+
+
+def test_a_bulk_write_that_matches_nothing_by_construction_is_no_error(seated):
+    absent = Attendance.Status.ABSENT
+    assert Attendance.objects.filter(pk__in=[]).update(status=absent) == 0
+    assert Attendance.objects.none().update(status=absent) == 0
+    assert Attendance.objects.bulk_update([], ["status"]) == 0
+    assert Attendance.objects.bulk_create([]) == []
+    assert InitiativeStatusChange.objects.bulk_create([]) == []
+    assert Attendance.objects.filter(pk__in=[]).delete()[0] == 0
