@@ -103,62 +103,85 @@ def rows(
     stored moments through :func:`programme.progress.module_state` (on Unix seconds:
     no objects per row, since this runs for every leader of a national programme).
     """
-    levels = {value: neutralise(str(label)) for value, label in Leader.Level.choices}
-    places = {
-        Enrolment.Status.ENROLLED: neutralise(gettext("Enrolled")),
-        Enrolment.Status.WAITLISTED: neutralise(gettext("Waitlisted")),
-        None: neutralise(gettext("Not enrolled")),
-    }
-    states = {key: neutralise(str(label)) for key, label in ModuleState.LABELS.items()}
-    not_booked = states[ModuleState.NOT_BOOKED]
-    yes, no = neutralise(gettext("Yes")), neutralise(gettext("No"))
-    attended = gettext("Attended %(date)s")
-    keys = [str(module.pk) for module in modules]
-    at = int(now.timestamp())
-    # A few thousand session starts and completion days for any number of rows.
-    completed_cells: dict[int, str | dt.date] = {}
-    completion_days: dict[dt.datetime, str | dt.date] = {}
-
-    def completed_cell(seconds: int) -> str | dt.date:
-        if seconds not in completed_cells:
-            day = timezone.localdate(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
-            completed_cells[seconds] = attended % {"date": day.isoformat()} if as_text else day
-        return completed_cells[seconds]
-
-    def completion_day(moment: dt.datetime | None) -> str | dt.date | None:
-        if moment is None:
-            return "" if as_text else None
-        if moment not in completion_days:
-            day = timezone.localdate(moment)
-            completion_days[moment] = day.isoformat() if as_text else day
-        return completion_days[moment]
+    cells = _Cells(modules, now, as_text=as_text)  # translates the labels now
 
     def generate() -> Iterator[list]:
         for row in export_values(leaders, modules).iterator(chunk_size=CHUNK_SIZE):
-            number, name, email, department, level, cohort, place, stored = row[:8]
-            cells = [
-                neutralise(number),
-                neutralise(name),
-                neutralise(email),
-                neutralise(department),
-                levels.get(level, level),
-                neutralise(cohort) if cohort else "",
-                places[place],
-            ]
-            stored = stored or {}
-            for key in keys:
-                moments = stored.get(key)
-                if moments is None:
-                    cells.append(not_booked)
-                elif moments[0] is not None:
-                    cells.append(completed_cell(moments[0]))
-                else:
-                    cells.append(states[module_state(*moments, at)])
-            done, required, completed_at, behind = row[-4:]
-            cells += [done, required, completion_day(completed_at), yes if behind else no]
-            yield cells
+            yield cells.row(row)
 
     return generate()
+
+
+class _Cells:
+    """Turns one row of :func:`export_values` into the file's cells (see :func:`rows`)."""
+
+    def __init__(self, modules: list[Module], now: dt.datetime, *, as_text: bool) -> None:
+        self.as_text = as_text
+        self.levels = {value: neutralise(str(label)) for value, label in Leader.Level.choices}
+        self.places = {
+            Enrolment.Status.ENROLLED: neutralise(gettext("Enrolled")),
+            Enrolment.Status.WAITLISTED: neutralise(gettext("Waitlisted")),
+            None: neutralise(gettext("Not enrolled")),
+        }
+        self.states = {key: neutralise(str(label)) for key, label in ModuleState.LABELS.items()}
+        self.not_booked = self.states[ModuleState.NOT_BOOKED]
+        self.yes, self.no = neutralise(gettext("Yes")), neutralise(gettext("No"))
+        self.attended = gettext("Attended %(date)s")
+        self.keys = [str(module.pk) for module in modules]
+        self.at = int(now.timestamp())
+        # A few thousand session starts and completion days for any number of rows.
+        self.completed_cells: dict[int, str | dt.date] = {}
+        self.completion_days: dict[dt.datetime, str | dt.date] = {}
+
+    def row(self, row: tuple) -> list:
+        number, name, email, department, level, cohort, place, stored = row[:8]
+        cells = [
+            neutralise(number),
+            neutralise(name),
+            neutralise(email),
+            neutralise(department),
+            self.levels.get(level, level),
+            neutralise(cohort) if cohort else "",
+            self.places[place],
+        ]
+        cells += self.module_cells(stored or {})
+        done, required, completed_at, behind = row[-4:]
+        cells += [
+            done,
+            required,
+            self.completion_day(completed_at),
+            self.yes if behind else self.no,
+        ]
+        return cells
+
+    def module_cells(self, stored: dict) -> list:
+        """Each module's cell: its state, or the day it was attended."""
+        cells = []
+        for key in self.keys:
+            moments = stored.get(key)
+            if moments is None:
+                cells.append(self.not_booked)
+            elif moments[0] is not None:
+                cells.append(self.completed_cell(moments[0]))
+            else:
+                cells.append(self.states[module_state(*moments, self.at)])
+        return cells
+
+    def completed_cell(self, seconds: int) -> str | dt.date:
+        if seconds not in self.completed_cells:
+            day = timezone.localdate(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
+            self.completed_cells[seconds] = (
+                self.attended % {"date": day.isoformat()} if self.as_text else day
+            )
+        return self.completed_cells[seconds]
+
+    def completion_day(self, moment: dt.datetime | None) -> str | dt.date | None:
+        if moment is None:
+            return "" if self.as_text else None
+        if moment not in self.completion_days:
+            day = timezone.localdate(moment)
+            self.completion_days[moment] = day.isoformat() if self.as_text else day
+        return self.completion_days[moment]
 
 
 def encode(head: list[str], body: Iterable[list], dialect: str) -> Iterator[bytes]:

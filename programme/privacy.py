@@ -72,149 +72,197 @@ def _when(value: dt.datetime | dt.date | None) -> str | None:
 
 
 def personal_data(leader: Leader) -> dict[str, Any]:
-    """Everything the portal holds about one leader, ready for ``json.dumps``."""
+    """Everything the portal holds about one leader, ready for ``json.dumps``.
+
+    One helper a section, called in the order the sections are written (so also the
+    order of the queries).
+    """
     user = leader.user
-    enrolments = Enrolment.objects.filter(leader=leader).select_related("cohort__programme")
+    return {
+        "leader": _leader_record(leader, user),
+        "login": _login_record(user),
+        "enrolments": _enrolments(leader),
+        "attendance": _attendance(leader),
+        "make_up_bookings": _make_up_bookings(leader),
+        "self_assessments": _self_assessments(leader),
+        "initiatives": _initiatives(leader),
+        "invitations": _invitations(leader),
+        "emails": _emails(user),
+        "reminders_sent": _reminders_sent(leader),
+        "change_history": _change_history(leader),
+        "sign_ins": _sign_ins(user),
+    }
+
+
+def _leader_record(leader: Leader, user) -> dict[str, Any]:
+    return {
+        "employee_number": leader.employee_number,
+        "name": leader.name,
+        "email": user.email,
+        "title": leader.title,
+        "level": str(leader.get_level_display()),
+        "department": leader.department.name,
+        "left_on": _when(leader.left_on),
+    }
+
+
+def _login_record(user) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "date_joined": _when(user.date_joined),
+        "last_login": _when(user.last_login),
+        "is_active": user.is_active,
+        "managed_departments": [d.name for d in user.managed_departments.all()],
+    }
+
+
+def _enrolments(leader: Leader) -> list[dict[str, Any]]:
+    return [
+        {
+            "programme": e.cohort.programme.name,
+            "cohort": e.cohort.name,
+            "status": str(e.get_status_display()),
+            "requested_at": _when(e.requested_at),
+            "cancelled_at": _when(e.cancelled_at),
+        }
+        for e in Enrolment.objects.filter(leader=leader).select_related("cohort__programme")
+    ]
+
+
+def _attendance(leader: Leader) -> list[dict[str, Any]]:
     attendances = Attendance.objects.filter(leader=leader).select_related(
         "session__module", "session__cohort"
     )
+    return [
+        {
+            "module": a.session.module.title,
+            "cohort": a.session.cohort.name,
+            "session_starts_at": _when(a.session.starts_at),
+            "status": str(a.get_status_display()),
+            "recorded_at": _when(a.recorded_at),
+        }
+        for a in attendances
+    ]
+
+
+def _make_up_bookings(leader: Leader) -> list[dict[str, Any]]:
     makeups = MakeUpBooking.objects.filter(leader=leader).select_related(
         "session__module", "session__cohort"
     )
+    return [
+        {
+            "module": m.session.module.title,
+            "cohort": m.session.cohort.name,
+            "session_starts_at": _when(m.session.starts_at),
+            "booked_at": _when(m.booked_at),
+        }
+        for m in makeups
+    ]
+
+
+def _self_assessments(leader: Leader) -> list[dict[str, Any]]:
     assessments = (
         AssessmentResponse.objects.filter(leader=leader)
         .select_related("programme", "questionnaire")
         .prefetch_related("answers__statement")
         .order_by("submitted_at")
     )
+    return [
+        {
+            "programme": a.programme.name,
+            "round": str(a.get_round_display()),
+            "questionnaire_version": a.questionnaire.version,
+            "answered_at": _when(a.submitted_at),
+            "free_text": a.free_text,
+            "answers": [
+                f"{answer.statement.text} = {answer.score}"
+                for answer in sorted(a.answers.all(), key=lambda x: x.statement.order)
+            ],
+        }
+        for a in assessments
+    ]
+
+
+def _initiatives(leader: Leader) -> list[dict[str, Any]]:
     initiatives = (
         Initiative.objects.filter(leader=leader)
         .select_related("programme", "other_department")
         .prefetch_related("status_changes")
         .order_by("created_at")
     )
-    history = leader.history.select_related("department").order_by("history_date")
-    sign_ins = AccessLog.objects.filter(username__iexact=user.email).order_by("attempt_time")
-    return {
-        "leader": {
-            "employee_number": leader.employee_number,
-            "name": leader.name,
-            "email": user.email,
-            "title": leader.title,
-            "level": str(leader.get_level_display()),
-            "department": leader.department.name,
-            "left_on": _when(leader.left_on),
-        },
-        "login": {
-            "email": user.email,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "date_joined": _when(user.date_joined),
-            "last_login": _when(user.last_login),
-            "is_active": user.is_active,
-            "managed_departments": [d.name for d in user.managed_departments.all()],
-        },
-        "enrolments": [
-            {
-                "programme": e.cohort.programme.name,
-                "cohort": e.cohort.name,
-                "status": str(e.get_status_display()),
-                "requested_at": _when(e.requested_at),
-                "cancelled_at": _when(e.cancelled_at),
-            }
-            for e in enrolments
-        ],
-        "attendance": [
-            {
-                "module": a.session.module.title,
-                "cohort": a.session.cohort.name,
-                "session_starts_at": _when(a.session.starts_at),
-                "status": str(a.get_status_display()),
-                "recorded_at": _when(a.recorded_at),
-            }
-            for a in attendances
-        ],
-        "make_up_bookings": [
-            {
-                "module": m.session.module.title,
-                "cohort": m.session.cohort.name,
-                "session_starts_at": _when(m.session.starts_at),
-                "booked_at": _when(m.booked_at),
-            }
-            for m in makeups
-        ],
-        "self_assessments": [
-            {
-                "programme": a.programme.name,
-                "round": str(a.get_round_display()),
-                "questionnaire_version": a.questionnaire.version,
-                "answered_at": _when(a.submitted_at),
-                "free_text": a.free_text,
-                "answers": [
-                    f"{answer.statement.text} = {answer.score}"
-                    for answer in sorted(a.answers.all(), key=lambda x: x.statement.order)
-                ],
-            }
-            for a in assessments
-        ],
-        "initiatives": [
-            {
-                "programme": i.programme.name,
-                "title": i.title,
-                "problem": i.problem,
-                "dimensions": i.dimension_labels,
-                "crosses_into": i.other_department.name if i.other_department else None,
-                "expected_benefit": i.expected_benefit,
-                "status": str(i.get_status_display()),
-                "abandoned_reason": i.abandoned_reason,
-                "next_step_on": _when(i.next_step_on),
-                "created_at": _when(i.created_at),
-                "status_history": [
-                    f"{_when(c.changed_at)}: {c.get_status_display()}"
-                    for c in i.status_changes.all()
-                ],
-            }
-            for i in initiatives
-        ],
-        "invitations": [
-            {"sent_at": _when(i.sent_at), "work_account": i.single_sign_on}
-            for i in Invitation.objects.filter(leader=leader).order_by("sent_at")
-        ],
-        "emails": [
-            {
-                "subject": e.subject,
-                "queued_at": _when(e.created),
-                "status": str(e.get_status_display()),
-            }
-            for e in Email.objects.filter(to__iexact=user.email).order_by("created")
-        ],
-        "reminders_sent": [
-            {"kind": str(r.get_kind_display()), "about": r.subject_key, "sent_at": _when(r.sent_at)}
-            for r in SentReminder.objects.filter(leader=leader).order_by("sent_at")
-        ],
-        "change_history": [
-            {
-                "changed_at": _when(h.history_date),
-                "change": str(h.get_history_type_display()),
-                "employee_number": h.employee_number,
-                "name": h.name,
-                "title": h.title,
-                "level": str(h.get_level_display()),
-                "department": h.department.name if h.department else None,
-                "left_on": _when(h.left_on),
-            }
-            for h in history
-        ],
-        "sign_ins": [
-            {
-                "at": _when(s.attempt_time),
-                "ip_address": s.ip_address,
-                "user_agent": s.user_agent,
-                "signed_out_at": _when(s.logout_time),
-            }
-            for s in sign_ins
-        ],
-    }
+    return [
+        {
+            "programme": i.programme.name,
+            "title": i.title,
+            "problem": i.problem,
+            "dimensions": i.dimension_labels,
+            "crosses_into": i.other_department.name if i.other_department else None,
+            "expected_benefit": i.expected_benefit,
+            "status": str(i.get_status_display()),
+            "abandoned_reason": i.abandoned_reason,
+            "next_step_on": _when(i.next_step_on),
+            "created_at": _when(i.created_at),
+            "status_history": [
+                f"{_when(c.changed_at)}: {c.get_status_display()}" for c in i.status_changes.all()
+            ],
+        }
+        for i in initiatives
+    ]
+
+
+def _invitations(leader: Leader) -> list[dict[str, Any]]:
+    return [
+        {"sent_at": _when(i.sent_at), "work_account": i.single_sign_on}
+        for i in Invitation.objects.filter(leader=leader).order_by("sent_at")
+    ]
+
+
+def _emails(user) -> list[dict[str, Any]]:
+    return [
+        {
+            "subject": e.subject,
+            "queued_at": _when(e.created),
+            "status": str(e.get_status_display()),
+        }
+        for e in Email.objects.filter(to__iexact=user.email).order_by("created")
+    ]
+
+
+def _reminders_sent(leader: Leader) -> list[dict[str, Any]]:
+    return [
+        {"kind": str(r.get_kind_display()), "about": r.subject_key, "sent_at": _when(r.sent_at)}
+        for r in SentReminder.objects.filter(leader=leader).order_by("sent_at")
+    ]
+
+
+def _change_history(leader: Leader) -> list[dict[str, Any]]:
+    return [
+        {
+            "changed_at": _when(h.history_date),
+            "change": str(h.get_history_type_display()),
+            "employee_number": h.employee_number,
+            "name": h.name,
+            "title": h.title,
+            "level": str(h.get_level_display()),
+            "department": h.department.name if h.department else None,
+            "left_on": _when(h.left_on),
+        }
+        for h in leader.history.select_related("department").order_by("history_date")
+    ]
+
+
+def _sign_ins(user) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": _when(s.attempt_time),
+            "ip_address": s.ip_address,
+            "user_agent": s.user_agent,
+            "signed_out_at": _when(s.logout_time),
+        }
+        for s in AccessLog.objects.filter(username__iexact=user.email).order_by("attempt_time")
+    ]
 
 
 def safe_cell(value: Any) -> str:
@@ -258,14 +306,27 @@ def leaders_due_for_anonymisation(
 def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leader:
     """Replace what identifies a leader who has left; keep what the statistics count."""
     leader = Leader.objects.select_for_update().select_related("user").get(pk=leader.pk)
+    _check_can_be_anonymised(leader)
+    now = now or clock.now()
+    # Their seats and make-up seats go to others first, through booking.
+    booking.leave(leader=leader, now=now, at_once=True)
+    old_email = leader.user.email
+    _close_login(leader)
+    _replace_identity(leader, now)
+    _scrub_texts(leader)
+    _forget_sign_ins_and_mail(old_email)
+    return leader
+
+
+def _check_can_be_anonymised(leader: Leader) -> None:
+    """Raise :class:`AnonymisationError` with HR's reason when the leader cannot be."""
     if leader.anonymised_at is not None:
         raise AnonymisationError(_("This leader has already been anonymised."))
     if leader.left_on is None:
         raise AnonymisationError(
             _("Only a leader who has left can be anonymised: set the date they left first.")
         )
-    user = leader.user
-    if accounts.is_administrator(user):
+    if accounts.is_administrator(leader.user):
         # Closing an administrator's login is a superuser's decision, made in Users: done
         # here it would let anyone who can anonymise switch off an administrator.
         raise AnonymisationError(
@@ -275,11 +336,11 @@ def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leade
                 "rights under Users; then the leader can be anonymised."
             )
         )
-    now = now or clock.now()
-    # Their seats and make-up seats go to others first, through booking.
-    booking.leave(leader=leader, now=now, at_once=True)
-    old_email = user.email
 
+
+def _close_login(leader: Leader) -> None:
+    """The login gets an address nothing is delivered to, no name, password or rights."""
+    user = leader.user
     user.email = anonymous_email(leader)
     user.first_name = ""
     user.last_name = ""
@@ -290,19 +351,24 @@ def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leade
     user.groups.clear()
     user.managed_departments.clear()
 
+
+def _replace_identity(leader: Leader, now: dt.datetime) -> None:
+    """Name, employee number and title, in the row and in every earlier version of it."""
     leader.name = anonymous_name(leader)
     leader.employee_number = anonymous_employee_number(leader)
     leader.title = ""
     leader.anonymised_at = now
     leader._change_reason = "anonymised"
     leader.save()
-
     # The change history keeps every earlier version of the row: scrub those too.
     leader.history.update(
         name=leader.name, employee_number=leader.employee_number, title=leader.title
     )
-    # The self-assessment's numbers stay (they are only ever shown as group averages); the
-    # words that could identify someone go: free text, and the initiatives' texts.
+
+
+def _scrub_texts(leader: Leader) -> None:
+    """The self-assessment's numbers stay (they are only ever shown as group averages); the
+    words that could identify someone go: free text, and the initiatives' texts."""
     AssessmentResponse.objects.filter(leader=leader).update(free_text="")
     initiatives = Initiative.objects.filter(leader=leader)
     # Data, not a page's text: in Danish like anonymous_name.
@@ -310,13 +376,15 @@ def anonymise_leader(leader: Leader, *, now: dt.datetime | None = None) -> Leade
     initiatives.exclude(status=Initiative.Status.ABANDONED).update(abandoned_reason="")
     initiatives.filter(status=Initiative.Status.ABANDONED).update(abandoned_reason="Anonymiseret")
     InitiativeStatusChange.objects.filter(initiative__leader=leader).update(reason="")
+
+
+def _forget_sign_ins_and_mail(old_email: str) -> None:
     # django-axes keeps sign-ins and failed attempts by e-mail address and IP.
     for model in (AccessLog, AccessAttempt, AccessFailureLog):
         model.objects.filter(username__iexact=old_email).delete()
     # The outbox keeps the e-mails written to them (name, address, sessions).
     # (One recipient an e-mail: the address is the whole field.)
     Email.objects.filter(to__iexact=old_email).delete()
-    return leader
 
 
 # The CSV's section and field names in the reader's language (the JSON keeps its keys:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from . import clock, emails, outbox
 from .models import EmailText, Enrolment, Leader, MakeUpBooking, Programme, SentReminder, Session
 from .notifications import open_cohort_lines, portal_link, when
+from .progress import progress_from_stored
 
 logger = logging.getLogger(__name__)
 
@@ -231,8 +232,6 @@ class ByHandSummary:
 
 
 def _behind_values(leader: Leader, modules: list, now: dt.datetime, offers: dict) -> dict:
-    from .progress import progress_from_stored
-
     progress = progress_from_stored(modules, leader.stored_modules, now)
     missed = [entry.module for entry in progress.modules if entry.behind]
     lines = [
@@ -245,6 +244,13 @@ def _behind_values(leader: Leader, modules: list, now: dt.datetime, offers: dict
         "makeup_sessions": "\n".join(lines) or _("None at the moment: HR will contact you."),
         "link": portal_link("programme:cohort_list"),
     }
+
+
+# The e-mail text each kind of reminder by hand is written from.
+BY_HAND_TEXTS = {
+    SentReminder.Kind.NOT_ENROLLED: EmailText.Kind.REMINDER_NOT_ENROLLED,
+    SentReminder.Kind.BEHIND: EmailText.Kind.REMINDER_BEHIND,
+}
 
 
 def remind_by_hand(
@@ -263,45 +269,17 @@ def remind_by_hand(
     """
     now = now or clock.now()
     since = now - dt.timedelta(days=settings.REMINDER_INTERVAL_DAYS)
-    text_kind = {
-        SentReminder.Kind.NOT_ENROLLED: EmailText.Kind.REMINDER_NOT_ENROLLED,
-        SentReminder.Kind.BEHIND: EmailText.Kind.REMINDER_BEHIND,
-    }[kind]
+    text_kind = BY_HAND_TEXTS[kind]
     summary = ByHandSummary()
     with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
-        chosen = list(leaders.select_related("user").order_by("pk"))
-        ids = [leader.pk for leader in chosen]
-        list(Leader.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
-        recent = set(
-            SentReminder.objects.filter(leader__in=ids, kind=kind, sent_at__gt=since).values_list(
-                "leader_id", flat=True
-            )
-        )
+        chosen, recent = _lock_chosen(leaders, kind, since)
         text = emails.text_for(text_kind)
-        shared = {"programme": programme.name}
-        if kind == SentReminder.Kind.NOT_ENROLLED:
-            shared["open_cohorts"] = open_cohort_lines(
-                programme, today=timezone.localdate(now), with_free_seats=False
-            )
-            shared["link"] = portal_link("programme:cohort_list")
-        else:
-            modules = list(programme.modules.order_by("order"))
-            offers: dict[int, list[Session]] = {}
-            for session in (
-                Session.objects.with_free_seats()
-                .filter(module__programme=programme, starts_at__gt=now, free_seats__gt=0)
-                .select_related("module", "cohort")
-                .order_by("starts_at", "pk")
-            ):
-                offers.setdefault(session.module_id, []).append(session)
+        values_for = _by_hand_values(kind, programme, now)
         for leader in chosen:
             if leader.pk in recent:
                 summary.too_soon += 1
                 continue
-            values = {**shared, "name": leader.name}
-            if kind == SentReminder.Kind.BEHIND:
-                values.update(_behind_values(leader, modules, now, offers))
-            subject, body = emails.render(text_kind, values, text=text)
+            subject, body = emails.render(text_kind, values_for(leader), text=text)
             SentReminder.objects.create(
                 leader=leader,
                 kind=kind,
@@ -312,3 +290,49 @@ def remind_by_hand(
             outbox.queue(to=leader.user.email, subject=subject, body=body)
             summary.sent += 1
     return summary
+
+
+def _lock_chosen(
+    leaders: QuerySet[Leader], kind: str, since: dt.datetime
+) -> tuple[list[Leader], set[int]]:
+    """The chosen leaders, their rows locked, and which of them had ``kind`` since ``since``."""
+    chosen = list(leaders.select_related("user").order_by("pk"))
+    ids = [leader.pk for leader in chosen]
+    list(Leader.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+    recent = set(
+        SentReminder.objects.filter(leader__in=ids, kind=kind, sent_at__gt=since).values_list(
+            "leader_id", flat=True
+        )
+    )
+    return chosen, recent
+
+
+def _by_hand_values(kind: str, programme: Programme, now: dt.datetime) -> Callable[[Leader], dict]:
+    """The placeholders' values for one leader, from what all the e-mails share."""
+    shared = {"programme": programme.name}
+    if kind == SentReminder.Kind.NOT_ENROLLED:
+        shared["open_cohorts"] = open_cohort_lines(
+            programme, today=timezone.localdate(now), with_free_seats=False
+        )
+        shared["link"] = portal_link("programme:cohort_list")
+        return lambda leader: {**shared, "name": leader.name}
+    modules = list(programme.modules.order_by("order"))
+    offers = _makeup_offers(programme, now)
+    return lambda leader: {
+        **shared,
+        "name": leader.name,
+        **_behind_values(leader, modules, now, offers),
+    }
+
+
+def _makeup_offers(programme: Programme, now: dt.datetime) -> dict[int, list[Session]]:
+    """The programme's coming sessions with a free seat, by module, soonest first."""
+    offers: dict[int, list[Session]] = {}
+    for session in (
+        Session.objects.with_free_seats()
+        .filter(module__programme=programme, starts_at__gt=now, free_seats__gt=0)
+        .select_related("module", "cohort")
+        .order_by("starts_at", "pk")
+    ):
+        offers.setdefault(session.module_id, []).append(session)
+    return offers

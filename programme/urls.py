@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import assessment_views, hr_views, views
+from . import assessment_views, cohort_views, hr_views, views
 
 app_name = "programme"
 
@@ -9,10 +9,10 @@ urlpatterns = [
     path("hr/", hr_views.start, name="hr_start"),
     path("calendar.ics", views.schedule_ics, name="schedule_ics"),
     path("kursusbevis.pdf", views.certificate_pdf, name="certificate"),
-    path("cohorts/", views.cohort_list, name="cohort_list"),
-    path("cohorts/<int:pk>/", views.cohort_detail, name="cohort_detail"),
-    path("cohorts/<int:pk>/enrol/", views.enrol, name="enrol"),
-    path("enrolments/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("cohorts/", cohort_views.cohort_list, name="cohort_list"),
+    path("cohorts/<int:pk>/", cohort_views.cohort_detail, name="cohort_detail"),
+    path("cohorts/<int:pk>/enrol/", cohort_views.enrol, name="enrol"),
+    path("enrolments/<int:pk>/cancel/", cohort_views.cancel, name="cancel"),
     path("sessions/<int:pk>/calendar.ics", views.session_ics, name="session_ics"),
     path("sessions/<int:pk>/make-up/", views.book_makeup, name="book_makeup"),
     path("make-ups/<int:pk>/cancel/", views.cancel_makeup, name="cancel_makeup"),

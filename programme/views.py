@@ -1,4 +1,7 @@
-"""The leaders' pages: dashboard, cohorts with enrolment, make-ups and calendar files.
+"""The leaders' pages: dashboard, make-ups, calendar files and the certificate.
+
+The cohort pages, with enrolment, are in :mod:`programme.cohort_views`, built on the
+access helpers and shared queries here.
 
 Every view gets its object through the one access helper for its type, calls
 :mod:`programme.booking` to change seats, and redirects with a message. The
@@ -14,24 +17,23 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, When, Window
+from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import assessment, booking, calendar, clock, pagecache
+from . import assessment, booking, calendar, certificates, clock, pagecache
 from .models import (
     AssessmentResponse,
     Attendance,
+    Certificate,
     Cohort,
     Enrolment,
     Facilitator,
@@ -153,38 +155,12 @@ def _makeup_choices(modules: list, enrolment: Enrolment | None, now) -> dict[int
     return options
 
 
-def _cohorts_with_dates(programme: Programme, today) -> QuerySet[Cohort]:
-    """The programme's cohorts, open ones first (soonest deadline first), then closed ones."""
-    last = Session.objects.filter(cohort=OuterRef("pk")).order_by("-ends_at")
-    return (
-        Cohort.objects.filter(programme=programme)
-        .with_seats()
-        .annotate(
-            seats_free=F("capacity") - F("seats_taken"),
-            first_session=F("starts_at"),
-            last_session=Subquery(last.values("ends_at")[:1]),
-            closed=Case(When(enrolment_deadline__lt=today, then=1), default=0),
-        )
-        .order_by("closed", "enrolment_deadline", "pk")
-    )
-
-
 def _enrolment_open(programme: Programme, now) -> bool:
     """Whether any cohort of the programme still takes enrolments (its deadline is not
     over): the cohort list's "Closed" is the same test."""
     return Cohort.objects.filter(
         programme=programme, enrolment_deadline__gte=timezone.localdate(now)
     ).exists()
-
-
-def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
-    """Back to the page the button was on, if it is one of ours."""
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return HttpResponseRedirect(target)
-    return redirect(fallback)
 
 
 # Pages.
@@ -214,51 +190,31 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "programme/dashboard.html", page)
     if kept is not None and kept.html is not None:
         return render(request, "programme/dashboard.html", {**page, "body": mark_safe(kept.html)})  # noqa: S308 - our own rendering
+    context, options = _dashboard_context(leader, programme, now)
+    body = render_to_string("programme/_dashboard_body.html", context, request)
+    if kept is not None:
+        _keep_dashboard(kept, body, context, options, now)
+    return render(request, "programme/dashboard.html", {**page, "body": body})
+
+
+def _dashboard_context(
+    leader: Leader, programme: Programme, now: dt.datetime
+) -> tuple[dict, dict[int, list[Session]]]:
+    """The dashboard body's context, and the make-up sessions offered for each module."""
     # Where the leader stands comes from the stored standing, as in every report.
     progress = stored_progress(leader, programme, now=now)
     enrolment = _active_enrolment(leader, programme)
-    sessions = (
-        list(
-            enrolment.cohort.sessions.select_related("module", "location", "facilitator").order_by(
-                "starts_at"
-            )
-        )
-        if enrolment
-        else []
-    )
-    makeups = list(
-        MakeUpBooking.objects.filter(leader=leader, session__module__programme=programme)
-        .select_related(
-            "session__cohort", "session__module", "session__location", "session__facilitator"
-        )
-        .order_by("session__starts_at")
-    )
-    for attendance in Attendance.objects.filter(
-        leader=leader, session__module__programme=programme
-    ).select_related("session"):
-        entry = progress.module(attendance.session.module_id)
-        if entry is not None:
-            entry.attendances.append(attendance)
+    sessions = _cohort_sessions(enrolment)
+    makeups = _makeups(leader, programme)
+    _add_attendances(progress, leader, programme)
     booked_modules = {m.session.module_id for m in makeups if m.session.starts_at > now}
     to_make_up = [
         m.module for m in progress.modules if m.behind and m.module.pk not in booked_modules
     ]
     options = _makeup_choices(to_make_up, enrolment, now)
-    ended = None
-    if enrolment is None:
-        ended = (
-            Enrolment.objects.filter(
-                leader=leader,
-                programme=programme,
-                end_reason=Enrolment.EndReason.WAITLIST_CLOSED,
-            )
-            .select_related("cohort")
-            .order_by("-pk")
-            .first()
-        )
-    seated = enrolment if enrolment and enrolment.status == Enrolment.Status.ENROLLED else None
+    ended = _closed_waitlist_place(leader, programme) if enrolment is None else None
     waitlist_closed = _waitlist_closed(enrolment, now)
-    window = assessment.open_round(programme, seated, now)
+    window = assessment.open_round(programme, _seated(enrolment), now)
     answered = set(
         AssessmentResponse.objects.filter(leader=leader, programme=programme).values_list(
             "round", flat=True
@@ -287,18 +243,72 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "awaiting": [m.module for m in progress.modules if m.state == ModuleState.AWAITING],
         "now": now,
     }
-    body = render_to_string("programme/_dashboard_body.html", context, request)
-    if kept is not None:
-        windows = assessment.windows(programme, seated).values()
-        kept.keep(
-            body,
-            until=_dashboard_changes(context, windows, options, now),
-            now=now,
-            # Other people's bookings show too: a waiting place's position moves with
-            # theirs, and the make-up sessions offered with their seats.
-            shared=bool(to_make_up) or (enrolment is not None and seated is None),
+    return context, options
+
+
+def _seated(enrolment: Enrolment | None) -> Enrolment | None:
+    """The enrolment if it is a seat (not a waiting place)."""
+    return enrolment if enrolment and enrolment.status == Enrolment.Status.ENROLLED else None
+
+
+def _cohort_sessions(enrolment: Enrolment | None) -> list[Session]:
+    """The sessions of the leader's cohort, in order."""
+    if not enrolment:
+        return []
+    return list(
+        enrolment.cohort.sessions.select_related("module", "location", "facilitator").order_by(
+            "starts_at"
         )
-    return render(request, "programme/dashboard.html", {**page, "body": body})
+    )
+
+
+def _makeups(leader: Leader, programme: Programme) -> list[MakeUpBooking]:
+    return list(
+        MakeUpBooking.objects.filter(leader=leader, session__module__programme=programme)
+        .select_related(
+            "session__cohort", "session__module", "session__location", "session__facilitator"
+        )
+        .order_by("session__starts_at")
+    )
+
+
+def _add_attendances(progress, leader: Leader, programme: Programme) -> None:
+    """Each module's attendance records, on the module's entry in ``progress``."""
+    for attendance in Attendance.objects.filter(
+        leader=leader, session__module__programme=programme
+    ).select_related("session"):
+        entry = progress.module(attendance.session.module_id)
+        if entry is not None:
+            entry.attendances.append(attendance)
+
+
+def _closed_waitlist_place(leader: Leader, programme: Programme) -> Enrolment | None:
+    """The leader's last waiting place that ended because its cohort began."""
+    return (
+        Enrolment.objects.filter(
+            leader=leader,
+            programme=programme,
+            end_reason=Enrolment.EndReason.WAITLIST_CLOSED,
+        )
+        .select_related("cohort")
+        .order_by("-pk")
+        .first()
+    )
+
+
+def _keep_dashboard(kept, body: str, context: dict, options, now: dt.datetime) -> None:
+    """Keep the rendered body until the clock or someone's booking changes it."""
+    enrolment = context["enrolment"]
+    seated = _seated(enrolment)
+    windows = assessment.windows(context["programme"], seated).values()
+    kept.keep(
+        body,
+        until=_dashboard_changes(context, windows, options, now),
+        now=now,
+        # Other people's bookings show too: a waiting place's position moves with
+        # theirs, and the make-up sessions offered with their seats.
+        shared=bool(context["makeup_choices"]) or (enrolment is not None and seated is None),
+    )
 
 
 def _dashboard_changes(context: dict, windows, options, now) -> dt.datetime:
@@ -317,118 +327,7 @@ def _dashboard_changes(context: dict, windows, options, now) -> dt.datetime:
     return pagecache.next_change(moments, now)
 
 
-COHORTS_PER_PAGE = 20
-
-
-@pagecache.kept_page
-def cohort_list(request: HttpRequest) -> HttpResponse:
-    leader = getattr(request.user, "leader", None)
-    programme = current_programme(request)
-    today = clock.today()
-    now = clock.now()
-    cohorts = _cohorts_with_dates(programme, today) if programme else Cohort.objects.none()
-    page = Paginator(cohorts, COHORTS_PER_PAGE).get_page(request.GET.get("page"))
-    enrolment = _active_enrolment(leader, programme)
-    waitlist_closed = _waitlist_closed(enrolment, now)
-    return render(
-        request,
-        "programme/cohort_list.html",
-        {
-            "leader": leader,
-            "programme": programme,
-            "cohorts": page.object_list,
-            "page": page,
-            "enrolment": enrolment,
-            "waitlist_closed": waitlist_closed,
-            # Asked only of a leader who would be told to choose a cohort.
-            "enrolment_open": leader is None
-            or programme is None
-            or (enrolment is not None and not waitlist_closed)
-            or _enrolment_open(programme, now),
-            "programme_ended": programme is not None and programme.ends_on < today,
-            "today": today,
-            "now": now,
-        },
-    )
-
-
-@pagecache.kept_page
-def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    leader = getattr(request.user, "leader", None)
-    cohort = get_object_or_404(
-        Cohort.objects.with_seats()
-        .annotate(seats_free=F("capacity") - F("seats_taken"))
-        .select_related("programme"),
-        pk=pk,
-    )
-    now = clock.now()
-    enrolment = _active_enrolment(leader, cohort.programme)
-    return render(
-        request,
-        "programme/cohort_detail.html",
-        {
-            "leader": leader,
-            "cohort": cohort,
-            "sessions": cohort.sessions.select_related(
-                "module", "location", "facilitator"
-            ).order_by("starts_at"),
-            "enrolment": enrolment,
-            "waitlist_position": booking.waitlist_position(enrolment),
-            "waitlist_closed": _waitlist_closed(enrolment, now),
-            "deadline_passed": cohort.deadline_passed(now),
-            "started": cohort.has_started(now),
-            "now": now,
-        },
-    )
-
-
 # Buttons: POST only (CSRF by the middleware), then back with a message.
-
-
-@require_POST
-def enrol(request: HttpRequest, pk: int) -> HttpResponse:
-    leader = _get_leader(request)
-    cohort = _get_cohort(pk)
-    try:
-        enrolment = booking.enrol(leader=leader, cohort=cohort)
-    except booking.BookingError as exc:
-        messages.error(request, str(exc))
-        return redirect(cohort)
-    if enrolment.status == Enrolment.Status.ENROLLED:
-        messages.success(
-            request,
-            _("You are enrolled in %(cohort)s. A confirmation is on its way to your e-mail.")
-            % {"cohort": cohort.name},
-        )
-    else:
-        messages.info(
-            request,
-            _(
-                "%(cohort)s is full, so you are number %(position)s on its waitlist. "
-                "We will write to you if a seat becomes free."
-            )
-            % {"cohort": cohort.name, "position": enrolment.position},
-        )
-    return redirect("programme:dashboard")
-
-
-@require_POST
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    enrolment = _get_enrolment_for_leader(request, pk)
-    try:
-        booking.cancel(enrolment=enrolment)
-    except booking.BookingError as exc:
-        messages.error(request, str(exc))
-    else:
-        if enrolment.status == Enrolment.Status.WAITLISTED:
-            text = _("You have left the waitlist for %(cohort)s. Choose a cohort on this page.")
-        else:
-            text = _(
-                "Your place in %(cohort)s is cancelled. You can choose another cohort on this page."
-            )
-        messages.success(request, text % {"cohort": enrolment.cohort.name})
-        return redirect("programme:cohort_list")
-    return _redirect_back(request, "programme:dashboard")
 
 
 @require_POST
@@ -510,8 +409,6 @@ def schedule_ics(request: HttpRequest) -> HttpResponse:
 @require_GET
 def certificate_pdf(request: HttpRequest) -> HttpResponse:
     """The signed-in leader's certificate, once they completed the programme."""
-    from . import certificates
-
     leader = _get_leader(request)
     programme = current_programme(request)
     if programme is None:
@@ -524,8 +421,6 @@ def certificate_pdf(request: HttpRequest) -> HttpResponse:
 
 
 def certificate_response(certificate, progress) -> HttpResponse:
-    from . import certificates
-
     response = HttpResponse(
         certificates.render_pdf(certificate, progress), content_type="application/pdf"
     )
@@ -537,8 +432,6 @@ def certificate_response(certificate, progress) -> HttpResponse:
 @require_GET
 def verify_certificate(request: HttpRequest, code: str) -> HttpResponse:
     """Public: whether a certificate is genuine, with only name, programme and date."""
-    from .models import Certificate
-
     certificate = get_object_or_404(
         Certificate.objects.select_related("leader", "programme"), code=code.upper()
     )
