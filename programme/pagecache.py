@@ -137,7 +137,7 @@ def connect() -> None:
         if not issubclass(model._default_manager._queryset_class, KeptQuerySet):
             raise ImproperlyConfigured(
                 f"{model._meta.label} is shown on kept pages: its default manager must use "
-                "programme.pagecache.KeptQuerySet (objects = KeptQuerySet.as_manager())."
+                "programme.page_versions.KeptQuerySet (objects = KeptQuerySet.as_manager())."
             )
         path = owner_path(model)
         if path is not None and path != "pk" and "__" not in path:
