@@ -159,7 +159,7 @@ def missed_from(ends_at: dt.datetime, status: str | None) -> dt.datetime | None:
 
 def own_cohort_state(leader: Leader, module: Module, now: dt.datetime) -> str | None:
     """Where the leader stands at ``now`` with ``module``'s sessions in their own cohort,
-    by :func:`missed_from`: what a make-up seat asks (programme/booking.py).
+    by :func:`missed_from`: what a make-up seat asks (programme/booking/).
 
     ``ModuleState.MISSED`` when one is missed, or recorded excused ahead of it (a make-up
     may come first); else ``ModuleState.AWAITING`` when one has ended and its attendance
