@@ -58,6 +58,18 @@ bulk seats). Callers use ``programme.booking.<name>``, never a part directly.
 
 from __future__ import annotations
 
+# The models the module imported before the split, still reachable as before
+# (tests use e.g. booking.Cohort).
+from ..models import (
+    Attendance,
+    Cohort,
+    Enrolment,
+    Facilitator,
+    Leader,
+    Location,
+    MakeUpBooking,
+    Session,
+)
 from .bulk import book_makeups_in_bulk, enrol_in_bulk
 from .closing import CLOSE_CHUNK, close_places, leave
 from .cohorts import (
@@ -83,6 +95,14 @@ from .seats import (
 )
 
 __all__ = [
+    "Attendance",
+    "Cohort",
+    "Enrolment",
+    "Facilitator",
+    "Leader",
+    "Location",
+    "MakeUpBooking",
+    "Session",
     "BookingError",
     "BookingResult",
     "ClosedPlaces",
