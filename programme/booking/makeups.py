@@ -38,7 +38,7 @@ def _check_makeup_allowed(leader: Leader, session: Session, now: dt.datetime) ->
     )
     if session.pk in {s.pk for s in own}:
         raise BookingError(_("This session is in your own cohort."))
-    # Missed as progress says it (programme/progress.py): a session whose attendance is
+    # Missed as progress says it (programme/progress/): a session whose attendance is
     # not recorded yet may have been attended.
     state = progress.own_cohort_state(leader, module, now)
     if state == progress.ModuleState.AWAITING:
