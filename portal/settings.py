@@ -468,7 +468,7 @@ if DATABASE_REPLICA_URL:
     }
 DATABASE_ROUTERS = ["portal.routers.ReplicaRouter"]
 
-# Leader import (programme/imports.py). The file is read into memory and checked at
+# Leader import (programme/imports/). The file is read into memory and checked at
 # once, so its size is bounded; the limits are in the form's help and its error. A
 # CSV of 30,000 leaders is about 3 MB. The proxy's body limit must be a little
 # above IMPORT_MAX_FILE_MB (docs/operations.md), so the form can say what is wrong.

@@ -57,7 +57,7 @@ def start(request: HttpRequest) -> HttpResponse:
     )
     unrecorded = list(_sessions(programme).filter(ends_at__lt=now, recorded=0))
     for session in unrecorded:
-        # From then on its leaders count as having missed it (programme/progress.py).
+        # From then on its leaders count as having missed it (programme/progress/).
         session.due = registration_due(session.ends_at)
     waitlists = list(
         Cohort.objects.with_seats()

@@ -1,7 +1,7 @@
 """One seat rule on every way in: no session ever expects more people than its seats.
 
 A cohort's enrolled leaders and a session's make-up guests share the cohort's
-seats (programme/booking.py). Each test here is a path that once went around
+seats (programme/booking/). Each test here is a path that once went around
 that rule: the booking functions themselves, the demo data, and each of the
 admin's doors (the make-up add form, deleting a leader, a cohort's capacity, the
 history page's revert, a session moved to another cohort, the cohort page's sessions).

@@ -25,7 +25,7 @@ query string are left out of a page's key (``/admin/programme/leader/<n>/change/
 with ``?department=``), or the crawl would open every leader. A superuser's admin
 pages that HR already saw are not checked again.
 
-The pages are seen with content: the demo data (``programme/demo.py``) on the crawl's
+The pages are seen with content: the demo data (``programme/demo/``) on the crawl's
 day, mid-March 2016, when the first cohorts have completed, a session is under way and
 Hold 6 still takes enrolments. Some pages differ by what they show, not by their
 address (an e-mail that was sent, one that waits, one that failed): ``CONTENT`` pages

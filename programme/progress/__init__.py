@@ -1,0 +1,272 @@
+"""What counts as done, and where a leader stands.
+
+The rules
+---------
+- A leader is *expected* at every session of the cohort they have a seat in, and
+  at each session they booked as a make-up.
+- A module is *completed* when the leader was present or late at any session of
+  it, expected or not; the programme is completed when every required module is,
+  on the date of the session that completed the last one.
+- After an expected session ends, a leader with no attendance recorded is
+  *awaiting registration* until ``ATTENDANCE_GRACE_WORKING_DAYS`` working days
+  have passed; then, or as soon as they are recorded absent or excused, they
+  have *missed* it (:func:`missed_from`; booking asks the same). A working day is
+  Monday to Friday, neither a Danish public holiday nor one of ``CLOSED_DAYS``.
+- A leader is *behind* while a required module they have missed is not completed
+  (a make-up booked is not yet a make-up done).
+
+One home for the rules, one source for the answers
+--------------------------------------------------
+:func:`progress_for_leaders` applies the rules to the rows (sessions, places,
+make-ups, attendance) and is the only code that does. :func:`refresh_standings`
+stores its results in :class:`~programme.models.Standing`, in the same
+transaction as every write that could change them (``programme/signals.py`` and
+the bulk writers), and every page reads the stored standings: the dashboard, the
+report, its drill-down, the CSV and the admin's leader list
+(:func:`stored_progress`, :func:`annotate_progress`). What is stored does not
+depend on the clock: each module keeps the moments at which its state changes,
+and the state at a moment ``now`` follows from them (:func:`module_state`).
+
+The parts: :mod:`.states` (working days, registration due, missed, a module's state at a
+moment) and :mod:`.rules` (the rules applied to the rows: :func:`progress_for_leaders`).
+This module keeps the stored standings (:func:`refresh_standings`, and reading them for
+the pages); callers use ``programme.progress.<name>``, never a part directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from .. import clock, page_versions
+from ..models import (
+    Attendance,  # this and the next two: reachable as before the split
+    Enrolment,
+    Leader,
+    MakeUpBooking,
+    Module,
+    Programme,
+    Session,
+    Standing,
+)
+from .rules import (
+    LeaderProgress,
+    ModuleProgress,
+    _moment,
+    _sessions,
+    leader_progress,
+    progress_for_leaders,
+)
+from .states import (
+    ModuleState,
+    closed_days_in_words,
+    missed_from,
+    module_state,
+    own_cohort_state,
+    registration_due,
+)
+
+
+def refresh_standings(
+    programme: Programme, leader_ids: Iterable[int] | None = None, *, chunk_size: int = 5000
+) -> int:
+    """Store each leader's progress (:class:`~programme.models.Standing`) from the rules.
+
+    ``leader_ids`` None means every leader. A fixed number of queries per chunk of
+    leaders. Returns how many standings were written.
+    """
+    ids = sorted(
+        set(leader_ids) if leader_ids is not None else Leader.objects.values_list("pk", flat=True)
+    )
+    with page_versions.batch():  # one version row per leader, whatever the chunks
+        if leader_ids is None:  # every leader's page: one row says so
+            page_versions.written(Standing, None)
+        return _refresh_chunks(programme, ids, chunk_size)
+
+
+def _refresh_chunks(programme: Programme, ids: list[int], chunk_size: int) -> int:
+    written = 0
+    # Many chunks share one reading of the sessions (60,000 at a national scale).
+    all_sessions = (
+        _sessions(Session.objects.filter(module__programme=programme))
+        if len(ids) > chunk_size
+        else None
+    )
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size]
+        rows = [
+            (
+                leader_id,
+                result.required_done,
+                result.completed_at,
+                result.behind_from,
+                {
+                    str(m.module.pk): m.stored()
+                    for m in result.modules
+                    if m.completed_at or m.expected_until
+                },
+            )
+            for leader_id, result in progress_for_leaders(
+                chunk, programme, all_sessions=all_sessions
+            ).items()
+        ]
+        _write_standings(programme, rows)
+        written += len(rows)
+    return written
+
+
+# From this many standings at once, COPY is worth its temporary table.
+COPY_FROM = 1000
+
+
+def _write_standings(programme: Programme, rows: list[tuple]) -> None:
+    """Insert or update the standings. Many at once on PostgreSQL through COPY into a
+    temporary table and one upsert (a national refresh writes hundreds of thousands of
+    rows); otherwise through ``bulk_create``."""
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+        Standing.objects.bulk_create(
+            [
+                Standing(
+                    leader_id=leader_id,
+                    programme=programme,
+                    modules_done=done,
+                    completed_at=completed_at,
+                    behind_from=behind_from,
+                    modules=modules,
+                )
+                for leader_id, done, completed_at, behind_from, modules in rows
+            ],
+            update_conflicts=True,
+            unique_fields=["leader", "programme"],
+            update_fields=[
+                "modules_done",
+                "completed_at",
+                "behind_from",
+                "modules",
+                "refreshed_at",
+            ],
+        )
+        return
+    table = Standing._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE standing_load (leader_id bigint, modules_done smallint, "
+            "completed_at timestamptz, behind_from timestamptz, modules jsonb) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(
+            "COPY standing_load (leader_id, modules_done, completed_at, behind_from, modules) "
+            "FROM STDIN"
+        ) as copy:
+            for leader_id, done, completed_at, behind_from, modules in rows:
+                copy.write_row((leader_id, done, completed_at, behind_from, json.dumps(modules)))
+        cursor.execute(
+            f"INSERT INTO {table} (leader_id, programme_id, modules_done, completed_at, "  # noqa: S608
+            "behind_from, modules, refreshed_at) SELECT leader_id, %s, modules_done, "
+            "completed_at, behind_from, modules, now() FROM standing_load "
+            "ON CONFLICT (leader_id, programme_id) DO UPDATE SET "
+            "modules_done = EXCLUDED.modules_done, completed_at = EXCLUDED.completed_at, "
+            "behind_from = EXCLUDED.behind_from, modules = EXCLUDED.modules, "
+            "refreshed_at = EXCLUDED.refreshed_at",
+            [programme.pk],
+        )
+        cursor.execute("DROP TABLE standing_load")
+        # COPY and raw SQL go around the QuerySet: their kept pages, said here.
+        page_versions.written(Standing, [row[0] for row in rows])
+
+
+def progress_from_stored(
+    modules: list[Module], stored: dict | None, now: dt.datetime
+) -> LeaderProgress:
+    """A leader's progress at ``now`` from their stored standing's per-module moments."""
+    stored = stored or {}
+    entries = []
+    for module in modules:
+        completed_at, expected_until, missed_from = stored.get(str(module.pk)) or (None,) * 3
+        entries.append(
+            ModuleProgress(
+                module=module,
+                now=now,
+                completed_at=_moment(completed_at),
+                expected_until=_moment(expected_until),
+                missed_from=_moment(missed_from),
+            )
+        )
+    return LeaderProgress(modules=entries)
+
+
+def stored_progress(
+    leader: Leader, programme: Programme, *, now: dt.datetime | None = None
+) -> LeaderProgress:
+    """One leader's stored progress (two queries: the modules and the standing)."""
+    now = now or clock.now()
+    modules = list(programme.modules.order_by("order"))
+    stored = (
+        Standing.objects.filter(leader=leader, programme=programme)
+        .values_list("modules", flat=True)
+        .first()
+    )
+    return progress_from_stored(modules, stored, now)
+
+
+def annotate_progress(
+    leaders: QuerySet[Leader], programme: Programme, *, now: dt.datetime | None = None
+) -> QuerySet[Leader]:
+    """Add ``modules_done``, ``modules_required``, ``completed_at``, ``is_behind`` and
+    ``stored_modules`` (the per-module moments) from the leaders' standings.
+
+    One LEFT JOIN, so a report over tens of thousands of leaders costs one pass
+    over a small table. A leader without a standing yet (just imported) has done
+    nothing and is not behind. ``modules_required`` is the same for every row; it
+    is a constant here so that filters can compare against it.
+    """
+    now = now or clock.now()
+    required = programme.modules.filter(required=True).count()
+    return leaders.annotate(
+        standing=FilteredRelation("standings", condition=Q(standings__programme=programme)),
+        modules_required=Value(required, output_field=IntegerField()),
+        modules_done=Coalesce(F("standing__modules_done"), 0),
+        completed_at=F("standing__completed_at"),
+        is_behind=Case(
+            When(standing__behind_from__lte=now, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        stored_modules=F("standing__modules"),
+    )
+
+
+__all__ = [
+    "Attendance",
+    "Enrolment",
+    "MakeUpBooking",
+    "ModuleProgress",
+    "LeaderProgress",
+    "progress_for_leaders",
+    "leader_progress",
+    "ModuleState",
+    "closed_days_in_words",
+    "registration_due",
+    "missed_from",
+    "own_cohort_state",
+    "module_state",
+    "refresh_standings",
+    "COPY_FROM",
+    "progress_from_stored",
+    "stored_progress",
+    "annotate_progress",
+]

@@ -1,0 +1,241 @@
+"""The rules applied to the rows: each leader's :class:`LeaderProgress` from their
+sessions, places, make-ups and attendance (:func:`progress_for_leaders`, the only code
+that does), in a fixed number of queries for any number of leaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
+
+from django.db.models import (
+    Q,
+)
+
+from .. import clock
+from ..models import (
+    Attendance,
+    Enrolment,
+    Leader,
+    MakeUpBooking,
+    Module,
+    Programme,
+    Session,
+)
+from .states import ModuleState, missed_from, module_state
+
+
+@dataclass(slots=True)
+class ModuleProgress:
+    module: Module
+    now: dt.datetime
+    # The start of the earliest session of the module attended (present or late).
+    completed_at: dt.datetime | None = None
+    # When the last session the leader is expected at ends.
+    expected_until: dt.datetime | None = None
+    # The earliest moment an expected session counts as missed: its end when
+    # recorded absent or excused, its registration_due() when not recorded.
+    missed_from: dt.datetime | None = None
+    # Filled in by the leader's own page (not stored): what was recorded.
+    attendances: list[Attendance] = field(default_factory=list)
+
+    @property
+    def completed(self) -> bool:
+        return self.completed_at is not None
+
+    @property
+    def state(self) -> str:
+        return module_state(self.completed_at, self.expected_until, self.missed_from, self.now)
+
+    @property
+    def state_label(self) -> str:
+        return ModuleState.LABELS[self.state]
+
+    @property
+    def behind(self) -> bool:
+        return (
+            self.module.required
+            and not self.completed
+            and self.missed_from is not None
+            and self.missed_from <= self.now
+        )
+
+    def stored(self) -> list[int | None]:
+        return [_epoch(self.completed_at), _epoch(self.expected_until), _epoch(self.missed_from)]
+
+
+@dataclass
+class LeaderProgress:
+    modules: list[ModuleProgress]
+
+    @cached_property
+    def required(self) -> list[ModuleProgress]:
+        return [m for m in self.modules if m.module.required]
+
+    @property
+    def required_total(self) -> int:
+        return len(self.required)
+
+    @property
+    def required_done(self) -> int:
+        return sum(1 for m in self.required if m.completed)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.required_done / self.required_total) if self.required_total else 0
+
+    @property
+    def completed(self) -> bool:
+        return self.required_total > 0 and self.required_done == self.required_total
+
+    @property
+    def completed_at(self) -> dt.datetime | None:
+        return max(m.completed_at for m in self.required) if self.completed else None
+
+    @property
+    def behind(self) -> bool:
+        return any(m.behind for m in self.modules)
+
+    @property
+    def behind_from(self) -> dt.datetime | None:
+        """From when the leader is behind unless something changes; independent of "now"."""
+        moments = [m.missed_from for m in self.required if not m.completed and m.missed_from]
+        return min(moments, default=None)
+
+    def module(self, module_id: int) -> ModuleProgress | None:
+        return next((m for m in self.modules if m.module.pk == module_id), None)
+
+
+def _epoch(moment: dt.datetime | None) -> int | None:
+    # Whole seconds: session times, and what derives from them, have no fractions.
+    return int(moment.timestamp()) if moment is not None else None
+
+
+def _moment(seconds: int | None) -> dt.datetime | None:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC) if seconds is not None else None
+
+
+class _Session(NamedTuple):
+    pk: int
+    module_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    cohort_id: int
+
+
+def _derive(
+    modules: list[Module],
+    expected: Iterable[_Session],
+    records: dict[int, str],
+    sessions: dict[int, _Session],
+    now: dt.datetime,
+) -> LeaderProgress:
+    """The rules, for one leader: ``expected`` sessions, ``records`` session -> status."""
+    by_module = {m.id: ModuleProgress(m, now) for m in modules}
+    for session_id, status in records.items():
+        session = sessions[session_id]
+        entry = by_module.get(session.module_id)
+        if entry is None or status not in Attendance.COMPLETING:
+            continue
+        if entry.completed_at is None or session.starts_at < entry.completed_at:
+            entry.completed_at = session.starts_at
+    for session in expected:
+        entry = by_module.get(session.module_id)
+        if entry is None:
+            continue
+        if entry.expected_until is None or session.ends_at > entry.expected_until:
+            entry.expected_until = session.ends_at
+        missed = missed_from(session.ends_at, records.get(session.pk))
+        if missed is None:
+            continue
+        if entry.missed_from is None or missed < entry.missed_from:
+            entry.missed_from = missed
+    return LeaderProgress(modules=list(by_module.values()))
+
+
+def _range(ids: list[int]) -> Q:
+    """The leaders of a sorted chunk: a range when the ids are many and dense (rows of
+    others in it are skipped in Python), else a list."""
+    if len(ids) > 50 and ids[-1] - ids[0] < 4 * len(ids):
+        return Q(leader_id__gte=ids[0], leader_id__lte=ids[-1])
+    return Q(leader_id__in=ids)
+
+
+def _sessions(sessions) -> tuple[dict[int, _Session], dict[int, list[_Session]]]:
+    by_pk: dict[int, _Session] = {}
+    by_cohort: dict[int, list[_Session]] = defaultdict(list)
+    for row in sessions.values_list("pk", "module_id", "starts_at", "ends_at", "cohort_id"):
+        session = _Session(*row)
+        by_pk[session.pk] = session
+        by_cohort[session.cohort_id].append(session)
+    return by_pk, by_cohort
+
+
+def progress_for_leaders(
+    leaders: Iterable[Leader | int],
+    programme: Programme,
+    *,
+    now: dt.datetime | None = None,
+    all_sessions: tuple | None = None,
+) -> dict[int, LeaderProgress]:
+    """Each leader's progress from the rows, in a fixed number of queries for any number.
+
+    Rows are read as plain tuples (no model instances): this runs for every leader of
+    a national programme in ``refresh_standings``, which reads the programme's sessions
+    once for all its chunks (``all_sessions``) rather than once per chunk.
+    """
+    now = now or clock.now()
+    ids = sorted({leader if isinstance(leader, int) else leader.pk for leader in leaders})
+    if not ids:
+        return {}
+    wanted = set(ids)
+    modules = list(programme.modules.order_by("order"))
+    cohort_of = {
+        leader_id: cohort_id
+        for leader_id, cohort_id in Enrolment.objects.filter(
+            _range(ids), programme=programme, status=Enrolment.Status.ENROLLED
+        ).values_list("leader_id", "cohort_id")
+        if leader_id in wanted
+    }
+    makeups = [
+        row
+        for row in MakeUpBooking.objects.filter(
+            _range(ids), session__module__programme=programme
+        ).values_list("leader_id", "session_id")
+        if row[0] in wanted
+    ]
+    records: dict[int, dict[int, str]] = defaultdict(dict)
+    for leader_id, session_id, status in Attendance.objects.filter(
+        _range(ids), session__module__programme=programme
+    ).values_list("leader_id", "session_id", "status"):
+        if leader_id in wanted:
+            records[leader_id][session_id] = status
+
+    if all_sessions is not None:
+        by_pk, by_cohort = all_sessions
+    else:
+        sessions = Session.objects.filter(module__programme=programme)
+        if len(ids) <= 50:  # a few leaders (a signal): only the sessions they touch
+            touched = {s for _, s in makeups} | {s for r in records.values() for s in r}
+            sessions = sessions.filter(Q(cohort__in=set(cohort_of.values())) | Q(pk__in=touched))
+        by_pk, by_cohort = _sessions(sessions)
+
+    expected: dict[int, list[_Session]] = defaultdict(list)
+    for leader_id, cohort_id in cohort_of.items():
+        expected[leader_id].extend(by_cohort[cohort_id])
+    for leader_id, session_id in makeups:
+        expected[leader_id].append(by_pk[session_id])
+    return {
+        leader_id: _derive(modules, expected[leader_id], records[leader_id], by_pk, now)
+        for leader_id in ids
+    }
+
+
+def leader_progress(
+    leader: Leader, programme: Programme, *, now: dt.datetime | None = None
+) -> LeaderProgress:
+    """One leader's progress from the rows (pages read the stored one: stored_progress)."""
+    return progress_for_leaders([leader], programme, now=now)[leader.pk]
