@@ -44,6 +44,7 @@ import csv
 import datetime as dt
 import importlib
 import io
+import itertools
 import os
 import re
 
@@ -426,6 +427,9 @@ class PortalDays(RuleBasedStateMachine):
             Department.objects.create(name="Børn", code="BØ"),
         ]
         self.leaders, self.clients, self.readers = [], {}, {}
+        # Employee numbers for imported leaders: never one used before, also after a
+        # leader was deleted (the list of leaders then shrinks).
+        self.imported_numbers = itertools.count(9000)
         for n in range(8):
             user = User.objects.create_user(email=f"leder{n}@egenskab.dk", password=PASSWORD)
             leader = Leader.objects.create(
@@ -1061,8 +1065,8 @@ class PortalDays(RuleBasedStateMachine):
             rows[leader.employee_number] = cells
         arrivals = max(0, min(new, 12 - len(self.leaders)))
         numbers = []
-        for n in range(arrivals):
-            number = f"{9000 + len(self.leaders) + n}"
+        for _ in range(arrivals):
+            number = str(next(self.imported_numbers))
             email = f"ny{number}@egenskab.dk"
             rows[number] = [number, f"Ny Leder {number}", email, "", "team", "ØK"]
             numbers.append(number)
