@@ -45,6 +45,20 @@ class LabelledTabularInline(admin.TabularInline):
         return Labelled
 
 
+class ReadOnlyTabularInline(LabelledTabularInline):
+    """Rows shown for reading on another object's page: nothing added, changed or
+    deleted here (each has its own door: the booking actions, the row's own page)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def correlated_count(queryset, field: str):
     """A correlated COUNT, so several counts on one row neither multiply nor loop."""
     return Coalesce(

@@ -20,7 +20,7 @@ from ..forms import CohortAdminForm, SessionAdminForm
 from ..models import Attendance, Cohort, Enrolment, MakeUpBooking, Module, Programme, Session
 from .actions import report_promoted
 from .attendance import AttendanceSheetMixin
-from .base import LabelledTabularInline, correlated_count
+from .base import LabelledTabularInline, ReadOnlyTabularInline, correlated_count
 
 
 class ModuleInline(LabelledTabularInline):
@@ -45,7 +45,7 @@ class ModuleAdmin(admin.ModelAdmin):
 # --- Cohorts ----------------------------------------------------------------------
 
 
-class SessionInline(LabelledTabularInline):
+class SessionInline(ReadOnlyTabularInline):
     """The cohort's sessions, to read. Each is added, changed and deleted on its own page
     (SessionAdmin), the one door that goes through booking.save_session and
     booking.delete_session: seats, room and facilitator are checked there under the
@@ -65,15 +65,6 @@ class SessionInline(LabelledTabularInline):
             .order_by("starts_at", "pk")
         )
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=_("session"))
     def change_session(self, obj):
         return format_html(
@@ -84,7 +75,7 @@ class SessionInline(LabelledTabularInline):
         )
 
 
-class PlacesInline(LabelledTabularInline):
+class PlacesInline(ReadOnlyTabularInline):
     """Who holds a place in the cohort, to read, each leader linked to their page; places
     change through the leader list's actions (booking), not here."""
 
@@ -104,15 +95,6 @@ class PlacesInline(LabelledTabularInline):
             .select_related("leader__department", "cohort")
             .order_by("leader__name", "pk")
         )
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("leader"))
     def leader_link(self, obj):
