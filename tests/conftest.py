@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import importlib
 import os
 import re
 import tempfile
@@ -479,6 +480,56 @@ def hr(db) -> User:
 @pytest.fixture
 def superuser(db) -> User:
     return make_superuser()
+
+
+@pytest.fixture
+def hr_group(transactional_db):
+    """The HR group as the data migrations make it, and the shipped questionnaire, for a
+    transactional test: the flush after an earlier one empties every table, the
+    migrations' data too, and ``serialized_rollback`` cannot put it back in the browser
+    tests: once Playwright's event loop runs, the test thread gets a fresh connection
+    object without the serialized copy."""
+    from django.contrib.auth.models import Group, Permission
+
+    from programme.models import HR_GROUP
+
+    migration = importlib.import_module("programme.migrations.0002_hr_group")
+    codenames = [f"{a}_{m}" for m in migration.HR_MODELS for a in migration.ACTIONS]
+    codenames += ["view_user", "view_historicalenrolment", "view_historicalattendance"]
+    group, _ = Group.objects.get_or_create(name=HR_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="programme", codename__in=codenames)
+    )
+    places = importlib.import_module("programme.migrations.0009_locations_facilitators")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="programme", codename__in=places.HR_PERMISSIONS
+        )
+    )
+    outbox_migration = importlib.import_module(
+        "programme.migrations.0006_email_text_defaults_and_hr_outbox"
+    )
+    for app_label, names in outbox_migration.HR_PERMISSIONS.items():
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=names)
+        )
+    # Migration 0009: the shipped questionnaire (data, gone with the flush) and HR's rights.
+    from programme.models import Questionnaire, Statement
+
+    outcomes = importlib.import_module("programme.migrations.0010_self_assessment_and_initiatives")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="programme", codename__in=outcomes.HR_PERMISSIONS
+        )
+    )
+    questionnaire, created = Questionnaire.objects.get_or_create(
+        version=1, defaults=outcomes.DEFAULT_QUESTIONNAIRE
+    )
+    if created:
+        Statement.objects.bulk_create(
+            Statement(questionnaire=questionnaire, dimension=dimension, order=n, text=text)
+            for n, (dimension, text) in enumerate(outcomes.DEFAULT_STATEMENTS, start=1)
+        )
 
 
 @pytest.fixture

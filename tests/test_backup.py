@@ -37,7 +37,7 @@ def row_counts(cursor, tables: list[str]) -> dict[str, int]:
 
 
 @pytest.mark.postgres
-def test_a_dump_restores_into_a_fresh_database_with_every_row(transactional_db, tmp_path):
+def test_a_dump_restores_into_a_fresh_database_with_every_row(hr_group, tmp_path):
     demo.seed()
     settings_dict = connection.settings_dict
     env = pg_env(settings_dict)
