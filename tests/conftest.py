@@ -482,6 +482,30 @@ def superuser(db) -> User:
     return make_superuser()
 
 
+def _migration(name: str):
+    return importlib.import_module(f"programme.migrations.{name}")
+
+
+def restore_hr_group() -> Group:
+    """The HR group with exactly the rights the data migrations give it (0002, 0006, 0009,
+    0010): a transactional test's flush empties the tables, the migrations' data too."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    hr_group = _migration("0002_hr_group")
+    codenames = [f"{action}_{model}" for model in hr_group.HR_MODELS for action in hr_group.ACTIONS]
+    codenames += ["view_user", "view_historicalenrolment", "view_historicalattendance"]
+    codenames += _migration("0009_locations_facilitators").HR_PERMISSIONS
+    codenames += _migration("0010_self_assessment_and_initiatives").HR_PERMISSIONS
+    outbox = _migration("0006_email_text_defaults_and_hr_outbox").HR_PERMISSIONS
+    wanted = Q(content_type__app_label="programme", codename__in=codenames)
+    for app_label, names in outbox.items():
+        wanted |= Q(content_type__app_label=app_label, codename__in=names)
+    group, _created = Group.objects.get_or_create(name=HR_GROUP)
+    group.permissions.set(Permission.objects.filter(wanted))
+    return group
+
+
 @pytest.fixture
 def hr_group(transactional_db):
     """The HR group as the data migrations make it, and the shipped questionnaire, for a
@@ -489,39 +513,11 @@ def hr_group(transactional_db):
     migrations' data too, and ``serialized_rollback`` cannot put it back in the browser
     tests: once Playwright's event loop runs, the test thread gets a fresh connection
     object without the serialized copy."""
-    from django.contrib.auth.models import Group, Permission
-
-    from programme.models import HR_GROUP
-
-    migration = importlib.import_module("programme.migrations.0002_hr_group")
-    codenames = [f"{a}_{m}" for m in migration.HR_MODELS for a in migration.ACTIONS]
-    codenames += ["view_user", "view_historicalenrolment", "view_historicalattendance"]
-    group, _ = Group.objects.get_or_create(name=HR_GROUP)
-    group.permissions.set(
-        Permission.objects.filter(content_type__app_label="programme", codename__in=codenames)
-    )
-    places = importlib.import_module("programme.migrations.0009_locations_facilitators")
-    group.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="programme", codename__in=places.HR_PERMISSIONS
-        )
-    )
-    outbox_migration = importlib.import_module(
-        "programme.migrations.0006_email_text_defaults_and_hr_outbox"
-    )
-    for app_label, names in outbox_migration.HR_PERMISSIONS.items():
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label=app_label, codename__in=names)
-        )
-    # Migration 0009: the shipped questionnaire (data, gone with the flush) and HR's rights.
     from programme.models import Questionnaire, Statement
 
-    outcomes = importlib.import_module("programme.migrations.0010_self_assessment_and_initiatives")
-    group.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="programme", codename__in=outcomes.HR_PERMISSIONS
-        )
-    )
+    restore_hr_group()
+    # Migration 0010: the shipped questionnaire (data, gone with the flush).
+    outcomes = _migration("0010_self_assessment_and_initiatives")
     questionnaire, created = Questionnaire.objects.get_or_create(
         version=1, defaults=outcomes.DEFAULT_QUESTIONNAIRE
     )

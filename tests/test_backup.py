@@ -28,6 +28,17 @@ def pg_env(settings_dict: dict) -> dict[str, str]:
     return env
 
 
+def connect(env: dict[str, str], dbname: str) -> psycopg.Connection:
+    """A connection to ``dbname`` on the server ``env`` names (``pg_env``)."""
+    return psycopg.connect(
+        dbname=dbname,
+        host=env["PGHOST"],
+        port=env["PGPORT"],
+        user=env["PGUSER"],
+        password=env.get("PGPASSWORD"),
+    )
+
+
 def row_counts(cursor, tables: list[str]) -> dict[str, int]:
     counts = {}
     for table in tables:
@@ -60,13 +71,7 @@ def test_a_dump_restores_into_a_fresh_database_with_every_row(hr_group, tmp_path
             env=env,
             check=True,
         )
-        with psycopg.connect(
-            dbname=fresh,
-            host=env["PGHOST"],
-            port=env["PGPORT"],
-            user=env["PGUSER"],
-            password=env.get("PGPASSWORD"),
-        ) as restored:
+        with connect(env, fresh) as restored:
             after = row_counts(restored.cursor(), tables)
     finally:
         subprocess.run(["dropdb", "--if-exists", fresh], env=env, check=True)

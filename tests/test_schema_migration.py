@@ -5,18 +5,16 @@ today's schema, and every row of every table it held is found again, unchanged."
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from .schema_snapshot import DUMP, MANIFEST, fingerprints
-from .test_backup import pg_env
+from .test_backup import connect, pg_env
 
 # Tables whose rows migrations add to: every row they held must still be there.
 GROWS = {"django_migrations"}
@@ -61,13 +59,7 @@ def test_the_demo_database_from_before_the_move_migrates_with_every_row():
             capture_output=True,
             text=True,
         )
-        with psycopg.connect(
-            dbname=fresh,
-            host=env["PGHOST"],
-            port=env["PGPORT"],
-            user=env["PGUSER"],
-            password=env.get("PGPASSWORD"),
-        ) as migrated:
+        with connect(env, fresh) as migrated:
             after = fingerprints(migrated)
             with migrated.cursor() as cursor:
                 cursor.execute("SELECT app, name FROM django_migrations")
@@ -96,4 +88,3 @@ def test_the_snapshot_is_there_for_the_postgresql_pass():
     assert DUMP.stat().st_size > 10_000
     manifest = json.loads(MANIFEST.read_text())
     assert {"programme_leader", "programme_enrolment", "post_office_email"} <= set(manifest)
-    assert os.path.basename(DUMP).endswith(".dump")

@@ -42,7 +42,6 @@ import collections
 import contextlib
 import csv
 import datetime as dt
-import importlib
 import io
 import itertools
 import os
@@ -95,7 +94,7 @@ from programme.models import (
     User,
 )
 
-from .conftest import PASSWORD, room
+from .conftest import PASSWORD, restore_hr_group, room
 from .forms import form_fields
 
 hypothesis_settings.register_profile(
@@ -260,26 +259,10 @@ def _without_tokens(response) -> str:
 # -- What the data migrations made -------------------------------------------------------
 
 
-def _migration(name: str):
-    return importlib.import_module(f"programme.migrations.{name}")
-
-
 def restore_what_the_data_migrations_made() -> None:
     """The HR group with its permissions, and the e-mail texts: a transactional test
     empties the database after it ran, and these rows came from data migrations."""
-    from django.contrib.auth.models import Permission
-
-    hr_group = _migration("0002_hr_group")
-    codenames = [f"{action}_{model}" for model in hr_group.HR_MODELS for action in hr_group.ACTIONS]
-    codenames += ["view_user", "view_historicalenrolment", "view_historicalattendance"]
-    codenames += _migration("0009_locations_facilitators").HR_PERMISSIONS
-    codenames += _migration("0010_self_assessment_and_initiatives").HR_PERMISSIONS
-    outbox = _migration("0006_email_text_defaults_and_hr_outbox").HR_PERMISSIONS
-    wanted = Q(content_type__app_label="programme", codename__in=codenames)
-    for app_label, names in outbox.items():
-        wanted |= Q(content_type__app_label=app_label, codename__in=names)
-    group, _created = Group.objects.get_or_create(name=HR_GROUP)
-    group.permissions.add(*Permission.objects.filter(wanted))
+    restore_hr_group()
     for kind, texts in EMAIL_DEFAULTS.items():
         EmailText.objects.get_or_create(kind=str(kind), defaults=texts)
 
