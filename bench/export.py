@@ -128,9 +128,10 @@ def _peak_mb() -> float:
 
 def _same_select():
     """The queryset the export view builds for HR with no filters, as one SELECT."""
-    from programme import clock, csv_export
+    from programme import clock
     from programme.models import Programme
-    from programme.reports import Filters, full_scope, report_leaders, sorted_leaders
+    from reports import csv_export
+    from reports.rules import Filters, full_scope, report_leaders, sorted_leaders
 
     programme = Programme.current()
     filters = Filters(programme=programme, now=clock.now())
@@ -205,7 +206,7 @@ def child(mode: str) -> None:
     from django.utils import translation
 
     from programme.models import User
-    from programme.report_views import export, export_xlsx
+    from reports.views import export, export_xlsx
 
     user = User.objects.get(email="hr@albertslund.dk")
     assert user.is_hr

@@ -136,7 +136,7 @@ def child(rows: int) -> None:
     from django.test import Client
     from django.urls import reverse
 
-    from programme import import_jobs
+    from hr import import_jobs
     from programme.models import ImportBatch, Leader, User
 
     with connection.cursor() as cursor:
@@ -154,7 +154,7 @@ def child(rows: int) -> None:
         started = time.perf_counter()
         response = client.post(reverse("admin:programme_leader_import"), {"import_file": upload})
         assert response.status_code == 302, response.content[-3000:]
-        # The import worker checks the file (programme/import_jobs.py), timed with the
+        # The import worker checks the file (hr/import_jobs.py), timed with the
         # upload that queued it: the same work the request did before it became a job.
         assert import_jobs.run_pending() == 1
         checked = time.perf_counter()
@@ -165,7 +165,7 @@ def child(rows: int) -> None:
         confirm = reverse("admin:programme_leader_import_confirm", args=[batch.pk])
         confirmed_at = time.perf_counter()
         response = client.post(confirm)
-        # The import worker's part (programme/import_jobs.py), timed with the request
+        # The import worker's part (hr/import_jobs.py), timed with the request
         # that queued it: the same work the request did before it became a job.
         assert import_jobs.run_pending() == 1
         finished = time.perf_counter()

@@ -134,7 +134,7 @@ def sessions(env: dict) -> dict[str, str]:
     from django.test import Client
     from django.utils import timezone
 
-    from programme import demo
+    import demo
     from programme.models import Enrolment, User
 
     moment = timezone.make_aware(demo.DEMO_AS_OF)

@@ -5,7 +5,7 @@ A session ends after ``SESSION_IDLE_TIMEOUT`` seconds without a request and, how
 active the user is, ``SESSION_ABSOLUTE_TIMEOUT`` seconds after it began. Both
 moments are kept in the session itself, so any number of web processes agree. A
 session whose login may no longer be used (a leader who has left, a closed account:
-``programme.accounts.may_sign_in``) ends at its next request, with a message saying why.
+``accounts.signin.may_sign_in``) ends at its next request, with a message saying why.
 
 ``client_ip`` and ``login_username`` tell django-axes which address and which
 account a failed sign-in belongs to (settings ``AXES_CLIENT_IP_CALLABLE`` and
@@ -63,7 +63,7 @@ class SessionTimeoutMiddleware:
 
     def _refused(self, request: HttpRequest) -> None:
         """The session names a login that may no longer sign in: end it for good."""
-        from programme.accounts import access_ended_message
+        from accounts.signin import access_ended_message
         from programme.models import User
 
         user = User.objects.select_related("leader").filter(pk=request.session[SESSION_KEY])
@@ -341,7 +341,7 @@ def database_trouble_page(request: HttpRequest, exception: BaseException) -> Htt
         "sent": request.method not in ("GET", "HEAD", "OPTIONS"),
         "booking": request.method == "POST"
         and match is not None
-        and match.namespace == "programme",
+        and match.namespace == "dashboard",
     }
     response = None
     if busy:
@@ -350,7 +350,7 @@ def database_trouble_page(request: HttpRequest, exception: BaseException) -> Htt
     if response is None:
         # The page without its header (who is signed in, the programme: the database
         # again), but with whom to ask.
-        from programme.context_processors import hr_contact
+        from portal.context_processors import hr_contact
 
         context.update(hr_contact(request), programme_name=_("Digital leadership"))
         response = HttpResponse(render_to_string("503.html", context), status=503)

@@ -58,10 +58,19 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
-    "programme.apps.SignInProtectionConfig",  # django-axes, with Danish names
+    "accounts.apps.SignInProtectionConfig",  # django-axes, with Danish names
     "csp",
-    "programme.apps.OutboxConfig",
+    "mail.apps.OutboxConfig",  # django-post-office, with Danish names
+    # The portal's own apps, one per concern (README, "Architecture"); booking and
+    # demo are plain packages: rules and data with no models, pages or commands.
     "programme",
+    "mail",
+    "accounts",
+    "reports",
+    "outcomes",
+    "rooms",
+    "dashboard",
+    "hr",
 ]
 
 MIDDLEWARE = [
@@ -83,8 +92,8 @@ MIDDLEWARE = [
     # runs before LoginRequiredMiddleware sends the now anonymous user to sign in.
     "portal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # django-csp's, plus the identity provider's sign-out as a form target (programme/sso.py).
-    "programme.sso.ProviderSignOutCSPMiddleware",
+    # django-csp's, plus the identity provider's sign-out as a form target (accounts/sso.py).
+    "accounts.sso.ProviderSignOutCSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -103,9 +112,9 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "programme.context_processors.navigation",
-                "programme.context_processors.hr_contact",
-                "programme.context_processors.sign_in",
+                "portal.context_processors.navigation",
+                "portal.context_processors.hr_contact",
+                "portal.context_processors.sign_in",
             ],
         },
     },
@@ -148,9 +157,9 @@ AUTH_USER_MODEL = "programme.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Passwords, unless PASSWORD_SIGN_IN is off (then superusers only: break-glass).
-    "programme.accounts.PasswordBackend",
+    "accounts.signin.PasswordBackend",
     # The municipality's identity provider (OpenID Connect), when OIDC_ISSUER is set.
-    "programme.sso.PortalOIDCBackend",
+    "accounts.sso.PortalOIDCBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -161,7 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "programme:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 # A cache all web processes share (REDIS_URL: Django's Redis backend, made tolerant of
@@ -277,7 +286,7 @@ POST_OFFICE = {
     # hand): the e-mails not sent by then are retried on the schedule above.
     "BATCH_DELIVERY_TIMEOUT": 180,
     # EMAIL_BACKEND, with long Danish subjects folded as mail readers expect.
-    "BACKENDS": {"default": "programme.mail.Backend"},
+    "BACKENDS": {"default": "mail.backend.Backend"},
 }
 
 # The portal's address as leaders reach it, for the links in e-mails.
@@ -297,7 +306,7 @@ INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14, minimum=1)
 
 # Single sign-on with the municipality's identity provider (OpenID Connect, through
 # mozilla-django-oidc). On when OIDC_ISSUER and OIDC_CLIENT_ID are set; the endpoints
-# come from the provider's discovery document (programme/sso.py).
+# come from the provider's discovery document (accounts/sso.py).
 OIDC_ISSUER = env_str("OIDC_ISSUER").rstrip("/")
 OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
 OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
@@ -333,7 +342,7 @@ OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10, minimum=1)
 # off only for a provider that publishes a single key without a name.
 OIDC_VERIFY_KID = env_bool("OIDC_VERIFY_KID", default=True)
 OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
-OIDC_OP_LOGOUT_URL_METHOD = "programme.sso.provider_logout_url"
+OIDC_OP_LOGOUT_URL_METHOD = "accounts.sso.provider_logout_url"
 LOGIN_REDIRECT_URL_FAILURE = "login"
 
 # Content-Security-Policy (django-csp 4): only our own origin, no inline scripts.
@@ -397,7 +406,7 @@ CHECKIN_OPENS_MINUTES = env_int("CHECKIN_OPENS_MINUTES", 30, minimum=0)
 CHECKIN_LATE_MINUTES = env_int("CHECKIN_LATE_MINUTES", 15, minimum=0)
 
 # History is for reading: a revert would change seats and attendance behind the
-# booking rules (programme/admin/base.py also refuses the revert page's POST).
+# booking rules (hr/admin/base.py also refuses the revert page's POST).
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
@@ -424,7 +433,7 @@ LOGGING = {
 # DB_STATEMENT_TIMEOUT must stay below GUNICORN_TIMEOUT, or gunicorn kills first.
 # Management commands (manage.py sets PORTAL_PROCESS=command) have their own limits,
 # none by default: a nightly job may wait; the CSV export has a longer one of its own
-# (programme.report_views.export, see portal.db).
+# (reports.views.export, see portal.db).
 PORTAL_PROCESS = env_choice("PORTAL_PROCESS", "web", ["web", "command"])
 if PORTAL_PROCESS == "command":
     DB_LOCK_TIMEOUT = env_float("DB_COMMAND_LOCK_TIMEOUT", 0, minimum=0)
@@ -468,7 +477,7 @@ if DATABASE_REPLICA_URL:
     }
 DATABASE_ROUTERS = ["portal.routers.ReplicaRouter"]
 
-# Leader import (programme/imports/). The file is read into memory and checked at
+# Leader import (hr/imports/). The file is read into memory and checked at
 # once, so its size is bounded; the limits are in the form's help and its error. A
 # CSV of 30,000 leaders is about 3 MB. The proxy's body limit must be a little
 # above IMPORT_MAX_FILE_MB (docs/operations.md), so the form can say what is wrong.

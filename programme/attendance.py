@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import clock, page_versions
-from .models import Attendance, Enrolment, Leader, MakeUpBooking, Session, User
-from .progress import refresh_standings
+from programme import clock, page_versions
+from programme.models import Attendance, Enrolment, Leader, MakeUpBooking, Session, User
+from programme.progress import refresh_standings
 
 
 @dataclass

@@ -22,7 +22,7 @@ from icalendar import (
     vText,
 )
 
-from .models import Session
+from programme.models import Session
 
 PRODID = "-//Albertslund Kommune//Digital ledelse//DA"
 UID_DOMAIN = "digital-ledelse.albertslund.dk"

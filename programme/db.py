@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db import connection, models, transaction
 
-from . import page_versions
+from programme import page_versions
 
 
 def analyze(*tables: type[models.Model]) -> None:

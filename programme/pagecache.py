@@ -58,8 +58,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
 
-from . import clock
-from .page_versions import (  # noqa: F401 - the writers' API, as pagecache offers it
+from programme import clock
+from programme.page_versions import (  # noqa: F401 - the writers' API, as pagecache offers it
     ANY,
     EVERYTHING,
     FOLD_AT,
@@ -95,7 +95,7 @@ def _written(sender, instance, **kwargs) -> None:
     """A row saved or deleted: its owner now, and (saved) its owner before the save, as
     the database held it (:func:`programme.models.stored_before_save`: a row given to
     another leader changes the old owner's page too)."""
-    from .models import stored_before_save
+    from programme.models import stored_before_save
 
     name = sender._meta.model_name
     if name == "user" and kwargs.get("update_fields") == frozenset({"last_login"}):
@@ -129,7 +129,7 @@ def _deleted_owner(name: str, instance) -> set[int | None]:
 def connect() -> None:
     """Listen to every model of the programme app (AppConfig.ready), and make sure each
     one a page shows writes in bulk through :class:`KeptQuerySet`."""
-    from .models import read_before_save
+    from programme.models import read_before_save
 
     for model in apps.get_app_config("programme").get_models():
         if kind_of(model) is None:
@@ -217,7 +217,7 @@ def dashboard(request, leader_id: int, now: dt.datetime) -> Kept | None:
 
 
 def _keep_programme(request, version: str) -> None:
-    from .models import current_programme
+    from programme.models import current_programme
 
     programme = current_programme(request)
     cache.set(PROGRAMME, {"version": version, "programme": programme}, None)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import (
+from programme.models import (
     Attendance,
     Enrolment,
     Leader,
@@ -31,7 +31,7 @@ from .models import (
     read_before_save,
     stored_before_save,
 )
-from .progress import refresh_standings
+from programme.progress import refresh_standings
 
 # Deleting one of these takes its standings with it: nothing to refresh.
 _GOING_AWAY = (Leader, User, Programme)

@@ -13,7 +13,7 @@ from django.utils.deconstruct import deconstructible
 
 def _files():
     # Imported late: django-post-office resolves this storage while its models load.
-    from .models import OutboxFile
+    from programme.models import OutboxFile
 
     return OutboxFile.objects
 

@@ -74,7 +74,7 @@ DEFAULT_PERMISSIONS = {
 def permission_label(permission: Permission) -> str:
     """A right as Django's ``str(permission)`` shows it ("app | model | name"), in the
     active language: Django stores the name in English when it creates the right.
-    The label of rights on the group and user admins (:mod:`programme.admin.names`)."""
+    The label of rights on the group and user admins (:mod:`hr.admin.names`)."""
     action, _, model_name = permission.codename.partition("_")
     model = permission.content_type.model_class()
     if action in DEFAULT_PERMISSIONS and model is not None and model_name == model._meta.model_name:

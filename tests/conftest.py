@@ -531,7 +531,7 @@ def hr_group(transactional_db):
 @pytest.fixture
 def demo(db):
     """The demo data that ``make run`` loads."""
-    from programme import demo as demo_data
+    import demo as demo_data
 
     return demo_data.seed()
 
@@ -545,7 +545,7 @@ def queued() -> list:
 
 def send_outbox() -> None:
     """Run the outbox's worker once (in tests it sends into ``mailoutbox``)."""
-    from programme.outbox import send_queued
+    from mail.outbox import send_queued
 
     send_queued()
 

@@ -20,10 +20,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from programme import invitations
+from accounts import invitations
 from programme.models import Leader, User
-
-from .conftest import PASSWORD, make_user, queued
+from tests.conftest import PASSWORD, make_user, queued
 
 LAST_DAY = dt.date(2016, 1, 15)
 NEW_PASSWORD = "Ny-adgangskode-2016"
@@ -189,7 +188,7 @@ def test_may_sign_in_agrees_with_the_leavers_query_and_never_touches_staff(
     """One rule in two forms, the login's (every way in) and the query's (lists, the
     reset's former filter, booking): they agree for every leaving day, and a login
     without a leader record is refused only when closed."""
-    from programme.accounts import may_sign_in
+    from accounts.signin import may_sign_in
 
     user = make_user(f"p{User.objects.count()}@albertslund.dk", is_active=active)
     staff = make_user(f"s{User.objects.count()}@albertslund.dk", is_staff=True, is_active=active)

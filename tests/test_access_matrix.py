@@ -21,7 +21,7 @@ from django.conf import settings as project_settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from programme import booking
+import booking
 from programme.models import Initiative, MakeUpBooking
 from tests.conftest import (
     NOW,
@@ -73,35 +73,35 @@ EXPECTED: dict[str, Row] = {
     # The leaders' pages. Cohorts and sessions are the programme's, not a person's.
     # HR (and superusers) without a leader profile land on HR's start page, managers who
     # are not leaders on the reports.
-    "programme:dashboard": Row((LOGIN, OK, OK, FOUND, FOUND, FOUND, FOUND)),
-    "programme:hr_start": Row((LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)),
-    "programme:cohort_list": Row(signed_in(OK)),
-    "programme:cohort_detail": Row(signed_in(OK), kwargs=lambda w: {"pk": w.cohort.pk}),
-    "programme:session_ics": Row(signed_in(OK), kwargs=lambda w: {"pk": w.session.pk}),
-    "programme:schedule_ics": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
-    "programme:enrol": Row(
+    "dashboard:dashboard": Row((LOGIN, OK, OK, FOUND, FOUND, FOUND, FOUND)),
+    "hr:start": Row((LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)),
+    "dashboard:cohort_list": Row(signed_in(OK)),
+    "dashboard:cohort_detail": Row(signed_in(OK), kwargs=lambda w: {"pk": w.cohort.pk}),
+    "dashboard:session_ics": Row(signed_in(OK), kwargs=lambda w: {"pk": w.session.pk}),
+    "dashboard:schedule_ics": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "dashboard:enrol": Row(
         (LOGIN, FOUND, FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
         method="post",
         kwargs=lambda w: {"pk": w.other_cohort.pk},
     ),
     # The leader's own enrolment and make-up: everybody else gets a 404.
-    "programme:cancel": Row(
+    "dashboard:cancel": Row(
         (LOGIN, FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
         method="post",
         kwargs=lambda w: {"pk": w.enrolment.pk},
     ),
-    "programme:book_makeup": Row(
+    "dashboard:book_makeup": Row(
         (LOGIN, FOUND, FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
         method="post",
         kwargs=lambda w: {"pk": w.makeup_session.pk},
     ),
-    "programme:cancel_makeup": Row(
+    "dashboard:cancel_makeup": Row(
         (LOGIN, FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
         method="post",
         kwargs=lambda w: {"pk": w.makeup.pk},
     ),
     # The leader's own kursusbevis (404 until the programme is completed).
-    "programme:certificate": Row(
+    "dashboard:certificate": Row(
         (LOGIN, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)
     ),
     # The facilitator's screens: a session run by someone else is a 404; HR sees all.
@@ -130,18 +130,18 @@ EXPECTED: dict[str, Row] = {
     "verify_certificate": Row(everyone(NOT_FOUND), kwargs=lambda w: {"code": "ABCDEFGHJKMNPQRS"}),
     # The self-assessment and initiatives: the leader's own; nobody else has a page with
     # a leader's answers. The initiative belongs to ``leader``: the colleague gets a 404.
-    "programme:self_assessment": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
-    "programme:assessment_result": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
-    "programme:initiative_list": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
-    "programme:initiative_new": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
-    "programme:initiative_edit": Row(
+    "outcomes:self_assessment": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "outcomes:assessment_result": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "outcomes:initiative_list": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "outcomes:initiative_new": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "outcomes:initiative_edit": Row(
         (LOGIN, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
         kwargs=lambda w: {"pk": w.initiative.pk},
     ),
     # Reports: managers see their own departments, HR all; leaders nothing.
-    "reports:outcomes": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
-    "reports:outcomes_csv": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
-    "reports:initiatives_csv": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "outcomes:report": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "outcomes:report_csv": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "outcomes:initiatives_csv": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:overview": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export_xlsx": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
@@ -376,7 +376,7 @@ def import_preview(world):
     """HR's checked file, waiting to be confirmed; and an earlier one, confirmed."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from programme import import_jobs, imports
+    from hr import import_jobs, imports
 
     text = (
         "Medarbejdernummer;Navn;E-mail;Stilling;Ledelsesniveau;Afdeling\r\n"

@@ -20,11 +20,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from programme import import_jobs
+from accounts.privacy import AnonymisationError, anonymise_leader
+from hr import import_jobs
 from programme.models import Leader, User
-from programme.privacy import AnonymisationError, anonymise_leader
-
-from .conftest import NOW, PASSWORD, make_leader, make_user
+from tests.conftest import NOW, PASSWORD, make_leader, make_user
 
 ADD_LEADER = reverse("admin:programme_leader_add")
 

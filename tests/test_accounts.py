@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from .conftest import PASSWORD, query_name, queued
+from tests.conftest import PASSWORD, query_name, queued
 
 NEW_PASSWORD = "Ny-adgangskode-2016"
 
@@ -23,7 +23,7 @@ def test_a_leader_signs_in_with_email_and_password(client, leader):
         reverse("login"), {"username": "Soeren@Albertslund.dk", "password": PASSWORD}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("programme:dashboard")
+    assert response["Location"] == reverse("dashboard:dashboard")
     assert client.get("/").context["user"] == leader.user
 
 

@@ -1,12 +1,11 @@
-"""Admin actions on enrolments and leaders: every change goes through programme.booking."""
+"""Admin actions on enrolments and leaders: every change goes through booking."""
 
 import pytest
 from django.urls import reverse
 
-from programme import booking
+import booking
 from programme.models import Enrolment
-
-from .conftest import NOW, local, make_leader
+from tests.conftest import NOW, local, make_leader
 
 ENROLMENTS = reverse("admin:programme_enrolment_changelist")
 LEADERS = reverse("admin:programme_leader_changelist")
@@ -197,7 +196,7 @@ def test_cancelling_from_the_leader_list_uses_the_leaders_active_place(hr_client
 def test_staff_without_change_permission_see_no_seat_actions(client, cohort, leader):
     from django.contrib.auth.models import Permission
 
-    from .conftest import make_user
+    from tests.conftest import make_user
 
     viewer = make_user("laeser@albertslund.dk", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_enrolment"))

@@ -6,10 +6,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from programme import booking
+import booking
 from programme.models import HR_GROUP, Attendance, MakeUpBooking
-
-from .conftest import NOW, make_user
+from tests.conftest import NOW, make_user
 
 
 @pytest.fixture

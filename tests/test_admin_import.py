@@ -12,10 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from programme import booking, import_jobs
+import booking
+from hr import import_jobs
 from programme.models import Enrolment, ImportBatch, ImportJob, ImportUpload, Leader, User
-
-from .conftest import NOW, make_user, session_reads
+from tests.conftest import NOW, make_user, session_reads
 
 IMPORT_URL = reverse("admin:programme_leader_import")
 SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "sample-leaders.csv"

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from programme import demo as demo_data
+import demo as demo_data
 from programme.models import Enrolment, Leader
 
 LISTS = [
@@ -59,9 +59,8 @@ def test_leaders_are_found_by_employee_number_and_e_mail(hr_client, leader, coll
 
 
 def test_the_leader_list_filters_leaders_without_a_place(hr_client, cohort, leader, colleague):
-    from programme import booking
-
-    from .conftest import NOW
+    import booking
+    from tests.conftest import NOW
 
     booking.enrol(leader=leader, cohort=cohort, now=NOW)
     url = reverse("admin:programme_leader_changelist")
@@ -101,9 +100,8 @@ def test_enrolments_filter_by_department_and_status(hr_client, demo):
 def test_the_leader_lists_place_column_names_the_cohort_and_a_waiting_place(
     hr_client, cohort, leader, colleague, outsider
 ):
-    from programme import booking
-
-    from .conftest import local
+    import booking
+    from tests.conftest import local
 
     cohort.capacity = 1
     cohort.save()

@@ -9,12 +9,12 @@ the sheet accepted "present" for a session that had not happened.
 import pytest
 from django.urls import reverse
 
-from programme import booking, reports
+import booking
 from programme.attendance import save_sheet
 from programme.models import Attendance, Standing
 from programme.progress import ModuleState, registration_due, stored_progress
-
-from .conftest import local
+from reports import rules as reports
+from tests.conftest import local
 
 # Hold 1's kick-off: Tuesday 12 January 2016, 09:00-15:00.
 ENDED = local(2016, 1, 12, 16)
@@ -171,7 +171,7 @@ def test_hr_reads_the_rule_and_the_closed_days_on_the_start_page(
 ):
     settings.PORTAL_CLOCK = ENDED.isoformat()
     client.force_login(hr)
-    page = client.get(reverse("programme:hr_start")).text
+    page = client.get(reverse("hr:start")).text
     assert "Registrér fremmøde senest 3 arbejdsdage efter en mødegang" in page
     assert (
         "Weekender, helligdage og 24. december (juleaftensdag), 31. december (nytårsaften) "

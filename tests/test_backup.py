@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from programme import demo
+import demo
 
 
 def pg_env(settings_dict: dict) -> dict[str, str]:

@@ -2,11 +2,10 @@
 
 import pytest
 
-from programme import booking
-from programme.booking import BookingError
+import booking
+from booking import BookingError
 from programme.models import Attendance, Enrolment, MakeUpBooking
-
-from .conftest import local, make_leader, queued
+from tests.conftest import local, make_leader, queued
 
 BEFORE_DEADLINE = local(2016, 1, 20)
 AFTER_DEADLINE = local(2016, 2, 2)

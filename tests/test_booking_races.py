@@ -20,10 +20,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from programme import booking
+import booking
 from programme.models import Attendance, Cohort, Enrolment, MakeUpBooking
-
-from .conftest import local
+from tests.conftest import local
 
 
 @pytest.fixture(autouse=True)
@@ -125,11 +124,11 @@ def waiting_on_a_lock(other) -> int:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("button", ["programme:cancel_makeup", "programme:cancel"])
+@pytest.mark.parametrize("button", ["dashboard:cancel_makeup", "dashboard:cancel"])
 def test_pressing_a_cancel_button_twice_at_once_cancels_once_and_says_so_once(
     leader, makeup, button
 ):
-    target = makeup if button == "programme:cancel_makeup" else leader.enrolments.get()
+    target = makeup if button == "dashboard:cancel_makeup" else leader.enrolments.get()
     url = reverse(button, args=[target.pk])
     params = connection.settings_dict
     responses: list = [None, None]

@@ -18,6 +18,7 @@ from axes.models import AccessAttempt
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tests.conftest import PASSWORD
 from tests.test_access_matrix import (  # noqa: F401 - world and import_preview are fixtures
     ADMIN_PAGES,
     EXPECTED,
@@ -30,8 +31,6 @@ from tests.test_access_matrix import (  # noqa: F401 - world and import_preview 
     make_world,
     world,
 )
-
-from .conftest import PASSWORD
 
 
 @pytest.fixture
@@ -55,11 +54,11 @@ JUNK: dict[str, object] = {
 ONE_FIELD_JUNK = ["over-long", "nul-byte", "wrong-encoding"]
 # Parameters our views read that no form or link on the page shows.
 READ_BY_VIEWS: dict[str, list[str]] = {
-    "programme:cohort_list": ["page"],
-    "programme:enrol": ["next"],
-    "programme:cancel": ["next"],
-    "programme:book_makeup": ["next"],
-    "programme:cancel_makeup": ["next"],
+    "dashboard:cohort_list": ["page"],
+    "dashboard:enrol": ["next"],
+    "dashboard:cancel": ["next"],
+    "dashboard:book_makeup": ["next"],
+    "dashboard:cancel_makeup": ["next"],
     "reports:overview": ["programme", "department", "cohort", "status", "level", "sort"],
     "reports:department": ["programme", "cohort", "status", "level", "sort", "dialect"],
     "reports:export": ["programme", "department", "cohort", "status", "level", "sort", "dialect"],
@@ -245,6 +244,6 @@ def test_the_lockout_never_stores_more_than_its_column_holds(rf):
 
 def test_a_nul_byte_in_the_address_gets_the_danish_bad_request_page(client, leader):
     client.force_login(leader.user)
-    response = client.get(reverse("programme:cohort_list"), {"page": "1\x00"})
+    response = client.get(reverse("dashboard:cohort_list"), {"page": "1\x00"})
     assert response.status_code == 400
     assert "Forespørgslen kunne ikke bruges" in response.text

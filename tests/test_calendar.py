@@ -7,10 +7,9 @@ import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
-from programme import booking
+import booking
 from programme.models import Cohort
-
-from .conftest import local, make_session
+from tests.conftest import local, make_session
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -31,7 +30,7 @@ def events(response):
 def test_a_session_file_has_uid_times_place_and_summary(client, leader, cohort):
     session = cohort.sessions.get(module__order=2)
     client.force_login(leader.user)
-    _, (event,) = events(client.get(reverse("programme:session_ics", args=[session.pk])))
+    _, (event,) = events(client.get(reverse("dashboard:session_ics", args=[session.pk])))
     assert str(event["uid"]) == f"session-{session.pk}@digital-ledelse.albertslund.dk"
     assert str(event["summary"]) == "IT – Hold 1"
     assert (
@@ -44,7 +43,7 @@ def test_a_session_file_has_uid_times_place_and_summary(client, leader, cohort):
 def test_the_uid_is_the_same_on_every_download(client, leader, cohort):
     session = cohort.sessions.first()
     client.force_login(leader.user)
-    url = reverse("programme:session_ics", args=[session.pk])
+    url = reverse("dashboard:session_ics", args=[session.pk])
     first, second = events(client.get(url))[1][0], events(client.get(url))[1][0]
     assert first["uid"] == second["uid"]
 
@@ -58,7 +57,7 @@ def test_a_nine_oclock_session_stays_at_nine_across_summer_time(client, leader, 
     make_session(cohort, modules[1], local(2016, 4, 12, 9))
     booking.enrol(leader=leader, cohort=cohort)
     client.force_login(leader.user)
-    response = client.get(reverse("programme:schedule_ics"))
+    response = client.get(reverse("dashboard:schedule_ics"))
     calendar, (february, april) = events(response)
 
     assert b"DTSTART;TZID=Europe/Copenhagen:20160412T090000" in response.content
@@ -83,7 +82,7 @@ def test_the_schedule_has_the_cohorts_sessions_and_make_ups_only(
     makeup = other_cohort.sessions.get(module__order=1)
     booking.book_makeup(leader=leader, session=makeup, now=local(2016, 1, 20))
     client.force_login(leader.user)
-    _, found = events(client.get(reverse("programme:schedule_ics")))
+    _, found = events(client.get(reverse("dashboard:schedule_ics")))
     expected = {*cohort.sessions.values_list("pk", flat=True), makeup.pk}
     assert {str(e["uid"]) for e in found} == {
         f"session-{pk}@digital-ledelse.albertslund.dk" for pk in expected
@@ -95,14 +94,14 @@ def test_a_waitlisted_leaders_schedule_is_empty(client, leader, colleague, open_
     booking.enrol(leader=colleague, cohort=open_cohort, now=local(2016, 1, 5))
     assert booking.enrol(leader=leader, cohort=open_cohort, now=local(2016, 1, 6)).position == 1
     client.force_login(leader.user)
-    assert events(client.get(reverse("programme:schedule_ics")))[1] == []
+    assert events(client.get(reverse("dashboard:schedule_ics")))[1] == []
 
 
 def test_hr_without_a_leader_profile_has_no_schedule(client, hr, cohort):
     client.force_login(hr)
-    assert client.get(reverse("programme:schedule_ics")).status_code == 403
+    assert client.get(reverse("dashboard:schedule_ics")).status_code == 403
 
 
 def test_an_anonymous_visitor_gets_no_calendar(client, cohort):
-    response = client.get(reverse("programme:session_ics", args=[cohort.sessions.first().pk]))
+    response = client.get(reverse("dashboard:session_ics", args=[cohort.sessions.first().pk]))
     assert response.status_code == 302

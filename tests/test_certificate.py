@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from programme import booking, privacy
+import booking
+from accounts import privacy
 from programme.models import Attendance, Certificate
-
-from .conftest import NOW
+from tests.conftest import NOW
 
 
 @pytest.fixture(autouse=True)
@@ -39,9 +39,9 @@ def pdf_of(response) -> PdfReader:
 
 def test_a_leader_who_completed_downloads_a_one_page_a4_certificate(client, completed):
     client.force_login(completed.user)
-    dashboard = client.get(reverse("programme:dashboard"))
-    assert reverse("programme:certificate") in dashboard.text
-    reader = pdf_of(client.get(reverse("programme:certificate")))
+    dashboard = client.get(reverse("dashboard:dashboard"))
+    assert reverse("dashboard:certificate") in dashboard.text
+    reader = pdf_of(client.get(reverse("dashboard:certificate")))
     assert len(reader.pages) == 1
     page = reader.pages[0]
     width, height = float(page.mediabox.width), float(page.mediabox.height)
@@ -65,30 +65,30 @@ def test_a_leader_who_completed_downloads_a_one_page_a4_certificate(client, comp
 
 def test_the_same_certificate_is_given_each_time(client, completed):
     client.force_login(completed.user)
-    client.get(reverse("programme:certificate"))
-    client.get(reverse("programme:certificate"))
+    client.get(reverse("dashboard:certificate"))
+    client.get(reverse("dashboard:certificate"))
     assert Certificate.objects.filter(leader=completed).count() == 1
 
 
 def test_a_leader_who_has_not_completed_gets_no_certificate(client, leader, cohort):
     booking.enrol(leader=leader, cohort=cohort, now=NOW)
     client.force_login(leader.user)
-    assert reverse("programme:certificate") not in client.get(reverse("programme:dashboard")).text
-    assert client.get(reverse("programme:certificate")).status_code == 404
+    assert reverse("dashboard:certificate") not in client.get(reverse("dashboard:dashboard")).text
+    assert client.get(reverse("dashboard:certificate")).status_code == 404
     assert not Certificate.objects.exists()
 
 
 def test_hr_and_managers_without_a_leader_profile_have_no_own_certificate(client, hr, manager_a):
     for user in (hr, manager_a):
         client.force_login(user)
-        assert client.get(reverse("programme:certificate")).status_code == 403
+        assert client.get(reverse("dashboard:certificate")).status_code == 403
 
 
 def test_anyone_can_verify_a_certificate_and_sees_only_name_programme_and_date(
     client, completed, django_assert_num_queries
 ):
     client.force_login(completed.user)
-    client.get(reverse("programme:certificate"))
+    client.get(reverse("dashboard:certificate"))
     client.logout()
     certificate = Certificate.objects.get()
     # The certificate with its leader and programme; the header's programme name.
@@ -111,7 +111,7 @@ def test_anyone_can_verify_a_certificate_and_sees_only_name_programme_and_date(
 
 def test_a_random_code_gets_404(client, completed):
     client.force_login(completed.user)
-    client.get(reverse("programme:certificate"))
+    client.get(reverse("dashboard:certificate"))
     client.logout()
     assert client.get(reverse("verify_certificate", args=["ABCDEFGHJKMNPQRS"])).status_code == 404
     certificate = Certificate.objects.get()
@@ -121,7 +121,7 @@ def test_a_random_code_gets_404(client, completed):
 
 def test_after_anonymisation_the_certificate_is_valid_without_a_name(client, completed, settings):
     client.force_login(completed.user)
-    client.get(reverse("programme:certificate"))
+    client.get(reverse("dashboard:certificate"))
     client.logout()
     certificate = Certificate.objects.get()
     completed.left_on = NOW.date()

@@ -15,11 +15,10 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
-from programme import demo
+import demo
 from programme.third_party_messages import permission_label
-
-from .conftest import NOW
-from .forms import form_fields
+from tests.conftest import NOW
+from tests.forms import form_fields
 
 # Labels that read the same in Danish and English.
 SAME_IN_DANISH = {"Status", "E-mail", "Type", "Dimension", "Organisation", "Version", "Login"}

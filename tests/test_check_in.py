@@ -7,10 +7,11 @@ import re
 import pytest
 from django.urls import reverse
 
-from programme import booking, checkin, clock
+import booking
+from programme import clock
 from programme.models import Attendance, Facilitator, MakeUpBooking, Session, Standing
-
-from .conftest import NOW, PASSWORD, local, make_leader, make_user, session_reads
+from rooms import checkin
+from tests.conftest import NOW, PASSWORD, local, make_leader, make_user, session_reads
 
 SCREEN_OPENS = local(2016, 2, 9, 8, 30)  # 30 minutes before Hold 1's IT session
 

@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from programme import booking, demo
+import booking
+import demo
 from programme.models import Cohort, Enrolment, User
-
-from .conftest import local, make_leader
+from tests.conftest import local, make_leader
 
 COHORTS = "/cohorts/"
 
@@ -26,11 +26,11 @@ def full_cohort(open_cohort, department_b):
 
 
 def enrol_url(cohort):
-    return reverse("programme:enrol", args=[cohort.pk])
+    return reverse("dashboard:enrol", args=[cohort.pk])
 
 
 def cancel_url(enrolment):
-    return reverse("programme:cancel", args=[enrolment.pk])
+    return reverse("dashboard:cancel", args=[enrolment.pk])
 
 
 def messages_of(response):
@@ -111,7 +111,7 @@ def test_an_unknown_cohort_is_not_found(client, leader, cohort):
 def test_enrolling_gives_a_seat_and_a_confirmation(client, leader, cohort):
     client.force_login(leader.user)
     response = client.post(enrol_url(cohort), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("programme:dashboard")
+    assert response.redirect_chain[-1][0] == reverse("dashboard:dashboard")
     assert messages_of(response) == ["Du er tilmeldt Hold 1. Du får en bekræftelse på e-mail."]
     assert Enrolment.objects.get(leader=leader).status == Enrolment.Status.ENROLLED
     assert "Dit hold: Hold 1" in response.text
@@ -169,7 +169,7 @@ def test_cancelling_frees_the_seat_and_promotes_the_next(client, leader, colleag
     seat = full_cohort.enrolments.filter(status=Enrolment.Status.ENROLLED).first()
     client.force_login(seat.leader.user)
     response = client.post(cancel_url(seat), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("programme:cohort_list")
+    assert response.redirect_chain[-1][0] == reverse("dashboard:cohort_list")
     assert messages_of(response) == [
         "Din plads på Hold 3 er afmeldt. Du kan vælge et andet hold på denne side."
     ]
@@ -210,7 +210,7 @@ def test_a_refusal_never_redirects_off_site(client, leader, cohort, settings):
     settings.PORTAL_CLOCK = "2016-02-02T10:00"
     client.force_login(leader.user)
     response = client.post(cancel_url(enrolment), {"next": "https://evil.example/"})
-    assert response["Location"] == reverse("programme:dashboard")
+    assert response["Location"] == reverse("dashboard:dashboard")
 
 
 # Query counts: the same ceiling on the demo data and on ten times more.

@@ -6,10 +6,9 @@ import pytest
 from django.urls import reverse
 from post_office.models import Email
 
-from programme import booking
+import booking
 from programme.models import SentReminder
-
-from .conftest import NOW, session_reads
+from tests.conftest import NOW, session_reads
 
 
 @pytest.fixture(autouse=True)
@@ -106,7 +105,7 @@ def test_leaders_behind_are_reminded_of_the_make_up_sessions(client, hr, people)
 
 
 def test_the_daily_job_and_the_button_share_the_interval(client, hr, people):
-    from programme.reminders import send_reminders
+    from mail.reminders import send_reminders
 
     leader, colleague, outsider = people
     send_reminders(days=0, now=NOW)  # the not-enrolled reminders of the daily job

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from programme import booking
+import booking
 from programme.models import (
     Attendance,
     Cohort,
@@ -19,8 +19,7 @@ from programme.models import (
     Session,
     User,
 )
-
-from .conftest import room
+from tests.conftest import room
 
 # Up to 60 connections at once: such tests take turns across test processes (conftest.py).
 pytestmark = [

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from programme import demo as demo_data
+import demo as demo_data
 from programme.models import User
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
@@ -36,8 +36,8 @@ def test_the_policy_allows_only_our_own_origin(client, db):
 PAGES = [
     ("login", None),
     ("accessibility", None),
-    ("programme:dashboard", demo_data.LEADER_EMAIL),
-    ("programme:cohort_list", demo_data.LEADER_EMAIL),
+    ("dashboard:dashboard", demo_data.LEADER_EMAIL),
+    ("dashboard:cohort_list", demo_data.LEADER_EMAIL),
     ("reports:overview", demo_data.MANAGER_EMAIL),
     ("privacy:my_data", demo_data.LEADER_EMAIL),
     ("privacy:lockouts", demo_data.HR_EMAIL),

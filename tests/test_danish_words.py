@@ -14,10 +14,10 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from programme import booking, outbox
+import booking
+from mail import outbox
+from tests.conftest import NOW, local
 from tests.test_outcome_reports import make_initiative
-
-from .conftest import NOW, local
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +50,7 @@ def test_a_history_without_a_reason_shows_a_dash_not_none(client, hr, leader, co
 
 def test_hr_reads_weekdays_and_months_in_lower_case(client, hr, cohort):
     client.force_login(hr)
-    page = text(client.get(reverse("programme:hr_start")))
+    page = text(client.get(reverse("hr:start")))
     # Hold 1's kick-off, Tuesday 12 January, is not recorded yet.
     assert "tir 12. jan 09:00" in page
     assert "12. Jan" not in page
@@ -59,15 +59,15 @@ def test_hr_reads_weekdays_and_months_in_lower_case(client, hr, cohort):
 def test_english_pages_keep_english_month_names(client, hr, cohort, settings):
     client.force_login(hr)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    page = text(client.get(reverse("programme:hr_start")))
+    page = text(client.get(reverse("hr:start")))
     assert "Tue 12 Jan 09:00" in page
 
 
 def test_the_initiative_form_cancels_and_the_list_edits_in_plain_danish(client, leader, programme):
     initiative = make_initiative(leader, programme)
     client.force_login(leader.user)
-    listing = client.get(reverse("programme:initiative_list"))
-    edit = reverse("programme:initiative_edit", args=[initiative.pk])
+    listing = client.get(reverse("outcomes:initiative_list"))
+    edit = reverse("outcomes:initiative_edit", args=[initiative.pk])
     assert re.search(rf'<a href="{edit}">Ret<span', listing.text)
     form = text(client.get(edit))
     assert "Annullér" in form

@@ -3,11 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from programme import booking, demo
+import booking
+import demo
 from programme.models import Attendance, Enrolment, Facilitator, Leader, User
 from programme.progress import annotate_progress
-
-from .conftest import local, make_leader, make_user
+from tests.conftest import local, make_leader, make_user
 
 NOW = "2016-01-20T10:00"
 DASHBOARD = "/"
@@ -34,7 +34,7 @@ def test_a_leader_without_a_cohort_is_told_to_choose_one(client, leader, cohort)
     assert response.status_code == 200
     assert "0 af 2 moduler gennemført" in response.text
     assert "Vælg et hold" in response.text
-    assert reverse("programme:cohort_list") in response.text
+    assert reverse("dashboard:cohort_list") in response.text
 
 
 def test_the_progress_bar_is_a_native_element_without_inline_style(client, leader, cohort):
@@ -57,7 +57,7 @@ def test_an_enrolled_leader_sees_their_sessions_in_danish(client, leader, cohort
     assert "09:00–15:00" in response.text
     assert "Albertslund Rådhus" in response.text
     assert "Mød op til din næste mødegang: IT den 9. februar 2016 kl. 09:00" in response.text
-    assert reverse("programme:schedule_ics") in response.text
+    assert reverse("dashboard:schedule_ics") in response.text
 
 
 def test_attendance_is_shown_per_module(client, leader, cohort):
@@ -106,7 +106,7 @@ def test_a_colleague_sees_only_their_own_progress(client, leader, colleague, coh
 def test_hr_without_a_leader_profile_lands_on_the_hr_start_page(client, hr, cohort):
     client.force_login(hr)
     response = client.get(DASHBOARD, follow=True)
-    assert response.redirect_chain == [(reverse("programme:hr_start"), 302)]
+    assert response.redirect_chain == [(reverse("hr:start"), 302)]
     assert reverse("admin:index") in response.text
 
 
@@ -159,7 +159,7 @@ def test_after_the_programme_a_leader_without_a_place_is_told_the_truth(
     assert "Programmet sluttede den 31. juli 2016" in page
     assert "Vælg et hold" not in page
     assert "kontakt HR" in page and "hr@albertslund.dk" in page
-    listing = client.get(reverse("programme:cohort_list")).text
+    listing = client.get(reverse("dashboard:cohort_list")).text
     assert "Programmet sluttede den 31. juli 2016" in listing
     assert "Åbn et hold for at se dets mødegange og tilmelde dig" not in listing
 

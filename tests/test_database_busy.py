@@ -69,7 +69,7 @@ def test_a_booking_behind_a_held_cohort_row_answers_503_in_danish_and_writes_not
     )
 
     started = time.monotonic()
-    response = client.post(reverse("programme:enrol", args=[cohort.pk]))
+    response = client.post(reverse("dashboard:enrol", args=[cohort.pk]))
     waited = time.monotonic() - started
 
     assert response.status_code == 503
@@ -83,7 +83,7 @@ def test_a_booking_behind_a_held_cohort_row_answers_503_in_danish_and_writes_not
     assert not Enrolment.objects.exists()
 
     # Still held: the portal answers everything that does not need that row.
-    for url in (reverse("healthz"), reverse("programme:cohort_list")):
+    for url in (reverse("healthz"), reverse("dashboard:cohort_list")):
         started = time.monotonic()
         assert client.get(url).status_code == 200
         assert time.monotonic() - started < 1, url
@@ -140,10 +140,10 @@ def test_once_the_row_is_free_the_next_booking_waits_for_no_one(
     second_connection.execute(
         "SELECT id FROM programme_cohort WHERE id = %s FOR UPDATE", [cohort.pk]
     )
-    assert client.post(reverse("programme:enrol", args=[cohort.pk])).status_code == 503
+    assert client.post(reverse("dashboard:enrol", args=[cohort.pk])).status_code == 503
     second_connection.rollback()
     client.force_login(colleague.user)
     started = time.monotonic()
-    assert client.post(reverse("programme:enrol", args=[cohort.pk])).status_code == 302
+    assert client.post(reverse("dashboard:enrol", args=[cohort.pk])).status_code == 302
     assert time.monotonic() - started < 1
     assert list(Enrolment.objects.values_list("leader", flat=True)) == [colleague.pk]

@@ -39,9 +39,8 @@ from post_office.models import Email
 
 from portal.middleware import database_unavailable
 from programme.models import Enrolment
-
-from .test_outbox import MuteServer
-from .test_read_replica import BIN, _why_not, as_postgres, free_port
+from tests.test_outbox import MuteServer
+from tests.test_read_replica import BIN, _why_not, as_postgres, free_port
 
 UNAVAILABLE = "Portalen kan ikke bruges lige nu"
 ERROR_PAGE = "Der opstod en fejl"
@@ -81,13 +80,13 @@ def check_every_page_while_away(as_leader: Client, as_staff: Client, cohort) -> 
     """The pages people open, the booking they send, the admin and the health check."""
     anonymous = Client(raise_request_exception=False)
     for what, method, url in (
-        ("dashboard", as_leader.get, reverse("programme:dashboard")),
-        ("cohorts", as_leader.get, reverse("programme:cohort_list")),
+        ("dashboard", as_leader.get, reverse("dashboard:dashboard")),
+        ("cohorts", as_leader.get, reverse("dashboard:cohort_list")),
         ("admin", as_staff.get, reverse("admin:index")),
         ("sign-in page", anonymous.get, reverse("login")),
     ):
         assert_unavailable_page(method(url), what)
-    booking = as_leader.post(reverse("programme:enrol", args=[cohort.pk]))
+    booking = as_leader.post(reverse("dashboard:enrol", args=[cohort.pk]))
     assert_unavailable_page(booking, "enrol")
     assert "tjek din plads, når portalen svarer igen" in booking.text
     assert anonymous.get(reverse("healthz")).status_code == 503
@@ -102,7 +101,7 @@ def test_every_page_answers_503_while_the_database_file_cannot_be_opened(
     as_leader, as_hr = signed_in(leader.user), signed_in(hr)
     with database_at(NAME=str(Path(tempfile.gettempdir()) / "no-such-dir" / "portal.sqlite3")):
         check_every_page_while_away(as_leader, as_hr, cohort)
-    assert as_leader.get(reverse("programme:dashboard")).status_code == 200
+    assert as_leader.get(reverse("dashboard:dashboard")).status_code == 200
     assert not Enrolment.objects.exists()
     assert not Email.objects.exists()
 
@@ -123,7 +122,7 @@ def test_every_page_answers_503_while_postgresql_refuses_connections(leader, hr,
     as_leader, as_hr = signed_in(leader.user), signed_in(hr)
     with database_at(HOST="127.0.0.1", PORT=str(free_port())):
         check_every_page_while_away(as_leader, as_hr, cohort)
-    assert as_leader.get(reverse("programme:dashboard")).status_code == 200
+    assert as_leader.get(reverse("dashboard:dashboard")).status_code == 200
 
 
 @pytest.mark.postgres
@@ -139,7 +138,7 @@ def test_a_database_host_that_never_answers_is_given_up_after_the_connect_timeou
     try:
         with database_at(HOST="127.0.0.1", PORT=str(silent.port), OPTIONS=options):
             started = time.monotonic()
-            response = as_leader.get(reverse("programme:dashboard"))
+            response = as_leader.get(reverse("dashboard:dashboard"))
             waited = time.monotonic() - started
     finally:
         silent.close()
@@ -164,12 +163,12 @@ def test_a_connection_the_server_terminates_under_the_request_answers_503(leader
         kept.ensure_connection()
         _terminate(kept.connection.info.backend_pid)
         assert_unavailable_page(
-            client.post(reverse("programme:enrol", args=[cohort.pk])), "enrol, cut off"
+            client.post(reverse("dashboard:enrol", args=[cohort.pk])), "enrol, cut off"
         )
         # Django closes a connection that failed at the end of the request, and the
         # next request opens a new one.
         close_old_connections()
-        assert client.get(reverse("programme:dashboard")).status_code == 200
+        assert client.get(reverse("dashboard:dashboard")).status_code == 200
     assert not Enrolment.objects.exists()
     assert not Email.objects.exists()
 
@@ -249,14 +248,14 @@ def test_while_postgresql_restarts_every_page_answers_503_and_then_the_portal_ca
     with database_at(HOST="127.0.0.1", PORT=port, NAME="portal", USER="postgres", PASSWORD=""):
         # (A superuser for the admin: a flushed test database has no HR group.)
         as_leader, as_admin = signed_in(leader.user), signed_in(superuser)
-        assert as_leader.get(reverse("programme:dashboard")).status_code == 200
+        assert as_leader.get(reverse("dashboard:dashboard")).status_code == 200
 
         own_server["stop"]()  # ends every session, as a restart does, then refuses
         check_every_page_while_away(as_leader, as_admin, cohort)
 
         own_server["start"]()
         close_old_connections()  # as Django does at the end of every request
-        assert as_leader.get(reverse("programme:dashboard")).status_code == 200
+        assert as_leader.get(reverse("dashboard:dashboard")).status_code == 200
         assert Client().get(reverse("healthz")).status_code == 200
         assert not Enrolment.objects.exists()  # the booking sent while it was down
         assert not Email.objects.exists()

@@ -13,16 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from post_office.models import STATUS, Email, Log
 
-from programme import certificates, clock
-from programme import demo as demo_data
-from programme.models import (
-    Attendance,
-    Certificate,
-    Facilitator,
-    SentReminder,
-    Session,
-    Standing,
-)
+import demo as demo_data
+from programme import clock
+from programme.models import Attendance, Certificate, Facilitator, SentReminder, Session, Standing
+from rooms import certificates
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
 """Aggregates about people: every number shown is over whole blocks of leaders
-(programme/disclosure.py), so no two answers of the portal, under any filter, in any
+(reports/disclosure.py), so no two answers of the portal, under any filter, in any
 format, at any two moments, narrow a group below the minimum.
 
 The first three tests are the issue's repros (they fail on the per-table suppression
@@ -21,7 +21,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
 
-from programme import assessment, booking, disclosure
+import booking
+from accounts.privacy import anonymise_leader
+from outcomes import assessment
 from programme.models import (
     Cohort,
     Department,
@@ -35,11 +37,11 @@ from programme.models import (
     StatisticsEntry,
     StatisticsScope,
 )
-from programme.privacy import anonymise_leader
+from reports import disclosure
 from tests.conftest import local, make_leader, make_session
 
-OUTCOMES = reverse("reports:outcomes")
-CSV = reverse("reports:outcomes_csv")
+OUTCOMES = reverse("outcomes:report")
+CSV = reverse("outcomes:report_csv")
 K = 5
 
 # A cohort whose baseline is open from enrolment (4.1.) until 12.1. 15:00, and whose
@@ -366,10 +368,10 @@ def test_the_leaders_own_pages_say_how_their_answers_count(
     (person,) = people(department_a, 1, "own", big_cohort)
     submit(person, programme, "baseline", lambda s: 2, BASELINE_AT)
     client.force_login(person.user)
-    form = client.get(reverse("programme:self_assessment")).text
+    form = client.get(reverse("outcomes:self_assessment")).text
     assert "tæller dine svar i statistikken, som du gav dem da" in form
     submit(person, programme, "follow_up", lambda s: 4, FOLLOW_UP_AT)
-    result = client.get(reverse("programme:assessment_result")).text
+    result = client.get(reverse("outcomes:assessment_result")).text
     assert "Dine svar tæller i statistikken, som du gav dem, da begge runder var besvaret" in (
         result
     )
@@ -378,7 +380,7 @@ def test_the_leaders_own_pages_say_how_their_answers_count(
 def test_the_demo_still_shows_numbers_to_hr_and_to_the_manager_of_two_departments(
     client, settings, demo
 ):
-    from programme import demo as demo_data
+    import demo as demo_data
     from programme.models import User
 
     settings.PORTAL_CLOCK = demo_data.DEMO_AS_OF.isoformat()

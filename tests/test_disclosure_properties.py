@@ -48,7 +48,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from programme import assessment, booking, report_views
+import booking
+from outcomes import assessment
 from programme.models import (
     HR_GROUP,
     Cohort,
@@ -62,8 +63,8 @@ from programme.models import (
     StatisticsEntry,
     User,
 )
-
-from .conftest import local, room
+from reports import views as report_views
+from tests.conftest import local, room
 
 PROFILES = {
     "dev": hypothesis_settings(
@@ -94,8 +95,8 @@ PROFILE_NAME = os.environ.get("HYPOTHESIS_PROFILE", "dev")
 PROFILE = PROFILES.get(PROFILE_NAME, PROFILES["dev"])
 EXHAUSTIVE = PROFILE_NAME == "ci"
 
-OUTCOMES = reverse("reports:outcomes")
-CSV = reverse("reports:outcomes_csv")
+OUTCOMES = reverse("outcomes:report")
+CSV = reverse("outcomes:report_csv")
 DIMENSIONS = [d for d, _label in Dimension.choices]
 LEVELS = [level for level, _label in Leader.Level.choices]
 ENROLLED = local(2016, 1, 4)

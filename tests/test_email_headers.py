@@ -14,7 +14,7 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from programme import outbox
+from mail import outbox
 from tests.servers.ports import free_port
 
 LONG_SUBJECT = (

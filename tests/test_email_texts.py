@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from programme import booking, emails
+import booking
+from mail import emails
 from programme.models import EmailText
-
-from .conftest import local, queued
+from tests.conftest import local, queued
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from programme import booking
+import booking
 from programme.models import Attendance, Enrolment
-from programme.reports import Filters, department_summary, full_scope, report_leaders
+from reports.rules import Filters, department_summary, full_scope, report_leaders
+from tests.conftest import NOW, local, make_leader, make_session, session_reads
 
-from .conftest import NOW, local, make_leader, make_session, session_reads
-
-START = reverse("programme:hr_start")
+START = reverse("hr:start")
 
 
 @pytest.fixture(autouse=True)
@@ -34,13 +33,13 @@ def world(cohort, other_cohort, open_cohort, modules, leader, colleague, outside
 
 def test_hr_lands_on_the_start_page(client, hr):
     client.force_login(hr)
-    response = client.get(reverse("programme:dashboard"))
+    response = client.get(reverse("dashboard:dashboard"))
     assert response.status_code == 302 and response["Location"] == START
 
 
 def test_a_leader_keeps_their_own_dashboard_and_may_not_see_the_start_page(client, leader):
     client.force_login(leader.user)
-    assert client.get(reverse("programme:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard:dashboard")).status_code == 200
     assert client.get(START).status_code == 403
 
 

@@ -8,9 +8,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
 
-from programme import booking
-
-from .conftest import local
+import booking
+from tests.conftest import local
 
 CATALOG = Path(django_settings.BASE_DIR) / "locale/da/LC_MESSAGES/django.po"
 
@@ -81,7 +80,7 @@ def test_no_english_is_left_on_the_danish_pages(client, leader, colleague, cohor
     client.force_login(leader.user)
     pages = [
         "/",
-        reverse("programme:cohort_list"),
+        reverse("dashboard:cohort_list"),
         cohort.get_absolute_url(),
         reverse("password_change"),
     ]

@@ -1,4 +1,4 @@
-"""The leader import's slow steps as background jobs (programme/import_jobs.py): HR
+"""The leader import's slow steps as background jobs (hr/import_jobs.py): HR
 uploads, the import worker checks the file and the status page leads to the preview or
 the problems (the stored file deleted); HR confirms, the worker writes it all or
 nothing, HR follows it on a status page; every invitation lands in the outbox once,
@@ -23,11 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 from post_office.models import Email
 
-from programme import clock, import_jobs
+from hr import import_jobs
+from programme import clock
 from programme.models import ImportBatch, ImportJob, ImportUpload, Invitation, Leader
-
-from .conftest import make_user, query_name, session_queries
-from .test_admin_import import HEADER, IMPORT_URL, csv_file, leader_lines, preview, upload
+from tests.conftest import make_user, query_name, session_queries
+from tests.test_admin_import import HEADER, IMPORT_URL, csv_file, leader_lines, preview, upload
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -166,7 +166,7 @@ def test_a_file_nobody_checked_in_time_is_deleted_and_its_check_says_so(
 def test_a_check_that_stops_leaves_nothing_and_is_taken_up_again(
     hr_client, department_a, monkeypatch
 ):
-    from programme import imports
+    from hr import imports
 
     upload(hr_client, csv_file(HEADER, *leader_lines(3)), run=False)
     real_store = imports.store_preview
@@ -577,7 +577,7 @@ def test_workers_running_at_once_write_each_import_once(client, superuser, depar
 def test_confirm_still_writes_at_once_and_refuses_a_preview_already_queued(hr, department_a):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from programme import imports
+    from hr import imports
 
     def stored(lines):
         data = SimpleUploadedFile("ledere.csv", ("\r\n".join([HEADER, *lines]) + "\r\n").encode())

@@ -10,10 +10,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from programme import import_jobs, invitations
+from accounts import invitations
+from hr import import_jobs
 from programme.models import Invitation, Leader
-
-from .conftest import queued, session_reads
+from tests.conftest import queued, session_reads
 
 SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "sample-leaders.csv"
 NEW_PASSWORD = "Ny-adgangskode-2016"
@@ -139,7 +139,7 @@ def test_a_leader_who_has_left_is_not_invited(hr_client, leader, now):
 
 
 def test_adding_a_leader_in_the_admin_can_send_an_invitation(hr_client, department_a):
-    from .conftest import make_user
+    from tests.conftest import make_user
 
     user = make_user("ny.leder@albertslund.dk")
     response = hr_client.post(

@@ -15,7 +15,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from programme import booking, pagecache
+import booking
+from programme import pagecache
 from programme.models import (
     Attendance,
     Cohort,
@@ -29,8 +30,7 @@ from programme.models import (
     Session,
     Standing,
 )
-
-from .conftest import local, make_leader, make_session, query_name, session_queries
+from tests.conftest import local, make_leader, make_session, query_name, session_queries
 
 NOW = "2016-01-20T10:00"
 DASHBOARD = "/"

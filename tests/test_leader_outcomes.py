@@ -9,21 +9,16 @@ import json
 import pytest
 from django.urls import reverse
 
-from programme import booking
-from programme.models import (
-    Answer,
-    AssessmentResponse,
-    Initiative,
-    InitiativeStatusChange,
-)
-from programme.privacy import anonymise_leader, personal_data
+import booking
+from accounts.privacy import anonymise_leader, personal_data
+from programme.models import Answer, AssessmentResponse, Initiative, InitiativeStatusChange
 from tests.conftest import NOW, local, session_reads
 from tests.test_outcome_reports import make_initiative, respond
 
-NEW = reverse("programme:initiative_new")
-LIST = reverse("programme:initiative_list")
-RESULT = reverse("programme:assessment_result")
-DASHBOARD = reverse("programme:dashboard")
+NEW = reverse("outcomes:initiative_new")
+LIST = reverse("outcomes:initiative_list")
+RESULT = reverse("outcomes:assessment_result")
+DASHBOARD = reverse("dashboard:dashboard")
 
 
 def initiative_data(**extra) -> dict:
@@ -62,7 +57,7 @@ def test_a_leader_registers_an_initiative_and_its_status_is_kept_as_history(
     assert initiative.dimensions == ["it", "people"]
     assert initiative.other_department is None
 
-    url = reverse("programme:initiative_edit", args=[initiative.pk])
+    url = reverse("outcomes:initiative_edit", args=[initiative.pk])
     signed_in.post(url, initiative_data(status="in_progress"))
     signed_in.post(url, initiative_data(status="in_progress", title="Digital post"))
     history = list(InitiativeStatusChange.objects.filter(initiative=initiative))
@@ -95,7 +90,7 @@ def test_a_leader_cannot_see_or_change_a_colleagues_initiative(
 ):
     theirs = make_initiative(colleague, programme, title="Kollegaens idé")
     client.force_login(leader.user)
-    url = reverse("programme:initiative_edit", args=[theirs.pk])
+    url = reverse("outcomes:initiative_edit", args=[theirs.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, initiative_data()).status_code == 404
     assert "Kollegaens idé" not in client.get(LIST).text
@@ -182,9 +177,9 @@ def test_the_questionnaire_page_runs_a_fixed_number_of_queries(
         other = make_leader(f"z{n}@albertslund.dk", f"Z{n}", department_a, f"7{n:04d}")
         respond(other, programme, "baseline", lambda s: 1)
     client.force_login(leader.user)
-    client.get(reverse("programme:self_assessment"))
+    client.get(reverse("outcomes:self_assessment"))
     with django_assert_num_queries(FORM_QUERIES - 1 + session_reads()):
-        response = client.get(reverse("programme:self_assessment"))
+        response = client.get(reverse("outcomes:self_assessment"))
     assert response.context["form"] is not None
 
 

@@ -11,13 +11,12 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from programme import booking
+import booking
+from accounts.privacy import anonymise_leader
 from programme.attendance import sheet_rows
 from programme.models import Attendance, Enrolment, MakeUpBooking
-from programme.privacy import anonymise_leader
-
-from .conftest import NOW, local, make_leader
-from .forms import form_fields
+from tests.conftest import NOW, local, make_leader
+from tests.forms import form_fields
 
 
 @pytest.fixture(autouse=True)

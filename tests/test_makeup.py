@@ -3,11 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from programme import booking
+import booking
 from programme.models import Attendance, MakeUpBooking
 from programme.progress import ModuleState, leader_progress
-
-from .conftest import local, make_leader
+from tests.conftest import local, make_leader
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +24,7 @@ def missed(leader, cohort, other_cohort):
 
 
 def book_url(session):
-    return reverse("programme:book_makeup", args=[session.pk])
+    return reverse("dashboard:book_makeup", args=[session.pk])
 
 
 def test_the_dashboard_offers_another_cohorts_session_with_a_free_seat(client, leader, missed):
@@ -69,7 +68,7 @@ def test_a_session_of_the_leaders_own_cohort_is_refused(client, leader, missed, 
 def test_cancelling_a_make_up_frees_the_seat(client, leader, missed):
     makeup = booking.book_makeup(leader=leader, session=missed, now=local(2016, 1, 20))
     client.force_login(leader.user)
-    response = client.post(reverse("programme:cancel_makeup", args=[makeup.pk]), follow=True)
+    response = client.post(reverse("dashboard:cancel_makeup", args=[makeup.pk]), follow=True)
     assert not MakeUpBooking.objects.exists()
     assert "Din plads til Kick-off på et andet hold er afmeldt." in response.text
 
@@ -77,7 +76,7 @@ def test_cancelling_a_make_up_frees_the_seat(client, leader, missed):
 def test_another_leaders_make_up_is_not_found(client, leader, colleague, missed):
     makeup = booking.book_makeup(leader=leader, session=missed, now=local(2016, 1, 20))
     client.force_login(colleague.user)
-    response = client.post(reverse("programme:cancel_makeup", args=[makeup.pk]))
+    response = client.post(reverse("dashboard:cancel_makeup", args=[makeup.pk]))
     assert response.status_code == 404
     assert MakeUpBooking.objects.filter(pk=makeup.pk).exists()
 

@@ -7,8 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from programme.models import Attendance, Cohort, Enrolment, Leader, Programme, Session, User
-
-from .conftest import NOW, local, make_session, room
+from tests.conftest import NOW, local, make_session, room
 
 
 def test_a_second_active_enrolment_in_the_same_programme_is_refused(leader, cohort, other_cohort):

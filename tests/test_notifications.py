@@ -4,10 +4,10 @@ and the calendar, and sent exactly as written (no HTML escaping)."""
 import pytest
 from django.urls import reverse
 
-from programme import booking, notifications
+import booking
+from mail import notifications
 from programme.models import Attendance, Enrolment, MakeUpBooking
-
-from .conftest import local, queued, room, send_outbox
+from tests.conftest import local, queued, room, send_outbox
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,7 @@ def test_enrolling_queues_a_danish_confirmation_with_the_calendar_and_a_link(
     client, leader, cohort, mailoutbox
 ):
     client.force_login(leader.user)
-    client.post(reverse("programme:enrol", args=[cohort.pk]))
+    client.post(reverse("dashboard:enrol", args=[cohort.pk]))
     (email,) = queued()
     assert email.to == ["soeren@albertslund.dk"]
     assert email.subject == "Du er tilmeldt Hold 1"
@@ -50,7 +50,7 @@ def test_enrolling_queues_a_danish_confirmation_with_the_calendar_and_a_link(
 def test_a_waitlist_place_is_confirmed_without_a_calendar(client, leader, colleague, small_cohort):
     booking.enrol(leader=colleague, cohort=small_cohort, now=local(2016, 1, 5))
     client.force_login(leader.user)
-    client.post(reverse("programme:enrol", args=[small_cohort.pk]))
+    client.post(reverse("dashboard:enrol", args=[small_cohort.pk]))
     email = queued()[-1]
     assert email.subject == "Du er på ventelisten til Hold 3"
     assert "så du er kommet på ventelisten" in email.message
@@ -64,7 +64,7 @@ def test_cancelling_confirms_it_and_tells_the_promoted_leader(
     booking.enrol(leader=colleague, cohort=small_cohort, now=local(2016, 1, 6))
     before = len(queued())
     client.force_login(leader.user)
-    client.post(reverse("programme:cancel", args=[seat.pk]))
+    client.post(reverse("dashboard:cancel", args=[seat.pk]))
     by_subject = {e.subject: e for e in queued()[before:]}
     assert set(by_subject) == {"Din plads på Hold 3 er afmeldt", "Du har fået en plads på Hold 3"}
     cancelled = by_subject["Din plads på Hold 3 er afmeldt"]
@@ -82,7 +82,7 @@ def test_mail_is_in_the_portals_language_whatever_the_page_was_in(client, leader
     # uses the portal's language rather than the language of the page that caused it.
     client.force_login(leader.user)
     client.cookies["django_language"] = "en"
-    response = client.post(reverse("programme:enrol", args=[cohort.pk]), follow=True)
+    response = client.post(reverse("dashboard:enrol", args=[cohort.pk]), follow=True)
     assert "You are enrolled in Hold 1." in response.text
     (email,) = queued()
     assert email.subject == "Du er tilmeldt Hold 1"
@@ -94,7 +94,7 @@ def test_plain_text_mail_is_not_html_escaped(client, leader, cohort, mailoutbox)
     leader.save()
     cohort.sessions.update(location=room("Rådhuset <mødelokale 2>", address=""))
     client.force_login(leader.user)
-    client.post(reverse("programme:enrol", args=[cohort.pk]))
+    client.post(reverse("dashboard:enrol", args=[cohort.pk]))
     send_outbox()
     # Exactly as written: not escaped, and a value that looks like a placeholder stays one.
     assert "Kære Åse O'Neil & Co {{ name }}" in mailoutbox[0].body
@@ -165,8 +165,8 @@ def test_every_e_mail_links_to_a_page_that_opens(client, leader, colleague, coho
     invitation and password reset; every link in them opens for the leader it went to."""
     import re
 
-    from programme import invitations
-    from programme.reminders import send_reminders
+    from accounts import invitations
+    from mail.reminders import send_reminders
 
     booking.set_capacity(cohort=cohort, capacity=1, now=local(2016, 1, 5))
     seat = booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))

@@ -26,10 +26,10 @@ from django.urls import reverse
 from django.utils import timezone
 from post_office.models import STATUS, Email
 
-from programme import booking, outbox
+import booking
+from mail import outbox
+from tests.conftest import local, queued, session_reads
 from tests.servers.ports import free_port
-
-from .conftest import local, queued, session_reads
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,9 +13,9 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 from post_office.models import STATUS, Email
 
-from programme import booking, outbox
-
-from .conftest import local
+import booking
+from mail import outbox
+from tests.conftest import local
 
 
 @pytest.fixture

@@ -11,20 +11,15 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from programme import assessment, booking
-from programme.models import (
-    AssessmentResponse,
-    Cohort,
-    Initiative,
-    Leader,
-    Questionnaire,
-)
-from programme.reports import full_scope
+import booking
+from outcomes import assessment
+from programme.models import AssessmentResponse, Cohort, Initiative, Leader, Questionnaire
+from reports.rules import full_scope
 from tests.conftest import NOW, local, make_leader, make_session
 
-OUTCOMES = reverse("reports:outcomes")
-CSV = reverse("reports:outcomes_csv")
-INITIATIVES_CSV = reverse("reports:initiatives_csv")
+OUTCOMES = reverse("outcomes:report")
+CSV = reverse("outcomes:report_csv")
+INITIATIVES_CSV = reverse("outcomes:initiatives_csv")
 
 # Five leaders in department A answer every statement with these scores at baseline;
 # at follow-up the leadership statements get the second list, the rest stay the same.

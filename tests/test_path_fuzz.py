@@ -21,8 +21,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from programme.models import Facilitator, Leader
-
-from .conftest import make_user
+from tests.conftest import make_user
 
 SLOT = "\x01"
 ROUTE_PARAMETER = re.compile(r"<[^>]+>")

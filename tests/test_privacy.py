@@ -14,14 +14,10 @@ from django.core.management import call_command
 from django.db import models
 from django.urls import reverse
 
-from programme import reports
-from programme.booking import enrol
+from accounts.privacy import AnonymisationError, anonymise_leader, leaders_due_for_anonymisation
+from booking import enrol
 from programme.models import Attendance, Leader
-from programme.privacy import (
-    AnonymisationError,
-    anonymise_leader,
-    leaders_due_for_anonymisation,
-)
+from reports import rules as reports
 from tests.conftest import NOW, PASSWORD
 
 
@@ -250,7 +246,8 @@ def test_an_anonymised_leaders_failed_sign_ins_are_removed(leader):
 
 
 def test_the_download_holds_the_invitations_and_e_mails_sent_to_the_leader(client, leader):
-    from programme import invitations, outbox
+    from accounts import invitations
+    from mail import outbox
 
     invitations.invite(leader)
     outbox.queue(to="x.soeren@albertslund.dk", subject="Til en anden", body="Hej")
@@ -265,7 +262,7 @@ def test_the_download_holds_the_invitations_and_e_mails_sent_to_the_leader(clien
 def test_anonymising_deletes_the_leaders_e_mails_and_no_one_elses(leader):
     from post_office.models import Email
 
-    from programme import outbox
+    from mail import outbox
 
     outbox.queue(to=leader.user.email, subject="Til Søren", body="Hej")
     outbox.queue(to="x.soeren@albertslund.dk", subject="Til en anden", body="Hej")

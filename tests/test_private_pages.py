@@ -11,9 +11,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from programme import booking
-
-from .conftest import NOW
+import booking
+from tests.conftest import NOW
 
 
 def cache_control(response) -> set[str]:
@@ -29,9 +28,9 @@ def seated(leader, cohort):
 @pytest.mark.parametrize(
     ("who", "url"),
     [
-        ("leader", lambda w: reverse("programme:dashboard")),
-        ("leader", lambda w: reverse("programme:cohort_list")),
-        ("leader", lambda w: reverse("programme:schedule_ics")),
+        ("leader", lambda w: reverse("dashboard:dashboard")),
+        ("leader", lambda w: reverse("dashboard:cohort_list")),
+        ("leader", lambda w: reverse("dashboard:schedule_ics")),
         ("leader", lambda w: reverse("privacy:my_data")),
         ("manager_a", lambda w: reverse("reports:overview")),
         ("manager_a", lambda w: reverse("reports:department", args=[w["department_a"].pk])),

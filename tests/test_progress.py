@@ -6,14 +6,8 @@ import io
 import pytest
 
 from programme.models import Attendance, Enrolment, Leader, MakeUpBooking
-from programme.progress import (
-    ModuleState,
-    annotate_progress,
-    leader_progress,
-    refresh_standings,
-)
-
-from .conftest import local
+from programme.progress import ModuleState, annotate_progress, leader_progress, refresh_standings
+from tests.conftest import local
 
 
 def attend(leader, session, status=Attendance.Status.PRESENT):
@@ -168,7 +162,7 @@ def test_a_standing_follows_attendance_recorded_on_the_sheet(enrolled, cohort, p
 
 
 def test_a_cancelled_place_no_longer_makes_the_leader_behind(enrolled, cohort, programme):
-    from programme import booking
+    import booking
 
     now = local(2016, 1, 18)
     assert sql_progress(enrolled, programme, now).is_behind
@@ -233,7 +227,7 @@ def test_stored_standings_match_the_rules_after_a_day_of_changes(demo):
     """Whatever path a change takes, what reports read equals what the rules derive."""
     from django.db.models import Exists, OuterRef
 
-    from programme import booking
+    import booking
     from programme.attendance import save_sheet
     from programme.models import Attendance, Cohort, Enrolment, Session, Standing, User
 

@@ -18,10 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from programme import demo as demo_data
+import demo as demo_data
 from programme.models import Department, Enrolment, Session, User
-
-from .conftest import query_name, session_queries
+from tests.conftest import query_name, session_queries
 
 USER = ["select programme_user"]
 
@@ -61,17 +60,17 @@ def first_department() -> int:
 
 
 LEADER_PAGES = {
-    "dashboard": lambda: reverse("programme:dashboard"),
-    "cohort list": lambda: reverse("programme:cohort_list"),
-    "cohort detail": lambda: reverse("programme:cohort_detail", args=[own_cohort()]),
-    "schedule ics": lambda: reverse("programme:schedule_ics"),
-    "session ics": lambda: reverse("programme:session_ics", args=[own_session()]),
+    "dashboard": lambda: reverse("dashboard:dashboard"),
+    "cohort list": lambda: reverse("dashboard:cohort_list"),
+    "cohort detail": lambda: reverse("dashboard:cohort_detail", args=[own_cohort()]),
+    "schedule ics": lambda: reverse("dashboard:schedule_ics"),
+    "session ics": lambda: reverse("dashboard:session_ics", args=[own_session()]),
     "my data": lambda: reverse("privacy:my_data"),
     "my data json": lambda: reverse("privacy:my_data_json"),
     "my data csv": lambda: reverse("privacy:my_data_csv"),
-    "self-assessment": lambda: reverse("programme:self_assessment"),
-    "self-assessment result": lambda: reverse("programme:assessment_result"),
-    "initiatives": lambda: reverse("programme:initiative_list"),
+    "self-assessment": lambda: reverse("outcomes:self_assessment"),
+    "self-assessment result": lambda: reverse("outcomes:assessment_result"),
+    "initiatives": lambda: reverse("outcomes:initiative_list"),
 }
 REPORT_PAGES = {
     "report overview": lambda: reverse("reports:overview"),
@@ -80,7 +79,7 @@ REPORT_PAGES = {
     "report xlsx": lambda: reverse("reports:export_xlsx"),
     "not enrolled": lambda: reverse("reports:compliance", args=["not_enrolled"]),
     "behind": lambda: reverse("reports:compliance", args=["behind"]),
-    "outcomes": lambda: reverse("reports:outcomes"),
+    "outcomes": lambda: reverse("outcomes:report"),
 }
 
 
@@ -136,7 +135,7 @@ def all_pages() -> list[tuple[str, str, Callable[[], str]]]:
     pages = [(f"leader {n}", "leader", url) for n, url in LEADER_PAGES.items()]
     pages += [(f"manager {n}", "manager", url) for n, url in REPORT_PAGES.items()]
     pages += [(f"hr {n}", "hr", url) for n, url in REPORT_PAGES.items()]
-    pages.append(("hr start", "hr", lambda: reverse("programme:hr_start")))
+    pages.append(("hr start", "hr", lambda: reverse("hr:start")))
     pages += admin_pages()
     return pages
 
@@ -181,8 +180,8 @@ def test_every_page_asks_the_same_named_queries_at_1x_and_10x_the_data(
     client.force_login(on_track_user())
     client.get(reverse("healthz"))
     prefix = len(session_queries() + USER)
-    seen["leader dashboard kept"] = asked(client, reverse("programme:dashboard"))[prefix:]
-    seen["leader cohort list kept"] = asked(client, reverse("programme:cohort_list"))[prefix:]
+    seen["leader dashboard kept"] = asked(client, reverse("dashboard:dashboard"))[prefix:]
+    seen["leader cohort list kept"] = asked(client, reverse("dashboard:cohort_list"))[prefix:]
     for who in ("manager", "hr"):
         client.force_login(who_is(who))
         client.get(reverse("healthz"))
@@ -338,7 +337,7 @@ BUDGET: dict[str, list[str]] = {
     ],
     # The test's clock is past the demo programme's end: whether its leftover answers
     # were combined (once; the first visit did it), then the manager's departments, the
-    # blocks' sizes and their sums (programme/disclosure.py).
+    # blocks' sizes and their sums (reports/disclosure.py).
     "manager outcomes": [
         "exists programme_department",
         "select programme_programme",

@@ -29,9 +29,8 @@ import redis
 import requests
 from django.db import connection
 
+from tests.conftest import PASSWORD
 from tests.servers.ports import free_port
-
-from .conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"

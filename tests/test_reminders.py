@@ -7,11 +7,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from post_office.models import Email
 
-from programme import booking
+import booking
+from mail.reminders import send_reminders
 from programme.models import MakeUpBooking, SentReminder
-from programme.reminders import send_reminders
-
-from .conftest import NOW, queued, room, send_outbox
+from tests.conftest import NOW, queued, room, send_outbox
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from programme import demo as demo_data
+import demo as demo_data
 from programme.models import Attendance, Department, Enrolment, Leader, Programme, User
 from programme.progress import progress_for_leaders
-
-from .conftest import make_leader
+from tests.conftest import make_leader
 
 
 @pytest.fixture

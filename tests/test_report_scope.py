@@ -28,7 +28,7 @@ def test_a_superuser_sees_every_department(client, superuser, people, department
 
 
 def test_staff_outside_the_hr_group_is_not_hr(client, people):
-    from .conftest import make_user
+    from tests.conftest import make_user
 
     client.force_login(make_user("staff@albertslund.dk", is_staff=True))
     assert client.get(reverse("reports:overview")).status_code == 403
@@ -108,9 +108,8 @@ def test_a_manager_who_is_also_a_leader_sees_their_department(client, department
 def test_a_manager_chooses_only_among_cohorts_their_leaders_are_in(
     client, manager_a, hr, people, cohort, other_cohort
 ):
-    from programme import booking
-
-    from .conftest import NOW
+    import booking
+    from tests.conftest import NOW
 
     leader, _colleague, outsider = people
     booking.enrol(leader=leader, cohort=cohort, now=NOW)

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from programme import demo as demo_data
+import demo as demo_data
 from programme.models import Department, Leader, Programme, User
-from programme.reports import Filters, department_summary, full_scope, report_leaders
+from reports.rules import Filters, department_summary, full_scope, report_leaders
 
 COUNTS = ("leaders", "enrolled", "waitlisted", "not_enrolled", "completed", "behind")
 

@@ -10,8 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from programme.models import Attendance, Enrolment
-
-from .conftest import make_leader, session_reads
+from tests.conftest import make_leader, session_reads
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from programme import demo as demo_data
+import demo as demo_data
 from programme.models import (
     Attendance,
     Department,

@@ -9,10 +9,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from icalendar import Calendar
 
-from programme import booking
+import booking
 from programme.models import Facilitator, Session
-
-from .conftest import NOW, local, make_user, room
+from tests.conftest import NOW, local, make_user, room
 
 SESSIONS_ADD = reverse("admin:programme_session_add")
 
@@ -139,7 +138,7 @@ def test_leaders_see_room_address_and_facilitator_on_dashboard_and_cohort_page(
     booking.enrol(leader=leader, cohort=cohort, now=NOW)
     cohort.sessions.update(facilitator=lene)
     client.force_login(leader.user)
-    for url in (reverse("programme:dashboard"), cohort.get_absolute_url()):
+    for url in (reverse("dashboard:dashboard"), cohort.get_absolute_url()):
         text = client.get(url).text
         assert "Albertslund Rådhus, Hold 1" in text
         assert "Nordmarks Allé 1, 2620 Albertslund" in text
@@ -150,7 +149,7 @@ def test_the_calendar_carries_the_full_address_and_the_facilitator(client, leade
     session = cohort.sessions.get(module__order=2)
     Session.objects.filter(pk=session.pk).update(facilitator=lene)
     client.force_login(leader.user)
-    response = client.get(reverse("programme:session_ics", args=[session.pk]))
+    response = client.get(reverse("dashboard:session_ics", args=[session.pk]))
     (event,) = Calendar.from_ical(response.content).walk("VEVENT")
     assert (
         str(event["location"]) == "Albertslund Rådhus, Hold 1, Nordmarks Allé 1, 2620 Albertslund"

@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from .schema_snapshot import DUMP, MANIFEST, fingerprints
-from .test_backup import connect, pg_env
+from tests.schema_snapshot import DUMP, MANIFEST, fingerprints
+from tests.test_backup import connect, pg_env
 
 # Tables whose rows migrations add to: every row they held must still be there.
 GROWS = {"django_migrations"}

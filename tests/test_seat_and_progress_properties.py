@@ -73,10 +73,12 @@ from hypothesis.stateful import (
 )
 from post_office.models import STATUS, Email
 
+import booking
+from hr import imports
+from mail.emails import DEFAULTS as EMAIL_DEFAULTS
 from portal.cache import TolerantRedisCache
-from programme import booking, checkin, clock, csv_export, imports, reports
+from programme import clock
 from programme.attendance import expected_leaders, save_sheet, sheet_rows
-from programme.emails import DEFAULTS as EMAIL_DEFAULTS
 from programme.models import (
     HR_GROUP,
     Attendance,
@@ -93,9 +95,11 @@ from programme.models import (
     Standing,
     User,
 )
-
-from .conftest import PASSWORD, restore_hr_group, room
-from .forms import form_fields
+from reports import csv_export
+from reports import rules as reports
+from rooms import checkin
+from tests.conftest import PASSWORD, restore_hr_group, room
+from tests.forms import form_fields
 
 hypothesis_settings.register_profile(
     "dev",
@@ -663,7 +667,7 @@ class PortalDays(RuleBasedStateMachine):
     @rule(who=st.integers(0, 99), which=st.integers(0, 2))
     def leader_enrols(self, who, which):
         leader, cohort = self._leader(who), self.cohorts[which]
-        self._post(self.clients[leader.pk], reverse("programme:enrol", args=[cohort.pk]))
+        self._post(self.clients[leader.pk], reverse("dashboard:enrol", args=[cohort.pk]))
 
     @precondition(
         lambda self: Enrolment.objects.filter(
@@ -680,17 +684,17 @@ class PortalDays(RuleBasedStateMachine):
         )
         leader = place.leader
         if place is not None:
-            self._post(self.clients[leader.pk], reverse("programme:cancel", args=[place.pk]))
+            self._post(self.clients[leader.pk], reverse("dashboard:cancel", args=[place.pk]))
 
     @rule(who=st.integers(0, 99), which=st.integers(0, 99))
     def leader_books_a_make_up(self, who, which):
         leader, session = self._leader(who), self._pick(self._sessions(), which)
-        self._post(self.clients[leader.pk], reverse("programme:book_makeup", args=[session.pk]))
+        self._post(self.clients[leader.pk], reverse("dashboard:book_makeup", args=[session.pk]))
 
     @rule(who=st.integers(0, 99), choice=st.integers(0, 9))
     def leader_books_a_make_up_the_dashboard_offers(self, who, choice):
         leader = self._leader(who)
-        page = self._ok(self.clients[leader.pk].get(reverse("programme:dashboard")))
+        page = self._ok(self.clients[leader.pk].get(reverse("dashboard:dashboard")))
         offered = re.findall(r'action="(/sessions/\d+/make-up/)"', page.content.decode())
         if offered:
             self._post(self.clients[leader.pk], self._pick(offered, choice))
@@ -707,7 +711,7 @@ class PortalDays(RuleBasedStateMachine):
         leader = makeup.leader
         if makeup is not None:
             self._post(
-                self.clients[leader.pk], reverse("programme:cancel_makeup", args=[makeup.pk])
+                self.clients[leader.pk], reverse("dashboard:cancel_makeup", args=[makeup.pk])
             )
 
     # -- HR in the admin --------------------------------------------------------------
@@ -1173,7 +1177,7 @@ class PortalDays(RuleBasedStateMachine):
         record = self._pick(Attendance.objects.order_by("pk"), which)
         if record is not None:
             # The leader had looked at the dashboard (a copy is kept) before the change.
-            self._ok(self.clients[record.leader_id].get(reverse("programme:dashboard")))
+            self._ok(self.clients[record.leader_id].get(reverse("dashboard:dashboard")))
             Attendance.objects.filter(pk=record.pk).update(status=status)
             self.touched.add(record.leader_id)
         call_command("refresh_standings", stdout=io.StringIO())
@@ -1253,11 +1257,11 @@ class PortalDays(RuleBasedStateMachine):
         self.touched = set()
         for pk in sorted(ids):
             client = self.clients[pk]
-            kept = client.get(reverse("programme:dashboard"))
+            kept = client.get(reverse("dashboard:dashboard"))
             if kept.context is None or "body" not in kept.context:
                 continue
             self._count("dashboard served from the cache")
-            fresh = self._fresh(client, reverse("programme:dashboard"))
+            fresh = self._fresh(client, reverse("dashboard:dashboard"))
             assert kept.status_code == fresh.status_code
             assert _without_tokens(kept) == _without_tokens(fresh), pk
 
@@ -1271,12 +1275,12 @@ class PortalDays(RuleBasedStateMachine):
         department = self.departments[self._turn % len(self.departments)]
         if self._turn % 2:
             pages = [
-                (self.readers[leader.pk], reverse("programme:cohort_list")),
+                (self.readers[leader.pk], reverse("dashboard:cohort_list")),
                 (self.hr_reader, reverse("reports:overview")),
             ]
         else:
             pages = [
-                (self.readers[leader.pk], reverse("programme:cohort_detail", args=[cohort.pk])),
+                (self.readers[leader.pk], reverse("dashboard:cohort_detail", args=[cohort.pk])),
                 (self.hr_reader, reverse("reports:department", args=[department.pk])),
             ]
         for client, url in pages:

@@ -1,7 +1,7 @@
 """One seat rule on every way in: no session ever expects more people than its seats.
 
 A cohort's enrolled leaders and a session's make-up guests share the cohort's
-seats (programme/booking/). Each test here is a path that once went around
+seats (booking/). Each test here is a path that once went around
 that rule: the booking functions themselves, the demo data, and each of the
 admin's doors (the make-up add form, deleting a leader, a cohort's capacity, the
 history page's revert, a session moved to another cohort, the cohort page's sessions).
@@ -13,18 +13,10 @@ import re
 import pytest
 from django.urls import reverse
 
-from programme import booking
-from programme.models import (
-    Attendance,
-    Cohort,
-    Enrolment,
-    Leader,
-    MakeUpBooking,
-    Session,
-)
-
-from .conftest import NOW, local, make_leader, queued, room
-from .forms import form_fields
+import booking
+from programme.models import Attendance, Cohort, Enrolment, Leader, MakeUpBooking, Session
+from tests.conftest import NOW, local, make_leader, queued, room
+from tests.forms import form_fields
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from programme import assessment, booking
+import booking
+from outcomes import assessment
 from programme.models import (
     Answer,
     AssessmentResponse,
@@ -20,9 +21,9 @@ from programme.models import (
 )
 from tests.conftest import local
 
-FORM = reverse("programme:self_assessment")
-RESULT = reverse("programme:assessment_result")
-DASHBOARD = reverse("programme:dashboard")
+FORM = reverse("outcomes:self_assessment")
+RESULT = reverse("outcomes:assessment_result")
+DASHBOARD = reverse("dashboard:dashboard")
 ENROLLED_AT = local(2016, 1, 5)
 # Hold 1 (tests/conftest.py): sessions on 12.1, 9.2 and 8.3.2016, 9-15.
 FIRST_SESSION_ENDS = local(2016, 1, 12, 15)

@@ -16,9 +16,8 @@ import redis
 from django.core.cache import cache
 from django.urls import reverse
 
+from tests.conftest import PASSWORD
 from tests.servers.ports import free_port
-
-from .conftest import PASSWORD
 
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(
@@ -82,7 +81,7 @@ def test_sessions_are_never_kept_in_the_shared_cache(
     """A sign-out deletes the session's row; a copy in Redis could bring it back."""
     settings.PAGE_CACHE_SECONDS = 300
     sign_in(client, leader)
-    assert client.get(reverse("programme:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard:dashboard")).status_code == 200
     session_key = client.cookies["sessionid"].value
     assert shared_cache.stored_keys()  # the cache is in use
     assert not any(session_key.encode() in key for key in shared_cache.stored_keys())
@@ -93,13 +92,13 @@ def test_the_portal_carries_on_when_the_cache_goes_away(client, leader, programm
     shared_cache.stop()
 
     started = time.monotonic()
-    page = client.get(reverse("programme:dashboard"))
+    page = client.get(reverse("dashboard:dashboard"))
     assert page.status_code == 200, "still signed in: the session is in the database"
     assert leader.name in page.text
     assert cache.get("anything", "fallback") == "fallback"
     client.post(reverse("logout"))
     sign_in(client, leader)
-    assert client.get(reverse("programme:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard:dashboard")).status_code == 200
     assert time.monotonic() - started < 5, "a missing cache is skipped, not waited for"
 
 
@@ -123,7 +122,7 @@ def test_a_write_while_redis_pauses_is_never_hidden_by_a_page_kept_before(
     Redis answers again (programme/pagecache.py)."""
     settings.PAGE_CACHE_SECONDS = 300
     client.force_login(leader.user)
-    dashboard = reverse("programme:dashboard")
+    dashboard = reverse("dashboard:dashboard")
     for _ in range(2):  # the first visit gets the CSRF cookie; kept for it from then on
         assert client.get(dashboard).status_code == 200
     assert any(b"page:dashboard" in key for key in shared_cache.stored_keys())

@@ -21,8 +21,7 @@ from django.urls import reverse
 
 from portal.middleware import LAST_SEEN_AT
 from programme.models import User
-
-from .conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user
 
 
 def start(client, next_url: str = "") -> str:
@@ -59,7 +58,7 @@ def test_a_leader_signs_in_with_the_e_mail_in_another_case_and_lands_on_the_dash
 ):
     response = sign_in(client, sso, "sub-soeren", email="SOEREN@Albertslund.DK")
     assert response.status_code == 302
-    assert response["Location"] == reverse("programme:dashboard")
+    assert response["Location"] == reverse("dashboard:dashboard")
     assert client.get("/").context["user"] == leader.user
 
 
@@ -89,7 +88,7 @@ def test_a_leader_who_has_left_is_refused(client, sso, leader, now):
 
 
 def test_an_anonymised_leader_is_refused(client, sso, leader):
-    from programme.privacy import anonymise_leader
+    from accounts.privacy import anonymise_leader
 
     leader.left_on = dt.date(2015, 12, 1)
     leader.save()
@@ -369,7 +368,7 @@ def test_signing_out_allows_the_providers_sign_out_as_the_pages_form_target(
     client, toolkit_sso, leader
 ):
     client.get(toolkit_sso.sign_in(requests.Session(), start(client), "soeren"))
-    policy = client.get(reverse("programme:dashboard"))["Content-Security-Policy"]
+    policy = client.get(reverse("dashboard:dashboard"))["Content-Security-Policy"]
     form_action = next(p for p in policy.split(";") if p.strip().startswith("form-action"))
     assert form_action.split() == ["form-action", "'self'", toolkit_sso.url]
     response = client.post(reverse("logout"))

@@ -14,11 +14,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from programme import booking, reports
+import booking
 from programme.models import Attendance, Module, Programme, Standing
 from programme.progress import progress_for_leaders
-
-from .conftest import NOW, local, make_session
+from reports import rules as reports
+from tests.conftest import NOW, local, make_session
 
 
 def stored(leader, programme):

@@ -10,11 +10,11 @@ about how.
 import pytest
 from django.urls import reverse
 
-from programme import booking, reports
+import booking
+from mail.reminders import send_reminders
 from programme.models import Enrolment
-from programme.reminders import send_reminders
-
-from .conftest import NOW, local, make_leader, queued
+from reports import rules as reports
+from tests.conftest import NOW, local, make_leader, queued
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_the_dashboard_says_the_waitlist_has_closed_and_how_to_reach_hr(
 def test_a_leader_can_leave_a_waitlist_after_the_deadline(client, leader, stranded, settings):
     settings.PORTAL_CLOCK = "2016-02-02T10:00"  # Hold 1's deadline was 31 January
     client.force_login(leader.user)
-    response = client.post(reverse("programme:cancel", args=[stranded.pk]), follow=True)
+    response = client.post(reverse("dashboard:cancel", args=[stranded.pk]), follow=True)
     assert "Du har forladt ventelisten til Hold 1" in response.text
     stranded.refresh_from_db()
     assert stranded.status == Enrolment.Status.CANCELLED
@@ -58,7 +58,7 @@ def test_enrolling_in_an_open_cohort_closes_a_waitlist_place_in_a_started_one(
 ):
     settings.PORTAL_CLOCK = NOW.isoformat()
     client.force_login(leader.user)
-    client.post(reverse("programme:enrol", args=[open_cohort.pk]))
+    client.post(reverse("dashboard:enrol", args=[open_cohort.pk]))
     stranded.refresh_from_db()
     assert (stranded.status, stranded.end_reason) == ("cancelled", "waitlist_closed")
     assert Enrolment.objects.get(leader=leader, cohort=open_cohort).status == "enrolled"

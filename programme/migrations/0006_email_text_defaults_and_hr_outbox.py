@@ -6,7 +6,7 @@ from django.db import migrations
 
 # The texts as they were when HR took them over. Later changes to the shipped
 # defaults (programme.emails.DEFAULTS) do not overwrite what HR has written.
-from programme.emails import DEFAULTS
+from mail.emails import DEFAULTS
 
 HR_PERMISSIONS = {
     "programme": [

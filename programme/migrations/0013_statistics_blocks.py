@@ -13,7 +13,7 @@ def count_earlier_answers(apps, schema_editor):
     AssessmentResponse = apps.get_model("programme", "AssessmentResponse")
     if not AssessmentResponse.objects.exists():
         return
-    from programme import assessment
+    from outcomes import assessment
     from programme.models import Leader, Programme
 
     programmes = apps.get_model("programme", "Programme").objects.values_list("pk", flat=True)

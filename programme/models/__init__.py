@@ -16,9 +16,8 @@ works as before):
 - :mod:`.saving`: a row as the database holds it when a save begins
 """
 
-from ..page_versions import KeptQuerySet, PageWrite
-from .attendance import Attendance, Certificate, Standing, new_certificate_code
-from .cohorts import (
+from programme.models.attendance import Attendance, Certificate, Standing, new_certificate_code
+from programme.models.cohorts import (
     Cohort,
     CohortQuerySet,
     Enrolment,
@@ -29,9 +28,9 @@ from .cohorts import (
     SessionQuerySet,
     current_programme,
 )
-from .imports import ImportBatch, ImportJob, ImportUpload
-from .mail import EmailText, Invitation, OutboxFile, SentReminder
-from .outcomes import (
+from programme.models.imports import ImportBatch, ImportJob, ImportUpload
+from programme.models.mail import EmailText, Invitation, OutboxFile, SentReminder
+from programme.models.outcomes import (
     FROZEN_MESSAGE,
     Answer,
     AssessmentResponse,
@@ -42,10 +41,16 @@ from .outcomes import (
     QuestionnaireFrozen,
     Statement,
 )
-from .people import HR_GROUP, Department, Leader, User, UserManager
-from .rooms import Facilitator, Location
-from .saving import read_before_save, stored_before_save
-from .statistics import StatisticsBlock, StatisticsEntry, StatisticsScope, StatisticsValue
+from programme.models.people import HR_GROUP, Department, Leader, User, UserManager
+from programme.models.rooms import Facilitator, Location
+from programme.models.saving import read_before_save, stored_before_save
+from programme.models.statistics import (
+    StatisticsBlock,
+    StatisticsEntry,
+    StatisticsScope,
+    StatisticsValue,
+)
+from programme.page_versions import KeptQuerySet, PageWrite
 
 __all__ = [
     "Answer",

@@ -11,12 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..page_versions import KeptQuerySet
-from .cohorts import (
-    Programme,
-    Session,
-)
-from .people import Leader
+from programme.models.cohorts import Programme, Session
+from programme.models.people import Leader
+from programme.page_versions import KeptQuerySet
 
 
 class Attendance(models.Model):

@@ -17,9 +17,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..page_versions import KeptQuerySet
-from .people import Leader
-from .rooms import Facilitator, Location
+from programme.models.people import Leader
+from programme.models.rooms import Facilitator, Location
+from programme.page_versions import KeptQuerySet
 
 
 class Programme(models.Model):
@@ -101,7 +101,7 @@ class CohortQuerySet(KeptQuerySet):
     def with_seats(self) -> CohortQuerySet:
         """Annotate ``seats_taken``, ``waitlist_length`` and ``starts_at``.
 
-        The one definition of a cohort's taken seats (see :mod:`programme.booking`):
+        The one definition of a cohort's taken seats (see :mod:`booking`):
         its enrolled leaders, who are expected at every session, plus the largest
         number of make-up guests at any one of its sessions. Correlated subqueries
         rather than joins and GROUP BY, so a page of cohorts counts only its own rows.
@@ -168,21 +168,21 @@ class Cohort(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("programme:cohort_detail", args=[self.pk])
+        return reverse("dashboard:cohort_detail", args=[self.pk])
 
     def deadline_passed(self, now: dt.datetime | None = None) -> bool:
         """Self-service closes when the deadline day is over, Copenhagen time."""
-        from .. import clock
+        from programme import clock
 
         now = now or clock.now()
         return timezone.localdate(now) > self.enrolment_deadline
 
     def has_started(self, now: dt.datetime | None = None) -> bool:
-        """Its first session has begun: the waitlist is closed (see :mod:`programme.booking`).
+        """Its first session has begun: the waitlist is closed (see :mod:`booking`).
 
         Reads ``starts_at`` when ``with_seats()`` annotated it, else asks the database.
         """
-        from .. import clock
+        from programme import clock
 
         now = now or clock.now()
         if "starts_at" in self.__dict__:
@@ -266,7 +266,7 @@ class Session(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("programme:cohort_detail", args=[self.cohort_id])
+        return reverse("dashboard:cohort_detail", args=[self.cohort_id])
 
     def clean(self) -> None:
         super().clean()

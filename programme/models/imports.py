@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..page_versions import KeptQuerySet
+from programme.page_versions import KeptQuerySet
 
 # --- Leader import: the preview waiting to be confirmed ------------------------------
 
@@ -24,7 +24,7 @@ class ImportBatch(models.Model):
     confirmation - on whichever web process it lands - writes exactly what HR saw
     without reading the file again. Only the person who uploaded it can see or
     confirm it, and only for ``settings.IMPORT_PREVIEW_MAX_AGE`` seconds; it is
-    deleted when confirmed. See :mod:`programme.imports`.
+    deleted when confirmed. See :mod:`hr.imports`.
     """
 
     # Unguessable, so a batch's address reveals nothing and cannot be walked.
@@ -40,7 +40,7 @@ class ImportBatch(models.Model):
     new_count = models.PositiveIntegerField(_("new leaders"))
     update_count = models.PositiveIntegerField(_("updated leaders"))
     unchanged_count = models.PositiveIntegerField(_("unchanged leaders"))
-    # One entry per line of the file; see programme.imports.PlannedRow.
+    # One entry per line of the file; see hr.imports.PlannedRow.
     rows = models.JSONField(_("rows"))
 
     class Meta:
@@ -64,7 +64,7 @@ class ImportJob(models.Model):
     :class:`ImportUpload` beside the job; the worker reads and checks every line and
     keeps the plan as a preview, :class:`ImportBatch`, or the problems here), and
     *writing* a confirmed preview. So no request waits for 50,000 lines, their checks,
-    or their invitations. The worker (:mod:`programme.import_jobs`, ``manage.py
+    or their invitations. The worker (:mod:`hr.import_jobs`, ``manage.py
     run_imports``) claims a job, does its step all or nothing and records the outcome in
     the same transaction: a worker that dies leaves nothing half-done and the job is
     taken up again. The row holds the outcome only (counts, or why nothing was

@@ -8,9 +8,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..page_versions import KeptQuerySet
-from ..placeholders import EmailKind, placeholder_errors
-from .people import Leader
+from programme.models.people import Leader
+from programme.page_versions import KeptQuerySet
+from programme.placeholders import EmailKind, placeholder_errors
 
 
 class SentReminder(models.Model):

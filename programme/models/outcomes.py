@@ -10,11 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..page_versions import KeptQuerySet
-from .cohorts import (
-    Programme,
-)
-from .people import Department, Leader
+from programme.models.cohorts import Programme
+from programme.models.people import Department, Leader
+from programme.page_versions import KeptQuerySet
 
 # --- What the programme is for: the self-assessment and the leaders' initiatives -------
 

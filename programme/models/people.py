@@ -15,7 +15,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..page_versions import KeptQuerySet
+from programme.page_versions import KeptQuerySet
 
 
 class UserManager(DjangoUserManager.from_queryset(KeptQuerySet)):

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..page_versions import KeptQuerySet
+from programme.page_versions import KeptQuerySet
 
 
 class Location(models.Model):

@@ -1,5 +1,5 @@
 """Statistics about people: frozen entries, counted only in whole blocks
-(:mod:`programme.disclosure` writes them; nothing else does).
+(:mod:`reports.disclosure` writes them; nothing else does).
 """
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..page_versions import KeptQuerySet
+from programme.page_versions import KeptQuerySet
 
 # --- Statistics about people: frozen entries, counted only in whole blocks ---------------
-# The rule and the code that writes these rows are in programme/disclosure.py; nothing
+# The rule and the code that writes these rows are in reports/disclosure.py; nothing
 # else writes them.
 
 

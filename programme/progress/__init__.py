@@ -53,9 +53,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from .. import clock, page_versions
-from ..models import (
-    Attendance,  # this and the next two: reachable as before the split
+from programme import clock, page_versions
+from programme.models import (
+    Attendance,
     Enrolment,
     Leader,
     MakeUpBooking,
@@ -64,7 +64,7 @@ from ..models import (
     Session,
     Standing,
 )
-from .rules import (
+from programme.progress.rules import (
     LeaderProgress,
     ModuleProgress,
     _moment,
@@ -72,7 +72,7 @@ from .rules import (
     leader_progress,
     progress_for_leaders,
 )
-from .states import (
+from programme.progress.states import (
     ModuleState,
     closed_days_in_words,
     missed_from,

@@ -15,8 +15,8 @@ from django.db.models import (
     Q,
 )
 
-from .. import clock
-from ..models import (
+from programme import clock
+from programme.models import (
     Attendance,
     Enrolment,
     Leader,
@@ -25,7 +25,7 @@ from ..models import (
     Programme,
     Session,
 )
-from .states import ModuleState, missed_from, module_state
+from programme.progress.states import ModuleState, missed_from, module_state
 
 
 @dataclass(slots=True)

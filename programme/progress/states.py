@@ -20,13 +20,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..models import (
-    Attendance,
-    Enrolment,
-    Leader,
-    Module,
-    Session,
-)
+from programme.models import Attendance, Enrolment, Leader, Module, Session
 
 
 class ModuleState:
@@ -113,7 +107,7 @@ def missed_from(ends_at: dt.datetime, status: str | None) -> dt.datetime | None:
 
 def own_cohort_state(leader: Leader, module: Module, now: dt.datetime) -> str | None:
     """Where the leader stands at ``now`` with ``module``'s sessions in their own cohort,
-    by :func:`missed_from`: what a make-up seat asks (programme/booking/).
+    by :func:`missed_from`: what a make-up seat asks (booking/).
 
     ``ModuleState.MISSED`` when one is missed, or recorded excused ahead of it (a make-up
     may come first); else ``ModuleState.AWAITING`` when one has ended and its attendance

@@ -171,7 +171,7 @@ def world(programme, modules, cohort, other_cohort, leader, colleague, outsider,
     ``leader`` holds a seat in Hold 1 and was present at its first session;
     ``colleague`` has no place yet; Hold 2 has free seats.
     """
-    from programme import booking
+    import booking
     from programme.models import Attendance
     from tests.conftest import NOW
 
@@ -249,7 +249,8 @@ def demo_world(hr_group):
     """
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from programme import demo, import_jobs, imports
+    import demo
+    from hr import import_jobs, imports
     from programme.models import (
         AssessmentResponse,
         Attendance,

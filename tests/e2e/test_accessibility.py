@@ -26,9 +26,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from programme.context_processors import hr_contact
-
-from .conftest import DESKTOP, PHONE, SCREENSHOTS, TAKE_SCREENSHOTS, da, session_cookie
+from portal.context_processors import hr_contact
+from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, TAKE_SCREENSHOTS, da, session_cookie
 
 pytestmark = pytest.mark.e2e
 
@@ -59,14 +58,14 @@ class Page:
 
 
 def _invitation_link_args(world) -> tuple[str, str]:
-    from programme.invitations import invitation_tokens
+    from accounts.invitations import invitation_tokens
 
     user = world.colleague.user
     return urlsafe_base64_encode(force_bytes(user.pk)), invitation_tokens.make_token(user)
 
 
 def _email_text_args(world) -> tuple[int]:
-    from programme.emails import text_for
+    from mail.emails import text_for
 
     return (text_for("promoted").pk,)
 
@@ -87,18 +86,18 @@ PAGES: dict[str, Page] = {
     "password_change": Page("leader"),
     "password_change_done": Page("leader"),
     "accessibility": Page(None),
-    "programme:dashboard": Page("leader"),
-    "programme:cohort_list": Page("leader"),
-    "programme:cohort_detail": Page("leader", args=lambda w: (w.cohort.pk,)),
-    "programme:self_assessment": Page("newcomer"),
-    "programme:assessment_result": Page("answered"),
-    "programme:initiative_list": Page("answered"),
-    "programme:initiative_new": Page("newcomer"),
-    "programme:initiative_edit": Page("answered", args=lambda w: (w.initiative.pk,)),
-    "reports:outcomes": Page("manager"),
+    "dashboard:dashboard": Page("leader"),
+    "dashboard:cohort_list": Page("leader"),
+    "dashboard:cohort_detail": Page("leader", args=lambda w: (w.cohort.pk,)),
+    "outcomes:self_assessment": Page("newcomer"),
+    "outcomes:assessment_result": Page("answered"),
+    "outcomes:initiative_list": Page("answered"),
+    "outcomes:initiative_new": Page("newcomer"),
+    "outcomes:initiative_edit": Page("answered", args=lambda w: (w.initiative.pk,)),
+    "outcomes:report": Page("manager"),
     "reports:overview": Page("manager"),
     "reports:compliance": Page("manager", args=lambda w: ("not_enrolled",)),
-    "programme:hr_start": Page("hr"),
+    "hr:start": Page("hr"),
     "reports:department": Page("manager", args=lambda w: (w.department.pk,)),
     "privacy:my_data": Page("leader"),
     "privacy:anonymise": Page("hr", args=lambda w: (w.outsider.pk,)),
@@ -126,7 +125,7 @@ ERROR_PAGES: dict[str, Page] = {
     "403": Page("colleague", path=lambda w: reverse("reports:overview"), status=403),
     # A NUL character in the address (portal.middleware.BadInputMiddleware).
     "400": Page(
-        "leader", path=lambda w: reverse("programme:cohort_list") + "?page=%00", status=400
+        "leader", path=lambda w: reverse("dashboard:cohort_list") + "?page=%00", status=400
     ),
 }
 
@@ -135,13 +134,13 @@ EXEMPT: dict[str, str] = {
     "logout": "POST only: signs out and redirects to the sign-in page",
     "set_language": "POST only: the language switch, driven in the language journey",
     "healthz": "plain text for the load balancer",
-    "programme:schedule_ics": "an iCalendar file, downloaded in the enrolment journey",
-    "programme:session_ics": "an iCalendar file for one session",
-    "programme:enrol": "POST only: the enrol button on the cohort page",
-    "programme:cancel": "POST only: the cancel button on the dashboard and cohort page",
-    "programme:book_makeup": "POST only: the make-up button on a cohort page",
-    "programme:cancel_makeup": "POST only: cancels a make-up booking",
-    "programme:certificate": "a PDF file: the leader's kursusbevis (test_certificate.py)",
+    "dashboard:schedule_ics": "an iCalendar file, downloaded in the enrolment journey",
+    "dashboard:session_ics": "an iCalendar file for one session",
+    "dashboard:enrol": "POST only: the enrol button on the cohort page",
+    "dashboard:cancel": "POST only: the cancel button on the dashboard and cohort page",
+    "dashboard:book_makeup": "POST only: the make-up button on a cohort page",
+    "dashboard:cancel_makeup": "POST only: cancels a make-up booking",
+    "dashboard:certificate": "a PDF file: the leader's kursusbevis (test_certificate.py)",
     "checkin:code": "redirects to checkin:confirm, or the refusal page checked in the journey",
     "checkin:confirm": (
         "the check-in's result; both its pages are checked at 390 and 1280 px in "
@@ -151,8 +150,8 @@ EXEMPT: dict[str, str] = {
     "checkin:close": "POST only: the close button on the session screen",
     "reports:export": "a CSV file, downloaded in the report journey",
     "reports:export_xlsx": "an Excel file, downloaded in the report journey",
-    "reports:outcomes_csv": "a CSV file: the self-assessment's averages",
-    "reports:initiatives_csv": "a CSV file: the initiatives",
+    "outcomes:report_csv": "a CSV file: the self-assessment's averages",
+    "outcomes:initiatives_csv": "a CSV file: the initiatives",
     "privacy:my_data_json": "a JSON file: the leader's personal data",
     "privacy:my_data_csv": "a CSV file: the leader's personal data",
     "privacy:unlock": "POST only: the lift button on the sign-in blocks page",

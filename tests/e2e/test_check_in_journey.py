@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from programme import booking, clock
+import booking
+from programme import clock
 from programme.models import Attendance, Facilitator, Session, Standing
 from tests.conftest import NOW, local, make_user
-
-from .conftest import PHONE, da, session_cookie
-from .test_accessibility import check_page
+from tests.e2e.conftest import PHONE, da, session_cookie
+from tests.e2e.test_accessibility import check_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

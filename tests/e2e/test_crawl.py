@@ -25,7 +25,7 @@ query string are left out of a page's key (``/admin/programme/leader/<n>/change/
 with ``?department=``), or the crawl would open every leader. A superuser's admin
 pages that HR already saw are not checked again.
 
-The pages are seen with content: the demo data (``programme/demo/``) on the crawl's
+The pages are seen with content: the demo data (``demo/``) on the crawl's
 day, mid-March 2016, when the first cohorts have completed, a session is under way and
 Hold 6 still takes enrolments. Some pages differ by what they show, not by their
 address (an e-mail that was sent, one that waits, one that failed): ``CONTENT`` pages
@@ -57,8 +57,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from .conftest import DESKTOP, PHONE, session_cookie
-from .test_accessibility import WCAG_TAGS, axe_report
+from tests.e2e.conftest import DESKTOP, PHONE, session_cookie
+from tests.e2e.test_accessibility import WCAG_TAGS, axe_report
 
 pytestmark = pytest.mark.e2e
 
@@ -313,7 +313,7 @@ def crawl_world(hr_group, settings):
     pages that show the demo's records (path, and a text the page must show)."""
     from post_office.models import STATUS, Email
 
-    from programme import demo
+    import demo
     from programme.models import Attendance, Certificate, SentReminder, Session, User
 
     settings.PORTAL_CLOCK = CRAWL_DAY.isoformat()
@@ -362,7 +362,7 @@ def crawl_world(hr_group, settings):
     content = {
         # A leader who completed: the dashboard offers the kursusbevis; anyone checks it.
         "leader": [
-            (reverse("programme:dashboard"), certificate.leader.name),
+            (reverse("dashboard:dashboard"), certificate.leader.name),
             (reverse("verify_certificate", args=[certificate.code]), certificate.leader.name),
         ],
         "manager": [(reverse("reports:compliance", args=["behind"]), "")],
@@ -413,7 +413,7 @@ def test_every_page_of_every_role_passes_axe_and_the_nu_html_checker_in_danish(
             pytest.fail(reason)
         pytest.skip(reason)
     started = time.monotonic()
-    portal = [reverse("programme:dashboard"), reverse("reports:overview"), reverse("admin:index")]
+    portal = [reverse("dashboard:dashboard"), reverse("reports:overview"), reverse("admin:index")]
     roles = {
         "leader": (crawl_world["leader"], portal),
         "manager": (crawl_world["manager"], portal),

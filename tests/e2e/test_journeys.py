@@ -14,11 +14,10 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from programme import booking
+import booking
 from programme.models import Attendance, Enrolment
 from tests.conftest import NOW, PASSWORD
-
-from .conftest import da, press_enter_on, sign_in_with_keyboard, tab_to
+from tests.e2e.conftest import da, press_enter_on, sign_in_with_keyboard, tab_to
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -45,12 +44,12 @@ def test_a_leader_enrols_sees_the_sessions_downloads_the_calendar_and_cancels(
     sign_in_with_keyboard(page, colleague.user.email)
     assert page.locator("h1").inner_text() == da("My progress")
 
-    press_enter_on(page, f"main {href('programme:cohort_list')}")
-    press_enter_on(page, f"main {href('programme:cohort_detail', hold_2.pk)}")
+    press_enter_on(page, f"main {href('dashboard:cohort_list')}")
+    press_enter_on(page, f"main {href('dashboard:cohort_detail', hold_2.pk)}")
     assert page.locator("h1").inner_text() == "Hold 2"
-    press_enter_on(page, button_of("programme:enrol", hold_2.pk))
+    press_enter_on(page, button_of("dashboard:enrol", hold_2.pk))
 
-    assert page.url == live_server.url + reverse("programme:dashboard")
+    assert page.url == live_server.url + reverse("dashboard:dashboard")
     assert da(
         "You are enrolled in %(cohort)s. A confirmation is on its way to your e-mail.",
         cohort="Hold 2",
@@ -61,7 +60,7 @@ def test_a_leader_enrols_sees_the_sessions_downloads_the_calendar_and_cancels(
     )
     assert cohort_section.locator("tbody tr").count() == hold_2.sessions.count() == 3
 
-    tab_to(page, href("programme:schedule_ics"))
+    tab_to(page, href("dashboard:schedule_ics"))
     with page.expect_download() as download:
         page.keyboard.press("Enter")
     calendar = download.value.path().read_text(encoding="utf-8")
@@ -69,8 +68,8 @@ def test_a_leader_enrols_sees_the_sessions_downloads_the_calendar_and_cancels(
     assert calendar.count("BEGIN:VEVENT") == 3
 
     enrolment = Enrolment.objects.get(leader=colleague, status=Enrolment.Status.ENROLLED)
-    press_enter_on(page, button_of("programme:cancel", enrolment.pk))
-    assert page.url == live_server.url + reverse("programme:cohort_list")
+    press_enter_on(page, button_of("dashboard:cancel", enrolment.pk))
+    assert page.url == live_server.url + reverse("dashboard:cohort_list")
     assert da(
         "Your place in %(cohort)s is cancelled. You can choose another cohort on this page.",
         cohort="Hold 2",
@@ -88,8 +87,8 @@ def test_a_leader_on_the_waitlist_is_promoted_when_another_cancels(
     seat = booking.enrol(leader=world.outsider, cohort=hold_2, now=NOW)
 
     sign_in_as(world.colleague)
-    page.goto(live_server.url + reverse("programme:cohort_detail", args=[hold_2.pk]))
-    join = page.locator(button_of("programme:enrol", hold_2.pk))
+    page.goto(live_server.url + reverse("dashboard:cohort_detail", args=[hold_2.pk]))
+    join = page.locator(button_of("dashboard:enrol", hold_2.pk))
     assert join.inner_text() == da("Join the waitlist")
     join.click()
     assert (
@@ -107,14 +106,14 @@ def test_a_leader_on_the_waitlist_is_promoted_when_another_cancels(
 
     # The leader with the seat cancels, at another computer.
     other = page_for(world.outsider)
-    other.goto(live_server.url + reverse("programme:dashboard"))
-    other.locator(button_of("programme:cancel", seat.pk)).click()
-    assert other.url == live_server.url + reverse("programme:cohort_list")
+    other.goto(live_server.url + reverse("dashboard:dashboard"))
+    other.locator(button_of("dashboard:cancel", seat.pk)).click()
+    assert other.url == live_server.url + reverse("dashboard:cohort_list")
 
     page.reload()
     cohort_section = page.locator("section", has=page.locator("#cohort-heading"))
     assert da("You have a seat in this cohort.") in cohort_section.inner_text()
-    assert page.locator(href("programme:schedule_ics")).count() == 1
+    assert page.locator(href("dashboard:schedule_ics")).count() == 1
 
 
 def test_hr_records_attendance_in_the_admin_and_the_leaders_progress_bar_moves(
@@ -123,7 +122,7 @@ def test_hr_records_attendance_in_the_admin_and_the_leaders_progress_bar_moves(
     kick_off = world.first_session  # Hold 1's first session, on 12 January 2016
     booking.enrol(leader=world.colleague, cohort=world.cohort, now=NOW)
     leader_page = page_for(world.colleague)
-    leader_page.goto(live_server.url + reverse("programme:dashboard"))
+    leader_page.goto(live_server.url + reverse("dashboard:dashboard"))
     assert leader_page.locator("#progress-bar").get_attribute("value") == "0"
 
     page.goto(live_server.url + reverse("admin:index"))
@@ -189,7 +188,7 @@ def test_the_language_switch_turns_a_page_from_danish_to_english_and_back(
     world, page, sign_in_as, live_server
 ):
     sign_in_as(world.leader)
-    page.goto(live_server.url + reverse("programme:dashboard"))
+    page.goto(live_server.url + reverse("dashboard:dashboard"))
     html = page.locator("html")
     assert html.get_attribute("lang") == "da"
     assert page.locator("h1").inner_text() == da("My progress") != "My progress"
@@ -197,7 +196,7 @@ def test_the_language_switch_turns_a_page_from_danish_to_english_and_back(
     press_enter_on(page, 'button[name="language"][value="en"]')
     assert html.get_attribute("lang") == "en"
     assert page.locator("h1").inner_text() == "My progress"
-    assert page.url == live_server.url + reverse("programme:dashboard")
+    assert page.url == live_server.url + reverse("dashboard:dashboard")
 
     press_enter_on(page, 'button[name="language"][value="da"]')
     assert html.get_attribute("lang") == "da"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from .conftest import da, session_cookie
+from tests.e2e.conftest import da, session_cookie
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,7 @@ FOCUS_STYLE = """() => {
 
 def test_the_first_tab_stop_skips_to_the_content(world, page, sign_in_as, live_server):
     sign_in_as(world.leader)
-    page.goto(live_server.url + reverse("programme:dashboard"))
+    page.goto(live_server.url + reverse("dashboard:dashboard"))
     page.keyboard.press("Tab")
     skip = page.locator(".skip-link")
     assert skip.evaluate("element => element === document.activeElement")
@@ -44,7 +44,7 @@ def test_the_first_tab_stop_skips_to_the_content(world, page, sign_in_as, live_s
 
 def test_every_tab_stop_shows_a_visible_focus_ring(world, context, page, live_server):
     pages = [
-        ("programme:dashboard", world.leader),
+        ("dashboard:dashboard", world.leader),
         ("login", None),
         ("reports:overview", world.manager),
     ]

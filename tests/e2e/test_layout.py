@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from .conftest import DESKTOP, PHONE, da, session_cookie
+from tests.e2e.conftest import DESKTOP, PHONE, da, session_cookie
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +57,7 @@ def test_the_department_drill_down_fits_1280_px(demo_world, page, sign_in_as, li
 @pytest.mark.django_db(transaction=True)
 def test_an_empty_progress_bar_shows_its_outlined_track(world, page, sign_in_as, live_server):
     sign_in_as(world.colleague)  # no seat yet: 0 %
-    page.goto(live_server.url + reverse("programme:dashboard"))
+    page.goto(live_server.url + reverse("dashboard:dashboard"))
     bar = page.locator("progress.leaders-progress")
     assert bar.get_attribute("value") == "0"
     style = bar.evaluate(
@@ -120,7 +120,7 @@ def test_the_dashboards_sessions_fit_a_phone_with_calendar_and_facilitator(
     facilitator off-screen."""
     sign_in_as(demo_world.leader)
     page.set_viewport_size(PHONE)
-    page.goto(live_server.url + reverse("programme:dashboard"))
+    page.goto(live_server.url + reverse("dashboard:dashboard"))
     assert no_sideways_scroll(page) == []
     table = page.locator("#sessions-caption").locator("xpath=..")
     calendar_links = table.locator("a[download]")
@@ -173,7 +173,7 @@ def test_landmarks_are_unique_and_table_headers_say_something(
 
     pages = [
         (demo_world.manager, reverse("reports:overview")),
-        (demo_world.leader, reverse("programme:dashboard")),
+        (demo_world.leader, reverse("dashboard:dashboard")),
         (
             demo_world.facilitator,
             reverse("checkin:screen", args=[demo_world.facilitated_session.pk]),

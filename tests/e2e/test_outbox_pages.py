@@ -12,11 +12,10 @@ from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 
+from tests.e2e.conftest import DESKTOP, PHONE, session_cookie
+from tests.e2e.test_accessibility import axe_report
+from tests.e2e.test_crawl import AXE_RUN, PAGE_TEXT, english_in, java_missing_reason, nu_errors
 from tests.test_outbox_admin import make_emails
-
-from .conftest import DESKTOP, PHONE, session_cookie
-from .test_accessibility import axe_report
-from .test_crawl import AXE_RUN, PAGE_TEXT, english_in, java_missing_reason, nu_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from programme import booking
+import booking
 from programme.models import Department, Initiative, Questionnaire
 from tests.conftest import NOW, make_leader
+from tests.e2e.conftest import da, press_enter_on, tab_to
 from tests.test_outcome_reports import make_initiative, respond
-
-from .conftest import da, press_enter_on, tab_to
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,12 +25,12 @@ def test_a_leader_answers_by_keyboard_registers_an_initiative_and_sees_the_pictu
     leader = world.colleague
     booking.enrol(leader=leader, cohort=open_cohort, now=NOW)
     sign_in_as(leader)
-    page.goto(live_server.url + reverse("programme:dashboard"))
+    page.goto(live_server.url + reverse("dashboard:dashboard"))
     assert "Besvar selvevalueringen" in page.locator("#next-heading + p").inner_text()
 
     # The baseline, by keyboard only: Tab into each statement's radio group, arrow keys
     # to choose 4, Tab on to the next; the free text; Enter on the button.
-    press_enter_on(page, f'main a[href="{reverse("programme:self_assessment")}"]')
+    press_enter_on(page, f'main a[href="{reverse("outcomes:self_assessment")}"]')
     statements = list(Questionnaire.current().statements.order_by("order"))
     tab_to(page, f"#id_statement_{statements[0].pk}_0")
     for _statement in statements:
@@ -44,7 +43,7 @@ def test_a_leader_answers_by_keyboard_registers_an_initiative_and_sees_the_pictu
     assert da("Thank you: your answers are saved.") in page.locator(".messages").inner_text()
 
     # An initiative.
-    page.goto(live_server.url + reverse("programme:initiative_new"))
+    page.goto(live_server.url + reverse("outcomes:initiative_new"))
     page.fill("#id_title", "Digital post til forældre")
     page.fill("#id_problem", "Breve på papir når ikke frem")
     page.check('input[name="dimensions"][value="it"]')
@@ -56,13 +55,13 @@ def test_a_leader_answers_by_keyboard_registers_an_initiative_and_sees_the_pictu
 
     # The follow-up, after the last session: 5 on leadership, 3 on the rest.
     settings.PORTAL_CLOCK = FOLLOW_UP_CLOCK
-    page.goto(live_server.url + reverse("programme:self_assessment"))
+    page.goto(live_server.url + reverse("outcomes:self_assessment"))
     for statement in statements:
         value = 5 if statement.dimension == "leadership" else 3
         page.check(f"#id_statement_{statement.pk}_{value - 1}")
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
-    assert page.url == live_server.url + reverse("programme:assessment_result")
+    assert page.url == live_server.url + reverse("outcomes:assessment_result")
 
     assert page.locator("svg[role=img]").count() == 1
     rows = {
@@ -99,7 +98,7 @@ def test_a_manager_sees_averages_and_initiatives_and_a_small_group_hidden(
 
     sign_in_as(manager)
     page.goto(live_server.url + reverse("reports:overview"))
-    press_enter_on(page, f'main a[href="{reverse("reports:outcomes")}"]')
+    press_enter_on(page, f'main a[href="{reverse("outcomes:report")}"]')
     table = page.locator("#self-assessment-caption").locator("xpath=..")
     row_a = table.locator("tbody tr", has_text=world.department.name)
     assert row_a.locator("td").first.inner_text() == "5 ledere"

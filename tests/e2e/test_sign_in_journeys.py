@@ -10,13 +10,12 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from programme import import_jobs
-from programme.import_views import REFRESH_SECONDS
+from hr import import_jobs
+from hr.import_views import REFRESH_SECONDS
 from programme.models import Leader, User
 from tests.conftest import queued
-
-from .conftest import da
-from .test_accessibility import check_page
+from tests.e2e.conftest import da
+from tests.e2e.test_accessibility import check_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -16,11 +16,10 @@ from axe_playwright_python.sync_playwright import Axe
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from programme.context_processors import hr_contact
-
-from .conftest import DESKTOP, PHONE
-from .test_accessibility import axe_report
-from .test_crawl import AXE_RUN, java_missing_reason, nu_errors
+from portal.context_processors import hr_contact
+from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.test_accessibility import axe_report
+from tests.e2e.test_crawl import AXE_RUN, java_missing_reason, nu_errors
 
 pytestmark = pytest.mark.e2e
 

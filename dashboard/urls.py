@@ -1,0 +1,18 @@
+from django.urls import path
+
+from dashboard import cohort_views, views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("calendar.ics", views.schedule_ics, name="schedule_ics"),
+    path("kursusbevis.pdf", views.certificate_pdf, name="certificate"),
+    path("cohorts/", cohort_views.cohort_list, name="cohort_list"),
+    path("cohorts/<int:pk>/", cohort_views.cohort_detail, name="cohort_detail"),
+    path("cohorts/<int:pk>/enrol/", cohort_views.enrol, name="enrol"),
+    path("enrolments/<int:pk>/cancel/", cohort_views.cancel, name="cancel"),
+    path("sessions/<int:pk>/calendar.ics", views.session_ics, name="session_ics"),
+    path("sessions/<int:pk>/make-up/", views.book_makeup, name="book_makeup"),
+    path("make-ups/<int:pk>/cancel/", views.cancel_makeup, name="cancel_makeup"),
+]

@@ -1,0 +1,250 @@
+"""The demo's self-assessments (baselines, and follow-ups whose scores moved) and
+initiatives in every status, with their status history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.db.models import Exists, OuterRef
+
+from demo.data import COHORT_PATTERNS
+from outcomes import assessment
+from programme.models import (
+    Answer,
+    AssessmentResponse,
+    Cohort,
+    Department,
+    Enrolment,
+    Initiative,
+    InitiativeStatusChange,
+    Leader,
+    Programme,
+    Questionnaire,
+    Session,
+)
+
+IMPROVEMENT = {"leadership": 0.6, "it": 0.9, "people": 0.3, "processes": 0.7, "tasks": 0.5}
+# Cohort patterns (by index) whose leaders answered the follow-up too.
+FOLLOW_UP_PATTERNS = {0, 1, 2}
+FREE_TEXTS = [
+    "Jeg vil gerne blive bedre til at bruge data, når vi prioriterer.",
+    "Mine medarbejdere er usikre på de nye systemer; jeg vil hjælpe dem bedre.",
+    "Jeg vil tænke mere på tværs af centrene.",
+    "At få gevinsterne af vores digitale løsninger hjem.",
+    "",
+    "",
+]
+
+
+def _score(level: float, rng: random.Random) -> int:
+    return max(1, min(5, round(level + rng.uniform(-0.9, 0.9))))
+
+
+def _self_assessments(programme: Programme, as_of: dt.datetime, rng: random.Random) -> None:
+    """Baselines for the leaders of cohorts that have begun; follow-ups, with scores that
+    moved (and not for everyone alike), for the first cohorts. Those with both rounds are
+    counted in the statistics as a follow-up through the page would count them."""
+    questionnaire = Questionnaire.current()
+    if questionnaire is None:
+        return
+    statements = list(questionnaire.statements.all())
+    answered = set(
+        AssessmentResponse.objects.filter(programme=programme).values_list("leader_id", flat=True)
+    )
+    cohorts, sessions, places = _cohorts_and_places(programme)
+    pattern = {c.pk: n % len(COHORT_PATTERNS) for n, c in enumerate(cohorts)}
+    plans = []  # (response, {statement: score})
+    for leader_id, place in places.items():
+        own = sessions.get(place.cohort_id, [])
+        if leader_id in answered or not own or own[0].ends_at > as_of or rng.random() > 0.9:
+            continue
+        level = rng.uniform(1.6, 3.4)
+        baseline = {s: _score(level, rng) for s in statements}
+        plans.append(
+            (
+                AssessmentResponse(
+                    leader_id=leader_id,
+                    programme=programme,
+                    questionnaire=questionnaire,
+                    round=AssessmentResponse.Round.BASELINE,
+                    free_text=rng.choice(FREE_TEXTS),
+                    submitted_at=min(place.requested_at + dt.timedelta(days=3), own[0].starts_at),
+                ),
+                baseline,
+            )
+        )
+        if pattern[place.cohort_id] in FOLLOW_UP_PATTERNS and rng.random() < 0.85:
+            moved = {d: gain * rng.uniform(0.0, 2.0) for d, gain in IMPROVEMENT.items()}
+            plans.append(
+                (
+                    AssessmentResponse(
+                        leader_id=leader_id,
+                        programme=programme,
+                        questionnaire=questionnaire,
+                        round=AssessmentResponse.Round.FOLLOW_UP,
+                        free_text=rng.choice(FREE_TEXTS),
+                        submitted_at=own[-1].ends_at + dt.timedelta(days=2),
+                    ),
+                    {s: _score(level + moved[s.dimension], rng) for s in statements},
+                )
+            )
+    _save(plans)
+    assessment.count_in_statistics(programme, Leader.objects.all())
+
+
+def _cohorts_and_places(
+    programme: Programme,
+) -> tuple[list[Cohort], dict[int, list[Session]], dict[int, Enrolment]]:
+    """The cohorts in order of their number, each one's sessions in time, and each seated
+    leader's place (by leader)."""
+    cohorts = sorted(
+        Cohort.objects.filter(programme=programme), key=lambda c: int(c.name.split()[-1])
+    )
+    sessions: dict[int, list[Session]] = {}
+    for session in Session.objects.filter(cohort__in=cohorts).order_by("starts_at"):
+        sessions.setdefault(session.cohort_id, []).append(session)
+    seated = Enrolment.objects.filter(
+        programme=programme, status=Enrolment.Status.ENROLLED, cohort__in=cohorts
+    ).order_by("leader_id")
+    return cohorts, sessions, {e.leader_id: e for e in seated}
+
+
+def _save(plans: list[tuple[AssessmentResponse, dict]]) -> None:
+    """The planned responses and their answers, in bulk."""
+    responses = AssessmentResponse.objects.bulk_create([r for r, _ in plans], batch_size=2000)
+    Answer.objects.bulk_create(
+        (
+            Answer(response=response, statement=statement, score=score)
+            for response, (_, scores) in zip(responses, plans, strict=True)
+            for statement, score in scores.items()
+        ),
+        batch_size=5000,
+    )
+
+
+INITIATIVE_IDEAS = [
+    (
+        "Digital post til borgerne",
+        "Breve på papir er dyre og når ikke altid frem.",
+        "Færre breve og hurtigere svar",
+    ),
+    (
+        "Selvbetjening af pladsanvisning",
+        "Forældre ringer for at høre om pladser.",
+        "Færre opkald, mere tid til rådgivning",
+    ),
+    (
+        "Tablets i hjemmeplejen",
+        "Medarbejderne dokumenterer først, når de er tilbage på kontoret.",
+        "Mere tid hos borgeren",
+    ),
+    (
+        "Fælles booking af mødelokaler",
+        "Lokaler står tomme, mens andre mangler plads.",
+        "Bedre udnyttelse af lokalerne",
+    ),
+    (
+        "Dataoverblik over sygefravær",
+        "Vi opdager først fravær, når det er blevet langvarigt.",
+        "Tidligere og bedre samtaler",
+    ),
+    (
+        "Robot til fakturabehandling",
+        "Manuelle indtastninger giver fejl og ventetid.",
+        "Færre fejl og frigjort tid",
+    ),
+    (
+        "Digital vagtplan",
+        "Vagtbytte sker på sedler og i sms'er.",
+        "Overblik for både leder og medarbejdere",
+    ),
+    (
+        "Sensorer i de kommunale bygninger",
+        "Vi varmer lokaler op, der ikke bruges.",
+        "Lavere energiforbrug",
+    ),
+]
+STATUS_WEIGHTS = [
+    (Initiative.Status.IDEA, 25),
+    (Initiative.Status.PLANNED, 25),
+    (Initiative.Status.IN_PROGRESS, 30),
+    (Initiative.Status.DONE, 12),
+    (Initiative.Status.ABANDONED, 8),
+]
+STATUS_PATH = list(Initiative.Status)[:4]
+
+
+def _steps(status: str) -> list[str]:
+    """The statuses an initiative went through to ``status``."""
+    if status == Initiative.Status.ABANDONED:
+        return [Initiative.Status.IDEA, Initiative.Status.ABANDONED]
+    return STATUS_PATH[: STATUS_PATH.index(status) + 1]
+
+
+def _initiatives(programme: Programme, as_of: dt.datetime, rng: random.Random) -> None:
+    """An initiative for most leaders of cohorts that have begun, in every status."""
+    have = set(Initiative.objects.filter(programme=programme).values_list("leader_id", flat=True))
+    started = Session.objects.filter(cohort=OuterRef("cohort"), starts_at__lte=as_of)
+    seated = (
+        Enrolment.objects.filter(programme=programme, status=Enrolment.Status.ENROLLED)
+        .filter(Exists(started))
+        .select_related("leader")
+        .order_by("leader_id")
+    )
+    departments = list(Department.objects.order_by("pk")[:20])
+    statuses = [s for s, _ in STATUS_WEIGHTS]
+    weights = [w for _, w in STATUS_WEIGHTS]
+    planned = []
+    for place in seated:
+        if place.leader_id in have or rng.random() > 0.7:
+            continue
+        title, problem, benefit = rng.choice(INITIATIVE_IDEAS)
+        status = rng.choices(statuses, weights)[0]
+        dimensions = rng.sample(list(Initiative.DIMENSION_FIELDS.values()), rng.randint(1, 3))
+        other = rng.choice(departments) if rng.random() < 0.3 else None
+        created = place.requested_at + dt.timedelta(days=rng.randint(10, 40))
+        # Room for the steps to its status, ten days apart, before as_of.
+        created = min(created, as_of - dt.timedelta(days=41))
+        steps = _steps(status)
+        planned.append(
+            Initiative(
+                leader_id=place.leader_id,
+                programme=programme,
+                title=title,
+                problem=problem,
+                expected_benefit=benefit,
+                other_department=other
+                if other and other.pk != place.leader.department_id
+                else None,
+                status=status,
+                abandoned_reason="Projektet blev lagt ind under et fælleskommunalt initiativ."
+                if status == Initiative.Status.ABANDONED
+                else "",
+                next_step_on=(as_of + dt.timedelta(days=rng.randint(7, 90))).date()
+                if status not in (Initiative.Status.DONE, Initiative.Status.ABANDONED)
+                else None,
+                created_at=created,
+                changed_at=created + dt.timedelta(days=10 * (len(steps) - 1)),
+                **dict.fromkeys(dimensions, True),
+            )
+        )
+    _status_history(Initiative.objects.bulk_create(planned, batch_size=2000))
+
+
+def _status_history(initiatives: list[Initiative]) -> None:
+    """Each initiative's way to its status, ten days a step."""
+    history = []
+    for initiative in initiatives:
+        for n, status in enumerate(_steps(initiative.status)):
+            history.append(
+                InitiativeStatusChange(
+                    initiative=initiative,
+                    status=status,
+                    reason=initiative.abandoned_reason
+                    if status == Initiative.Status.ABANDONED
+                    else "",
+                    changed_at=initiative.created_at + dt.timedelta(days=10 * n),
+                )
+            )
+    InitiativeStatusChange.objects.bulk_create(history, batch_size=5000)

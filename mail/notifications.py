@@ -1,0 +1,209 @@
+"""E-mails to leaders about their places and make-up seats, queued in the outbox.
+
+:func:`queue_booking_email` is called by :mod:`booking` inside the booking's
+transaction: the e-mail is written with the change and rolls back with it. Subject
+and body are rendered now, from HR's texts (:mod:`mail.emails`), so an e-mail
+about a make-up seat that is then deleted still describes it. The e-mails are in the
+portal's language, not that of whoever caused them: a promotion is set off by another
+leader's cancellation, and no language is kept per person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from mail import emails, outbox
+from programme import clock
+from programme.calendar import build_calendar
+from programme.models import Cohort, EmailText, Enrolment, Leader, MakeUpBooking, Programme, Session
+
+Kind = EmailText.Kind
+ICS = "text/calendar"
+CALENDAR_FILE = "digital-ledelse.ics"
+# Only a seat comes with the sessions for the calendar.
+WITH_CALENDAR = {Kind.ENROLLED, Kind.PROMOTED}
+# The page each e-mail leads to.
+LINKS = {
+    Kind.ENROLLED: "dashboard:dashboard",
+    Kind.WAITLISTED: "dashboard:dashboard",
+    Kind.PROMOTED: "dashboard:dashboard",
+    Kind.CANCELLED: "dashboard:cohort_list",
+    Kind.WAITLIST_CLOSED: "dashboard:cohort_list",
+    Kind.MAKEUP_BOOKED: "dashboard:dashboard",
+    Kind.MAKEUP_CANCELLED: "dashboard:dashboard",
+}
+
+
+def portal_link(name: str, *args) -> str:
+    """The absolute address of one of the portal's pages (``PORTAL_URL``)."""
+    return settings.PORTAL_URL + reverse(name, args=args)
+
+
+def when(session: Session) -> str:
+    """ "tirsdag 9. februar 2016, 09:00–15:00" in the active language."""
+    start = timezone.localtime(session.starts_at)
+    end = timezone.localtime(session.ends_at)
+    return (
+        f"{formats.date_format(start, 'l')} {formats.date_format(start, 'DATE_FORMAT')}, "
+        f"{start:%H:%M}–{end:%H:%M}"
+    )
+
+
+def session_lines(sessions: list[Session]) -> str:
+    return "\n".join(f"- {when(s)}: {s.module.title}, {s.location.full_address}" for s in sessions)
+
+
+def open_cohort_lines(programme: Programme, *, today: dt.date, with_free_seats: bool) -> str:
+    """The programme's cohorts still open for enrolment, one a line; a sentence if none."""
+    cohorts = (
+        Cohort.objects.filter(programme=programme, enrolment_deadline__gte=today)
+        .with_seats()
+        .order_by("enrolment_deadline", "name")
+    )
+    lines = []
+    now = clock.now()
+    for cohort in cohorts:
+        free = max(cohort.capacity - cohort.seats_taken, 0)
+        if with_free_seats and free == 0:
+            continue
+        if free == 0 and cohort.has_started(now):
+            continue  # full and begun: its waitlist is closed
+        deadline = formats.date_format(cohort.enrolment_deadline, "DATE_FORMAT")
+        lines.append(
+            "- "
+            + ngettext("%(cohort)s: %(free)s free seat", "%(cohort)s: %(free)s free seats", free)
+            % {"cohort": cohort.name, "free": free}
+            + ", "
+            + _("enrol by %(deadline)s") % {"deadline": deadline}
+        )
+    if not lines:
+        return "- " + _("none at the moment; please contact HR, who will find you a place.")
+    return "\n".join(lines)
+
+
+def queue_booking_email(kind: str, obj: Enrolment | MakeUpBooking) -> None:
+    """Queue the e-mail about a place (Enrolment) or a make-up seat (MakeUpBooking)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if isinstance(obj, MakeUpBooking):
+            _queue_makeup(kind, obj)
+        else:
+            _queue_enrolment(kind, obj)
+
+
+def _queue_enrolment(kind: str, enrolment: Enrolment) -> None:
+    enrolment = Enrolment.objects.select_related("leader__user", "cohort__programme").get(
+        pk=enrolment.pk
+    )
+    cohort = enrolment.cohort
+    sessions = list(
+        cohort.sessions.select_related("module", "cohort", "location", "facilitator").order_by(
+            "starts_at"
+        )
+    )
+    values = {
+        "name": enrolment.leader.name,
+        "cohort": cohort.name,
+        "programme": cohort.programme.name,
+        "sessions": session_lines(sessions),
+        "link": portal_link(LINKS[kind]),
+    }
+    if kind == Kind.WAITLIST_CLOSED:
+        values["open_cohorts"] = open_cohort_lines(
+            cohort.programme, today=clock.today(), with_free_seats=True
+        )
+    subject, body = emails.render(kind, values)
+    attachments = []
+    if kind in WITH_CALENDAR and sessions:
+        calendar = build_calendar(sessions, name=cohort.programme.name)
+        attachments.append(outbox.Attachment(CALENDAR_FILE, calendar, ICS))
+    outbox.queue(
+        to=enrolment.leader.user.email, subject=subject, body=body, attachments=attachments
+    )
+
+
+def _queue_makeup(kind: str, booking: MakeUpBooking) -> None:
+    session = Session.objects.select_related(
+        "module__programme", "cohort", "location", "facilitator"
+    ).get(pk=booking.session_id)
+    leader = booking.leader
+    values = {
+        "name": leader.name,
+        "programme": session.module.programme.name,
+        "module": session.module.title,
+        "cohort": session.cohort.name,
+        "when": when(session),
+        "location": session.location.full_address,
+        "link": portal_link(LINKS[kind]),
+    }
+    subject, body = emails.render(kind, values)
+    calendar = build_calendar(
+        [session], name=session.module.programme.name, cancelled=kind == Kind.MAKEUP_CANCELLED
+    )
+    outbox.queue(
+        to=leader.user.email,
+        subject=subject,
+        body=body,
+        attachments=[outbox.Attachment(CALENDAR_FILE, calendar, ICS)],
+    )
+
+
+def preview_values(kind: str) -> dict[str, str]:
+    """Every placeholder of ``kind`` filled in from a real leader, cohort and session.
+
+    For HR's preview in the admin: the first current leader by name, their cohort
+    (or the programme's first), and its first session. Placeholders that need data
+    the portal does not hold yet keep an example.
+    """
+    leader = (
+        Leader.objects.filter(anonymised_at__isnull=True)
+        .select_related("user")
+        .order_by("name", "pk")
+        .first()
+    )
+    programme = Programme.current()
+    enrolment = (
+        Enrolment.objects.filter(leader=leader, status__in=Enrolment.ACTIVE)
+        .select_related("cohort")
+        .first()
+        if leader
+        else None
+    )
+    cohort = enrolment.cohort if enrolment else Cohort.objects.filter(programme=programme).first()
+    sessions = (
+        list(
+            cohort.sessions.select_related("module", "cohort", "location", "facilitator").order_by(
+                "starts_at"
+            )
+        )
+        if cohort
+        else []
+    )
+    session = sessions[0] if sessions else None
+    values = {
+        "name": leader.name if leader else "Åse Lærkesen",
+        "email": leader.user.email if leader else "aase.laerkesen@albertslund.dk",
+        "programme": programme.name if programme else _("Digital leadership"),
+        "cohort": cohort.name if cohort else "Hold 1",
+        "sessions": session_lines(sessions),
+        "open_cohorts": (
+            open_cohort_lines(programme, today=clock.today(), with_free_seats=True)
+            if programme
+            else ""
+        ),
+        "module": session.module.title if session else "Kick-off",
+        "when": when(session) if session else "",
+        "date": timezone.localtime(session.starts_at).strftime("%d.%m.%Y") if session else "",
+        "location": session.location.full_address if session else "",
+        "makeup_note": "",
+        "valid_days": str(settings.INVITATION_VALID_DAYS),
+        "button": emails.sso_button_label(),
+        "link": portal_link(LINKS.get(kind, "dashboard:dashboard")),
+    }
+    # HR's contact is filled in by emails.render, as for every e-mail.
+    return {name: values[name] for name in emails.PLACEHOLDERS[kind] if name in values}
