@@ -49,7 +49,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 import booking
-from outcomes import assessment
+from outcomes import assessment, report_views
 from programme.models import (
     HR_GROUP,
     Cohort,
@@ -63,7 +63,6 @@ from programme.models import (
     StatisticsEntry,
     User,
 )
-from reports import views as report_views
 from tests.conftest import local, room
 
 PROFILES = {
