@@ -21,8 +21,9 @@ from django.utils.http import base36_to_int, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from mail import emails, outbox
+from mail.models import EmailText, Invitation
 from programme import clock
-from programme.models import EmailText, Invitation, Leader, Programme, User
+from programme.models import Leader, Programme, User
 
 
 class InvitationTokenGenerator(PasswordResetTokenGenerator):

@@ -25,18 +25,10 @@ from post_office.models import Email
 
 import booking
 from accounts import signin as accounts
+from mail.models import Invitation, SentReminder
+from outcomes.models import AssessmentResponse, Initiative, InitiativeStatusChange
 from programme import clock
-from programme.models import (
-    AssessmentResponse,
-    Attendance,
-    Enrolment,
-    Initiative,
-    InitiativeStatusChange,
-    Invitation,
-    Leader,
-    MakeUpBooking,
-    SentReminder,
-)
+from programme.models import Attendance, Enrolment, Leader, MakeUpBooking
 from reports.csv_export import neutralise
 
 

@@ -50,9 +50,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import invitations
 from mail import emails, outbox
+from mail.models import EmailText
 from mail.notifications import portal_link
 from programme import clock
-from programme.models import EmailText, User
+from programme.models import User
 
 
 def may_sign_in(user: User, today: dt.date) -> bool:

@@ -216,7 +216,9 @@ def main() -> None:
 
     from post_office.models import Email
 
-    from programme.models import ImportJob, Invitation, Leader
+    from hr.models import ImportJob
+    from mail.models import Invitation
+    from programme.models import Leader
 
     base = f"http://127.0.0.1:{args.port}"
     logs = Path(tempfile.mkdtemp(prefix="bench-import-job-"))

@@ -137,7 +137,8 @@ def child(rows: int) -> None:
     from django.urls import reverse
 
     from hr import import_jobs
-    from programme.models import ImportBatch, Leader, User
+    from hr.models import ImportBatch
+    from programme.models import Leader, User
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE programme_historicalleader, programme_leader CASCADE")

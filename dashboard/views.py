@@ -30,16 +30,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 import booking
 from outcomes import assessment
+from outcomes.models import AssessmentResponse, Initiative
 from programme import calendar, clock, pagecache
 from programme.access import signed_in_leader
 from programme.models import (
-    AssessmentResponse,
     Attendance,
     Certificate,
     Cohort,
     Enrolment,
     Facilitator,
-    Initiative,
     Leader,
     MakeUpBooking,
     Programme,

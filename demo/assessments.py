@@ -10,19 +10,14 @@ from django.db.models import Exists, OuterRef
 
 from demo.data import COHORT_PATTERNS
 from outcomes import assessment
-from programme.models import (
+from outcomes.models import (
     Answer,
     AssessmentResponse,
-    Cohort,
-    Department,
-    Enrolment,
     Initiative,
     InitiativeStatusChange,
-    Leader,
-    Programme,
     Questionnaire,
-    Session,
 )
+from programme.models import Cohort, Department, Enrolment, Leader, Programme, Session
 
 IMPROVEMENT = {"leadership": 0.6, "it": 0.9, "people": 0.3, "processes": 0.7, "tasks": 0.5}
 # Cohort patterns (by index) whose leaders answered the follow-up too.

@@ -14,7 +14,8 @@ from post_office.models import STATUS, Email, Log
 
 from demo.data import DEPARTMENTS, HR_EMAIL
 from mail import outbox, reminders
-from programme.models import Certificate, Leader, Programme, SentReminder, Standing, User
+from mail.models import SentReminder
+from programme.models import Certificate, Leader, Programme, Standing, User
 from programme.progress import annotate_progress, registration_due
 
 CERTIFICATE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class HrConfig(AppConfig):
     name = "hr"
-    verbose_name = _("HR")
+    verbose_name = _("Leader import")

@@ -52,8 +52,9 @@ from django.db.models import F, Q
 from django.utils import translation
 
 from hr import imports
+from hr.models import ImportBatch, ImportJob, ImportUpload
 from programme import clock
-from programme.models import ImportBatch, ImportJob, ImportUpload, User
+from programme.models import User
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hr import import_jobs, imports
-from programme.models import ImportJob
+from hr.models import ImportJob
 
 UPLOAD = "admin:programme_leader_import"
 JOB = "admin:programme_leader_import_job"

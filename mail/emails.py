@@ -2,7 +2,7 @@
 
 HR words every e-mail in the admin (:class:`programme.models.EmailText`). Which
 placeholders each kind offers, checking a text's and filling them in live in
-:mod:`programme.placeholders` (below the models, which check their own texts), and
+:mod:`mail.placeholders` (below the models, which check their own texts), and
 are offered here too.
 
 Filling in is plain string substitution, not a template engine: a value is put in
@@ -16,8 +16,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext
 
-from programme.models import EmailText
-from programme.placeholders import (  # noqa: F401 - the texts' placeholders
+from mail.models import EmailText
+from mail.placeholders import (  # noqa: F401 - the texts' placeholders
     PLACEHOLDERS,
     fill,
     placeholder_errors,

@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from mail import emails, outbox
+from mail.models import EmailText
 from programme import clock
 from programme.calendar import build_calendar
-from programme.models import Cohort, EmailText, Enrolment, Leader, MakeUpBooking, Programme, Session
+from programme.models import Cohort, Enrolment, Leader, MakeUpBooking, Programme, Session
 
 Kind = EmailText.Kind
 ICS = "text/calendar"

@@ -22,17 +22,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mail import emails, outbox
+from mail.models import EmailText, SentReminder
 from mail.notifications import open_cohort_lines, portal_link, when
 from programme import clock
-from programme.models import (
-    EmailText,
-    Enrolment,
-    Leader,
-    MakeUpBooking,
-    Programme,
-    SentReminder,
-    Session,
-)
+from programme.models import Enrolment, Leader, MakeUpBooking, Programme, Session
 from programme.progress import progress_from_stored
 
 logger = logging.getLogger(__name__)

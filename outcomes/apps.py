@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class OutcomesConfig(AppConfig):
     name = "outcomes"
-    verbose_name = _("Outcomes")
+    verbose_name = _("Self-assessment and initiatives")

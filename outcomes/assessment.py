@@ -25,17 +25,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from programme.models import (
-    Answer,
-    AssessmentResponse,
-    Department,
-    Dimension,
-    Enrolment,
-    Leader,
-    Programme,
-    Questionnaire,
-    Session,
-)
+from outcomes.models import Answer, AssessmentResponse, Dimension, Questionnaire
+from programme.models import Department, Enrolment, Leader, Programme, Session
 from reports import disclosure
 from reports.csv_export import neutralise
 from reports.rules import Scope

@@ -7,7 +7,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from outcomes.assessment import Grouping
-from programme.models import Department, Dimension, Initiative, Leader, Questionnaire, Statement
+from outcomes.models import Dimension, Initiative, Questionnaire, Statement
+from programme.models import Department, Leader
 from reports.forms import FastSelect, ReportFilterForm
 from reports.rules import Scope
 

@@ -12,7 +12,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from programme.models import Initiative, InitiativeStatusChange, Leader, Programme
+from outcomes.models import Initiative, InitiativeStatusChange
+from programme.models import Leader, Programme
 from reports.csv_export import neutralise
 
 

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET
 
 from outcomes import assessment, initiatives
 from outcomes.forms import OutcomeFilterForm
+from outcomes.models import Dimension, Initiative
 from programme import clock
-from programme.models import Dimension, Initiative, Leader
+from programme.models import Leader
 from reports import csv_export
 from reports.forms import DownloadForm
 from reports.rules import outcome_leaders, scope_for

@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from outcomes import assessment
 from outcomes.forms import AssessmentForm, InitiativeForm
 from outcomes.initiatives import save_initiative
+from outcomes.models import AssessmentResponse, Initiative
 from programme import clock
 from programme.access import signed_in_leader
-from programme.models import AssessmentResponse, Initiative, Leader, Programme, current_programme
+from programme.models import Leader, Programme, current_programme
 
 Round = AssessmentResponse.Round
 

@@ -240,7 +240,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # E-mail attachments (.ics) wait in the database with their e-mail, not on one
     # node's disk, so any worker on any machine can send them.
-    "outbox": {"BACKEND": "programme.storage.DatabaseStorage"},
+    "outbox": {"BACKEND": "mail.storage.DatabaseStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -3,7 +3,7 @@
 Django writes "Changed Seats." into a LogEntry with translations off, and translates
 each label only when the log is shown, with ``gettext("Seats")``. The label is
 ``capfirst(verbose_name)``, a message id of its own that ``make messages`` cannot find
-in the models, so they are listed here. ``tests/test_change_messages.py`` fails for a
+in the models, so they are listed here. ``tests/hr/test_change_messages.py`` fails for a
 new field whose label is missing.
 """
 

@@ -81,7 +81,7 @@ def kind_of(model) -> str | None:
     (OWNED), only the shared pages (SHARED), every page (EVERYTHING), or nothing (None:
     rows no page shows)."""
     name = model._meta.model_name
-    if model._meta.app_label != "programme" or name in _NOT_SHOWN:
+    if model._meta.app_label not in PORTAL_APPS or name in _NOT_SHOWN:
         return None
     if name.startswith("historical"):
         return None
@@ -377,6 +377,13 @@ _OWNER = {
     "answer": "response__leader_id",
     "initiativestatuschange": "initiative__leader_id",
 }
+# The portal's own apps (README, "Architecture"): a model of any of them is shown on the
+# kept pages unless it is named below, so a model added later is covered without being
+# listed. Third-party apps' rows (sessions, the outbox's queue) are not. pagecache
+# refuses to start if an app of the portal's own is missing here.
+PORTAL_APPS = frozenset(
+    {"programme", "mail", "accounts", "reports", "outcomes", "rooms", "dashboard", "hr"}
+)
 # Rows no page shows in full, or shows only on shared pages (reminders sent on the
 # compliance lists): writing them must not throw every leader's page away. A user's
 # login is shown on no kept page but in the header of shared ones (their roles).

@@ -17,7 +17,7 @@ is set, shared by every web process) under two versions:
   and raw SQL call :func:`written` next to their SQL);
 * a version for everything else a page shows (programme, modules, cohorts, sessions,
   locations, facilitators, questionnaires): any write to any other model of the
-  programme app changes it, so a model added later is covered without being listed.
+  portal's apps changes it, so a model added later is covered without being listed.
 
 The versions live in the database, not in the cache (:mod:`programme.page_versions`):
 a write adds a row in its own transaction, so its version changes when, and only
@@ -48,6 +48,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
@@ -65,6 +66,7 @@ from programme.page_versions import (  # noqa: F401 - the writers' API, as pagec
     FOLD_AT,
     OTHERS,
     OWNED,
+    PORTAL_APPS,
     PROGRAMME,
     SHARED,
     KeptQuerySet,
@@ -114,7 +116,7 @@ def _written(sender, instance, **kwargs) -> None:
 
 def _relations_changed(sender, instance, action, **kwargs) -> None:
     """A many-to-many change (a manager's departments, a user's groups): who sees what."""
-    if action.startswith("post_") and sender._meta.app_label == "programme":
+    if action.startswith("post_") and sender._meta.app_label in PORTAL_APPS:
         everything_changed()
 
 
@@ -127,11 +129,12 @@ def _deleted_owner(name: str, instance) -> set[int | None]:
 
 
 def connect() -> None:
-    """Listen to every model of the programme app (AppConfig.ready), and make sure each
-    one a page shows writes in bulk through :class:`KeptQuerySet`."""
+    """Listen to every model of the portal's apps (AppConfig.ready, once every app is
+    loaded), and make sure each one a page shows writes in bulk through
+    :class:`KeptQuerySet`."""
     from programme.models import read_before_save
 
-    for model in apps.get_app_config("programme").get_models():
+    for model in portal_models(apps.get_app_configs()):
         if kind_of(model) is None:
             continue
         if not issubclass(model._default_manager._queryset_class, KeptQuerySet):
@@ -146,6 +149,25 @@ def connect() -> None:
         post_save.connect(_written, sender=model, dispatch_uid=uid)
         post_delete.connect(_written, sender=model, dispatch_uid=uid)
     m2m_changed.connect(_relations_changed, dispatch_uid="pagecache:m2m")
+
+
+def portal_models(configs):
+    """Every model of the portal's own apps among these apps: those in PORTAL_APPS.
+    Refuses (so the portal does not start) an app of the project's own (its code beside
+    the settings, not a package installed into the environment) missing there, whose
+    writes would go unnoticed."""
+    root = Path(settings.BASE_DIR).resolve()
+    for config in configs:
+        where = Path(config.path).resolve()
+        own = root in where.parents and "site-packages" not in where.parts
+        if own and config.label not in PORTAL_APPS:
+            raise ImproperlyConfigured(
+                f"The app {config.label!r} is the portal's own: add it to "
+                "programme.page_versions.PORTAL_APPS, so writes to its models replace the "
+                "kept pages that show them."
+            )
+        if config.label in PORTAL_APPS:
+            yield from config.get_models()
 
 
 # -- Readers ------------------------------------------------------------------------

@@ -19,10 +19,11 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from mail import reminders
+from mail.models import SentReminder
 from portal.db import statement_timeout
 from portal.routers import reads_from_replica
 from programme import clock, pagecache
-from programme.models import SentReminder, current_programme
+from programme.models import current_programme
 from reports import csv_export, xlsx_export
 from reports.forms import DownloadForm, ReportFilterForm
 from reports.rules import (

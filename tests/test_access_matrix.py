@@ -22,7 +22,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 import booking
-from programme.models import Initiative, MakeUpBooking
+from outcomes.models import Initiative
+from programme.models import MakeUpBooking
 from tests.conftest import (
     NOW,
     hold_1,
@@ -105,7 +106,7 @@ EXPECTED: dict[str, Row] = {
         (LOGIN, NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)
     ),
     # The facilitator's screens: a session run by someone else is a 404; HR sees all.
-    # (tests/test_check_in.py has the facilitator's own session.)
+    # (tests/rooms/test_check_in.py has the facilitator's own session.)
     "checkin:sessions": Row(signed_in(OK)),
     "checkin:screen": Row(
         (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, OK),
@@ -182,7 +183,7 @@ EXPECTED: dict[str, Row] = {
     "invitation_confirm": Row(
         everyone(OK), kwargs=lambda w: {"uidb64": "MQ", "token": "not-a-token"}
     ),
-    # Single sign-on: not configured here, so not there (tests/test_sso.py has it on).
+    # Single sign-on: not configured here, so not there (tests/accounts/test_sso.py has it on).
     "sso_start": Row(everyone(NOT_FOUND)),
     "sso_callback": Row(everyone(NOT_FOUND)),
     # The language buttons are on the sign-in page too.
@@ -195,7 +196,7 @@ EXPECTED: dict[str, Row] = {
 # The admin as a group: HR holds permissions on the programme's models (and may view
 # logins) and on the outbox's e-mails (post_office); axes' records and auth groups are
 # for superusers.
-HR_ADMIN_APPS = {"programme", "post_office"}
+HR_ADMIN_APPS = {"programme", "mail", "outcomes", "post_office"}
 
 
 def url_names(resolver=None, namespace: str | None = None) -> list[str]:

@@ -17,7 +17,7 @@ from django.utils import translation
 import booking
 from mail import outbox
 from tests.conftest import NOW, local
-from tests.test_outcome_reports import make_initiative
+from tests.outcomes.test_outcome_reports import make_initiative
 
 
 @pytest.fixture(autouse=True)

@@ -39,7 +39,7 @@ from post_office.models import Email
 
 from portal.middleware import database_unavailable
 from programme.models import Enrolment
-from tests.test_outbox import MuteServer
+from tests.mail.test_outbox import MuteServer
 from tests.test_read_replica import BIN, _why_not, as_postgres, free_port
 
 UNAVAILABLE = "Portalen kan ikke bruges lige nu"

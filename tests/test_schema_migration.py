@@ -18,6 +18,25 @@ from tests.test_backup import connect, pg_env
 
 # Tables whose rows migrations add to: every row they held must still be there.
 GROWS = {"django_migrations"}
+# Models that moved to another app keep their table and their content type's id; only
+# the content type's app label changes (so HR's permissions and the admin's history of
+# their rows stay): model: its app now.
+MOVED = {
+    **dict.fromkeys(["sentreminder", "emailtext", "invitation", "outboxfile"], "mail"),
+    **dict.fromkeys(
+        [
+            "questionnaire",
+            "statement",
+            "assessmentresponse",
+            "answer",
+            "initiative",
+            "initiativestatuschange",
+        ],
+        "outcomes",
+    ),
+    **dict.fromkeys(["importbatch", "importjob", "importupload"], "hr"),
+}
+CONTENT_TYPES = "SELECT id, app_label, model FROM django_content_type ORDER BY id"
 # Tables a migration renames, old name: new name (none so far: models that change app
 # keep their tables, db_table).
 RENAMED: dict[str, str] = {}
@@ -43,6 +62,9 @@ def test_the_demo_database_from_before_the_move_migrates_with_every_row():
             env=env,
             check=True,
         )
+        with connect(env, fresh) as restored, restored.cursor() as cursor:
+            cursor.execute(CONTENT_TYPES)
+            types_before = cursor.fetchall()
         url = "postgres://{PGUSER}@{PGHOST}:{PGPORT}/".format(**env) + fresh
         manage = {**env, "DATABASE_URL": url, "REDIS_URL": "", "PORTAL_CLOCK": ""}
         subprocess.run(
@@ -64,6 +86,8 @@ def test_the_demo_database_from_before_the_move_migrates_with_every_row():
             with migrated.cursor() as cursor:
                 cursor.execute("SELECT app, name FROM django_migrations")
                 applied = set(cursor.fetchall())
+                cursor.execute(CONTENT_TYPES)
+                types_after = cursor.fetchall()
     finally:
         subprocess.run(["dropdb", "--if-exists", fresh], env=env, check=True)
 
@@ -74,6 +98,8 @@ def test_the_demo_database_from_before_the_move_migrates_with_every_row():
         now = after.get(RENAMED.get(table, table))
         if now is None:
             lost.append(f"{table}: gone")
+        elif table == "django_content_type":
+            continue  # below: every one still there, with its id, the moved ones relabelled
         elif table in GROWS:
             if now["rows"] < was["rows"]:
                 lost.append(f"{table}: {was['rows']} rows before, {now['rows']} after")
@@ -81,6 +107,17 @@ def test_the_demo_database_from_before_the_move_migrates_with_every_row():
             lost.append(f"{table}: {was['rows']} rows before, {now['rows']} after, or changed")
     assert lost == []
     assert ("programme", "0015_import_check") in applied
+    assert ("programme", "0016_models_move_to_their_apps") in applied
+    assert len(types_before) == before["django_content_type"]["rows"]
+    moved = [
+        (pk, MOVED.get(model, app) if app == "programme" else app, model)
+        for pk, app, model in types_before
+    ]
+    assert sum(app == "programme" and model in MOVED for _, app, model in types_before) == 13
+    assert set(moved) <= set(types_after)
+    assert not {(app, model) for _, app, model in types_after} & {
+        ("programme", model) for model in MOVED
+    }
 
 
 def test_the_snapshot_is_there_for_the_postgresql_pass():

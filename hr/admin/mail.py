@@ -20,7 +20,7 @@ from post_office.models import STATUS, Email, EmailTemplate, Log
 from post_office.models import Attachment as PostOfficeAttachment
 
 from mail import emails, notifications, outbox
-from programme.models import EmailText, SentReminder
+from mail.models import EmailText, SentReminder
 
 
 @admin.register(SentReminder)

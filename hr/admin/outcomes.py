@@ -11,7 +11,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hr.admin.base import LabelledTabularInline
-from programme.models import Certificate, Questionnaire, Statement
+from outcomes.models import Questionnaire, Statement
+from programme.models import Certificate
 
 
 @admin.register(Certificate)
@@ -128,4 +129,4 @@ class QuestionnaireAdmin(admin.ModelAdmin):
             % {"version": copy.version},
             messages.SUCCESS,
         )
-        return HttpResponseRedirect(reverse("admin:programme_questionnaire_change", args=[copy.pk]))
+        return HttpResponseRedirect(reverse("admin:outcomes_questionnaire_change", args=[copy.pk]))

@@ -33,16 +33,8 @@ from hr.admin.imports import LeaderImportMixin
 from hr.admin.names import RightsInDanish
 from hr.forms import LeaderAddForm, LeaderAdminForm
 from mail import reminders
-from programme.models import (
-    Cohort,
-    Department,
-    Enrolment,
-    Invitation,
-    Leader,
-    Programme,
-    Standing,
-    User,
-)
+from mail.models import Invitation
+from programme.models import Cohort, Department, Enrolment, Leader, Programme, Standing, User
 
 
 class LoginAdmin(DjangoUserAdmin):

@@ -11,7 +11,8 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from programme.models import ImportJob, Leader, User
+from hr.models import ImportJob
+from programme.models import Leader, User
 
 logger = logging.getLogger("programme.imports")  # its name from before the split
 

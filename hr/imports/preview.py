@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from hr.imports.base import COLUMNS, NEW, SKIP, UPDATE, AlreadyConfirmed, ImportUnavailable
 from hr.imports.check import Check
+from hr.models import ImportBatch, ImportJob
 from programme import clock
-from programme.models import ImportBatch, ImportJob, Leader, User
+from programme.models import Leader, User
 
 
 def store_preview(result: Check, *, by: User, file_name: str, now=None) -> ImportBatch:

@@ -13,8 +13,9 @@ from simple_history.utils import bulk_create_with_history
 from hr.imports.base import ANALYZE_AFTER_ROWS, BATCH_SIZE, NEW, UPDATE, ImportUnavailable, _chunks
 from hr.imports.check import _Existing, _plan
 from hr.imports.preview import _gone, delete_batches, pending_batch
+from hr.models import ImportBatch, ImportJob
 from programme import clock, page_versions
-from programme.models import ImportBatch, ImportJob, Leader, User
+from programme.models import Leader, User
 
 # What a line was planned on; if any of it differs now, the preview is out of date.
 PLANNED_ON = ("line", "kind", "leader", "user", "before")

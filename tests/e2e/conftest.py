@@ -251,15 +251,8 @@ def demo_world(hr_group):
 
     import demo
     from hr import import_jobs, imports
-    from programme.models import (
-        AssessmentResponse,
-        Attendance,
-        Certificate,
-        Enrolment,
-        Leader,
-        Session,
-        User,
-    )
+    from outcomes.models import AssessmentResponse
+    from programme.models import Attendance, Certificate, Enrolment, Leader, Session, User
 
     demo.seed()
     attended = (

@@ -112,7 +112,7 @@ PAGES: dict[str, Page] = {
     "admin:programme_session_changelist": Page("hr"),
     "admin:programme_session_attendance": Page("hr", args=lambda w: (w.first_session.pk,)),
     "admin:programme_leader_import": Page("hr"),
-    "admin:programme_emailtext_change": Page("hr", args=_email_text_args),
+    "admin:mail_emailtext_change": Page("hr", args=_email_text_args),
     "admin:post_office_email_changelist": Page("hr"),
     "admin:programme_leader_import_preview": Page("hr", args=lambda w: (w.import_preview.pk,)),
     "admin:programme_leader_import_job": Page("hr", args=lambda w: (w.import_job.pk,)),

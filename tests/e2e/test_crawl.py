@@ -314,7 +314,8 @@ def crawl_world(hr_group, settings):
     from post_office.models import STATUS, Email
 
     import demo
-    from programme.models import Attendance, Certificate, SentReminder, Session, User
+    from mail.models import SentReminder
+    from programme.models import Attendance, Certificate, Session, User
 
     settings.PORTAL_CLOCK = CRAWL_DAY.isoformat()
     demo.seed(leaders=CRAWL_LEADERS, as_of=CRAWL_DAY)

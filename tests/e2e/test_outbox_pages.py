@@ -15,7 +15,7 @@ from django.urls import reverse
 from tests.e2e.conftest import DESKTOP, PHONE, session_cookie
 from tests.e2e.test_accessibility import axe_report
 from tests.e2e.test_crawl import AXE_RUN, PAGE_TEXT, english_in, java_missing_reason, nu_errors
-from tests.test_outbox_admin import make_emails
+from tests.hr.test_outbox_admin import make_emails
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -8,10 +8,11 @@ import pytest
 from django.urls import reverse
 
 import booking
-from programme.models import Department, Initiative, Questionnaire
+from outcomes.models import Initiative, Questionnaire
+from programme.models import Department
 from tests.conftest import NOW, make_leader
 from tests.e2e.conftest import da, press_enter_on, tab_to
-from tests.test_outcome_reports import make_initiative, respond
+from tests.outcomes.test_outcome_reports import make_initiative, respond
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

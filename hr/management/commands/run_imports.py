@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from hr.import_jobs import RETRY_AFTER, run_next
-from programme.models import ImportJob
+from hr.models import ImportJob
 
 
 class Command(BaseCommand):

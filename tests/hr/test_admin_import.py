@@ -14,11 +14,12 @@ from django.urls import reverse
 
 import booking
 from hr import import_jobs
-from programme.models import Enrolment, ImportBatch, ImportJob, ImportUpload, Leader, User
+from hr.models import ImportBatch, ImportJob, ImportUpload
+from programme.models import Enrolment, Leader, User
 from tests.conftest import NOW, make_user, session_reads
 
 IMPORT_URL = reverse("admin:programme_leader_import")
-SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "sample-leaders.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "sample-leaders.csv"
 HEADER = "Medarbejdernummer;Navn;E-mail;Stilling;Ledelsesniveau;Afdeling"
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 import booking
 from mail import emails
-from programme.models import EmailText
+from mail.models import EmailText
 from tests.conftest import local, queued
 
 
@@ -19,7 +19,7 @@ def hr_client(client, hr):
 
 
 def change_url(kind: str) -> str:
-    return reverse("admin:programme_emailtext_change", args=[EmailText.objects.get(kind=kind).pk])
+    return reverse("admin:mail_emailtext_change", args=[EmailText.objects.get(kind=kind).pk])
 
 
 def form_data(text: EmailText, **changes) -> dict:
@@ -92,7 +92,7 @@ def test_a_text_with_an_unknown_or_broken_placeholder_cannot_be_saved(hr_client,
 
 
 def test_hr_cannot_add_or_delete_texts(hr_client):
-    assert hr_client.get(reverse("admin:programme_emailtext_add")).status_code == 403
+    assert hr_client.get(reverse("admin:mail_emailtext_add")).status_code == 403
     text = EmailText.objects.get(kind="promoted")
-    delete = reverse("admin:programme_emailtext_delete", args=[text.pk])
+    delete = reverse("admin:mail_emailtext_delete", args=[text.pk])
     assert hr_client.get(delete).status_code == 403

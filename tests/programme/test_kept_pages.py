@@ -16,13 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 import booking
+from outcomes.models import Initiative, InitiativeStatusChange
 from programme import pagecache
 from programme.models import (
     Attendance,
     Cohort,
     Enrolment,
-    Initiative,
-    InitiativeStatusChange,
     Leader,
     Location,
     MakeUpBooking,
@@ -528,17 +527,34 @@ def test_a_bulk_write_costs_one_version_statement(seated):
 
 
 def test_every_model_a_page_shows_writes_in_bulk_through_the_kept_queryset():
-    """A model added later without it is refused when the app starts (pagecache.connect)."""
+    """Every app of the portal's own, not only the programme's core: a model added later
+    without it is refused when the app starts (pagecache.connect)."""
     from django.apps import apps
 
     shown = [
         model
-        for model in apps.get_app_config("programme").get_models()
-        if pagecache.kind_of(model) is not None
+        for model in apps.get_models()
+        if model._meta.app_label in pagecache.PORTAL_APPS and pagecache.kind_of(model) is not None
     ]
     assert len(shown) > 20
+    assert {"programme", "mail", "outcomes"} <= {model._meta.app_label for model in shown}
     for model in shown:
         assert issubclass(model._default_manager._queryset_class, pagecache.KeptQuerySet), model
+
+
+def test_an_app_of_the_portals_own_left_out_of_the_kept_pages_refuses_to_start():
+    """A new app beside the others whose writes the kept pages would not notice: the
+    portal does not start until it is named in PORTAL_APPS."""
+    from django.apps import AppConfig, apps
+    from django.core.exceptions import ImproperlyConfigured
+
+    installed = apps.get_app_configs()
+    assert {m._meta.label for m in pagecache.portal_models(installed)} >= {"programme.Leader"}
+    newcomer = AppConfig.create("tests")  # a package beside the portal's apps
+    with pytest.raises(ImproperlyConfigured, match="'tests' is the portal's own"):
+        list(pagecache.portal_models([*installed, newcomer]))
+    outsider = AppConfig.create("post_office")  # installed into the environment: not ours
+    assert list(pagecache.portal_models([outsider])) == []
 
 
 def test_a_bulk_write_that_matches_nothing_by_construction_is_no_error(seated):

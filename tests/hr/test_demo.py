@@ -14,8 +14,9 @@ from django.utils import timezone
 from post_office.models import STATUS, Email, Log
 
 import demo as demo_data
+from mail.models import SentReminder
 from programme import clock
-from programme.models import Attendance, Certificate, Facilitator, SentReminder, Session, Standing
+from programme.models import Attendance, Certificate, Facilitator, Session, Standing
 from rooms import certificates
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,11 @@ from django.urls import reverse
 
 from accounts import invitations
 from hr import import_jobs
-from programme.models import Invitation, Leader
+from mail.models import Invitation
+from programme.models import Leader
 from tests.conftest import queued, session_reads
 
-SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "sample-leaders.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "sample-leaders.csv"
 NEW_PASSWORD = "Ny-adgangskode-2016"
 
 

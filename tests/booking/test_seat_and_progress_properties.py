@@ -76,6 +76,7 @@ from post_office.models import STATUS, Email
 import booking
 from hr import imports
 from mail.emails import DEFAULTS as EMAIL_DEFAULTS
+from mail.models import EmailText
 from portal.cache import TolerantRedisCache
 from programme import clock
 from programme.attendance import expected_leaders, save_sheet, sheet_rows
@@ -84,7 +85,6 @@ from programme.models import (
     Attendance,
     Cohort,
     Department,
-    EmailText,
     Enrolment,
     Facilitator,
     Leader,

@@ -24,12 +24,14 @@ from django.utils import timezone
 from post_office.models import Email
 
 from hr import import_jobs
+from hr.models import ImportBatch, ImportJob, ImportUpload
+from mail.models import Invitation
 from programme import clock
-from programme.models import ImportBatch, ImportJob, ImportUpload, Invitation, Leader
+from programme.models import Leader
 from tests.conftest import make_user, query_name, session_queries
-from tests.test_admin_import import HEADER, IMPORT_URL, csv_file, leader_lines, preview, upload
+from tests.hr.test_admin_import import HEADER, IMPORT_URL, csv_file, leader_lines, preview, upload
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

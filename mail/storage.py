@@ -13,7 +13,7 @@ from django.utils.deconstruct import deconstructible
 
 def _files():
     # Imported late: django-post-office resolves this storage while its models load.
-    from programme.models import OutboxFile
+    from mail.models import OutboxFile
 
     return OutboxFile.objects
 

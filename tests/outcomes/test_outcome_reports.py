@@ -13,7 +13,8 @@ from django.urls import reverse
 
 import booking
 from outcomes import assessment
-from programme.models import AssessmentResponse, Cohort, Initiative, Leader, Questionnaire
+from outcomes.models import AssessmentResponse, Initiative, Questionnaire
+from programme.models import Cohort, Leader
 from reports.rules import full_scope
 from tests.conftest import NOW, local, make_leader, make_session
 

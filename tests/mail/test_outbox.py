@@ -31,7 +31,7 @@ from mail import outbox
 from tests.conftest import local, queued, session_reads
 from tests.servers.ports import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Inbox(MessageHandler):
@@ -152,7 +152,7 @@ def test_hr_sees_the_error_and_sends_a_failed_e_mail_again(client, hr, smtp, lea
 def test_attachments_wait_in_the_database_not_on_disk(leader, cohort, settings):
     settings.PORTAL_CLOCK = "2016-01-20T10:00"
     booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
-    from programme.models import OutboxFile
+    from mail.models import OutboxFile
 
     (attachment,) = queued()[0].attachments.all()
     stored = OutboxFile.objects.get(name=attachment.file.name)

@@ -44,6 +44,7 @@ class ImportBatch(models.Model):
     rows = models.JSONField(_("rows"))
 
     class Meta:
+        db_table = "programme_importbatch"  # its table from before the move
         ordering = ["-created_at"]
         verbose_name = _("leader import")
         verbose_name_plural = _("leader imports")
@@ -174,6 +175,7 @@ class ImportJob(models.Model):
     problem_count = models.PositiveIntegerField(_("number of problems"), default=0)
 
     class Meta:
+        db_table = "programme_importjob"  # its table from before the move
         ordering = ["-created_at"]
         verbose_name = _("leader import job")
         verbose_name_plural = _("leader import jobs")
@@ -243,6 +245,7 @@ class ImportUpload(models.Model):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        db_table = "programme_importupload"  # its table from before the move
         verbose_name = _("uploaded leader file")
         verbose_name_plural = _("uploaded leader files")
 

@@ -24,15 +24,13 @@ from django.urls import reverse
 import booking
 from accounts.privacy import anonymise_leader
 from outcomes import assessment
+from outcomes.models import Dimension, Questionnaire, Statement
 from programme.models import (
     Cohort,
     Department,
-    Dimension,
     Leader,
     Module,
     Programme,
-    Questionnaire,
-    Statement,
     StatisticsBlock,
     StatisticsEntry,
     StatisticsScope,

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 import booking
 from outcomes import assessment
-from programme.models import (
+from outcomes.models import (
     Answer,
     AssessmentResponse,
     Dimension,
@@ -245,7 +245,7 @@ def test_the_follow_up_uses_the_baselines_version(answered, seated, programme):
 
 def test_hr_sees_an_answered_questionnaire_read_only_in_the_admin(client, hr, answered):
     client.force_login(hr)
-    url = reverse("admin:programme_questionnaire_change", args=[answered.pk])
+    url = reverse("admin:outcomes_questionnaire_change", args=[answered.pk])
     response = client.get(url)
     assert response.status_code == 200
     assert "låst" in response.text
@@ -257,17 +257,17 @@ def test_hr_sees_an_answered_questionnaire_read_only_in_the_admin(client, hr, an
 def test_hr_edits_an_unanswered_questionnaire_in_the_admin(client, hr, db):
     client.force_login(hr)
     questionnaire = Questionnaire.current()
-    url = reverse("admin:programme_questionnaire_change", args=[questionnaire.pk])
+    url = reverse("admin:outcomes_questionnaire_change", args=[questionnaire.pk])
     assert 'name="statements-0-text"' in client.get(url).text
 
 
 def test_hr_makes_a_new_version_with_the_admin_action(client, hr, answered):
     client.force_login(hr)
     response = client.post(
-        reverse("admin:programme_questionnaire_changelist"),
+        reverse("admin:outcomes_questionnaire_changelist"),
         {"action": "make_new_version", "_selected_action": [answered.pk]},
     )
     newer = Questionnaire.objects.get(version=answered.version + 1)
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:programme_questionnaire_change", args=[newer.pk])
+    assert response["Location"] == reverse("admin:outcomes_questionnaire_change", args=[newer.pk])
     assert newer.statements.count() == answered.statements.count()

@@ -10,8 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from programme.models.cohorts import Programme
-from programme.models.people import Department, Leader
+from programme.models import Department, Leader, Programme
 from programme.page_versions import KeptQuerySet
 
 # --- What the programme is for: the self-assessment and the leaders' initiatives -------
@@ -58,6 +57,7 @@ class Questionnaire(models.Model):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        db_table = "programme_questionnaire"  # its table from before the move
         ordering = ["-version"]
         verbose_name = _("self-assessment questionnaire")
         verbose_name_plural = _("self-assessment questionnaires")
@@ -114,6 +114,7 @@ class Statement(models.Model):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        db_table = "programme_statement"  # its table from before the move
         ordering = ["questionnaire", "order"]
         verbose_name = _("statement")
         verbose_name_plural = _("statements")
@@ -181,6 +182,7 @@ class AssessmentResponse(models.Model):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        db_table = "programme_assessmentresponse"  # its table from before the move
         ordering = ["leader", "submitted_at"]
         verbose_name = _("self-assessment")
         verbose_name_plural = _("self-assessments")
@@ -213,6 +215,7 @@ class Answer(models.Model):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        db_table = "programme_answer"  # its table from before the move
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
         constraints = [
@@ -282,6 +285,7 @@ class Initiative(models.Model):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        db_table = "programme_initiative"  # its table from before the move
         ordering = ["-changed_at", "-pk"]
         verbose_name = _("digitalisation initiative")
         verbose_name_plural = _("digitalisation initiatives")
@@ -335,6 +339,7 @@ class InitiativeStatusChange(models.Model):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        db_table = "programme_initiativestatuschange"  # its table from before the move
         ordering = ["changed_at", "pk"]
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")

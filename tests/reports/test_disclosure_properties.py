@@ -50,15 +50,14 @@ from hypothesis import strategies as st
 
 import booking
 from outcomes import assessment, report_views
+from outcomes.models import Dimension, Questionnaire
 from programme.models import (
     HR_GROUP,
     Cohort,
     Department,
-    Dimension,
     Leader,
     Module,
     Programme,
-    Questionnaire,
     Session,
     StatisticsEntry,
     User,

@@ -8,9 +8,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from programme.models.people import Leader
+from mail.placeholders import EmailKind, placeholder_errors
+from programme.models import Leader
 from programme.page_versions import KeptQuerySet
-from programme.placeholders import EmailKind, placeholder_errors
 
 
 class SentReminder(models.Model):
@@ -30,7 +30,7 @@ class SentReminder(models.Model):
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
     # Who pressed "Send reminder" on the compliance page; empty for the daily job.
     sent_by = models.ForeignKey(
-        "User",
+        settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -41,6 +41,7 @@ class SentReminder(models.Model):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        db_table = "programme_sentreminder"  # its table from before the move
         ordering = ["-sent_at"]
         verbose_name = _("sent reminder")
         verbose_name_plural = _("sent reminders")
@@ -61,7 +62,7 @@ class EmailText(models.Model):
     """The subject and body of one kind of e-mail, in Danish and English, as HR words them.
 
     Placeholders such as ``{{ name }}`` are filled in when the e-mail is queued; each
-    kind offers its own (``programme.placeholders.PLACEHOLDERS``), and a text with any other
+    kind offers its own (``mail.placeholders.PLACEHOLDERS``), and a text with any other
     is refused when it is saved, never when it is sent.
     """
 
@@ -77,6 +78,7 @@ class EmailText(models.Model):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        db_table = "programme_emailtext"  # its table from before the move
         ordering = ["kind"]
         verbose_name = _("e-mail text")
         verbose_name_plural = _("e-mail texts")
@@ -120,6 +122,7 @@ class Invitation(models.Model):
     objects = KeptQuerySet.as_manager()
 
     class Meta:
+        db_table = "programme_invitation"  # its table from before the move
         ordering = ["-sent_at"]
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
@@ -136,6 +139,7 @@ class OutboxFile(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "programme_outboxfile"  # its table from before the move
         verbose_name = _("e-mail attachment")
         verbose_name_plural = _("e-mail attachments")
 

@@ -8,8 +8,9 @@ from django.urls import reverse
 from post_office.models import Email
 
 import booking
+from mail.models import SentReminder
 from mail.reminders import send_reminders
-from programme.models import MakeUpBooking, SentReminder
+from programme.models import MakeUpBooking
 from tests.conftest import NOW, queued, room, send_outbox
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from post_office.models import Email
 
 import booking
-from programme.models import SentReminder
+from mail.models import SentReminder
 from tests.conftest import NOW, session_reads
 
 

@@ -97,7 +97,7 @@ def test_a_room_smaller_than_the_cohort_is_refused(hr_client, cohort, modules):
 
 
 # The cohort page shows its sessions to read; each is changed on its own page, so the
-# checks above are the only ones (tests/test_seats_everywhere.py: the cohort page's doors).
+# checks above are the only ones (tests/booking/test_seats_everywhere.py: the cohort page's doors).
 
 
 def test_booking_refuses_a_double_booked_room_whatever_calls_it(cohort, other_cohort):

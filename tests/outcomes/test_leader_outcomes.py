@@ -11,9 +11,9 @@ from django.urls import reverse
 
 import booking
 from accounts.privacy import anonymise_leader, personal_data
-from programme.models import Answer, AssessmentResponse, Initiative, InitiativeStatusChange
+from outcomes.models import Answer, AssessmentResponse, Initiative, InitiativeStatusChange
 from tests.conftest import NOW, local, session_reads
-from tests.test_outcome_reports import make_initiative, respond
+from tests.outcomes.test_outcome_reports import make_initiative, respond
 
 NEW = reverse("outcomes:initiative_new")
 LIST = reverse("outcomes:initiative_list")
