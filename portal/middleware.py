@@ -31,7 +31,7 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.auth import SESSION_KEY, logout
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, DataError, InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -218,6 +218,9 @@ def _names_a_row(field, value: str) -> bool:
     return True
 
 
+API_PATH = "/api/"
+
+
 class BadInputMiddleware:
     """Answer 400 to input no person can type and no view of ours can use.
 
@@ -243,6 +246,9 @@ class BadInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request.GET) and request.path.startswith(API_PATH):
+            # The API answers in JSON, as its OpenAPI document says (api/endpoints.py).
+            return JsonResponse({"detail": "A parameter holds a NUL character."}, status=400)
         if _has_nul(request.GET) or self._bad_admin_selection(request):
             return render(request, "400.html", status=400)
         return self.get_response(request)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "rooms",
     "dashboard",
     "hr",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -380,6 +381,10 @@ if not DEBUG:
 # Start the portal's clock at this moment (ISO 8601) instead of the real time: the
 # demo data lies in 2015-2016. Leave unset in production. See programme/clock.py.
 PORTAL_CLOCK = env_str("PORTAL_CLOCK")
+
+# The read API (/api/v1/): calls one client may make a minute; more are answered 429
+# with Retry-After. Counted in the shared cache (REDIS_URL); 0: no limit.
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 120, minimum=0)
 
 # How long personal data of leaders who have left is kept before anonymisation.
 ANONYMISE_AFTER_DAYS = env_int("ANONYMISE_AFTER_DAYS", 365, minimum=0)

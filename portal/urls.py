@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 
 from accounts import signin
 from accounts.urls import account_patterns, privacy_patterns
+from api.urls import routes as api_routes
 from dashboard.views import healthz, verify_certificate
 
 admin.site.site_header = _("Digital leadership – administration")
@@ -28,6 +29,8 @@ urlpatterns = [
     # Public: the language buttons are on the sign-in page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    # The read API (token, not sign-in) and its OpenAPI document and page.
+    path("api/v1/", api_routes),
     path("", include((privacy_patterns, "privacy"))),
     path("healthz", healthz, name="healthz"),
     path("verify/<str:code>/", verify_certificate, name="verify_certificate"),

@@ -382,7 +382,7 @@ _OWNER = {
 # listed. Third-party apps' rows (sessions, the outbox's queue) are not. pagecache
 # refuses to start if an app of the portal's own is missing here.
 PORTAL_APPS = frozenset(
-    {"programme", "mail", "accounts", "reports", "outcomes", "rooms", "dashboard", "hr"}
+    {"programme", "mail", "accounts", "reports", "outcomes", "rooms", "dashboard", "hr", "api"}
 )
 # Rows no page shows in full, or shows only on shared pages (reminders sent on the
 # compliance lists): writing them must not throw every leader's page away. A user's
@@ -390,7 +390,16 @@ PORTAL_APPS = frozenset(
 _SHARED_ONLY = {"sentreminder", "invitation", "emailtext", "user"}
 # Rows no page shows at all: not even listened to (a receiver would cost their deletes a
 # SELECT first). History rows follow a write that is listened to.
-_NOT_SHOWN = {"importbatch", "importjob", "outboxfile", "pagewrite"}
+_NOT_SHOWN = {
+    "importbatch",
+    "importjob",
+    "outboxfile",
+    "pagewrite",
+    # The read API's clients, their departments and the count of their calls.
+    "apiclient",
+    "apiclient_departments",
+    "apiusage",
+}
 
 
 def owner_path(sender) -> str | None:

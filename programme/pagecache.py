@@ -116,7 +116,7 @@ def _written(sender, instance, **kwargs) -> None:
 
 def _relations_changed(sender, instance, action, **kwargs) -> None:
     """A many-to-many change (a manager's departments, a user's groups): who sees what."""
-    if action.startswith("post_") and sender._meta.app_label in PORTAL_APPS:
+    if action.startswith("post_") and kind_of(sender) is not None:
         everything_changed()
 
 

@@ -488,7 +488,8 @@ def _migration(name: str):
 
 def restore_hr_group() -> Group:
     """The HR group with exactly the rights the data migrations give it (0002, 0006, 0009,
-    0010): a transactional test's flush empties the tables, the migrations' data too."""
+    0010; the API's 0002): a transactional test's flush empties the tables, the
+    migrations' data too."""
     from django.contrib.auth.models import Permission
     from django.db.models import Q
 
@@ -505,6 +506,8 @@ def restore_hr_group() -> Group:
     for app_label, names in outbox.items():
         labels = moved if app_label == "programme" else [app_label]
         wanted |= Q(content_type__app_label__in=labels, codename__in=names)
+    api = importlib.import_module("api.migrations.0002_hr_manages_api_clients")
+    wanted |= Q(content_type__app_label="api", codename__in=api.HR_PERMISSIONS)
     group, _created = Group.objects.get_or_create(name=HR_GROUP)
     group.permissions.set(Permission.objects.filter(wanted))
     return group

@@ -44,6 +44,7 @@ ROLES = ["anonymous", "leader", "colleague", "manager_a", "manager_b", "hr", "su
 
 OK = 200
 FOUND = 302  # a redirect somewhere other than sign-in, e.g. back with a message
+UNAUTHORISED = 401  # the API without a valid token
 LOGIN = "login"  # 302 to the sign-in page
 ADMIN_LOGIN = "admin login"  # 302 to the admin's sign-in page
 FORBIDDEN = 403
@@ -188,15 +189,25 @@ EXPECTED: dict[str, Row] = {
     "sso_callback": Row(everyone(NOT_FOUND)),
     # The language buttons are on the sign-in page too.
     "set_language": Row(everyone(FOUND), method="post"),
+    # The read API takes a client's token, never a sign-in: 401 for everyone here (the
+    # tokens' own rows are API_EXPECTED below). Its OpenAPI document and page are public.
+    "api:programmes": Row(everyone(UNAUTHORISED)),
+    "api:cohorts": Row(everyone(UNAUTHORISED)),
+    "api:sessions": Row(everyone(UNAUTHORISED)),
+    "api:leaders": Row(everyone(UNAUTHORISED)),
+    "api:attendance": Row(everyone(UNAUTHORISED)),
+    "api:openapi-json": Row(everyone(OK)),
+    "api:openapi-view": Row(everyone(OK)),
+    "api:api-root": Row(everyone(NOT_FOUND)),
     # Public.
     "healthz": Row(everyone(OK)),
     "accessibility": Row(everyone(OK)),
 }
 
 # The admin as a group: HR holds permissions on the programme's models (and may view
-# logins) and on the outbox's e-mails (post_office); axes' records and auth groups are
-# for superusers.
-HR_ADMIN_APPS = {"programme", "mail", "outcomes", "post_office"}
+# logins), on the outbox's e-mails (post_office) and on the API's clients; axes' records
+# and auth groups are for superusers.
+HR_ADMIN_APPS = {"programme", "mail", "outcomes", "post_office", "api"}
 
 
 def url_names(resolver=None, namespace: str | None = None) -> list[str]:
@@ -434,3 +445,61 @@ def test_the_admin_group_covers_every_admin_url_name():
         if not any(short.startswith(f"{model}_") for model in registered):
             strays.append(name)
     assert strays == []
+
+
+# The read API by token: what each kind of token gets from each endpoint. The clients
+# read department A (the leader's and the colleague's), except "all".
+#                 none  bad  expired revoked programme reports attendance all
+API_TOKENS = ["none", "bad", "expired", "revoked", "programme", "reports", "attendance", "all"]
+API_EXPECTED: dict[str, tuple] = {
+    "api:programmes": (401, 401, 401, 401, OK, FORBIDDEN, FORBIDDEN, OK),
+    "api:cohorts": (401, 401, 401, 401, OK, FORBIDDEN, FORBIDDEN, OK),
+    "api:sessions": (401, 401, 401, 401, OK, FORBIDDEN, FORBIDDEN, OK),
+    "api:leaders": (401, 401, 401, 401, FORBIDDEN, OK, FORBIDDEN, OK),
+    "api:attendance": (401, 401, 401, 401, FORBIDDEN, FORBIDDEN, OK, OK),
+}
+
+
+def test_every_api_endpoint_has_a_token_row():
+    names = {name for name in project_url_names() if name.startswith("api:")}
+    assert names - {"api:openapi-json", "api:openapi-view", "api:api-root"} == set(API_EXPECTED)
+
+
+@pytest.fixture
+def api_tokens(world):
+    """A token of each kind; the scoped ones read department A only."""
+    import datetime as dt
+
+    from api.models import Scope
+    from programme.models import Attendance, Leader
+    from tests.api.conftest import make_client
+
+    a = [world.department_a]
+    # Attendance of A's leader and of B's outsider, for the attendance list.
+    outsider = Leader.objects.get(employee_number="2001")
+    for leader in (world.leader, outsider):
+        Attendance.objects.create(leader=leader, session=world.session, status="present")
+    tokens = {"none": None, "bad": "dlp_00000000_not-a-token"}
+    tokens["expired"] = make_client("expired", departments=a, expires_at=NOW - dt.timedelta(1))[1]
+    tokens["revoked"] = make_client("revoked", departments=a, revoked_at=NOW)[1]
+    for scope in ("programme", "reports", "attendance"):
+        tokens[scope] = make_client(scope, [Scope(f"{scope}:read")], departments=a)[1]
+    tokens["all"] = make_client("all")[1]
+    return tokens
+
+
+@pytest.mark.parametrize("kind", API_TOKENS)
+@pytest.mark.parametrize("name", sorted(API_EXPECTED))
+def test_api_access(client, world, api_tokens, name, kind):
+    token = api_tokens[kind]
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    response = client.get(reverse(name), **headers)
+    assert response.status_code == API_EXPECTED[name][API_TOKENS.index(kind)]
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    if name in ("api:leaders", "api:attendance") and response.status_code == OK:
+        # Department A's leaders only (all: B's outsider too), never B's for A's clients.
+        numbers = {item["employee_number"] for item in response.json()["items"]}
+        in_a = set(world.department_a.leaders.values_list("employee_number", flat=True))
+        everyone_allowed = in_a | {"2001"} if kind == "all" else in_a
+        assert numbers and numbers <= everyone_allowed
+        assert ("2001" in numbers) == (kind == "all")

@@ -41,6 +41,8 @@ PAGES = [
     ("reports:overview", demo_data.MANAGER_EMAIL),
     ("privacy:my_data", demo_data.LEADER_EMAIL),
     ("privacy:lockouts", demo_data.HR_EMAIL),
+    # The API's documentation page: the OpenAPI document read on the server, no script.
+    ("api:openapi-view", None),
 ]
 
 

@@ -1,6 +1,6 @@
 """Every page's queries, pinned by name and in order, the same on the demo data and on
 ten times more: a page that starts asking per leader, per row or twice for the same
-thing fails here with the list of what it now asks.
+thing fails here with the list of what it now asks. The read API's lists too.
 
 The names come from :func:`tests.conftest.query_name` (verb and first table). When a
 page changes on purpose, run this file with ``-vv``: the failure shows the new list.
@@ -154,6 +154,28 @@ def asked(client, url: str) -> list[str]:
     return [query_name(q["sql"]) for q in ctx.captured_queries]
 
 
+# The read API's lists (/api/v1/), called with a client's token and no sign-in: after
+# the token's client and today's count of its calls, what each list asks.
+API_LISTS = ["programmes", "cohorts", "sessions", "leaders", "attendance"]
+
+
+def measure_api() -> dict[str, list[str]]:
+    from django.test import Client
+
+    from tests.api.conftest import bearer, make_client
+
+    _api_client, token = make_client("Budget")
+    client, seen = Client(), {}
+    for path in API_LISTS:
+        # The first call makes today's row of the count; the second only raises it.
+        assert client.get(f"/api/v1/{path}", **bearer(token)).status_code == 200
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"/api/v1/{path}", **bearer(token))
+        assert response.status_code == 200 and response.json()["items"], path
+        seen[f"api {path}"] = [query_name(q["sql"]) for q in ctx.captured_queries]
+    return seen
+
+
 def measure(client) -> dict[str, list[str]]:
     seen = {}
     for name, who, url in all_pages():
@@ -174,6 +196,7 @@ def test_every_page_asks_the_same_named_queries_at_1x_and_10x_the_data(
     # Each page as it is built (with REDIS_URL the dashboard is kept: measured below).
     settings.PAGE_CACHE_SECONDS = 0
     seen = measure(client)
+    seen.update(measure_api())
     # Pages kept in the shared cache (programme/pagecache.py): session, user, versions.
     settings.PAGE_CACHE_SECONDS = 300
     settings.PORTAL_CLOCK = demo_data.DEMO_AS_OF.isoformat()  # naive: local time
@@ -206,6 +229,39 @@ def test_every_page_asks_the_same_named_queries_at_1x_and_10x_the_data(
 # (filtered and unfiltered). "select qualify" is the make-up choices' window query.
 POSTGRESQL_ONLY = {"set_config", "reset"}
 BUDGET: dict[str, list[str]] = {
+    # The API: the token's client, today's count of its calls (one UPDATE), then the list.
+    "api programmes": [
+        "select api_apiclient",
+        "update api_apiusage",
+        "select programme_programme",
+        "select programme_module",
+    ],
+    "api cohorts": [
+        "select api_apiclient",
+        "update api_apiusage",
+        "select programme_programme",
+        "select programme_cohort",
+    ],
+    "api sessions": [
+        "select api_apiclient",
+        "update api_apiusage",
+        "select programme_programme",
+        "select programme_session",
+    ],
+    "api leaders": [
+        "select api_apiclient",
+        "update api_apiusage",
+        "select programme_programme",
+        "select programme_module",
+        "count programme_module",
+        "select programme_leader",
+    ],
+    "api attendance": [
+        "select api_apiclient",
+        "update api_apiusage",
+        "select programme_programme",
+        "select programme_attendance",
+    ],
     "leader dashboard": [
         "select programme_programme",
         "select programme_module",

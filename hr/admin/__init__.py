@@ -10,6 +10,7 @@ One module per concern; importing them registers their models with the admin sit
 - :mod:`.rooms`: locations and facilitators
 - :mod:`.outcomes`: issued certificates and the self-assessment's questionnaires
 - :mod:`.mail`: e-mail texts, reminders sent, the outbox
+- :mod:`.api_clients`: the read API's clients (token shown once) and the count of their calls
 - :mod:`.signin`: groups (their rights) and django-axes' sign-in records, named in Danish
   (:mod:`.names`: rights and sign-in records in Danish, also on the user admin)
 - :mod:`.actions`: what the actions on several leaders share (:func:`.actions.apply_to_each`)
@@ -26,6 +27,26 @@ arrival: a refusal for one leader (a full cohort, a place already cancelled) is
 shown next to the others' successes and does not undo them.
 """
 
-from hr.admin import attendance, cohorts, mail, outcomes, people, rooms, seats, signin
+from hr.admin import (
+    api_clients,
+    attendance,
+    cohorts,
+    mail,
+    outcomes,
+    people,
+    rooms,
+    seats,
+    signin,
+)
 
-__all__ = ["attendance", "cohorts", "mail", "outcomes", "people", "rooms", "seats", "signin"]
+__all__ = [
+    "api_clients",
+    "attendance",
+    "cohorts",
+    "mail",
+    "outcomes",
+    "people",
+    "rooms",
+    "seats",
+    "signin",
+]

@@ -107,6 +107,8 @@ PAGES: dict[str, Page] = {
     "checkin:screen": Page("facilitator", args=lambda w: (w.facilitated_session.pk,)),
     "checkin:enter": Page(None),
     "verify_certificate": Page(None, args=lambda w: (w.certificate.code,)),
+    # The read API's documentation, for the municipality's IT.
+    "api:openapi-view": Page(None),
     # The administration pages HR works in most, the ones we built among them.
     "admin:index": Page("hr"),
     "admin:programme_session_changelist": Page("hr"),
@@ -155,6 +157,13 @@ EXEMPT: dict[str, str] = {
     "privacy:my_data_json": "a JSON file: the leader's personal data",
     "privacy:my_data_csv": "a CSV file: the leader's personal data",
     "privacy:unlock": "POST only: the lift button on the sign-in blocks page",
+    "api:programmes": "JSON for the HR and BI systems (tests/api/)",
+    "api:cohorts": "JSON for the HR and BI systems (tests/api/)",
+    "api:sessions": "JSON for the HR and BI systems (tests/api/)",
+    "api:leaders": "JSON for the HR and BI systems (tests/api/)",
+    "api:attendance": "JSON for the HR and BI systems (tests/api/)",
+    "api:openapi-json": "the OpenAPI document (JSON); its page is api:openapi-view",
+    "api:api-root": "nothing there: answers 404 (the API's routes are under it)",
     "sso_start": "redirects to the identity provider (single sign-on journey)",
     "sso_callback": (
         "where the identity provider sends the browser back; the sign-in page with single "

@@ -1,0 +1,31 @@
+"""HR manages the API clients (adds them, changes them, revokes them) and reads the count
+of their calls. Nobody but a superuser deletes a client: its calls stay counted."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+HR_PERMISSIONS = ["add_apiclient", "change_apiclient", "view_apiclient", "view_apiusage"]
+
+
+def grant_hr(apps, schema_editor):
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    group = apps.get_model("auth", "Group").objects.filter(name="HR").first()
+    if group is not None:
+        Permission = apps.get_model("auth", "Permission")
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="api", codename__in=HR_PERMISSIONS)
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("api", "0001_initial"),
+        ("programme", "0002_hr_group"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(grant_hr, migrations.RunPython.noop)]
