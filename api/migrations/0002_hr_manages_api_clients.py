@@ -23,7 +23,7 @@ def grant_hr(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("api", "0001_initial"),
-        ("programme", "0002_hr_group"),
+        ("programme", "0016_models_move_to_their_apps"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
