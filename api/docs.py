@@ -27,6 +27,12 @@ def _schema_name(schema: dict) -> str:
     return f"{kind} ({schema['format']})" if "format" in schema else kind
 
 
+def paragraphs(text: str) -> list[str]:
+    """Text written in the code (docstrings, the description) as paragraphs, each one
+    line: the line breaks of the source are not the reader's."""
+    return [" ".join(part.split()) for part in text.split("\n\n") if part.strip()]
+
+
 def _operations(document: dict) -> list[dict]:
     operations = []
     for path, methods in document.get("paths", {}).items():
@@ -36,7 +42,7 @@ def _operations(document: dict) -> list[dict]:
                     "method": method.upper(),
                     "path": path,
                     "summary": operation.get("summary", ""),
-                    "description": operation.get("description", ""),
+                    "description": paragraphs(operation.get("description", "")),
                     "parameters": [
                         {
                             "name": parameter["name"],
@@ -86,6 +92,7 @@ class ReadableDocs(DocsBase):
         context = {
             "document": document,
             "info": document.get("info", {}),
+            "description": paragraphs(document.get("info", {}).get("description", "")),
             "operations": _operations(document),
             "schemas": _schemas(document),
             "openapi_url": self.get_openapi_url(api, kwargs),
