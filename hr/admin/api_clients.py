@@ -82,7 +82,7 @@ class ApiClientAdmin(admin.ModelAdmin):
     @admin.display(description=_("scopes"))
     def scope_list(self, obj: ApiClient) -> str:
         labels = dict(Scope.choices)
-        return ", ".join(scope for scope in obj.scopes if scope in labels)
+        return "; ".join(str(labels[scope]) for scope in obj.scopes if scope in labels)
 
     @admin.display(description=_("departments"))
     def department_list(self, obj: ApiClient) -> str:

@@ -191,3 +191,12 @@ def test_no_answer_is_kept_by_a_browser_or_proxy(programme, api_get):
     for response in (api_get("leaders", token), api_get("leaders", None)):
         assert "no-store" in response["Cache-Control"]
         assert "private" in response["Cache-Control"]
+
+
+def test_hr_reads_the_clients_in_danish(client, hr, programme):
+    make_client(scopes=[Scope.REPORTS])
+    client.force_login(hr)
+    page = client.get(reverse("admin:api_apiclient_changelist")).content.decode()
+    assert "Ledere og hvor langt de er" in page
+    assert "Alle afdelinger" in page
+    assert "reports:read" not in page
