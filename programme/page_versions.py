@@ -393,6 +393,8 @@ _SHARED_ONLY = {"sentreminder", "invitation", "emailtext", "user"}
 _NOT_SHOWN = {
     "importbatch",
     "importjob",
+    "scheduledimport",
+    "missingleader",
     "outboxfile",
     "pagewrite",
     # The read API's clients, their departments and the count of their calls.
