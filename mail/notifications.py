@@ -40,6 +40,8 @@ LINKS = {
     Kind.WAITLIST_CLOSED: "dashboard:cohort_list",
     Kind.MAKEUP_BOOKED: "dashboard:dashboard",
     Kind.MAKEUP_CANCELLED: "dashboard:dashboard",
+    Kind.SESSION_CHANGED: "dashboard:dashboard",
+    Kind.SESSION_CANCELLED: "dashboard:dashboard",
 }
 
 
@@ -174,14 +176,19 @@ def _queue_makeup(kind: str, booking: MakeUpBooking) -> None:
         "link": portal_link(LINKS[kind]),
     }
     subject, body = emails.render(kind, values)
+    cancelled = kind == Kind.MAKEUP_CANCELLED
     calendar = build_calendar(
-        [session], name=session.module.programme.name, cancelled=kind == Kind.MAKEUP_CANCELLED
+        [session],
+        name=session.module.programme.name,
+        cancelled=cancelled,
+        attendee=(leader.name, leader.user.email),
     )
+    mimetype = f"{ICS}; method={CANCEL}" if cancelled else ICS
     outbox.queue(
         to=leader.user.email,
         subject=subject,
         body=body,
-        attachments=[outbox.Attachment(CALENDAR_FILE, calendar, ICS)],
+        attachments=[outbox.Attachment(CALENDAR_FILE, calendar, mimetype)],
     )
 
 
@@ -232,6 +239,8 @@ def preview_values(kind: str) -> dict[str, str]:
         "when": when(session) if session else "",
         "date": timezone.localtime(session.starts_at).strftime("%d.%m.%Y") if session else "",
         "location": session.location.full_address if session else "",
+        # A moved session's time and place before: the session as it is, for the preview.
+        "before": f"{when(session)}, {session.location.full_address}" if session else "",
         "makeup_note": "",
         "valid_days": str(settings.INVITATION_VALID_DAYS),
         "button": emails.sso_button_label(),

@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from icalendar import Calendar
 
 import booking
 from programme.calendar import session_uid
 from programme.models import MakeUpBooking, Session
 from tests.conftest import local, queued, room, send_outbox
+from tests.forms import form_fields
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -111,6 +113,27 @@ def test_a_room_changed_in_bulk_is_an_update_too(leader, colleague, holders, mai
         assert str(event["uid"]) == session_uid(holders)
         assert int(event["sequence"]) == 1
         assert "Sletteland 2" in str(event["location"])
+
+
+def test_hr_changing_the_room_on_the_session_page_sends_the_update(
+    client, hr, leader, colleague, holders
+):
+    new_room = room("Musikteatret", address="Sletteland 2, 2620 Albertslund")
+    client.force_login(hr)
+    url = reverse("admin:programme_session_change", args=[holders.pk])
+    data = form_fields(client.get(url).text, "session_form")
+    data["location"] = str(new_room.pk)
+    before = len(queued())
+    assert client.post(url, data).status_code == 302
+    holders.refresh_from_db()
+    assert (holders.location, holders.sequence) == (new_room, 1)
+    emails = queued()[before:]
+    assert sorted(e.to[0] for e in emails) == sorted([leader.user.email, colleague.user.email])
+    for email in emails:
+        (attachment,) = email.attachments.all()
+        calendar = Calendar.from_ical(attachment.file.read())
+        assert str(calendar["method"]) == "REQUEST"
+        assert int(the_event(calendar)["sequence"]) == 1
 
 
 def test_each_change_raises_the_sequence_and_other_saves_do_not(holders):
