@@ -313,7 +313,13 @@ class Session(models.Model):
         # The programme window spans two tables, which a CHECK cannot see; every
         # write goes through clean() so no path stores a session outside it.
         self.clean()
-        if self.pk is None or self._state.adding:
+        update_fields = kwargs.get("update_fields")
+        calendar_fields = {*CALENDAR_FIELDS, "location", "cohort", "cohort_id"}
+        if (
+            self.pk is None
+            or self._state.adding
+            or (update_fields is not None and not calendar_fields & set(update_fields))
+        ):
             super().save(*args, **kwargs)
             return
         with transaction.atomic(using=kwargs.get("using")):
@@ -330,7 +336,6 @@ class Session(models.Model):
             )
             if changed:
                 self.sequence = stored["sequence"] + 1
-                update_fields = kwargs.get("update_fields")
                 if update_fields is not None:
                     kwargs["update_fields"] = {*update_fields, "sequence"}
             super().save(*args, **kwargs)
