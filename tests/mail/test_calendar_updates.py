@@ -7,6 +7,7 @@ icalendar, as a calendar program reads them."""
 from __future__ import annotations
 
 import datetime as dt
+from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -86,7 +87,12 @@ def test_a_moved_session_updates_the_entry_of_every_leader_holding_it(
         assert "Hvornår: onsdag 10. februar 2016, 12:00–16:00" in message.body
         assert "Før ændringen: tirsdag 9. februar 2016, 09:00–15:00" in message.body
         calendar, mimetype = calendar_of(message)
-        assert mimetype.startswith("text/calendar")
+        assert mimetype == "text/calendar; method=REQUEST"
+        # As Outlook reads it: a scheduling message's part says its method.
+        parsed = message_from_bytes(message.message().as_bytes(), policy=policy.default)
+        (part,) = parsed.iter_attachments()
+        assert part.get_content_type() == "text/calendar"
+        assert part.get_param("method") == "REQUEST"
         assert str(calendar["method"]) == "REQUEST"
         event = the_event(calendar)
         assert str(event["uid"]) == str(original["uid"]) == session_uid(holders)
