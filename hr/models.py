@@ -1,5 +1,6 @@
 """The leader import: the preview waiting to be confirmed, the jobs the import worker
-runs, and the uploaded files.
+runs, and the uploaded files; the scheduled import's runs and the leaders missing from
+a complete list.
 """
 
 from __future__ import annotations
@@ -251,3 +252,70 @@ class ImportUpload(models.Model):
 
     def __str__(self) -> str:
         return str(self.job)
+
+
+# --- The scheduled import: the HR system's file, picked up by a command -------------
+
+
+class ScheduledImport(models.Model):
+    """One run of ``manage.py import_leaders`` (:mod:`hr.scheduled_import`): what it
+    did, or that it refused the file, and when. A run of a *complete* list records the
+    leaders missing from it (:class:`MissingLeader`), for HR to confirm as leavers:
+    the import itself never removes anyone or marks them as left. The leader list's
+    filter "missing from the last complete import" reads the latest complete run that
+    was imported. Runs older than :data:`KEEP_DAYS` days are deleted by later runs,
+    except the latest complete one."""
+
+    KEEP_DAYS = 30
+
+    class Outcome(models.TextChoices):
+        DONE = "done", _("imported")
+        REFUSED = "refused", _("not imported")
+
+    ran_at = models.DateTimeField(_("ran at"))
+    file_name = models.CharField(_("file name"), max_length=255)
+    complete = models.BooleanField(_("complete list"), default=False)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    new_count = models.PositiveIntegerField(_("new leaders"), default=0)
+    update_count = models.PositiveIntegerField(_("updated leaders"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged leaders"), default=0)
+    invited_count = models.PositiveIntegerField(_("invitations queued"), default=0)
+    # A refused file: how many problems it had (the lines themselves went to HR by e-mail).
+    problem_count = models.PositiveIntegerField(_("number of problems"), default=0)
+
+    class Meta:
+        ordering = ["-ran_at"]
+        verbose_name = _("scheduled leader import")
+        verbose_name_plural = _("scheduled leader imports")
+        indexes = [models.Index(fields=["complete", "outcome", "ran_at"])]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class MissingLeader(models.Model):
+    """A leader missing from a complete list the scheduled import read: HR decides
+    whether they have left (and sets their leaving day); nothing else follows from it."""
+
+    run = models.ForeignKey(
+        ScheduledImport,
+        on_delete=models.CASCADE,
+        related_name="missing",
+        verbose_name=_("scheduled import"),
+    )
+    leader = models.ForeignKey(
+        "programme.Leader",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("leader"),
+    )
+
+    class Meta:
+        verbose_name = _("leader missing from a complete import")
+        verbose_name_plural = _("leaders missing from a complete import")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "leader"], name="missing_leader_once_a_run")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.leader_id)

@@ -485,6 +485,9 @@ IMPORT_MAX_FILE_MB = env_int("IMPORT_MAX_FILE_MB", 10, minimum=1)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50000, minimum=1)
 # How long a checked file's preview can be confirmed (seconds).
 IMPORT_PREVIEW_MAX_AGE = env_int("IMPORT_PREVIEW_MAX_AGE", 60 * 60, minimum=1)
+# The scheduled import (manage.py import_leaders) e-mails what it did, or why it refused
+# the HR system's file, to these addresses (comma-separated); by default HR's contact.
+IMPORT_REPORT_TO = env_list("IMPORT_REPORT_TO", HR_CONTACT_EMAIL)
 # Ordinary form fields (not files) in one request: Django's default, stated.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -12,6 +12,8 @@ import datetime as dt
 import functools
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import timezone
 
 
@@ -21,6 +23,14 @@ def _offset(start: str) -> dt.timedelta:
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment - timezone.now()
+
+
+@receiver(setting_changed)
+def _start_again(setting: str, **kwargs) -> None:
+    """A new PORTAL_CLOCK (a test, override_settings) starts at its moment, not at the
+    moment plus however long ago the same value was first read in this process."""
+    if setting == "PORTAL_CLOCK":
+        _offset.cache_clear()
 
 
 def now() -> dt.datetime:

@@ -390,7 +390,14 @@ PORTAL_APPS = frozenset(
 _SHARED_ONLY = {"sentreminder", "invitation", "emailtext", "user"}
 # Rows no page shows at all: not even listened to (a receiver would cost their deletes a
 # SELECT first). History rows follow a write that is listened to.
-_NOT_SHOWN = {"importbatch", "importjob", "outboxfile", "pagewrite"}
+_NOT_SHOWN = {
+    "importbatch",
+    "importjob",
+    "scheduledimport",
+    "missingleader",
+    "outboxfile",
+    "pagewrite",
+}
 
 
 def owner_path(sender) -> str | None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 import booking
 from accounts import invitations, privacy
 from accounts import signin as accounts
+from hr import scheduled_import
 from hr.admin.actions import (
     SeatActionsMixin,
     apply_to_each,
@@ -32,6 +33,7 @@ from hr.admin.forms import AdminPasswordChangeForm
 from hr.admin.imports import LeaderImportMixin
 from hr.admin.names import RightsInDanish
 from hr.forms import LeaderAddForm, LeaderAdminForm
+from hr.models import MissingLeader
 from mail import reminders
 from mail.models import Invitation
 from programme.models import Cohort, Department, Enrolment, Leader, Programme, Standing, User
@@ -165,6 +167,25 @@ class PlaceFilter(admin.SimpleListFilter):
         return queryset.filter(Exists(enrolments.filter(status=self.value())))
 
 
+class MissingFromImportFilter(admin.SimpleListFilter):
+    """The leaders the latest complete list of the scheduled import left out
+    (:mod:`hr.scheduled_import`), for HR to confirm as leavers. Asks nothing of the
+    database until chosen."""
+
+    title = _("the HR system's complete list")
+    parameter_name = scheduled_import.MISSING_FILTER
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Missing from the last complete import"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        last = scheduled_import.complete_runs().values("pk")[:1]
+        missing = MissingLeader.objects.filter(leader=OuterRef("pk"), run=Subquery(last))
+        return queryset.filter(Exists(missing))
+
+
 @admin.register(Leader)
 class LeaderAdmin(LeaderImportMixin, SeatActionsMixin, PortalHistoryAdmin):
     # Fits 1280 px beside the filters: the title is on the leader's page, the cohort
@@ -179,7 +200,7 @@ class LeaderAdmin(LeaderImportMixin, SeatActionsMixin, PortalHistoryAdmin):
         "modules_done",
         "invitation_count",
     ]
-    list_filter = [PlaceFilter, CohortFilter, "department", "level"]
+    list_filter = [PlaceFilter, CohortFilter, "department", "level", MissingFromImportFilter]
     search_fields = ["name", "employee_number", "user__email"]
     search_help_text = _("Search by name, e-mail or employee number.")
     list_select_related = ["department", "user"]

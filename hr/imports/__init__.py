@@ -22,7 +22,9 @@ leader is created or updated by employee number, with a login on the e-mail addr
    transaction. HR's confirmation only queues it as an
    :class:`~programme.models.ImportJob`, which the import worker runs
    (:mod:`hr.import_jobs`); :func:`confirm` does the same at once, for code
-   that wants it done before it returns.
+   that wants it done before it returns. :func:`write_checked` writes a checked
+   file's plan at once, without a preview, by the same code: the scheduled import
+   (``manage.py import_leaders``, :mod:`hr.scheduled_import`).
 
 Logins: a leader is only attached to a login that is nobody else's and has no
 administrator rights, and only a superuser's import changes an administrator's login
@@ -75,6 +77,7 @@ from hr.imports.write import (
     analyze_import_tables,
     confirm,
     write_batch,
+    write_checked,
 )
 
 __all__ = [
@@ -118,6 +121,7 @@ __all__ = [
     "Written",
     "confirm",
     "write_batch",
+    "write_checked",
     "analyze_after",
     "analyze_import_tables",
 ]

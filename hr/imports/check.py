@@ -288,7 +288,7 @@ def _before(leader: ExistingLeader, departments: dict[int, str]) -> dict:
     }
 
 
-def _plan(cleaned: list[dict], *, by: User) -> tuple[list[dict], list[RowError], _Existing]:
+def _plan(cleaned: list[dict], *, by: User | None) -> tuple[list[dict], list[RowError], _Existing]:
     """Decide each line against the database: new, update or skip - or why it cannot be."""
     existing = _load_existing(cleaned)
     rows: list[dict] = []
@@ -313,7 +313,7 @@ def _plan(cleaned: list[dict], *, by: User) -> tuple[list[dict], list[RowError],
             compared = ("name", "email", "title", "level", "department")
             kind = SKIP if all(before[k] == values[k] for k in compared) else UPDATE
             login_changes = before["email"] != email or before["name"] != values["name"]
-            may_change = accounts.may_change_login(by, leader.login)
+            may_change = _may_change_login(by, leader.login)
             if problem is None and login_changes and not may_change:
                 problem = (
                     "email" if before["email"] != email else "name",
@@ -341,6 +341,14 @@ def _plan(cleaned: list[dict], *, by: User) -> tuple[list[dict], list[RowError],
     return rows, errors, existing
 
 
+def _may_change_login(by: User | None, login: ExistingLogin) -> bool:
+    """Whether the importer may change this login; the scheduled import (``by`` None) has
+    no superuser's rights, so it changes no administrator's login."""
+    if by is None:
+        return not accounts.is_administrator(login)
+    return accounts.may_change_login(by, login)
+
+
 def _owner_problem(email: str, owner: ExistingLogin, *, new: bool) -> tuple[str, str] | None:
     """Why ``owner``'s login cannot be this line's, or None when a new leader may have it."""
     if owner.leader_number is not None:
@@ -359,8 +367,9 @@ def _owner_problem(email: str, owner: ExistingLogin, *, new: bool) -> tuple[str,
     return "email", _("%(email)s is already the login of another user.") % {"email": email}
 
 
-def check(table: Table, *, by: User) -> Check:
-    """Validate and plan every line of the file; ``by`` is who imports it."""
+def check(table: Table, *, by: User | None) -> Check:
+    """Validate and plan every line of the file; ``by`` is who imports it (None: the
+    scheduled import, with no person's rights)."""
     cleaned, errors = _clean_lines(table)
     rows, problems, _existing = _plan(cleaned, by=by)
     errors = sorted(errors + problems, key=lambda error: error.line)

@@ -10,8 +10,16 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, connection, transaction
 from simple_history.utils import bulk_create_with_history
 
-from hr.imports.base import ANALYZE_AFTER_ROWS, BATCH_SIZE, NEW, UPDATE, ImportUnavailable, _chunks
-from hr.imports.check import _Existing, _plan
+from hr.imports.base import (
+    ANALYZE_AFTER_ROWS,
+    BATCH_SIZE,
+    NEW,
+    SKIP,
+    UPDATE,
+    ImportUnavailable,
+    _chunks,
+)
+from hr.imports.check import Check, _Existing, _plan
 from hr.imports.preview import _gone, delete_batches, pending_batch
 from hr.models import ImportBatch, ImportJob
 from programme import clock, page_versions
@@ -56,13 +64,8 @@ def write_batch(batch: ImportBatch, *, by: User, now, invite: bool) -> Written:
             # Locked, so two writers cannot import the file twice.
             if not ImportBatch.objects.select_for_update().filter(pk=batch.pk).exists():
                 raise _gone()
-            cleaned = [{key: row[key] for key in INPUT} for row in batch.rows]
-            rows, errors, existing = _plan(cleaned, by=by)
-            planned = [tuple(row[key] for key in PLANNED_ON) for row in batch.rows]
-            if errors or [tuple(row[key] for key in PLANNED_ON) for row in rows] != planned:
-                raise _out_of_date()
-            _write(rows, existing, by=by, reason=f"import: {batch.file_name}"[:100], now=now)
-            invited = _invite_new(rows, by=by) if invite else 0
+            reason = f"import: {batch.file_name}"
+            invited = _write_planned(batch.rows, by=by, reason=reason, now=now, invite=invite)
             delete_batches(ImportBatch.objects.filter(pk=batch.pk))
     except (IntegrityError, ImportUnavailable) as exc:
         delete_batches(ImportBatch.objects.filter(pk=batch.pk))
@@ -73,13 +76,44 @@ def write_batch(batch: ImportBatch, *, by: User, now, invite: bool) -> Written:
     return Written(batch.new_count, batch.update_count, batch.unchanged_count, invited)
 
 
+def write_checked(result: Check, *, by: User | None, file_name: str, now, invite: bool) -> Written:
+    """Write a checked file's plan at once, without a preview, all or nothing (in one
+    transaction, a savepoint inside the caller's): the scheduled import
+    (:mod:`hr.scheduled_import`), which has no one to look at a preview. ``by`` None:
+    no person's rights (no administrator's login is changed). The lines are planned
+    again in the writing transaction, as a confirmed preview's are
+    (:class:`ImportUnavailable` if the database changed since the check). Unchanged
+    lines are not written: a file written twice changes nothing the second time."""
+    try:
+        with transaction.atomic(), page_versions.batch():
+            reason = f"scheduled import: {file_name}"
+            invited = _write_planned(result.rows, by=by, reason=reason, now=now, invite=invite)
+    except IntegrityError as exc:
+        raise _out_of_date() from exc
+    return Written(result.count(NEW), result.count(UPDATE), result.count(SKIP), invited)
+
+
+def _write_planned(planned_rows: list[dict], *, by: User | None, reason: str, now, invite) -> int:
+    """Plan the lines again against the database as it is now and, when every line
+    plans as before, write them (inside the caller's transaction); how many new leaders
+    were invited. :class:`ImportUnavailable` (out of date) when any line plans
+    differently now."""
+    cleaned = [{key: row[key] for key in INPUT} for row in planned_rows]
+    rows, errors, existing = _plan(cleaned, by=by)
+    planned = [tuple(row[key] for key in PLANNED_ON) for row in planned_rows]
+    if errors or [tuple(row[key] for key in PLANNED_ON) for row in rows] != planned:
+        raise _out_of_date()
+    _write(rows, existing, by=by, reason=reason[:100], now=now)
+    return _invite_new(rows, by=by) if invite else 0
+
+
 def analyze_after(written: Written) -> None:
     """After a large import has committed: fresh statistics for the planner."""
     if written.new + written.updated >= ANALYZE_AFTER_ROWS:
         analyze_import_tables()
 
 
-def _invite_new(rows: list[dict], *, by: User) -> int:
+def _invite_new(rows: list[dict], *, by: User | None) -> int:
     """Invitations for the file's new leaders, queued in the import's transaction (a
     rolled-back import queues none)."""
     from accounts.invitations import invite_new_leaders
@@ -105,7 +139,7 @@ def _names(name: str) -> tuple[str, str]:
     return first, last
 
 
-def _write(rows: list[dict], existing: _Existing, *, by: User, reason: str, now) -> None:
+def _write(rows: list[dict], existing: _Existing, *, by: User | None, reason: str, now) -> None:
     history = {"default_user": by, "default_change_reason": reason, "default_date": now}
     _create_new(rows, history=history, now=now)
     _update_changed(rows, existing, history=history)
