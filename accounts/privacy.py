@@ -351,6 +351,7 @@ def _replace_identity(leader: Leader, now: dt.datetime) -> None:
     leader.name = anonymous_name(leader)
     leader.employee_number = anonymous_employee_number(leader)
     leader.title = ""
+    leader.calendar_token = None  # the calendar feed's address finds nobody any more
     leader.anonymised_at = now
     leader._change_reason = "anonymised"
     leader.save()

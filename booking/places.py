@@ -107,9 +107,11 @@ def cancel(
     if enrolment.status == Enrolment.Status.ENROLLED:
         _check_deadline(cohort, by_staff=by_staff, now=now)
     default = Enrolment.EndReason.BY_HR if by_staff else Enrolment.EndReason.BY_LEADER
+    held_seat = enrolment.status == Enrolment.Status.ENROLLED
     _end(enrolment, reason or default, now)
     if enrolment.end_reason != Enrolment.EndReason.LEFT:
-        _notify("cancelled", enrolment)
+        # A seat's sessions are in the leader's calendar: the e-mail cancels them.
+        _notify("cancelled", enrolment, seat_ended=enrolment if held_seat else None)
     return BookingResult(enrolment=enrolment, promoted=_fill(cohort, now))
 
 
@@ -157,10 +159,12 @@ def move(
             _("%(cohort)s is full: %(leader)s was not moved.")
             % {"cohort": target.name, "leader": enrolment.leader}
         )
+    held_seat = enrolment.status == Enrolment.Status.ENROLLED
     _end(enrolment, Enrolment.EndReason.MOVED, now)
     moved = Enrolment.objects.create(
         leader=enrolment.leader, cohort=target, status=Enrolment.Status.ENROLLED, requested_at=now
     )
     _drop_makeups_in_own_cohort(moved.leader_id, target.pk, now)
-    _notify("enrolled", moved)
+    # The new cohort's sessions, and the old seat's cancelled in the calendar.
+    _notify("enrolled", moved, seat_ended=enrolment if held_seat else None)
     return BookingResult(enrolment=moved, promoted=_fill(source, now))

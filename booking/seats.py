@@ -129,12 +129,15 @@ def _check_still_here(leader: Leader, now: dt.datetime) -> None:
         )
 
 
-def _notify(kind: str, obj: Enrolment | MakeUpBooking) -> None:
+def _notify(
+    kind: str, obj: Enrolment | MakeUpBooking, *, seat_ended: Enrolment | None = None
+) -> None:
     # Queued in the outbox inside the booking's transaction: the e-mail is written with
-    # the change, and rolls back with it. The outbox's worker sends it.
+    # the change, and rolls back with it. The outbox's worker sends it. ``seat_ended``:
+    # a seat this change ended, whose sessions the e-mail cancels in the calendar.
     from mail import notifications
 
-    notifications.queue_booking_email(kind, obj)
+    notifications.queue_booking_email(kind, obj, seat_ended=seat_ended)
 
 
 def _end(enrolment: Enrolment, reason: str, now: dt.datetime) -> None:

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from dashboard import cohort_views, views
+from dashboard import cohort_views, feeds, views
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("calendar.ics", views.schedule_ics, name="schedule_ics"),
+    path("calendar/<str:token>.ics", feeds.feed, name="calendar_feed"),
+    path("calendar/renew/", feeds.renew_feed, name="renew_calendar_feed"),
     path("kursusbevis.pdf", views.certificate_pdf, name="certificate"),
     path("cohorts/", cohort_views.cohort_list, name="cohort_list"),
     path("cohorts/<int:pk>/", cohort_views.cohort_detail, name="cohort_detail"),

@@ -17,7 +17,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models import F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 import booking
+from dashboard import feeds
 from outcomes import assessment
 from outcomes.models import AssessmentResponse, Initiative
 from programme import calendar, clock, pagecache
@@ -179,7 +180,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # The kept page, in one cache round trip that brings the programme too.
     kept = pagecache.dashboard(request, leader.pk, now) if leader is not None else None
     programme = current_programme(request)
-    page = {"leader": leader, "programme": programme}
+    page = {"leader": leader, "programme": programme, "feed": feeds.addresses(leader)}
     if leader is None or programme is None:
         return render(request, "dashboard/dashboard.html", page)
     if kept is not None and kept.html is not None:
@@ -380,20 +381,7 @@ def schedule_ics(request: HttpRequest) -> HttpResponse:
     programme = current_programme(request)
     if programme is None:
         raise Http404
-    sessions = Session.objects.filter(
-        Q(
-            cohort__enrolments__leader=leader,
-            cohort__enrolments__status=Enrolment.Status.ENROLLED,
-        )
-        | Q(makeups__leader=leader),
-        cohort__programme=programme,
-    )
-    content = calendar.build_calendar(
-        sessions.distinct()
-        .select_related("module", "cohort", "location", "facilitator")
-        .order_by("starts_at"),
-        name=programme.name,
-    )
+    content = calendar.build_calendar(calendar.schedule(leader, programme), name=programme.name)
     return _ics_response(content, "digital-ledelse.ics")
 
 

@@ -8,6 +8,9 @@ class MailConfig(AppConfig):
     name = "mail"
     verbose_name = _("E-mail")
 
+    def ready(self) -> None:
+        from mail import calendar_updates  # noqa: F401 - connects the receivers
+
 
 class OutboxConfig(PostOfficeConfig):
     """django-post-office, named for HR in Danish: the outbox of every e-mail."""

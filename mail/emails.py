@@ -235,4 +235,30 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "You sign in with your e-mail address: {{ email }}\n\n"
         "If you did not ask for this, you can ignore this e-mail: your password stays as it is.",
     ),
+    Kind.SESSION_CHANGED: _texts(
+        "Ændret mødegang: {{ module }} med {{ cohort }}",
+        "Kære {{ name }}\n\nHR har ændret tid eller sted for din mødegang {{ module }} "
+        "med {{ cohort }} i {{ programme }}.\n\n"
+        "Hvornår: {{ when }}\nHvor: {{ location }}\n\nFør ændringen: {{ before }}\n\n"
+        "Den vedhæftede kalenderfil opdaterer mødegangen i Outlook.\n"
+        "Du kan se dine mødegange på portalen: {{ link }}",
+        "Session changed: {{ module }} with {{ cohort }}",
+        "Dear {{ name }},\n\nHR has changed the time or place of your session {{ module }} "
+        "with {{ cohort }} of {{ programme }}.\n\n"
+        "When: {{ when }}\nWhere: {{ location }}\n\nBefore the change: {{ before }}\n\n"
+        "The attached calendar file updates the session in Outlook.\n"
+        "You can see your sessions on the portal: {{ link }}",
+    ),
+    Kind.SESSION_CANCELLED: _texts(
+        "Aflyst: {{ module }} med {{ cohort }}",
+        "Kære {{ name }}\n\nDin mødegang {{ module }} med {{ cohort }} i {{ programme }} "
+        "er aflyst.\n\nHvornår: {{ when }}\nHvor: {{ location }}\n\n"
+        "Den vedhæftede kalenderfil fjerner mødegangen fra Outlook.\n"
+        "Du kan se dine mødegange på portalen: {{ link }}",
+        "Cancelled: {{ module }} with {{ cohort }}",
+        "Dear {{ name }},\n\nYour session {{ module }} with {{ cohort }} of {{ programme }} "
+        "is cancelled.\n\nWhen: {{ when }}\nWhere: {{ location }}\n\n"
+        "The attached calendar file removes the session from Outlook.\n"
+        "You can see your sessions on the portal: {{ link }}",
+    ),
 }

@@ -21,12 +21,14 @@ from django.utils.translation import ngettext
 from mail import emails, outbox
 from mail.models import EmailText
 from programme import clock
-from programme.calendar import build_calendar
+from programme.calendar import CANCEL, build_calendar
 from programme.models import Cohort, Enrolment, Leader, MakeUpBooking, Programme, Session
 
 Kind = EmailText.Kind
 ICS = "text/calendar"
 CALENDAR_FILE = "digital-ledelse.ics"
+# The cancellation of the sessions of a place left for another (a leader moved by HR).
+CANCELLED_FILE = "digital-ledelse-aflyst.ics"
 # Only a seat comes with the sessions for the calendar.
 WITH_CALENDAR = {Kind.ENROLLED, Kind.PROMOTED}
 # The page each e-mail leads to.
@@ -38,6 +40,8 @@ LINKS = {
     Kind.WAITLIST_CLOSED: "dashboard:cohort_list",
     Kind.MAKEUP_BOOKED: "dashboard:dashboard",
     Kind.MAKEUP_CANCELLED: "dashboard:dashboard",
+    Kind.SESSION_CHANGED: "dashboard:dashboard",
+    Kind.SESSION_CANCELLED: "dashboard:dashboard",
 }
 
 
@@ -88,16 +92,40 @@ def open_cohort_lines(programme: Programme, *, today: dt.date, with_free_seats: 
     return "\n".join(lines)
 
 
-def queue_booking_email(kind: str, obj: Enrolment | MakeUpBooking) -> None:
-    """Queue the e-mail about a place (Enrolment) or a make-up seat (MakeUpBooking)."""
+def queue_booking_email(
+    kind: str,
+    obj: Enrolment | MakeUpBooking,
+    *,
+    seat_ended: Enrolment | None = None,
+) -> None:
+    """Queue the e-mail about a place (Enrolment) or a make-up seat (MakeUpBooking).
+
+    ``seat_ended``: a seat that ended with this change (a cancelled place, or the place
+    a moved leader left): the e-mail carries the cancellation of its sessions still to
+    come (METHOD:CANCEL), which removes them from the leader's calendar.
+    """
     with translation.override(settings.LANGUAGE_CODE):
         if isinstance(obj, MakeUpBooking):
             _queue_makeup(kind, obj)
         else:
-            _queue_enrolment(kind, obj)
+            _queue_enrolment(kind, obj, seat_ended)
 
 
-def _queue_enrolment(kind: str, enrolment: Enrolment) -> None:
+def _cancellation(seat: Enrolment, leader: Leader, programme: Programme) -> bytes | None:
+    """The cancellation of the seat's sessions still to come; None if there are none."""
+    sessions = list(
+        Session.objects.filter(cohort=seat.cohort_id, ends_at__gt=clock.now())
+        .select_related("module", "cohort", "location", "facilitator")
+        .order_by("starts_at")
+    )
+    if not sessions:
+        return None
+    return build_calendar(
+        sessions, name=programme.name, method=CANCEL, attendee=(leader.name, leader.user.email)
+    )
+
+
+def _queue_enrolment(kind: str, enrolment: Enrolment, seat_ended: Enrolment | None) -> None:
     enrolment = Enrolment.objects.select_related("leader__user", "cohort__programme").get(
         pk=enrolment.pk
     )
@@ -123,6 +151,11 @@ def _queue_enrolment(kind: str, enrolment: Enrolment) -> None:
     if kind in WITH_CALENDAR and sessions:
         calendar = build_calendar(sessions, name=cohort.programme.name)
         attachments.append(outbox.Attachment(CALENDAR_FILE, calendar, ICS))
+    if seat_ended is not None:
+        cancellation = _cancellation(seat_ended, enrolment.leader, cohort.programme)
+        if cancellation is not None:
+            name = CANCELLED_FILE if attachments else CALENDAR_FILE
+            attachments.append(outbox.Attachment(name, cancellation, f"{ICS}; method={CANCEL}"))
     outbox.queue(
         to=enrolment.leader.user.email, subject=subject, body=body, attachments=attachments
     )
@@ -143,14 +176,19 @@ def _queue_makeup(kind: str, booking: MakeUpBooking) -> None:
         "link": portal_link(LINKS[kind]),
     }
     subject, body = emails.render(kind, values)
+    cancelled = kind == Kind.MAKEUP_CANCELLED
     calendar = build_calendar(
-        [session], name=session.module.programme.name, cancelled=kind == Kind.MAKEUP_CANCELLED
+        [session],
+        name=session.module.programme.name,
+        cancelled=cancelled,
+        attendee=(leader.name, leader.user.email),
     )
+    mimetype = f"{ICS}; method={CANCEL}" if cancelled else ICS
     outbox.queue(
         to=leader.user.email,
         subject=subject,
         body=body,
-        attachments=[outbox.Attachment(CALENDAR_FILE, calendar, ICS)],
+        attachments=[outbox.Attachment(CALENDAR_FILE, calendar, mimetype)],
     )
 
 
@@ -201,6 +239,8 @@ def preview_values(kind: str) -> dict[str, str]:
         "when": when(session) if session else "",
         "date": timezone.localtime(session.starts_at).strftime("%d.%m.%Y") if session else "",
         "location": session.location.full_address if session else "",
+        # A moved session's time and place before: the session as it is, for the preview.
+        "before": f"{when(session)}, {session.location.full_address}" if session else "",
         "makeup_note": "",
         "valid_days": str(settings.INVITATION_VALID_DAYS),
         "button": emails.sso_button_label(),

@@ -34,6 +34,8 @@ class EmailKind(models.TextChoices):
     INVITATION = "invitation", _("Invitation: choose a password")
     INVITATION_SSO = "invitation_sso", _("Invitation: sign in with the work account")
     PASSWORD_RESET = "password_reset", _("Forgotten password")
+    SESSION_CHANGED = "session_changed", _("Session moved or its room changed")
+    SESSION_CANCELLED = "session_cancelled", _("Session cancelled")
 
 
 Kind = EmailKind
@@ -62,6 +64,13 @@ _MAKEUP = {
     "cohort": _("the cohort the session belongs to"),
     "when": _("day, date and time of the session"),
     "location": _("where the session is held"),
+}
+
+_SESSION_CHANGE = {
+    **_MAKEUP,
+    "when": _("day, date and time of the session, as it is now"),
+    "location": _("where the session is held now"),
+    "before": _("day, date, time and place of the session before the change"),
 }
 
 PLACEHOLDERS: dict[str, dict] = {
@@ -107,6 +116,8 @@ PLACEHOLDERS: dict[str, dict] = {
         **COMMON,
         "email": _("the e-mail address the person signs in with"),
     },
+    Kind.SESSION_CHANGED: {**COMMON, **_SESSION_CHANGE},
+    Kind.SESSION_CANCELLED: {**COMMON, **_MAKEUP},
 }
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")

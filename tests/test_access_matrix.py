@@ -81,6 +81,13 @@ EXPECTED: dict[str, Row] = {
     "dashboard:cohort_detail": Row(signed_in(OK), kwargs=lambda w: {"pk": w.cohort.pk}),
     "dashboard:session_ics": Row(signed_in(OK), kwargs=lambda w: {"pk": w.session.pk}),
     "dashboard:schedule_ics": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    # The leader's calendar feed: its secret address is the only key, with or without a
+    # sign-in (a calendar program has none); a wrong key is a 404 for everyone
+    # (tests/dashboard/test_calendar_feed.py). Renewing it is the signed-in leader's own.
+    "dashboard:calendar_feed": Row(everyone(OK), kwargs=lambda w: {"token": w.feed_token}),
+    "dashboard:renew_calendar_feed": Row(
+        (LOGIN, FOUND, FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN), method="post"
+    ),
     "dashboard:enrol": Row(
         (LOGIN, FOUND, FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
         method="post",
@@ -253,6 +260,7 @@ def make_world() -> SimpleNamespace:
     enrolment = booking.enrol(leader=leader, cohort=cohort, now=NOW)
     sessions = list(other_cohort.sessions.order_by("starts_at"))
     makeup = MakeUpBooking.objects.create(leader=leader, session=sessions[1], booked_at=NOW)
+    feed_token = leader.renew_calendar_token()
     initiative = Initiative.objects.create(
         leader=leader,
         programme=cohort.programme,
@@ -277,6 +285,7 @@ def make_world() -> SimpleNamespace:
         enrolment=enrolment,
         makeup=makeup,
         makeup_session=sessions[0],
+        feed_token=feed_token,
         attempt=attempt,
         initiative=initiative,
         users={

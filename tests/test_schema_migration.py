@@ -17,7 +17,15 @@ from tests.schema_snapshot import DUMP, MANIFEST, fingerprints
 from tests.test_backup import connect, pg_env
 
 # Tables whose rows migrations add to: every row they held must still be there.
-GROWS = {"django_migrations"}
+# (programme_emailtext: the texts of e-mails added later, mail's 0002; auth_permission:
+# the rights of models added later, e.g. hr's scheduled import runs.)
+GROWS = {"django_migrations", "programme_emailtext", "auth_permission"}
+# Columns migrations added since the snapshot, dropped from the migrated copy before its
+# rows are compared, so each row that was there is compared as it was: table: columns.
+ADDED_COLUMNS = {
+    "programme_session": ["sequence"],  # programme 0017, the calendar's SEQUENCE
+    "programme_leader": ["calendar_token"],  # programme 0017, the calendar feed's key
+}
 # Models that moved to another app keep their table and their content type's id; only
 # the content type's app label changes (so HR's permissions and the admin's history of
 # their rows stay): model: its app now.
@@ -82,6 +90,10 @@ def test_the_demo_database_from_before_the_move_migrates_with_every_row():
             text=True,
         )
         with connect(env, fresh) as migrated:
+            with migrated.cursor() as cursor:
+                for table, columns in ADDED_COLUMNS.items():
+                    for column in columns:
+                        cursor.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
             after = fingerprints(migrated)
             with migrated.cursor() as cursor:
                 cursor.execute("SELECT app, name FROM django_migrations")

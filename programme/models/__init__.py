@@ -25,6 +25,7 @@ from programme.models.cohorts import (
     Session,
     SessionQuerySet,
     current_programme,
+    session_rescheduled,
 )
 from programme.models.people import HR_GROUP, Department, Leader, User, UserManager
 from programme.models.rooms import Facilitator, Location
@@ -65,5 +66,6 @@ __all__ = [
     "current_programme",
     "new_certificate_code",
     "read_before_save",
+    "session_rescheduled",
     "stored_before_save",
 ]

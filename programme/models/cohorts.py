@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -190,7 +191,52 @@ class Cohort(models.Model):
         return self.sessions.filter(starts_at__lte=now).exists()
 
 
+# What a leader's calendar shows of a session: a change of any of these is sent to the
+# leaders who hold it as an update of the entry (mail.calendar_updates), with a higher
+# ``Session.sequence``.
+CALENDAR_FIELDS = ("starts_at", "ends_at", "location_id")
+
+# Sent inside the writing transaction after a session's time or room changed, or after
+# it moved to another cohort: ``sessions`` the changed sessions as saved, ``previous``
+# {session id: the stored values before (CALENDAR_FIELDS and ``cohort_id``)}. The e-mails
+# to the leaders who hold them are queued by mail.calendar_updates (above the models).
+session_rescheduled = Signal()
+
+
+def _calendar_values(row: dict) -> tuple:
+    return tuple(row[name] for name in CALENDAR_FIELDS)
+
+
 class SessionQuerySet(KeptQuerySet):
+    def update(self, **kwargs):
+        """A bulk change of a session's time or room raises each one's ``sequence`` and
+        sends :data:`session_rescheduled`, in the same transaction, as a save does."""
+        changing = {name.removesuffix("_id") for name in kwargs} & {
+            name.removesuffix("_id") for name in (*CALENDAR_FIELDS, "cohort_id")
+        }
+        if not changing or "sequence" in kwargs:
+            return super().update(**kwargs)
+        with transaction.atomic(using=self._write_db()):
+            previous = {
+                row["pk"]: row
+                for row in self.select_for_update()
+                .order_by("pk")
+                .values("pk", "cohort_id", "sequence", *CALENDAR_FIELDS)
+            }
+            updated = super().update(**kwargs, sequence=F("sequence") + 1)
+            sessions = list(Session._base_manager.filter(pk__in=previous).order_by("pk"))
+            changed = [
+                session
+                for session in sessions
+                if _calendar_values(previous[session.pk]) != _calendar_values(vars(session))
+                or previous[session.pk]["cohort_id"] != session.cohort_id
+            ]
+            if changed:
+                session_rescheduled.send(Session, sessions=changed, previous=previous)
+        return updated
+
+    update.alters_data = True
+
     def with_free_seats(self) -> SessionQuerySet:
         """Annotate ``free_seats``: the cohort's seats less its enrolled and the make-ups.
 
@@ -240,6 +286,10 @@ class Session(models.Model):
     )
     # Set when the facilitator closes the session: the ones not there are recorded absent.
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The iCalendar SEQUENCE of the session's entry in the leaders' calendars: raised in
+    # the same transaction as every change of its time or room (save, or a bulk update),
+    # so the update sent for it replaces what a calendar holds (programme/calendar.py).
+    sequence = models.PositiveIntegerField(_("calendar version"), default=0, editable=False)
 
     objects = SessionQuerySet.as_manager()
 
@@ -263,7 +313,34 @@ class Session(models.Model):
         # The programme window spans two tables, which a CHECK cannot see; every
         # write goes through clean() so no path stores a session outside it.
         self.clean()
-        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        calendar_fields = {*CALENDAR_FIELDS, "location", "cohort", "cohort_id"}
+        if (
+            self.pk is None
+            or self._state.adding
+            or (update_fields is not None and not calendar_fields & set(update_fields))
+        ):
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic(using=kwargs.get("using")):
+            # The stored row, locked: two changes at once each raise the sequence.
+            stored = (
+                Session._base_manager.select_for_update()
+                .filter(pk=self.pk)
+                .values("pk", "cohort_id", "sequence", *CALENDAR_FIELDS)
+                .first()
+            )
+            changed = stored is not None and (
+                _calendar_values(stored) != _calendar_values(vars(self))
+                or stored["cohort_id"] != self.cohort_id
+            )
+            if changed:
+                self.sequence = stored["sequence"] + 1
+                if update_fields is not None:
+                    kwargs["update_fields"] = {*update_fields, "sequence"}
+            super().save(*args, **kwargs)
+            if changed:
+                session_rescheduled.send(Session, sessions=[self], previous={self.pk: stored})
 
     def get_absolute_url(self) -> str:
         return reverse("dashboard:cohort_detail", args=[self.cohort_id])

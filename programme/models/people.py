@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
@@ -188,8 +189,14 @@ class Leader(models.Model):
         help_text=_("Personal data is anonymised a while after this date."),
     )
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    # The secret part of the leader's calendar feed's address (dashboard/feeds.py), made
+    # when they first ask for the feed and replaced when they renew it: the old address
+    # then finds nobody. Kept out of the history, so a renewed address is gone for good.
+    calendar_token = models.CharField(
+        _("calendar feed key"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["calendar_token"])
 
     objects = KeptQuerySet.as_manager()
 
@@ -201,6 +208,13 @@ class Leader(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def renew_calendar_token(self) -> str:
+        """A new secret key for the leader's calendar feed; the old address stops working
+        at once. An UPDATE rather than a save: no history row (the key is kept out of it)."""
+        self.calendar_token = secrets.token_urlsafe(32)
+        type(self).objects.filter(pk=self.pk).update(calendar_token=self.calendar_token)
+        return self.calendar_token
 
     @property
     def email(self) -> str:

@@ -96,3 +96,16 @@ def test_hr_cannot_add_or_delete_texts(hr_client):
     text = EmailText.objects.get(kind="promoted")
     delete = reverse("admin:mail_emailtext_delete", args=[text.pk])
     assert hr_client.get(delete).status_code == 403
+
+
+def test_the_session_change_texts_list_their_placeholders_and_preview(hr_client, leader, cohort):
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))
+    page = hr_client.get(change_url("session_changed"))
+    assert page.status_code == 200
+    assert "<code>{{ before }}</code>" in page.text
+    # The preview fills it in (with the session as it is: there is no change to show).
+    assert "Før ændringen: tirsdag 12. januar 2016, 09:00–15:00, Albertslund" in page.text
+    assert "Ændret mødegang: Kick-off med Hold 1" in page.text  # the preview's subject
+    cancelled = hr_client.get(change_url("session_cancelled"))
+    assert cancelled.status_code == 200
+    assert "Aflyst: Kick-off med Hold 1" in cancelled.text

@@ -70,7 +70,11 @@ def test_cancelling_confirms_it_and_tells_the_promoted_leader(
     cancelled = by_subject["Din plads på Hold 3 er afmeldt"]
     promoted = by_subject["Du har fået en plads på Hold 3"]
     assert cancelled.to == [leader.user.email]
-    assert attachment_names(cancelled) == []
+    # The seat's sessions still to come, cancelled in the leader's calendar.
+    assert attachment_names(cancelled) == ["digital-ledelse.ics"]
+    (attachment,) = cancelled.attachments.all()
+    content = attachment.file.read().decode()
+    assert "METHOD:CANCEL" in content and content.count("BEGIN:VEVENT") == 3
     assert "http://testserver/cohorts/" in cancelled.message
     assert promoted.to == [colleague.user.email]
     assert "Du er rykket fra ventelisten" in promoted.message
