@@ -143,6 +143,8 @@ EXEMPT: dict[str, str] = {
     "dashboard:book_makeup": "POST only: the make-up button on a cohort page",
     "dashboard:cancel_makeup": "POST only: cancels a make-up booking",
     "dashboard:certificate": "a PDF file: the leader's kursusbevis (test_certificate.py)",
+    "dashboard:calendar_feed": "an iCalendar feed at a secret address (test_calendar_feed.py)",
+    "dashboard:renew_calendar_feed": "POST only: the renew button in the dashboard's feed section",
     "checkin:code": "redirects to checkin:confirm, or the refusal page checked in the journey",
     "checkin:confirm": (
         "the check-in's result; both its pages are checked at 390 and 1280 px in "
