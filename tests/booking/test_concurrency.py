@@ -147,6 +147,11 @@ def test_cancellations_racing_enrolments_keep_the_counts_adding_up(setting):
 def test_make_ups_racing_enrolments_never_overbook_a_session(setting):
     """Enrolled leaders and make-up guests share the seats, whatever order they arrive in."""
     cohort, leaders = setting
+    # 30 requests (15 of each kind) for 20 seats: the seats run out whatever the order,
+    # and each kind must win at least 5 of them, so neither path can be refused wrongly
+    # (with 10 seats, one kind arriving first could fairly take them all).
+    Cohort.objects.filter(pk=cohort.pk).update(capacity=20)
+    cohort.refresh_from_db()
     programme = cohort.programme
     module = Module.objects.create(programme=programme, order=1, title="Kick-off")
     earlier = Cohort.objects.create(
@@ -182,7 +187,7 @@ def test_make_ups_racing_enrolments_never_overbook_a_session(setting):
     seated = Enrolment.objects.filter(cohort=cohort, status=Enrolment.Status.ENROLLED).count()
     guests_booked = MakeUpBooking.objects.filter(session=target).count()
     assert seated + guests_booked == cohort.capacity
-    assert guests_booked > 0 and seated > 0
+    assert guests_booked >= 5 and seated >= 5
 
 
 def test_sessions_saved_at_once_in_different_cohorts_never_share_a_room(setting):
