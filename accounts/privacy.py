@@ -25,10 +25,13 @@ from post_office.models import Email
 
 import booking
 from accounts import signin as accounts
+from approvals.models import EnrolmentRequest
+from evaluations.models import Evaluation
+from groups.models import GroupMembership
 from mail.models import Invitation, SentReminder
-from outcomes.models import AssessmentResponse, Initiative, InitiativeStatusChange
+from outcomes.models import AssessmentResponse, Collaborator, Initiative, InitiativeStatusChange
 from programme import clock
-from programme.models import Attendance, Enrolment, Leader, MakeUpBooking
+from programme.models import AbsenceNotice, Attendance, Enrolment, Leader, MakeUpBooking
 from reports.csv_export import neutralise
 
 
@@ -76,10 +79,15 @@ def personal_data(leader: Leader) -> dict[str, Any]:
         "leader": _leader_record(leader, user),
         "login": _login_record(user),
         "enrolments": _enrolments(leader),
+        "enrolment_requests": _enrolment_requests(leader),
         "attendance": _attendance(leader),
         "make_up_bookings": _make_up_bookings(leader),
+        "absences_reported": _absences_reported(leader),
         "self_assessments": _self_assessments(leader),
         "initiatives": _initiatives(leader),
+        "shared_initiatives_worked_on": _collaborations(leader),
+        "learning_groups": _learning_groups(leader),
+        "session_evaluations": _evaluations(leader),
         "invitations": _invitations(leader),
         "emails": _emails(user),
         "reminders_sent": _reminders_sent(leader),
@@ -125,6 +133,25 @@ def _enrolments(leader: Leader) -> list[dict[str, Any]]:
     ]
 
 
+def _enrolment_requests(leader: Leader) -> list[dict[str, Any]]:
+    """Requests for a place (ENROLMENT_APPROVAL=manager), with a decline's reason."""
+    rows = (
+        EnrolmentRequest.objects.filter(leader=leader)
+        .select_related("cohort")
+        .order_by("requested_at", "pk")
+    )
+    return [
+        {
+            "cohort": r.cohort.name,
+            "state": r.state,
+            "requested_at": _when(r.requested_at),
+            "decided_at": _when(r.decided_at),
+            "reason": r.reason,
+        }
+        for r in rows
+    ]
+
+
 def _attendance(leader: Leader) -> list[dict[str, Any]]:
     attendances = Attendance.objects.filter(leader=leader).select_related(
         "session__module", "session__cohort"
@@ -153,6 +180,24 @@ def _make_up_bookings(leader: Leader) -> list[dict[str, Any]]:
             "booked_at": _when(m.booked_at),
         }
         for m in makeups
+    ]
+
+
+def _absences_reported(leader: Leader) -> list[dict[str, Any]]:
+    notices = AbsenceNotice.objects.filter(leader=leader).select_related(
+        "session__module", "session__cohort"
+    )
+    return [
+        {
+            "module": n.session.module.title,
+            "cohort": n.session.cohort.name,
+            "session_starts_at": _when(n.session.starts_at),
+            "reason": str(n.get_reason_display()),
+            "note": n.note,
+            "state": str(n.get_state_display()),
+            "reported_at": _when(n.reported_at),
+        }
+        for n in notices
     ]
 
 
@@ -197,12 +242,61 @@ def _initiatives(leader: Leader) -> list[dict[str, Any]]:
             "status": str(i.get_status_display()),
             "abandoned_reason": i.abandoned_reason,
             "next_step_on": _when(i.next_step_on),
+            # Shown to every leader in the catalogue of ideas since then (None: not shared).
+            "shared_with_all_leaders_since": _when(i.shared_at),
             "created_at": _when(i.created_at),
             "status_history": [
                 f"{_when(c.changed_at)}: {c.get_status_display()}" for c in i.status_changes.all()
             ],
         }
         for i in initiatives
+    ]
+
+
+def _collaborations(leader: Leader) -> list[dict[str, Any]]:
+    """Other leaders' shared initiatives this leader works on too ("Vil samarbejde")."""
+    rows = (
+        Collaborator.objects.filter(leader=leader)
+        .select_related("initiative__leader")
+        .order_by("joined_at", "pk")
+    )
+    return [
+        {
+            "initiative": c.initiative.title,
+            "shared_by": c.initiative.leader.name,
+            "joined_at": _when(c.joined_at),
+        }
+        for c in rows
+    ]
+
+
+def _learning_groups(leader: Leader) -> list[dict[str, Any]]:
+    rows = (
+        GroupMembership.objects.filter(leader=leader)
+        .select_related("group__programme")
+        .order_by("group__programme__starts_on", "pk")
+    )
+    return [{"programme": m.group.programme.name, "group": m.group.name} for m in rows]
+
+
+def _evaluations(leader: Leader) -> list[dict[str, Any]]:
+    """The leader's own evaluations of sessions: only they ever see them as theirs."""
+    rows = (
+        Evaluation.objects.filter(leader=leader)
+        .select_related("session__module__programme")
+        .order_by("submitted_at", "pk")
+    )
+    return [
+        {
+            "programme": e.session.module.programme.name,
+            "module": e.session.module.title,
+            "session_starts_at": _when(e.session.starts_at),
+            "relevance": e.relevance,
+            "facilitator": e.facilitation,
+            "what_you_will_do_differently": e.different,
+            "answered_at": _when(e.submitted_at),
+        }
+        for e in rows
     ]
 
 
@@ -365,12 +459,26 @@ def _scrub_texts(leader: Leader) -> None:
     """The self-assessment's numbers stay (they are only ever shown as group averages); the
     words that could identify someone go: free text, and the initiatives' texts."""
     AssessmentResponse.objects.filter(leader=leader).update(free_text="")
+    AbsenceNotice.objects.filter(leader=leader).update(note="")
     initiatives = Initiative.objects.filter(leader=leader)
     # Data, not a page's text: in Danish like anonymous_name.
-    initiatives.update(title=f"Anonymiseret initiativ {leader.pk}", problem="", expected_benefit="")
+    # Out of the catalogue of ideas too: nothing of it is shown to other leaders any more.
+    initiatives.update(
+        title=f"Anonymiseret initiativ {leader.pk}",
+        problem="",
+        expected_benefit="",
+        shared_at=None,
+    )
     initiatives.exclude(status=Initiative.Status.ABANDONED).update(abandoned_reason="")
     initiatives.filter(status=Initiative.Status.ABANDONED).update(abandoned_reason="Anonymiseret")
     InitiativeStatusChange.objects.filter(initiative__leader=leader).update(reason="")
+    # Their name beside other leaders' initiatives and in a learning group: gone.
+    Collaborator.objects.filter(leader=leader).delete()
+    GroupMembership.objects.filter(leader=leader).delete()
+    # Requests for a place, and what a manager wrote about them.
+    EnrolmentRequest.objects.filter(leader=leader).delete()
+    # The evaluations' numbers stay (counted already, shown only over blocks); their words go.
+    Evaluation.objects.filter(leader=leader).update(different="")
 
 
 def _forget_sign_ins_and_mail(old_email: str) -> None:
@@ -388,14 +496,33 @@ CSV_KEYS = {
     "leader": _("leader"),
     "login": _("login"),
     "enrolments": _("enrolments"),
+    "enrolment_requests": _("requests for a place"),
+    "state": _("state"),
+    "decided_at": _("decided at"),
+    "reason": _("reason"),
     "attendance": _("attendance"),
     "make_up_bookings": _("make-up bookings"),
+    "absences_reported": _("absences reported in advance"),
+    "note": _("note"),
+    "reported_at": _("reported at"),
     "change_history": _("change history"),
     "sign_ins": _("sign-ins"),
     "reminders_sent": _("reminders sent"),
     "invitations": _("invitations"),
     "emails": _("e-mails"),
     "managed_departments": _("managed departments"),
+    "shared_initiatives_worked_on": _("shared initiatives you work on"),
+    "learning_groups": _("learning groups"),
+    "session_evaluations": _("session evaluations"),
+    "relevance": _("relevance"),
+    "facilitator": _("facilitator"),
+    "what_you_will_do_differently": _("what you will do differently"),
+    "answered_at": _("answered at"),
+    "initiative": _("initiative"),
+    "shared_by": _("shared by"),
+    "joined_at": _("joined at"),
+    "group": _("group"),
+    "shared_with_all_leaders_since": _("shared with all leaders since"),
     "work_account": _("work account"),
     "about": _("about"),
     "at": _("at"),

@@ -1,10 +1,15 @@
 """People and sign-in: the sign-in pages, single sign-on, invitations (``account_patterns``,
-under /accounts/) and a person's own data (``privacy_patterns``, the "privacy" names)."""
+under /accounts/), a person's own data (``privacy_patterns``, the "privacy" names) and
+their profile (``profile_patterns``, the "accounts" names)."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import privacy_views, signin, sso
+from accounts import privacy_views, profile_views, signin, sso
+
+profile_patterns = [
+    path("min-profil/", profile_views.profile, name="profile"),
+]
 
 privacy_patterns = [
     path("me/data/", privacy_views.my_data, name="my_data"),

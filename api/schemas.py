@@ -59,8 +59,14 @@ class CohortOut(Schema):
     name: str
     capacity: int = Field(description="Seats.")
     enrolment_deadline: dt.date
-    seats_taken: int
-    waitlist_length: int
+    seats_taken: int = Field(
+        description=(
+            "Seats no longer free: leaders with a seat, the most make-up guests at any one "
+            "of its sessions, and seats a manager has reserved and not yet given to a "
+            "leader (until their release day)."
+        )
+    )
+    waitlist_length: int = Field(description="Leaders waiting for a seat.")
     starts_at: dt.datetime | None = Field(description="Its first session's start.")
 
 

@@ -15,6 +15,14 @@
    prints requests/s, p50/p95/p99 latency and errors per page, and each page's
    throughput as a share of the bare view's.
 
+With ``--writes N`` it measures every page in three modes, one after the other in the
+same run: reads only; reads while leaders enrol and cancel through the real HTML forms
+(the CSRF-checked POSTs a browser sends) at N per second from a thread of this script;
+and kept pages off (gunicorn restarted with ``PAGE_CACHE_SECONDS=0``), reads only. The
+table then has a column per mode (share of the bare view's throughput, and p95), and
+the writes actually made per second are printed beside it. ``--runs 3`` repeats the
+whole and prints each page's median over the runs, with each run's load average.
+
 With ``--nodes 2`` it runs two gunicorn instances (the two "machines"), each with
 its share of the workers, behind nginx (Debian's package; the same upstream block
 as docs/operations.md), on the one PostgreSQL and a shared Redis (``REDIS_URL``,
@@ -31,11 +39,14 @@ import argparse
 import os
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +81,7 @@ PAGES = [
     Page("cohort list /cohorts/", "/cohorts/", "leader"),
     Page("report /reports/ (manager, 2 departments)", "/reports/", "manager"),
     Page("report /reports/ (HR, all departments)", "/reports/", "hr"),
+    Page("forecast /reports/forecast/ (HR, the municipality)", "/reports/forecast/", "hr"),
 ]
 
 
@@ -82,6 +94,8 @@ class Result:
     p50: float
     p95: float
     p99: float
+    writes: float = 0.0  # bookings per second made while it was driven (--writes)
+    failed_writes: int = 0
 
     @property
     def rps(self) -> float:
@@ -122,8 +136,18 @@ def run(args: list[str], env: dict) -> None:
     subprocess.run(args, cwd=ROOT, env=env, check=True)
 
 
-def sessions(env: dict) -> dict[str, str]:
-    """Session cookies for the demo's leader, manager and HR, made as a sign-in makes them."""
+@dataclass
+class Writer:
+    """A leader whose bookings are the benchmark's writes: session cookie and CSRF secret."""
+
+    leader_id: int
+    cookie: str
+    csrf: str
+
+
+def sessions(env: dict, n_writers: int = 0) -> tuple[dict[str, str], list[Writer]]:
+    """Session cookies for the demo's leader, manager and HR, made as a sign-in makes them,
+    and for ``n_writers`` leaders without a place (``--writes``)."""
     os.environ.update(env)
     import django
 
@@ -145,6 +169,23 @@ def sessions(env: dict) -> dict[str, str]:
     ).first()
     behind = seated.filter(leader__standings__behind_from__lte=moment).first()
     cookies = {}
+    writers = []
+    if n_writers:
+        # Leaders with no place at all, whose enrolments and cancellations are the writes.
+        unplaced = User.objects.filter(leader__isnull=False, leader__enrolments__isnull=True)
+        for user in unplaced.order_by("pk")[:n_writers]:
+            client = Client()
+            client.force_login(user)
+            csrf = _get_new_csrf_string()
+            session = client.cookies[settings.SESSION_COOKIE_NAME].value
+            writers.append(
+                Writer(
+                    leader_id=user.leader.pk,
+                    cookie=f"{settings.SESSION_COOKIE_NAME}={session}; "
+                    f"{settings.CSRF_COOKIE_NAME}={csrf}",
+                    csrf=csrf,
+                )
+            )
     for who, user in [
         ("leader", User.objects.get(email=demo.LEADER_EMAIL)),
         ("seated", User.objects.get(leader=on_track.leader_id)),
@@ -161,7 +202,7 @@ def sessions(env: dict) -> dict[str, str]:
         cookies[who] = (
             f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
         )
-    return cookies
+    return cookies, writers
 
 
 def headers(cookie: str) -> dict[str, str]:
@@ -182,6 +223,107 @@ def fetch(url: str, cookie: str, timeout: float = 60) -> tuple[int | str, float]
     except TimeoutError:
         status = "timeout"
     return status, time.monotonic() - started
+
+
+class Bookings(threading.Thread):
+    """Leaders enrolling and cancelling through the portal's forms, ``rate`` a second.
+
+    Each write is the POST a browser sends from the cohort page or the dashboard (CSRF
+    token and cookie, Referer), answered with the redirect the page gives. A writer with
+    no place enrols in one of the cohorts still taking enrolments; one with a place
+    cancels it. The writes arrive at the rate whatever the portal's answer time (a pool
+    of threads sends them, as many people press at once); which enrolment to cancel is
+    read from the database directly (the script's bookkeeping, not the load)."""
+
+    def __init__(self, base: str, writers: list[Writer], rate: float, url: str):
+        super().__init__(daemon=True)
+        self.base, self.writers, self.rate, self.url = base, writers, rate, url
+        self.stopping = threading.Event()
+        self.done = 0
+        self.failed = 0
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self.cohorts: list[int] = []
+
+    def _connection(self):
+        import psycopg
+
+        if getattr(self._local, "conn", None) is None:
+            self._local.conn = psycopg.connect(self.url, autocommit=True)
+        return self._local.conn
+
+    def run(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.cohorts = [
+            pk
+            for (pk,) in self._connection().execute(
+                "SELECT id FROM programme_cohort WHERE enrolment_deadline >= %s ORDER BY id",
+                [DEMO_CLOCK[:10]],
+            )
+        ]
+        if not self.cohorts:
+            raise SystemExit("--writes: no cohort takes enrolments on the demo's day")
+        started = time.monotonic()
+        turn = 0
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            while not self.stopping.is_set():
+                pool.submit(self.book, self.writers[turn % len(self.writers)], turn)
+                turn += 1
+                delay = started + turn / self.rate - time.monotonic()
+                if delay > 0:
+                    self.stopping.wait(delay)
+            self.seconds = time.monotonic() - started
+
+    def book(self, writer: Writer, turn: int) -> None:
+        row = (
+            self._connection()
+            .execute(
+                "SELECT id FROM programme_enrolment WHERE leader_id = %s"
+                " AND status IN ('enrolled', 'waitlisted')",
+                [writer.leader_id],
+            )
+            .fetchone()
+        )
+        if row is None:
+            path = f"/cohorts/{self.cohorts[turn % len(self.cohorts)]}/enrol/"
+        else:
+            path = f"/enrolments/{row[0]}/cancel/"
+        ok = self.post(path, writer) in (302, 303)
+        with self._lock:
+            if ok:
+                self.done += 1
+            else:
+                self.failed += 1
+
+    def post(self, path: str, writer: Writer) -> int | str:
+        data = urllib.parse.urlencode({"csrfmiddlewaretoken": writer.csrf}).encode()
+        request = urllib.request.Request(
+            self.base + path,
+            data=data,
+            headers={
+                **headers(writer.cookie),
+                "Referer": f"{self.base.replace('http://', 'https://')}/cohorts/",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except (TimeoutError, urllib.error.URLError):
+            return "error"
+
+    def per_second(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -324,6 +466,13 @@ def main() -> None:
         "--nodes", type=int, default=1, help="gunicorn instances behind nginx (needs Redis)"
     )
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    parser.add_argument(
+        "--writes",
+        type=float,
+        default=0,
+        help="bookings per second through the forms while reading (adds the modes table)",
+    )
+    parser.add_argument("--runs", type=int, default=1, help="repeat; the table shows medians")
     args = parser.parse_args()
 
     url = database_url(args.base_url, args.database)
@@ -363,9 +512,46 @@ def main() -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ANALYZE")
     run([PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], env)
-    cookies = sessions(env)
+    cookies, writers = sessions(env, n_writers=200 if args.writes else 0)
+    if args.writes and not writers:
+        raise SystemExit("--writes: the demo has no leader without a place to book with")
 
+    modes = ["reads"] if not args.writes else ["reads", "writes", "off"]
+    runs: list[dict[str, list[Result]]] = []
+    for number in range(1, args.runs + 1):
+        run_results = {}
+        for mode in modes:
+            print(f"\n== run {number} of {args.runs}: {MODES[mode]}", flush=True)
+            run_results[mode] = measure(args, env, cookies, writers, mode, url)
+        run_results["load"] = os.getloadavg()
+        runs.append(run_results)
+    print(
+        f"\n{args.leaders} leaders requested; {args.nodes} node(s)"
+        f"{' behind nginx, sessions in Redis' if args.nodes > 1 else ''}; gunicorn workers "
+        f"per node: {env.get('WEB_CONCURRENCY', 'config default')}; {os.cpu_count()} CPUs; "
+        f"wrk {args.connections} connections, {args.duration} s per page"
+    )
+    if args.writes:
+        for number, run_results in enumerate(runs, start=1):
+            load = ", ".join(f"{x:.2f}" for x in run_results["load"])
+            print(f"run {number}: load average after it {load}")
+        print_modes(runs, modes)
+    elif runs and runs[0]["reads"] and runs[0]["reads"][0].page.path == "/bench/bare":
+        print_table(runs[0]["reads"])
+
+
+MODES = {
+    "reads": "reads only, kept pages",
+    "writes": "reads while leaders book, kept pages",
+    "off": "reads only, kept pages off (PAGE_CACHE_SECONDS=0)",
+}
+
+
+def measure(args, env: dict, cookies: dict, writers: list[Writer], mode: str, url: str):
+    """Serve the portal in ``mode``, drive every page, and stop it: the pages' results."""
     base = f"http://127.0.0.1:{args.port}"
+    if mode == "off":
+        env = {**env, "PAGE_CACHE_SECONDS": "0"}
     node_ports = (
         [args.port] if args.nodes == 1 else [args.port + n for n in range(1, args.nodes + 1)]
     )
@@ -401,10 +587,29 @@ def main() -> None:
                 continue
             for _ in range(10):  # warm every worker's connection and caches
                 fetch(base + page.path, cookies[page.who])
+            bookings = None
+            if mode == "writes":
+                bookings = Bookings(base, writers, args.writes, url)
+                bookings.start()
             print(f"  driving for {args.duration} s ...", flush=True)
-            result = drive(base, page, cookies[page.who], args, script.name)
+            try:
+                result = drive(base, page, cookies[page.who], args, script.name)
+            finally:
+                if bookings is not None:
+                    bookings.stopping.set()
+                    bookings.join(60)
+            if bookings is not None:
+                result.writes = bookings.per_second()
+                result.failed_writes = bookings.failed
             results.append(result)
-            print(f"  {result.rps:.1f} req/s, p95 {result.p95:.0f} ms, {result.errors} errors")
+            print(
+                f"  {result.rps:.1f} req/s, p95 {result.p95:.0f} ms, {result.errors} errors"
+                + (
+                    f"; {result.writes:.1f} bookings/s, {result.failed_writes} refused"
+                    if bookings is not None
+                    else ""
+                )
+            )
             time.sleep(2)  # let gunicorn's queue drain before the next page
         os.unlink(script.name)
     finally:
@@ -413,14 +618,35 @@ def main() -> None:
         for server in servers:
             stop(server)
         cancel_queries(url, args.database)
-    print(
-        f"\n{args.leaders} leaders requested; {args.nodes} node(s)"
-        f"{' behind nginx, sessions in Redis' if args.nodes > 1 else ''}; gunicorn workers "
-        f"per node: {env.get('WEB_CONCURRENCY', 'config default')}; {os.cpu_count()} CPUs; "
-        f"wrk {args.connections} connections, {args.duration} s per page"
-    )
-    if results and results[0].page.path == "/bench/bare":
-        print_table(results)
+    return results
+
+
+def print_modes(runs: list[dict], modes: list[str]) -> None:
+    """Each page's share of the bare view (the same run and mode) and p95, per mode: the
+    median over the runs."""
+    print()
+    header = f"{'page':50}" + "".join(f" {mode + ' share':>13} {'p95 ms':>7}" for mode in modes)
+    print(header + f" {'bookings/s':>10}")
+    labels = [r.page.label for r in runs[0][modes[0]]]
+    for label in labels:
+        line = f"{label:50}"
+        writes = []
+        for mode in modes:
+            shares, p95s = [], []
+            for run_results in runs:
+                by_label = {r.page.label: r for r in run_results[mode]}
+                bare = by_label.get(PAGES[0].label)
+                if label in by_label and bare is not None and bare.rps:
+                    shares.append(by_label[label].rps / bare.rps)
+                    p95s.append(by_label[label].p95)
+                    if mode == "writes":
+                        writes.append(by_label[label].writes)
+            if shares:
+                line += f" {statistics.median(shares):13.2f} {statistics.median(p95s):7.0f}"
+            else:
+                line += f" {'-':>13} {'-':>7}"
+        line += f" {statistics.median(writes):10.1f}" if writes else f" {'-':>10}"
+        print(line)
 
 
 if __name__ == "__main__":

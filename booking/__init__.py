@@ -47,13 +47,26 @@ How
 - E-mails are queued in the outbox by ``_notify`` inside the same transaction, so a
   change that rolls back sends nothing (``mail/outbox.py`` sends them).
 
+Reservations
+------------
+A manager (or HR for them) reserves seats of a cohort for the leaders of their
+departments (:mod:`.reservations`). A reserved seat not yet named is taken for everyone
+else: ``with_seats`` and ``with_free_seats`` count it, so enrolments, make-ups, a lowered
+capacity and a session moved in all see it. Naming a leader turns one into their place
+(the seat stays counted). The unnamed seats come back, and the waitlist takes them in the
+same transaction, when the manager releases them, HR cancels the reservation, or the
+release day begins (``RESERVATION_RELEASE_DAYS`` before the first session): reads treat
+the reservation as released from that moment, and the next booking in the cohort or
+:func:`close_places` marks it and fills the waitlist.
+
 The parts
 ---------
 :mod:`.seats` (the errors, reading seats, the locks and the steps every change shares),
 :mod:`.places` (enrol, cancel, promote, move), :mod:`.makeups` (make-up seats),
 :mod:`.cohorts` (capacity, sessions moved or saved or deleted, rooms, the waitlist
-filled), :mod:`.closing` (leavers, closing places) and :mod:`.bulk` (the demo data's
-bulk seats). Callers use ``booking.<name>``, never a part directly.
+filled), :mod:`.reservations` (reserve, name, release), :mod:`.closing` (leavers,
+closing places) and :mod:`.bulk` (the demo data's bulk seats). Callers use
+``booking.<name>``, never a part directly.
 """
 
 from __future__ import annotations
@@ -72,6 +85,12 @@ from booking.cohorts import (
 )
 from booking.makeups import book_makeup, cancel_makeup, check_makeup
 from booking.places import cancel, enrol, move, promote
+from booking.reservations import (
+    name_leader,
+    release_due_reservations,
+    release_reservation,
+    reserve,
+)
 from booking.seats import (
     BookingError,
     BookingResult,
@@ -92,6 +111,8 @@ from programme.models import (
     Leader,
     Location,
     MakeUpBooking,
+    NamedSeat,
+    Reservation,
     Session,
 )
 
@@ -103,6 +124,8 @@ __all__ = [
     "Leader",
     "Location",
     "MakeUpBooking",
+    "NamedSeat",
+    "Reservation",
     "Session",
     "BookingError",
     "BookingResult",
@@ -126,6 +149,10 @@ __all__ = [
     "save_session",
     "delete_session",
     "fill_waitlist",
+    "reserve",
+    "name_leader",
+    "release_reservation",
+    "release_due_reservations",
     "leave",
     "CLOSE_CHUNK",
     "close_places",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from booking.makeups import cancel_makeup
 from booking.places import cancel
+from booking.reservations import release_due_reservations
 from booking.seats import ClosedPlaces, _lock, _notify
 from programme import clock
 from programme.models import Cohort, Enrolment, Leader, MakeUpBooking
@@ -56,7 +57,8 @@ def close_places(*, now: dt.datetime | None = None, notify: bool = True) -> Clos
     """The time-driven part of the rules, for ``manage.py close_places`` (run hourly).
 
     Waiting places in cohorts that have begun are closed and the leaders told
-    (``notify=False`` when loading historical data); leaders whose leaving day is
+    (``notify=False`` when loading historical data); reservations whose release day
+    has begun give their unnamed seats to the waitlist; leaders whose leaving day is
     over give up their places.
     """
     now = now or clock.now()
@@ -89,6 +91,10 @@ def close_places(*, now: dt.datetime | None = None, notify: bool = True) -> Clos
             if notify:
                 _notify("waitlist_closed", place)
             result.waitlists_closed.append(place)
+    # Reservations whose release day has begun: their unnamed seats to the waitlists.
+    released, promoted = release_due_reservations(now=now)
+    result.reservations_released += released
+    result.promoted += promoted
     leavers = Leader.objects.filter(left_on__lt=today).filter(
         pk__in=Enrolment.objects.filter(status__in=Enrolment.ACTIVE).values("leader")
     ) | Leader.objects.filter(left_on__lt=today).filter(

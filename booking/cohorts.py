@@ -59,7 +59,8 @@ def set_capacity(*, cohort: Cohort, capacity: int, now: dt.datetime | None = Non
 @transaction.atomic
 def check_session_move(*, session: Session, to_cohort: Cohort) -> None:
     """Lock both cohorts and refuse moving a session to a cohort whose seats cannot
-    take its make-up guests (guests seated in that cohort no longer need theirs)."""
+    take its make-up guests (guests seated in that cohort no longer need theirs; its
+    reserved seats not yet named count as enrolled)."""
     _lock(session.cohort_id, to_cohort.pk)
     guests = (
         session.makeups.exclude(
@@ -70,6 +71,9 @@ def check_session_move(*, session: Session, to_cohort: Cohort) -> None:
         else 0
     )
     enrolled = to_cohort.enrolments.filter(status=Enrolment.Status.ENROLLED).count()
+    # Seats reserved and not yet named are taken at every session of the cohort too.
+    reserved = Cohort.objects.with_seats().values_list("seats_reserved", flat=True)
+    enrolled += reserved.get(pk=to_cohort.pk)
     if enrolled + guests > to_cohort.capacity:
         raise BookingError(
             _(

@@ -76,7 +76,7 @@ def check_makeup(*, leader: Leader, session: Session, now: dt.datetime | None = 
         raise BookingError(_("This session has already started."))
     _check_still_here(leader, now)
     _check_makeup_allowed(leader, session, now)
-    if free_makeup_seats(session) <= 0:
+    if free_makeup_seats(session, now) <= 0:
         raise BookingError(_("This session has no free seat."))
     return session
 

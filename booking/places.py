@@ -62,7 +62,9 @@ def enrol(
             _("You already have a place in %(cohort)s. Cancel it first to change cohort.")
             % {"cohort": existing.cohort.name}
         )
-    if seats_free(cohort) > 0:
+    # Seats of reservations whose release day has begun go to the waitlist first.
+    _fill(cohort, now)
+    if seats_free(cohort, now) > 0:
         status = Enrolment.Status.ENROLLED
     elif cohort.has_started(now):
         raise BookingError(
@@ -123,7 +125,7 @@ def promote(*, enrolment: Enrolment, now: dt.datetime | None = None) -> Enrolmen
     enrolment = _locked_place(enrolment)
     if enrolment.status != Enrolment.Status.WAITLISTED:
         raise BookingError(_("%(leader)s is not on the waitlist.") % {"leader": enrolment.leader})
-    if seats_free(cohort) <= 0:
+    if seats_free(cohort, now) <= 0:
         raise BookingError(_("%(cohort)s has no free seat.") % {"cohort": cohort.name})
     _seat(enrolment, now)
     _notify("promoted", enrolment)
@@ -154,7 +156,7 @@ def move(
             _("%(leader)s has no active place to move.") % {"leader": enrolment.leader}
         )
     _check_still_here(enrolment.leader, now)
-    if seats_free(target) <= 0:
+    if seats_free(target, now) <= 0:
         raise BookingError(
             _("%(cohort)s is full: %(leader)s was not moved.")
             % {"cohort": target.name, "leader": enrolment.leader}

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from programme.models import Cohort, Enrolment, Leader, MakeUpBooking, Session
+from programme.models import Cohort, Enrolment, Leader, MakeUpBooking, Reservation, Session
+from programme.models.reservations import release_day
 
 
 class BookingError(Exception):
@@ -31,23 +32,28 @@ class ClosedPlaces:
     waitlists_closed: list[Enrolment] = field(default_factory=list)
     leavers: list[Leader] = field(default_factory=list)
     promoted: list[Enrolment] = field(default_factory=list)
+    reservations_released: list[Reservation] = field(default_factory=list)
 
 
 # --- Reading seats (always under the cohort's lock when a decision follows) ---------
 
 
-def seats_taken(cohort: Cohort | int) -> int:
+def seats_taken(cohort: Cohort | int, now: dt.datetime | None = None) -> int:
+    """Enrolled, make-up guests at the busiest session, and open reserved seats at ``now``."""
     cohort_id = cohort if isinstance(cohort, int) else cohort.pk
-    return Cohort.objects.with_seats().values_list("seats_taken", flat=True).get(pk=cohort_id)
+    seats = Cohort.objects.with_seats(now).values_list("seats_taken", flat=True)
+    return seats.get(pk=cohort_id)
 
 
-def seats_free(cohort: Cohort) -> int:
-    return cohort.capacity - seats_taken(cohort)
+def seats_free(cohort: Cohort, now: dt.datetime | None = None) -> int:
+    return cohort.capacity - seats_taken(cohort, now)
 
 
-def free_makeup_seats(session: Session) -> int:
-    """Seats left at one session: the capacity less the enrolled and its make-up guests."""
-    return Session.objects.with_free_seats().values_list("free_seats", flat=True).get(pk=session.pk)
+def free_makeup_seats(session: Session, now: dt.datetime | None = None) -> int:
+    """Seats left at one session: the capacity less the enrolled, the open reserved seats
+    and its make-up guests."""
+    seats = Session.objects.with_free_seats(now).values_list("free_seats", flat=True)
+    return seats.get(pk=session.pk)
 
 
 def waitlist_position(enrolment: Enrolment | None) -> int | None:
@@ -168,9 +174,10 @@ def _fill(cohort: Cohort, now: dt.datetime) -> list[Enrolment]:
     Nobody is promoted into a cohort that has begun: its waitlist is closed.
     """
     promoted: list[Enrolment] = []
+    _release_due_in(cohort, now)
     if cohort.has_started(now):
         return promoted
-    while cohort.capacity - seats_taken(cohort) > 0:
+    while cohort.capacity - seats_taken(cohort, now) > 0:
         first = (
             cohort.enrolments.select_for_update()
             .filter(status=Enrolment.Status.WAITLISTED)
@@ -183,6 +190,36 @@ def _fill(cohort: Cohort, now: dt.datetime) -> list[Enrolment]:
         _notify("promoted", first)
         promoted.append(first)
     return promoted
+
+
+def _release_due_in(cohort: Cohort, now: dt.datetime) -> list[Reservation]:
+    """Mark the cohort's reservations whose release day has begun (the cohort is locked).
+
+    Their seats were free to every read already; the caller fills the waitlist. A first
+    session moved to an earlier day brings the release day forward first (never back).
+    Writes only what changes (a write replaces every kept page): one read without
+    reservations.
+    """
+    held = list(Reservation.objects.filter(cohort=cohort, released_at__isnull=True))
+    if not held:
+        return []
+    first = cohort.sessions.order_by("starts_at").values_list("starts_at", flat=True).first()
+    day = release_day(first)
+    today = timezone.localdate(now)
+    due = []
+    for reservation in held:
+        if day is not None and reservation.release_on > day:
+            reservation.release_on = day
+            reservation.save(update_fields=["release_on"])
+        if reservation.release_on <= today:
+            _mark_released(reservation, Reservation.Release.RELEASE_DAY, now)
+            due.append(reservation)
+    return due
+
+
+def _mark_released(reservation: Reservation, reason: str, now: dt.datetime) -> None:
+    reservation.released_at, reservation.release_reason = now, reason
+    reservation.save(update_fields=["released_at", "release_reason"])
 
 
 def _active_place(leader: Leader, programme_id: int) -> Enrolment | None:

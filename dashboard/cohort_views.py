@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 import booking
+from approvals import rules as approval
 from dashboard.views import (
     active_enrolment,
     enrolment_open,
@@ -116,6 +117,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "waitlist_closed": waitlist_has_closed(enrolment, now),
             "deadline_passed": cohort.deadline_passed(now),
             "started": cohort.has_started(now),
+            "asks_approval": approval.required(),
             "now": now,
         },
     )
@@ -128,6 +130,8 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def enrol(request: HttpRequest, pk: int) -> HttpResponse:
     leader = signed_in_leader(request)
     cohort = get_cohort(pk)
+    if approval.required():
+        return _ask_for_place(request, leader, cohort)
     try:
         enrolment = booking.enrol(leader=leader, cohort=cohort)
     except booking.BookingError as exc:
@@ -147,6 +151,41 @@ def enrol(request: HttpRequest, pk: int) -> HttpResponse:
                 "We will write to you if a seat becomes free."
             )
             % {"cohort": cohort.name, "position": enrolment.position},
+        )
+    return redirect("dashboard:dashboard")
+
+
+def _ask_for_place(request: HttpRequest, leader, cohort: Cohort) -> HttpResponse:
+    """With approval on, "Tilmeld mig" asks the leader's manager (approvals.rules)."""
+    try:
+        approval.request_place(leader=leader, cohort=cohort, now=clock.now())
+    except approval.ApprovalError as exc:
+        messages.error(request, str(exc))
+        return redirect(cohort)
+    messages.success(
+        request,
+        _(
+            "You have asked for a place in %(cohort)s. Your manager decides, and we will "
+            "write to you; you hold no seat until the request is approved."
+        )
+        % {"cohort": cohort.name},
+    )
+    return redirect("dashboard:dashboard")
+
+
+@require_POST
+def withdraw_request(request: HttpRequest, pk: int) -> HttpResponse:
+    leader = signed_in_leader(request)
+    place_request = approval.request_of_leader(leader, pk)
+    try:
+        approval.withdraw(request=place_request, now=clock.now())
+    except approval.ApprovalError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Your request for a place in %(cohort)s is withdrawn.")
+            % {"cohort": place_request.cohort.name},
         )
     return redirect("dashboard:dashboard")
 

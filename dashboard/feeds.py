@@ -10,7 +10,6 @@ cookie): the key is the only thing that opens it, and it opens nothing else.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,12 +27,8 @@ from programme.models import Leader, Programme
 TOKEN_LENGTH = 43
 
 
-def addresses(leader: Leader | None) -> dict[str, str] | None:
-    """The feed's https and webcal addresses, or None while the leader has none."""
-    if leader is None or not leader.calendar_token:
-        return None
-    https = settings.PORTAL_URL + reverse("dashboard:calendar_feed", args=[leader.calendar_token])
-    return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
+# The feed's addresses are shown on the dashboard and on the profile page (accounts).
+addresses = calendar.feed_addresses
 
 
 @login_not_required
@@ -75,4 +70,6 @@ def renew_feed(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, _("Your calendar address is ready: subscribe to it in your calendar program.")
         )
-    return redirect(reverse("dashboard:dashboard") + "#calendar-feed")
+    # Back to where the button was: the dashboard, or the profile page (its only other place).
+    back = "accounts:profile" if request.POST.get("from") == "profile" else "dashboard:dashboard"
+    return redirect(reverse(back) + "#calendar-feed")

@@ -14,7 +14,9 @@ urlpatterns = [
     path("cohorts/<int:pk>/", cohort_views.cohort_detail, name="cohort_detail"),
     path("cohorts/<int:pk>/enrol/", cohort_views.enrol, name="enrol"),
     path("enrolments/<int:pk>/cancel/", cohort_views.cancel, name="cancel"),
+    path("requests/<int:pk>/withdraw/", cohort_views.withdraw_request, name="withdraw_request"),
     path("sessions/<int:pk>/calendar.ics", views.session_ics, name="session_ics"),
     path("sessions/<int:pk>/make-up/", views.book_makeup, name="book_makeup"),
+    path("sessions/<int:pk>/afbud/", views.report_absence, name="report_absence"),
     path("make-ups/<int:pk>/cancel/", views.cancel_makeup, name="cancel_makeup"),
 ]

@@ -17,22 +17,26 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.db.models import F, OuterRef, Subquery, Window
+from django.db.models import Exists, F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import booking
+from approvals import rules as approval
 from dashboard import feeds
+from dashboard.forms import AbsenceForm
+from evaluations import rules as evaluations
+from groups.models import GroupMembership
 from outcomes import assessment
 from outcomes.models import AssessmentResponse, Initiative
-from programme import calendar, clock, pagecache
+from programme import absences, calendar, clock, pagecache
 from programme.access import signed_in_leader
 from programme.models import (
     Attendance,
@@ -168,7 +172,7 @@ def _start_page_of(user) -> str | None:
     if Facilitator.objects.filter(user=user).exists():
         return "checkin:sessions"  # the sessions they run, with check-in
     if user.manages_departments:
-        return "reports:overview"  # their departments' completion
+        return "managers:team"  # their leaders, "Mit team"
     return None
 
 
@@ -202,9 +206,12 @@ def _dashboard_context(
     sessions = _cohort_sessions(enrolment)
     makeups = _makeups(leader, programme)
     _add_attendances(progress, leader, programme)
+    _add_absence_notices(leader, sessions, makeups)
     booked_modules = {m.session.module_id for m in makeups if m.session.starts_at > now}
     to_make_up = [
-        m.module for m in progress.modules if m.behind and m.module.pk not in booked_modules
+        m.module
+        for m in progress.modules
+        if (m.behind or _excused_ahead(m)) and m.module.pk not in booked_modules
     ]
     options = _makeup_choices(to_make_up, enrolment, now)
     ended = _closed_waitlist_place(leader, programme) if enrolment is None else None
@@ -215,6 +222,12 @@ def _dashboard_context(
             "round", flat=True
         )
     )
+    has_initiative, group = _initiative_and_group(leader, programme)
+    place_request = (
+        approval.shown_request(leader, programme)
+        if enrolment is None and approval.required()
+        else None
+    )
     context = {
         "leader": leader,
         "programme": programme,
@@ -222,8 +235,18 @@ def _dashboard_context(
         "assessment_window": window,
         "assessment_answered": window is not None and window.round in answered,
         "has_follow_up": AssessmentResponse.Round.FOLLOW_UP in answered,
-        "has_initiative": Initiative.objects.filter(leader=leader, programme=programme).exists(),
+        "has_initiative": has_initiative,
+        "evaluations_waiting": evaluations.waiting(leader, now),
+        "learning_group": group,
+        "group_meets": group is not None
+        and group["next_meeting"] is not None
+        and group["next_meeting"] > now,
         "enrolment": enrolment,
+        # With approval on: the leader's open request, or the last declined one.
+        "place_request": place_request,
+        "request_decided_by_hr": place_request is not None
+        and place_request.is_open
+        and not approval.has_deciders(leader),
         "waitlist_position": booking.waitlist_position(enrolment),
         "waitlist_closed": waitlist_closed,
         "closed_waitlist_place": ended,
@@ -239,6 +262,33 @@ def _dashboard_context(
         "now": now,
     }
     return context, options
+
+
+def _initiative_and_group(leader: Leader, programme: Programme) -> tuple[bool, dict | None]:
+    """Whether the leader has registered an initiative, and their learning group in the
+    programme (its id, name, next meeting and place; None: not in one), in one query."""
+    membership = GroupMembership.objects.filter(leader=leader, programme=programme)
+
+    def of_group(field: str) -> Subquery:
+        return Subquery(membership.values(f"group__{field}")[:1])
+
+    row = (
+        Leader.objects.filter(pk=leader.pk)
+        .values(
+            has_initiative=Exists(Initiative.objects.filter(leader=leader, programme=programme)),
+            group_pk=of_group("pk"),
+            group_name=of_group("name"),
+            group_next_meeting=of_group("next_meeting"),
+            group_place=of_group("place"),
+        )
+        .get()
+    )
+    if row["group_pk"] is None:
+        return row["has_initiative"], None
+    group = {
+        key.removeprefix("group_"): value for key, value in row.items() if key != "has_initiative"
+    }
+    return row["has_initiative"], group
 
 
 def _seated(enrolment: Enrolment | None) -> Enrolment | None:
@@ -275,6 +325,23 @@ def _add_attendances(progress, leader: Leader, programme: Programme) -> None:
         entry = progress.module(attendance.session.module_id)
         if entry is not None:
             entry.attendances.append(attendance)
+
+
+def _excused_ahead(entry) -> bool:
+    """A required module not done whose session the leader is excused from (an approved
+    absence reported in advance): booking takes a make-up for it before the session."""
+    return (
+        entry.module.required
+        and not entry.completed
+        and any(a.status == Attendance.Status.EXCUSED for a in entry.attendances)
+    )
+
+
+def _add_absence_notices(leader: Leader, sessions: list[Session], makeups: list) -> None:
+    """Each session's absence reported in advance (``absence``: None when there is none)."""
+    notices = absences.open_notices(leader)
+    for session in [*sessions, *(m.session for m in makeups)]:
+        session.absence = notices.get(session.pk)
 
 
 def _closed_waitlist_place(leader: Leader, programme: Programme) -> Enrolment | None:
@@ -319,6 +386,10 @@ def _dashboard_changes(context: dict, windows, options, now) -> dt.datetime:
         moments += [entry.expected_until, entry.missed_from]
     for window in windows:
         moments += [window.opens_at, window.closes_at]
+    # An evaluation stops being asked for when it closes (it opens as its session ends).
+    moments += [evaluations.closes_at(session) for session in context["evaluations_waiting"]]
+    if context["learning_group"] is not None:  # its next meeting stops being next
+        moments.append(context["learning_group"]["next_meeting"])
     return pagecache.next_change(moments, now)
 
 
@@ -356,6 +427,41 @@ def cancel_makeup(request: HttpRequest, pk: int) -> HttpResponse:
             % {"module": makeup.session.module.title},
         )
     return redirect("dashboard:dashboard")
+
+
+@require_http_methods(["GET", "POST"])
+def report_absence(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Meld afbud": the leader cannot come to one of their sessions; their manager or HR
+    answers (``programme/absences.py``). Another leader's session is a 404."""
+    leader = signed_in_leader(request)
+    session = get_object_or_404(
+        absences.reportable_sessions(leader).select_related("module", "cohort", "location"),
+        pk=pk,
+    )
+    form = AbsenceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            absences.report(leader=leader, session=session, **form.cleaned_data)
+        except absences.AbsenceError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(
+                request,
+                _(
+                    "Your absence from %(module)s on %(date)s is reported. Your manager or HR "
+                    "will answer it; you see the answer here."
+                )
+                % {
+                    "module": session.module.title,
+                    "date": formats.date_format(
+                        timezone.localtime(session.starts_at), "DATE_FORMAT"
+                    ),
+                },
+            )
+        return redirect("dashboard:dashboard")
+    context = {"session": session, "form": form, "started": session.starts_at <= clock.now()}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "dashboard/absence.html", context, status=status)
 
 
 # Calendar files.

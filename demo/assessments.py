@@ -178,7 +178,8 @@ def _steps(status: str) -> list[str]:
 
 
 def _initiatives(programme: Programme, as_of: dt.datetime, rng: random.Random) -> None:
-    """An initiative for most leaders of cohorts that have begun, in every status."""
+    """An initiative for most leaders of cohorts that have begun, in every status; a
+    third of them shared with all leaders."""
     have = set(Initiative.objects.filter(programme=programme).values_list("leader_id", flat=True))
     started = Session.objects.filter(cohort=OuterRef("cohort"), starts_at__lte=as_of)
     seated = (
@@ -221,6 +222,9 @@ def _initiatives(programme: Programme, as_of: dt.datetime, rng: random.Random) -
                 else None,
                 created_at=created,
                 changed_at=created + dt.timedelta(days=10 * (len(steps) - 1)),
+                # A third shared in the catalogue of ideas (by id: the random draws, and
+                # so the rest of the demo, stay as they were).
+                shared_at=created if place.leader_id % 3 == 0 else None,
                 **dict.fromkeys(dimensions, True),
             )
         )

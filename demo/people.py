@@ -11,11 +11,13 @@ import random
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db.models import Count, Max
+from django.utils import timezone
 
 import booking
 from demo.data import (
     COHORT_CHUNK,
     COHORT_PATTERNS,
+    DEMO_AS_OF,
     DEMO_PASSWORD,
     DEPARTMENTS,
     DEPARTMENTS_PER_AREA,
@@ -252,3 +254,49 @@ def _enrolments(programme: Programme, cohorts: list[Cohort], rng: random.Random)
             placed += len(booking.enrol_in_bulk(places=places))
             places = {}
     return placed
+
+
+def _late_enrolments(
+    programme: Programme, cohorts: list[Cohort], as_of: dt.datetime, rng: random.Random
+) -> int:
+    """The rush before the last deadlines: a demo seeded later than its usual day
+    (``DEMO_AS_OF``) has the leaders without a place enrol in the cohorts still open
+    between that day and ``as_of``, while seats last. So ``seed_demo --as-of 2016-03-01``
+    shows the last cohorts full and some leaders left without a seat, or without a
+    make-up seat, before the end date (the forecast's "can no longer finish")."""
+    opens = timezone.make_aware(DEMO_AS_OF)
+    if as_of <= opens:
+        return 0
+    # Everyone without a place now: never placed, or whose waiting place closed when its
+    # cohort began.
+    placed = Enrolment.objects.filter(programme=programme, status__in=Enrolment.ACTIVE)
+    waiting = list(
+        Leader.objects.exclude(pk__in=placed.values("leader_id"))
+        .exclude(user__email__in=[LEADER_EMAIL])
+        .order_by("employee_number")
+        .values_list("pk", flat=True)
+    )
+    rng.shuffle(waiting)
+    taken = dict(
+        Cohort.objects.filter(pk__in=[c.pk for c in cohorts])
+        .with_seats()
+        .values_list("pk", "seats_taken")
+    )
+    places: dict[Cohort, list[tuple[int, dt.datetime]]] = {}
+    last = None
+    for cohort in cohorts:
+        closes = min(as_of, _local(cohort.enrolment_deadline, 16))
+        if closes <= opens:
+            continue
+        last = (cohort, closes)
+        free = max(cohort.capacity - taken[cohort.pk], 0)
+        leader_ids = [waiting.pop() for _ in range(min(free, len(waiting)))]
+        step = (closes - opens) / (len(leader_ids) + 1)
+        places[cohort] = [(pk, opens + step * (k + 1)) for k, pk in enumerate(leader_ids)]
+    if last is not None and waiting:
+        # The rest sign up for the last open cohort too, and wait for a seat there.
+        cohort, closes = last
+        places[cohort] += [
+            (pk, closes - dt.timedelta(minutes=len(waiting) - k)) for k, pk in enumerate(waiting)
+        ]
+    return len(booking.enrol_in_bulk(places=places)) if places else 0

@@ -12,11 +12,15 @@ from django.db import transaction
 from django.utils import timezone
 
 import booking
+from demo import session_evaluations
 from demo.assessments import _initiatives, _self_assessments
 from demo.attendance import _attendance
 from demo.data import DEMO_AS_OF, MODULES, PROGRAMME_NAME
+from demo.materials import _materials
 from demo.outcomes import _certificates, _reminders_and_outbox
-from demo.people import _cohorts, _departments, _enrolments, _people
+from demo.people import _cohorts, _departments, _enrolments, _late_enrolments, _people
+from groups import forming
+from groups.models import LearningGroup
 from programme import page_versions, pagecache
 from programme.db import analyze
 from programme.models import (
@@ -98,11 +102,22 @@ def _seed(leaders: int, as_of: dt.datetime, step) -> SeedSummary:
     step("places")
     booking.close_places(now=as_of, notify=False)
     step("close waitlists")
+    # After the closing: a leader whose waiting place closed may enrol elsewhere.
+    enrolments += _late_enrolments(programme, cohorts, as_of, rng)
+    step("late places")
     attendances = _attendance(programme, as_of, rng)
     step("attendance and make-ups")
     _self_assessments(programme, as_of, rng)
     _initiatives(programme, as_of, rng)
     step("self-assessments and initiatives")
+    _materials(modules)
+    step("module materials")
+    if not LearningGroup.objects.filter(programme=programme).exists():
+        for cohort in cohorts:  # each cohort's learning groups, as HR forms them
+            forming.form(programme, cohort)
+    step("learning groups")
+    session_evaluations.evaluations(programme, as_of)
+    step("session evaluations")
     analyze(User, Leader, Department, Cohort, Session, Enrolment, MakeUpBooking, Attendance)
     # The inserts above are in bulk, which sends no signals.
     step("analyze")

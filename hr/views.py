@@ -13,9 +13,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from approvals import rules as approval
 from programme import clock
 from programme.models import Attendance, Cohort, Programme, Session, current_programme
 from programme.progress import closed_days_in_words, registration_due
+from reports import forecast
 from reports.rules import Filters, department_summary, full_scope, report_leaders
 
 
@@ -33,7 +35,7 @@ def _sessions(programme: Programme):
         .filter(module__programme=programme)
         .annotate(
             recorded=Coalesce(Subquery(recorded), 0),
-            expected=F("cohort__capacity") - F("free_seats"),
+            expected=F("cohort__capacity") - F("free_seats") - F("seats_reserved"),
         )
         .select_related("cohort", "module")
         .order_by("starts_at", "pk")
@@ -64,6 +66,12 @@ def start(request: HttpRequest) -> HttpResponse:
         .filter(programme=programme, waitlist_length__gt=0)
         .order_by("name", "pk")
     )
+    # Requests for a place awaiting an answer, oldest first; HR may decide any of them.
+    requests = (
+        list(approval.open_requests(full_scope(), request.user)) if approval.required() else []
+    )
+    for item in requests:
+        item.is_unanswered = item.unanswered(now)
     # The same query and numbers as the report's totals.
     _rows, total = department_summary(
         report_leaders(full_scope(), Filters(programme=programme, now=now))
@@ -73,11 +81,15 @@ def start(request: HttpRequest) -> HttpResponse:
         "hr/start.html",
         {
             "programme": programme,
+            "forecast": forecast.summary(full_scope(), programme, now),
             "now": now,
             "today": [s for s in week if timezone.localdate(s.starts_at) == today],
             "later": [s for s in week if timezone.localdate(s.starts_at) != today],
             "unrecorded": unrecorded,
             "waitlists": waitlists,
+            "asks_approval": approval.required(),
+            "place_requests": requests,
+            "reminder_days": settings.APPROVAL_REMINDER_DAYS,
             "total": total,
             "grace_days": settings.ATTENDANCE_GRACE_WORKING_DAYS,
             "closed_days": closed_days_in_words(),

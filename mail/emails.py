@@ -261,4 +261,111 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "The attached calendar file removes the session from Outlook.\n"
         "You can see your sessions on the portal: {{ link }}",
     ),
+    Kind.COLLABORATION: _texts(
+        "Samarbejde om {{ initiative }}",
+        "Kære {{ name }}\n\n{{ collaborator }} ({{ collaborator_department }}) vil "
+        'samarbejde om initiativet "{{ initiative }}", som {{ owner }} '
+        "({{ owner_department }}) har delt i idékataloget, og er nu medejer af det.\n\n"
+        "I kan skrive til hinanden:\n{{ owner }}: {{ owner_email }}\n"
+        "{{ collaborator }}: {{ collaborator_email }}\n\n"
+        "Initiativet i idékataloget: {{ link }}",
+        "Working together on {{ initiative }}",
+        "Dear {{ name }},\n\n{{ collaborator }} ({{ collaborator_department }}) will work "
+        'on the initiative "{{ initiative }}", which {{ owner }} ({{ owner_department }}) '
+        "shared in the catalogue of ideas, and is now one of its owners.\n\n"
+        "You can write to each other:\n{{ owner }}: {{ owner_email }}\n"
+        "{{ collaborator }}: {{ collaborator_email }}\n\n"
+        "The initiative in the catalogue of ideas: {{ link }}",
+    ),
+    Kind.MANAGER_DIGEST: _texts(
+        "Ugens nyt om dine ledere: {{ week }}",
+        "Kære {{ name }}\n\nI {{ week }} skete der {{ count }} ting med dine ledere i "
+        "forløbet om digital ledelse, som du bør kende til:\n\n{{ events }}\n\n"
+        "Se hele dit team og hjælp dem videre på portalen: {{ link }}\n\n"
+        "Du får denne e-mail højst én gang om ugen og kun, når der er noget at fortælle. "
+        "Du kan slå den fra under Min profil.",
+        "This week's news about your leaders: {{ week }}",
+        "Dear {{ name }},\n\nIn {{ week }}, {{ count }} things happened to your leaders in "
+        "the digital leadership programme that you should know about:\n\n"
+        "{{ events }}\n\nSee your whole team and help them on the portal: {{ link }}\n\n"
+        "You get this e-mail at most once a week, and only when there is something to tell. "
+        "You can turn it off under My profile.",
+    ),
+    Kind.APPROVAL_REQUESTED: _texts(
+        "{{ leader }} beder om en plads på {{ cohort }}",
+        "Kære {{ name }}\n\n{{ leader }} ({{ department }}) beder om en plads på "
+        "{{ cohort }} i {{ programme }}. Pladsen kræver din godkendelse.\n\n"
+        "Godkend eller afvis anmodningen på portalen: {{ link }}\n\n"
+        "Godkender du, får {{ leader }} en plads, eller en plads på ventelisten, hvis "
+        "holdet er fuldt. Afviser du, skriver du en begrundelse, som {{ leader }} får.",
+        "{{ leader }} asks for a place in {{ cohort }}",
+        "Dear {{ name }},\n\n{{ leader }} ({{ department }}) asks for a place in "
+        "{{ cohort }} of {{ programme }}. The place needs your approval.\n\n"
+        "Approve or decline the request on the portal: {{ link }}\n\n"
+        "If you approve, {{ leader }} gets a seat, or a place on the waitlist if the cohort "
+        "is full. If you decline, you write a reason, which {{ leader }} is told.",
+    ),
+    Kind.APPROVAL_REMINDER: _texts(
+        "Påmindelse: {{ leader }} venter på svar om {{ cohort }}",
+        "Kære {{ name }}\n\n{{ leader }} ({{ department }}) bad den {{ requested }} om en "
+        "plads på {{ cohort }} i {{ programme }} og har ventet på svar i {{ days }} dage.\n\n"
+        "Godkend eller afvis anmodningen på portalen: {{ link }}\n\n"
+        "HR kan også se anmodningen og kan svare i stedet.",
+        "Reminder: {{ leader }} awaits an answer about {{ cohort }}",
+        "Dear {{ name }},\n\n{{ leader }} ({{ department }}) asked for a place in "
+        "{{ cohort }} of {{ programme }} on {{ requested }} and has waited {{ days }} days "
+        "for an answer.\n\nApprove or decline the request on the portal: {{ link }}\n\n"
+        "HR can see the request too and may answer instead.",
+    ),
+    Kind.APPROVAL_DECLINED: _texts(
+        "Din anmodning om en plads på {{ cohort }} er afvist",
+        "Kære {{ name }}\n\nDin anmodning om en plads på {{ cohort }} i {{ programme }} er "
+        "afvist.\n\nBegrundelse: {{ reason }}\n\n"
+        "Alle ledere skal gennemføre forløbet. Du kan bede om en plads på et andet hold på "
+        "portalen: {{ link }}",
+        "Your request for a place in {{ cohort }} is declined",
+        "Dear {{ name }},\n\nYour request for a place in {{ cohort }} of {{ programme }} is "
+        "declined.\n\nReason: {{ reason }}\n\n"
+        "Every leader must complete the programme. You can ask for a place in another "
+        "cohort on the portal: {{ link }}",
+    ),
+    Kind.EVALUATION: _texts(
+        "Hvordan var {{ module }}?",
+        "Kære {{ name }}\n\nTak fordi du deltog i {{ module }} ({{ when }}) i {{ programme }}.\n\n"
+        "Vi vil gerne høre, hvad du fik ud af mødegangen: tre korte spørgsmål om relevansen, "
+        "underviseren, og hvad du vil gøre anderledes. Ingen ser dine svar med dit navn: "
+        "underviseren og HR ser kun gennemsnit, når mindst fem har svaret.\n\n"
+        "Du kan svare til og med {{ closes }}: {{ link }}",
+        "How was {{ module }}?",
+        "Dear {{ name }},\n\nThank you for taking part in {{ module }} ({{ when }}) of "
+        "{{ programme }}.\n\nWe would like to hear what the session gave you: three short "
+        "questions about its relevance, the facilitator, and what you will do differently. "
+        "Nobody sees your answers with your name: the facilitator and HR see only averages, "
+        "once at least five have answered.\n\n"
+        "You can answer until {{ closes }}: {{ link }}",
+    ),
+    Kind.ABSENCE_APPROVED: _texts(
+        "Dit afbud til {{ module }} er godkendt",
+        "Kære {{ name }}\n\nDit afbud til {{ module }} ({{ when }}, {{ location }}) i "
+        "{{ programme }} er godkendt, og du er noteret som fraværende med afbud.\n\n"
+        "Modulet skal stadig gennemføres: book en mødegang til indhentning på et andet hold "
+        "på portalen: {{ link }}",
+        "Your absence from {{ module }} is approved",
+        "Dear {{ name }},\n\nYour absence from {{ module }} ({{ when }}, {{ location }}) of "
+        "{{ programme }} is approved, and you are recorded as excused.\n\n"
+        "The module still has to be completed: book a make-up session in another cohort on "
+        "the portal: {{ link }}",
+    ),
+    Kind.ABSENCE_DECLINED: _texts(
+        "Dit afbud til {{ module }} er ikke godkendt",
+        "Kære {{ name }}\n\nDit afbud til {{ module }} ({{ when }}, {{ location }}) i "
+        "{{ programme }} er ikke godkendt, så du forventes at deltage.\n\n"
+        "Tal med din chef, hvis du alligevel ikke kan komme. Du kan se mødegangen på "
+        "portalen: {{ link }}",
+        "Your absence from {{ module }} is not approved",
+        "Dear {{ name }},\n\nYour absence from {{ module }} ({{ when }}, {{ location }}) of "
+        "{{ programme }} is not approved, so you are expected to attend.\n\n"
+        "Talk to your manager if you still cannot come. You can see the session on the "
+        "portal: {{ link }}",
+    ),
 }

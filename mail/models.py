@@ -145,3 +145,58 @@ class OutboxFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- The managers' weekly digest ------------------------------------------------------
+
+
+class ManagerDigest(models.Model):
+    """A manager's weekly digest was queued for the week starting ``week`` (a Monday).
+
+    Inserted in the transaction that queues the e-mail, under the unique constraint, so a
+    second run in the same week (or two at once) sends nothing new.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="digests",
+        verbose_name=_("manager"),
+    )
+    week = models.DateField(_("week from"))
+    events = models.PositiveIntegerField(_("events"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-week"]
+        verbose_name = _("manager's digest")
+        verbose_name_plural = _("managers' digests")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week"], name="one_digest_per_manager_a_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.week:%d.%m.%Y}"
+
+
+class MailPreference(models.Model):
+    """What e-mail a person wants beyond what the programme needs. No row: the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="mail_preference",
+        verbose_name=_("user"),
+    )
+    manager_digest = models.BooleanField(_("weekly digest about my leaders"), default=True)
+
+    class Meta:
+        verbose_name = _("e-mail preference")
+        verbose_name_plural = _("e-mail preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @classmethod
+    def wants_digest(cls, user) -> bool:
+        return not cls.objects.filter(user=user, manager_digest=False).exists()

@@ -22,7 +22,15 @@ from mail import emails, outbox
 from mail.models import EmailText
 from programme import clock
 from programme.calendar import CANCEL, build_calendar
-from programme.models import Cohort, Enrolment, Leader, MakeUpBooking, Programme, Session
+from programme.models import (
+    AbsenceNotice,
+    Cohort,
+    Enrolment,
+    Leader,
+    MakeUpBooking,
+    Programme,
+    Session,
+)
 
 Kind = EmailText.Kind
 ICS = "text/calendar"
@@ -42,6 +50,13 @@ LINKS = {
     Kind.MAKEUP_CANCELLED: "dashboard:dashboard",
     Kind.SESSION_CHANGED: "dashboard:dashboard",
     Kind.SESSION_CANCELLED: "dashboard:dashboard",
+    Kind.COLLABORATION: "outcomes:catalogue",
+    Kind.MANAGER_DIGEST: "managers:team",
+    Kind.APPROVAL_REQUESTED: "managers:approvals",
+    Kind.APPROVAL_REMINDER: "managers:approvals",
+    Kind.APPROVAL_DECLINED: "dashboard:cohort_list",
+    Kind.ABSENCE_APPROVED: "dashboard:dashboard",
+    Kind.ABSENCE_DECLINED: "dashboard:dashboard",
 }
 
 
@@ -166,16 +181,7 @@ def _queue_makeup(kind: str, booking: MakeUpBooking) -> None:
         "module__programme", "cohort", "location", "facilitator"
     ).get(pk=booking.session_id)
     leader = booking.leader
-    values = {
-        "name": leader.name,
-        "programme": session.module.programme.name,
-        "module": session.module.title,
-        "cohort": session.cohort.name,
-        "when": when(session),
-        "location": session.location.full_address,
-        "link": portal_link(LINKS[kind]),
-    }
-    subject, body = emails.render(kind, values)
+    subject, body = emails.render(kind, _session_values(kind, session, leader))
     cancelled = kind == Kind.MAKEUP_CANCELLED
     calendar = build_calendar(
         [session],
@@ -192,6 +198,31 @@ def _queue_makeup(kind: str, booking: MakeUpBooking) -> None:
     )
 
 
+def _session_values(kind: str, session: Session, leader: Leader) -> dict[str, str]:
+    return {
+        "name": leader.name,
+        "programme": session.module.programme.name,
+        "module": session.module.title,
+        "cohort": session.cohort.name,
+        "when": when(session),
+        "location": session.location.full_address,
+        "link": portal_link(LINKS[kind]),
+    }
+
+
+def queue_absence_answer(notice: AbsenceNotice) -> None:
+    """Tell the leader that their absence reported in advance is approved (then they are
+    recorded excused, and a make-up seat is theirs to book) or declined."""
+    approved = notice.state == AbsenceNotice.State.APPROVED
+    kind = Kind.ABSENCE_APPROVED if approved else Kind.ABSENCE_DECLINED
+    session = Session.objects.select_related("module__programme", "cohort", "location").get(
+        pk=notice.session_id
+    )
+    leader = Leader.objects.select_related("user").get(pk=notice.leader_id)
+    subject, body = emails.render(kind, _session_values(kind, session, leader))
+    outbox.queue(to=leader.user.email, subject=subject, body=body)
+
+
 def preview_values(kind: str) -> dict[str, str]:
     """Every placeholder of ``kind`` filled in from a real leader, cohort and session.
 
@@ -201,7 +232,7 @@ def preview_values(kind: str) -> dict[str, str]:
     """
     leader = (
         Leader.objects.filter(anonymised_at__isnull=True)
-        .select_related("user")
+        .select_related("user", "department")
         .order_by("name", "pk")
         .first()
     )
@@ -245,6 +276,29 @@ def preview_values(kind: str) -> dict[str, str]:
         "valid_days": str(settings.INVITATION_VALID_DAYS),
         "button": emails.sso_button_label(),
         "link": portal_link(LINKS.get(kind, "dashboard:dashboard")),
+        # "Vil samarbejde": the leader as the one who shared, an example as the other.
+        "initiative": "Digital post til forældre",
+        "owner": leader.name if leader else "Åse Lærkesen",
+        "owner_department": leader.department.name if leader else "Center for Økonomi",
+        "owner_email": leader.user.email if leader else "aase.laerkesen@albertslund.dk",
+        "collaborator": "Bodil Bæk",
+        "collaborator_department": "Center for Børn og Familier",
+        "collaborator_email": "bodil.baek@albertslund.dk",
+        # A request for a place: the leader as the one asking, an example reason.
+        "leader": leader.name if leader else "Åse Lærkesen",
+        "department": leader.department.name if leader else "Center for Økonomi",
+        "requested": formats.date_format(clock.today(), "DATE_FORMAT"),
+        "days": str(settings.APPROVAL_REMINDER_DAYS),
+        "reason": _("The team cannot spare you in that period; choose a later cohort."),
+        # An evaluation: open for EVALUATION_OPEN_DAYS after the session (evaluations.rules).
+        "closes": (
+            formats.date_format(
+                timezone.localtime(session.ends_at)
+                + dt.timedelta(days=settings.EVALUATION_OPEN_DAYS)
+            )
+            if session
+            else ""
+        ),
     }
     # HR's contact is filled in by emails.render, as for every e-mail.
     return {name: values[name] for name in emails.PLACEHOLDERS[kind] if name in values}

@@ -36,6 +36,14 @@ class EmailKind(models.TextChoices):
     PASSWORD_RESET = "password_reset", _("Forgotten password")
     SESSION_CHANGED = "session_changed", _("Session moved or its room changed")
     SESSION_CANCELLED = "session_cancelled", _("Session cancelled")
+    COLLABORATION = "collaboration", _("A leader will work on a shared initiative")
+    MANAGER_DIGEST = "manager_digest", _("Manager's weekly digest")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval: a leader asks for a place")
+    APPROVAL_REMINDER = "approval_reminder", _("Approval: a request still unanswered")
+    APPROVAL_DECLINED = "approval_declined", _("Approval: a request declined")
+    EVALUATION = "evaluation", _("Evaluate a session you attended")
+    ABSENCE_APPROVED = "absence_approved", _("Absence reported in advance: approved")
+    ABSENCE_DECLINED = "absence_declined", _("Absence reported in advance: declined")
 
 
 Kind = EmailKind
@@ -73,6 +81,24 @@ _SESSION_CHANGE = {
     "before": _("day, date, time and place of the session before the change"),
 }
 
+# "Vil samarbejde": sent to both leaders, each named by ``name``.
+_COLLABORATION = {
+    "initiative": _("the shared initiative's title"),
+    "owner": _("the name of the leader who shared it"),
+    "owner_department": _("their department"),
+    "owner_email": _("their e-mail address"),
+    "collaborator": _("the name of the leader who will work on it too"),
+    "collaborator_department": _("their department"),
+    "collaborator_email": _("their e-mail address"),
+}
+# A leader's request for a place (ENROLMENT_APPROVAL=manager): to whom decides it
+# (``name``), and to the leader when it is declined.
+_APPROVAL = {
+    **_COHORT,
+    "leader": _("the name of the leader who asks for a place"),
+    "department": _("their department"),
+    "requested": _("the date the leader asked"),
+}
 PLACEHOLDERS: dict[str, dict] = {
     Kind.ENROLLED: {**COMMON, **_COHORT, **_SESSIONS},
     Kind.WAITLISTED: {**COMMON, **_COHORT},
@@ -118,6 +144,36 @@ PLACEHOLDERS: dict[str, dict] = {
     },
     Kind.SESSION_CHANGED: {**COMMON, **_SESSION_CHANGE},
     Kind.SESSION_CANCELLED: {**COMMON, **_MAKEUP},
+    Kind.COLLABORATION: {**COMMON, **_COLLABORATION},
+    Kind.MANAGER_DIGEST: {
+        **COMMON,
+        "week": _("the week the digest is about, as 'week 3, 2016'"),
+        "count": _("how many events the digest names"),
+        "events": _(
+            "the week's events, one a line: absences, leaders who became behind, leaders "
+            "without a place"
+        ),
+    },
+    Kind.APPROVAL_REQUESTED: {**COMMON, **_APPROVAL},
+    Kind.APPROVAL_REMINDER: {
+        **COMMON,
+        **_APPROVAL,
+        "days": _("how many days the request has waited for an answer"),
+    },
+    Kind.APPROVAL_DECLINED: {
+        **COMMON,
+        **_COHORT,
+        "reason": _("why the request was declined, as the manager wrote it"),
+    },
+    Kind.EVALUATION: {
+        **COMMON,
+        "programme": _("the programme's name"),
+        "module": _("the module"),
+        "when": _("day, date and time of the session"),
+        "closes": _("the last day the evaluation can be answered"),
+    },
+    Kind.ABSENCE_APPROVED: {**COMMON, **_MAKEUP},
+    Kind.ABSENCE_DECLINED: {**COMMON, **_MAKEUP},
 }
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")

@@ -71,6 +71,14 @@ class InitiativeForm(forms.ModelForm):
     crosses_areas = forms.BooleanField(
         required=False, label=_("It crosses into another area (department)")
     )
+    share = forms.BooleanField(
+        required=False,
+        label=_("Share it with all leaders in the catalogue of ideas"),
+        help_text=_(
+            "Other leaders can then find it, with your name and department, and get in "
+            "touch with you. You can withdraw it at any time."
+        ),
+    )
 
     class Meta:
         model = Initiative
@@ -84,6 +92,7 @@ class InitiativeForm(forms.ModelForm):
             "status",
             "abandoned_reason",
             "next_step_on",
+            "share",
         ]
         widgets = {
             "problem": forms.Textarea(attrs={"rows": 3}),
@@ -106,6 +115,7 @@ class InitiativeForm(forms.ModelForm):
         if self.instance.pk:
             self.initial["dimensions"] = self.instance.dimensions
             self.initial["crosses_areas"] = self.instance.crosses_areas
+            self.initial["share"] = self.instance.shared_at is not None
 
     def clean(self):
         cleaned = super().clean()
@@ -164,7 +174,7 @@ class OutcomeFilterForm(ReportFilterForm):
         super().__init__(data, scope=scope, **kwargs)
         del self.fields["status"]
         self.fields["level"].label = _("Initiatives: leadership level")
-        self.fields["cohort"].label = _("Initiatives: cohort")
+        self.fields["cohort"].label = self.fields["cohort_q"].label = _("Initiatives: cohort")
         if not scope.is_hr:
             # A manager sees their own departments: nothing to group.
             del self.fields["grouping"]
@@ -174,3 +184,35 @@ class OutcomeFilterForm(ReportFilterForm):
         cleaned.setdefault("status", "")
         cleaned["grouping"] = cleaned.get("grouping") or Grouping.AREA
         return cleaned
+
+
+class CatalogueForm(forms.Form):
+    """The catalogue's search and filters: every field optional (all shared initiatives)."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label=_("Search"),
+        help_text=_("Words from the title, the problem or the expected benefit."),
+    )
+    dimension = forms.ChoiceField(
+        choices=[("", _("All dimensions")), *Dimension.choices],
+        required=False,
+        label=_("Dimension"),
+    )
+    area = forms.ModelChoiceField(
+        queryset=Department.objects.none(),
+        required=False,
+        label=_("Administration or centre"),
+        empty_label=_("All areas"),
+        widget=FastSelect,
+    )
+    status = forms.ChoiceField(
+        choices=[("", _("All statuses")), *Initiative.Status.choices],
+        required=False,
+        label=_("Status"),
+    )
+
+    def __init__(self, *args, areas, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = areas

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from outcomes.models import Initiative, InitiativeStatusChange
+from outcomes.models import Dimension, Initiative, InitiativeStatusChange
 from programme.models import Leader, Programme
 from reports.csv_export import neutralise
 
@@ -29,6 +30,10 @@ def save_initiative(form, *, programme: Programme, now: dt.datetime) -> Initiati
     )
     initiative.programme = programme
     initiative.changed_at = now
+    if not form.cleaned_data.get("share"):
+        initiative.shared_at = None  # withdrawn, or never shared
+    elif initiative.shared_at is None:
+        initiative.shared_at = now
     if initiative.created_at is None:
         initiative.created_at = now
     initiative.save()
@@ -148,3 +153,38 @@ def csv_rows(found: QuerySet[Initiative]) -> Iterator[list]:
             neutralise(item.abandoned_reason),
             timezone.localdate(item.changed_at).isoformat(),
         ]
+
+
+@dataclass
+class DimensionAcross:
+    """A dimension that initiatives in two or more areas touch, and those areas."""
+
+    dimension: str
+    label: str
+    areas: list[str]
+
+
+def dimensions_across_areas(initiatives: QuerySet[Initiative]) -> list[DimensionAcross]:
+    """For the programme owner: each dimension that initiatives in two or more areas (an
+    administration or centre, or a department on its own) touch, with the areas by
+    name, most areas first. One query: the distinct areas and dimension flags."""
+    flags = list(Initiative.DIMENSION_FIELDS.items())
+    rows = (
+        initiatives.order_by()
+        .annotate(
+            area_name=Coalesce("leader__department__parent__name", "leader__department__name")
+        )
+        .values_list("area_name", *(field for _dimension, field in flags))
+        .distinct()
+    )
+    areas: dict[str, set[str]] = {dimension: set() for dimension, _field in flags}
+    for area, *touches in rows:
+        for (dimension, _field), touched in zip(flags, touches, strict=True):
+            if touched:
+                areas[dimension].add(area)
+    across = [
+        DimensionAcross(dimension, str(Dimension(dimension).label), sorted(names))
+        for dimension, names in areas.items()
+        if len(names) >= 2
+    ]
+    return sorted(across, key=lambda row: (-len(row.areas), row.label))

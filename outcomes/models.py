@@ -270,6 +270,9 @@ class Initiative(models.Model):
     )
     abandoned_reason = models.TextField(_("why it was abandoned"), blank=True)
     next_step_on = models.DateField(_("date of the next step"), null=True, blank=True)
+    # Shared with every leader in the catalogue (idékatalog) since then; None: the
+    # leader's own (off until the leader shares it, and withdrawn by clearing it).
+    shared_at = models.DateTimeField(_("shared with all leaders"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"))
     changed_at = models.DateTimeField(_("changed at"))
 
@@ -311,6 +314,11 @@ class Initiative(models.Model):
         return self.title
 
     @property
+    def collaborator_ids(self) -> set[int]:
+        """The co-owners' leader ids (from the prefetched co-owners, where prefetched)."""
+        return {c.leader_id for c in self.collaborators.all()}
+
+    @property
     def dimensions(self) -> list[str]:
         return [d for d, field in self.DIMENSION_FIELDS.items() if getattr(self, field)]
 
@@ -346,3 +354,34 @@ class InitiativeStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.initiative_id}: {self.status}"
+
+
+class Collaborator(models.Model):
+    """A leader who pressed "Vil samarbejde" on another leader's shared initiative, and so
+    carries it with them (a co-owner, usually from another department)."""
+
+    initiative = models.ForeignKey(
+        Initiative,
+        on_delete=models.CASCADE,
+        related_name="collaborators",
+        verbose_name=_("digitalisation initiative"),
+    )
+    leader = models.ForeignKey(
+        Leader, on_delete=models.CASCADE, related_name="collaborations", verbose_name=_("leader")
+    )
+    joined_at = models.DateTimeField(_("joined at"))
+
+    objects = KeptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+        verbose_name = _("co-owner")
+        verbose_name_plural = _("co-owners")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "leader"], name="one_collaboration_per_leader"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.leader} – {self.initiative}"

@@ -20,7 +20,7 @@ from outcomes.forms import OutcomeFilterForm
 from outcomes.models import Dimension, Initiative
 from programme import clock
 from programme.models import Leader
-from reports import csv_export
+from reports import csv_export, forecast
 from reports.forms import DownloadForm
 from reports.rules import outcome_leaders, scope_for
 from reports.views import download, query_without
@@ -80,6 +80,13 @@ def outcomes(request: HttpRequest) -> HttpResponse:
             INITIATIVES_PER_PAGE,
         ).get_page(request.GET.get("page"))
         context.update(
+            forecast=forecast.summary(
+                scope,
+                filters.programme,
+                filters.now,
+                unit=filters.unit,
+                department=filters.department,
+            ),
             groups=groups,
             total=total,
             group_label=_group_label(scope, form, filters),
@@ -89,6 +96,7 @@ def outcomes(request: HttpRequest) -> HttpResponse:
             statuses=[Initiative.Status(s).label for s in initiatives.COUNTED],
             page=page,
             page_query=query_without(request, "page"),
+            across=initiatives.dimensions_across_areas(found),
         )
     return render(request, "outcomes/report.html", context, status=200 if form.is_valid() else 400)
 

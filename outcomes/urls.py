@@ -10,6 +10,8 @@ urlpatterns = [
     path("initiatives/", views.initiative_list, name="initiative_list"),
     path("initiatives/new/", views.initiative_edit, name="initiative_new"),
     path("initiatives/<int:pk>/", views.initiative_edit, name="initiative_edit"),
+    path("idekatalog/", views.catalogue_page, name="catalogue"),
+    path("idekatalog/<int:pk>/samarbejde/", views.collaborate, name="collaborate"),
     # The programme owner's view, beside the completion reports (portal/urls.py puts
     # these before the reports' own, whose last route takes any single word).
     path("reports/outcomes/", report_views.outcomes, name="report"),

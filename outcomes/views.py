@@ -2,18 +2,23 @@
 before and after, and their digitalisation initiatives.
 
 Only the signed-in leader's own rows are ever read here (one access helper per type;
-someone else's initiative is a 404). Nobody else has a page with a person's answers.
+someone else's initiative is a 404), except the initiatives their leaders chose to
+share, in the catalogue of ideas. Nobody else has a page with a person's answers.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from outcomes import assessment
-from outcomes.forms import AssessmentForm, InitiativeForm
+from outcomes import assessment, catalogue
+from outcomes.forms import AssessmentForm, CatalogueForm, InitiativeForm
 from outcomes.initiatives import save_initiative
 from outcomes.models import AssessmentResponse, Initiative
 from programme import clock
@@ -176,3 +181,70 @@ def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
         {"leader": leader, "form": form, "initiative": instance},
         status=status,
     )
+
+
+CATALOGUE_PAGE_SIZE = 20
+
+
+def catalogue_page(request: HttpRequest) -> HttpResponse:
+    """The catalogue of ideas: every leader's shared initiatives, for leaders and HR."""
+    leader = getattr(request.user, "leader", None)
+    if leader is None and not request.user.is_hr:
+        raise PermissionDenied
+    programme = _programme(request)
+    form = CatalogueForm(request.GET, areas=catalogue.areas())
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = catalogue.CatalogueFilters(
+            text=data["q"], dimension=data["dimension"], area=data["area"], status=data["status"]
+        )
+    else:
+        filters = catalogue.CatalogueFilters()
+    found = catalogue.shared(programme, filters) if form.is_valid() else Initiative.objects.none()
+    page = Paginator(found, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "outcomes/catalogue.html",
+        {
+            "leader": leader,
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "stems": catalogue.full_text_search(),
+        },
+        status=200 if form.is_valid() else 400,
+    )
+
+
+@require_POST
+def collaborate(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Vil samarbejde": the signed-in leader becomes a co-owner of a shared initiative."""
+    leader = signed_in_leader(request)
+    programme = _programme(request)
+    initiative = get_object_or_404(
+        Initiative.objects.select_related("leader__user", "leader__department"),
+        pk=pk,
+        programme=programme,
+        shared_at__isnull=False,
+    )
+    try:
+        joined = catalogue.collaborate(initiative, leader, clock.now())
+    except catalogue.NotYours:
+        messages.info(request, _("It is your own initiative."))
+    else:
+        if joined:
+            messages.success(
+                request,
+                _(
+                    "You now work on “%(title)s” with %(owner)s. We have sent you both an "
+                    "e-mail with each other's address."
+                )
+                % {"title": initiative.title, "owner": initiative.leader.name},
+            )
+        else:
+            messages.info(
+                request, _("You already work on “%(title)s”.") % {"title": initiative.title}
+            )
+    return redirect(f"{reverse('outcomes:catalogue')}#initiative-{initiative.pk}")

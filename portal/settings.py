@@ -70,8 +70,13 @@ INSTALLED_APPS = [
     "outcomes",
     "rooms",
     "dashboard",
+    "managers",
     "hr",
     "api",
+    "groups",
+    "materials",
+    "approvals",
+    "evaluations",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +247,8 @@ STORAGES = {
     # E-mail attachments (.ics) wait in the database with their e-mail, not on one
     # node's disk, so any worker on any machine can send them.
     "outbox": {"BACKEND": "mail.storage.DatabaseStorage"},
+    # Files HR uploads (module materials), in the database for the same reason.
+    "files": {"BACKEND": "mail.storage.DatabaseStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -391,6 +398,9 @@ ANONYMISE_AFTER_DAYS = env_int("ANONYMISE_AFTER_DAYS", 365, minimum=0)
 # The self-assessment: the fewest leaders (who answered both rounds) a group must have
 # before anyone but the leaders themselves sees its averages.
 ASSESSMENT_MIN_GROUP = max(env_int("ASSESSMENT_MIN_GROUP", 5), 2)
+# A session's evaluation is open to the leaders who attended it for this many days after
+# it ends; the averages' leftovers are combined this long after the programme's end.
+EVALUATION_OPEN_DAYS = env_int("EVALUATION_OPEN_DAYS", 14, minimum=1)
 
 # After a session ends, HR has this many working days to record attendance; until then
 # a leader with no record is "awaiting registration", not behind. Working days are
@@ -400,8 +410,17 @@ ASSESSMENT_MIN_GROUP = max(env_int("ASSESSMENT_MIN_GROUP", 5), 2)
 # `manage.py refresh_standings`.
 ATTENDANCE_GRACE_WORKING_DAYS = env_int("ATTENDANCE_GRACE_WORKING_DAYS", 3, minimum=0)
 CLOSED_DAYS = env_month_days("CLOSED_DAYS", "12-24,12-31,06-05")
+# Seats a manager reserves in a cohort (managers' "Reservationer") are held for them to
+# name leaders into until this many days before the cohort's first session; from that
+# day the unnamed ones go back to everyone and the waitlist (`close_places`, hourly).
+RESERVATION_RELEASE_DAYS = env_int("RESERVATION_RELEASE_DAYS", 14, minimum=0)
 # The compliance page's "Send reminder" reaches one leader at most once in this many days.
 REMINDER_INTERVAL_DAYS = env_int("REMINDER_INTERVAL_DAYS", 7, minimum=1)
+# Whether a leader's "Tilmeld mig" books at once ("none") or becomes a request their
+# manager (or HR) decides ("manager"; approvals/rules.py); an unanswered request is
+# reminded to the manager once, APPROVAL_REMINDER_DAYS after it was made.
+ENROLMENT_APPROVAL = env_choice("ENROLMENT_APPROVAL", "none", ["none", "manager"])
+APPROVAL_REMINDER_DAYS = env_int("APPROVAL_REMINDER_DAYS", 5, minimum=1)
 
 # Self check-in in the room: the code on the facilitator's screen changes every
 # CHECKIN_CODE_SECONDS and works from CHECKIN_OPENS_MINUTES before the start until

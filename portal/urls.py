@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
 from accounts import signin
-from accounts.urls import account_patterns, privacy_patterns
+from accounts.urls import account_patterns, privacy_patterns, profile_patterns
 from api.urls import routes as api_routes
 from dashboard.views import healthz, verify_certificate
 
@@ -21,9 +21,13 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("hr.urls")),
     path("", include("rooms.urls")),
+    path("", include("managers.urls")),
     path("accounts/", include(account_patterns)),
     # Before the reports: their last route takes any single word under /reports/.
     path("", include("outcomes.urls")),
+    path("", include("groups.urls")),
+    path("", include("materials.urls")),
+    path("", include("evaluations.urls")),
     path("reports/", include("reports.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     # Public: the language buttons are on the sign-in page too.
@@ -32,6 +36,7 @@ urlpatterns = [
     # The read API (token, not sign-in) and its OpenAPI document and page.
     path("api/v1/", api_routes),
     path("", include((privacy_patterns, "privacy"))),
+    path("", include((profile_patterns, "accounts"))),
     path("healthz", healthz, name="healthz"),
     path("verify/<str:code>/", verify_certificate, name="verify_certificate"),
     path(

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from icalendar import (
@@ -35,6 +36,15 @@ from programme.models import Enrolment, Leader, Programme, Session
 
 PRODID = "-//Albertslund Kommune//Digital ledelse//DA"
 UID_DOMAIN = "digital-ledelse.albertslund.dk"
+
+
+def feed_addresses(leader: Leader | None) -> dict[str, str] | None:
+    """A leader's calendar feed's https and webcal addresses (``dashboard/feeds.py``), or
+    None while the leader has none."""
+    if leader is None or not leader.calendar_token:
+        return None
+    https = settings.PORTAL_URL + reverse("dashboard:calendar_feed", args=[leader.calendar_token])
+    return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
 
 
 def session_uid(session: Session) -> str:

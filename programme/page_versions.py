@@ -368,6 +368,8 @@ def _fold(keys: list[str]) -> None:
 _OWNER = {
     "enrolment": "leader_id",
     "attendance": "leader_id",
+    # A leader's absence reported in advance: their dashboard shows its state.
+    "absencenotice": "leader_id",
     "makeupbooking": "leader_id",
     "standing": "leader_id",
     "assessmentresponse": "leader_id",
@@ -376,13 +378,36 @@ _OWNER = {
     "leader": "pk",
     "answer": "response__leader_id",
     "initiativestatuschange": "initiative__leader_id",
+    # A leader's place in a learning group: their dashboard shows the group.
+    "groupmembership": "leader_id",
+    # A co-owner of another leader's shared initiative.
+    "collaborator": "leader_id",
+    # A leader's request for a place: their dashboard shows its state.
+    "enrolmentrequest": "leader_id",
+    # A leader's evaluation of a session: their dashboard asks for it until it is there.
+    "evaluation": "leader_id",
 }
 # The portal's own apps (README, "Architecture"): a model of any of them is shown on the
 # kept pages unless it is named below, so a model added later is covered without being
 # listed. Third-party apps' rows (sessions, the outbox's queue) are not. pagecache
 # refuses to start if an app of the portal's own is missing here.
 PORTAL_APPS = frozenset(
-    {"programme", "mail", "accounts", "reports", "outcomes", "rooms", "dashboard", "hr", "api"}
+    {
+        "programme",
+        "mail",
+        "accounts",
+        "reports",
+        "outcomes",
+        "rooms",
+        "dashboard",
+        "managers",
+        "hr",
+        "api",
+        "groups",
+        "materials",
+        "approvals",
+        "evaluations",
+    }
 )
 # Rows no page shows in full, or shows only on shared pages (reminders sent on the
 # compliance lists): writing them must not throw every leader's page away. A user's
@@ -401,6 +426,11 @@ _NOT_SHOWN = {
     "apiclient",
     "apiclient_departments",
     "apiusage",
+    # The managers' digests sent and who wants them: e-mail bookkeeping no page keeps.
+    "managerdigest",
+    "mailpreference",
+    # That a leader was e-mailed to evaluate a session: no page shows it.
+    "evaluationrequest",
 }
 
 

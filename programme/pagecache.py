@@ -36,6 +36,13 @@ A page that shows other people's bookings too (a waiting place's position, the
 make-up sessions with a free seat offered to a leader who is behind) also carries the
 version any write changes, and lives at most a minute.
 
+When a shared page's copy is missing or stale (a write replaced its version), one
+request rebuilds it and the others asking for the same copy wait for that one
+(:func:`rebuilding`), instead of every connection rendering the same page at once the
+moment a booking commits. A waiter takes only a copy made under its own versions, and
+builds the page itself when the builder leaves without one, dies, takes too long, or
+the cache is away.
+
 Versions are counted whether or not pages are kept (a process with the cache off may
 write while another keeps pages). Only a shared cache saves work across processes,
 so ``PAGE_CACHE_SECONDS`` defaults to 0 (off) without Redis.
@@ -45,7 +52,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -248,6 +257,46 @@ def _keep_programme(request, version: str) -> None:
 SHARED_PAGE_SECONDS = 60
 
 
+# When a kept shared page is missing or stale, one request rebuilds it and the others
+# asking for the same copy wait for that copy (polling the cache), rather than all
+# rebuilding the same page at once the moment a write replaces its version. A waiter
+# gives up and builds the page itself when the builder is gone (its mark released
+# without the copy, or expired: a worker that died) or after REBUILD_WAIT_SECONDS.
+REBUILD_WAIT_SECONDS = 3.0
+REBUILD_MARK_SECONDS = 10
+_POLL_SECONDS = 0.01
+
+
+@contextmanager
+def rebuilding(key: str, tag: str, good: Callable[[dict], bool]) -> Iterator[dict | None]:
+    """One rebuild at a time of the copy under ``key`` made for ``tag`` (its versions and
+    variant). Yields the copy another request built meanwhile, if ``good`` accepts it (it
+    checks the versions, so no copy older than this request's versions is ever yielded),
+    or None: then this request builds the copy, and others wait for it until it leaves
+    this block. With the cache away nobody waits: each request builds."""
+    mark = f"{key}:building:{hashlib.blake2b(tag.encode(), digest_size=8).hexdigest()}"
+    if cache.add(mark, 1, REBUILD_MARK_SECONDS):
+        try:
+            yield None
+        finally:
+            cache.delete(mark)
+        return
+    yield _copy_from_another(key, mark, good)
+
+
+def _copy_from_another(key: str, mark: str, good: Callable[[dict], bool]) -> dict | None:
+    deadline = time.monotonic() + REBUILD_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        found = cache.get_many([key, mark])
+        entry = found.get(key)
+        if entry is not None and good(entry):
+            return entry
+        if mark not in found:  # the builder left without this copy, or the cache is away
+            return None
+        time.sleep(_POLL_SECONDS)
+    return None
+
+
 def kept_page(view):
     """A page several leaders' data make (reports, cohorts), kept per user and address.
 
@@ -255,7 +304,8 @@ def kept_page(view):
     (``ANY``); the clock alone (a leader falling behind, a deadline passing) at most a
     minute late. Not kept: anything but a plain 200, and a request with one-time
     messages to show. Put it inside ``reads_from_replica``, so the version is read
-    from the same database as the page.
+    from the same database as the page. A stale copy is rebuilt by one request at a
+    time (:func:`rebuilding`), the others waiting for it.
     """
 
     @wraps(view)
@@ -265,31 +315,49 @@ def kept_page(view):
         path = hashlib.blake2b(request.get_full_path().encode(), digest_size=12).hexdigest()
         key = f"page:shared:{request.user.pk}:{path}"
         version = versions([ANY])[ANY]
-        entry, now = cache.get(key), clock.now()
-        if (
-            entry is not None
-            and entry["version"] == version
-            and entry["variant"] == _variant(request)
-            and now < entry["until"]
-        ):
-            response = HttpResponse(entry["content"])
-            for header, value in entry["headers"]:
-                response[header] = value
-            return response
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming:
-            seconds = min(SHARED_PAGE_SECONDS, settings.PAGE_CACHE_SECONDS)
-            entry = {
-                "version": version,
-                "variant": _variant(request),
-                "until": now + dt.timedelta(seconds=seconds),
-                "content": response.content,
-                "headers": [(k, v) for k, v in response.items() if k.lower() != "set-cookie"],
-            }
-            cache.set(key, entry, seconds)
-        return response
+        entry, now, variant = cache.get(key), clock.now(), _variant(request)
+
+        def good(entry: dict) -> bool:
+            return (
+                entry["version"] == version
+                and entry["variant"] == variant
+                and (now < entry["until"])
+            )
+
+        if entry is not None and good(entry):
+            return _served(entry)
+        if not request.META.get("CSRF_COOKIE"):
+            # A first visit's copy carries a CSRF secret made for it: nothing to wait for.
+            return _kept_shared(view(request, *args, **kwargs), key, version, request, now)
+        with rebuilding(key, f"{version}:{variant}", good) as entry:
+            if entry is not None:
+                return _served(entry)
+            response = view(request, *args, **kwargs)
+            return _kept_shared(response, key, version, request, now)
 
     return wrapped
+
+
+def _served(entry: dict) -> HttpResponse:
+    response = HttpResponse(entry["content"])
+    for header, value in entry["headers"]:
+        response[header] = value
+    return response
+
+
+def _kept_shared(response, key: str, version: str, request, now: dt.datetime):
+    if response.status_code == 200 and not response.streaming:
+        seconds = min(SHARED_PAGE_SECONDS, settings.PAGE_CACHE_SECONDS)
+        entry = {
+            "version": version,
+            # After rendering: a first visit's forms carry the CSRF secret made for them.
+            "variant": _variant(request),
+            "until": now + dt.timedelta(seconds=seconds),
+            "content": response.content,
+            "headers": [(k, v) for k, v in response.items() if k.lower() != "set-cookie"],
+        }
+        cache.set(key, entry, seconds)
+    return response
 
 
 def next_change(moments: Iterable[dt.datetime | None], now: dt.datetime) -> dt.datetime:

@@ -19,7 +19,9 @@ away), so numbers are built from *blocks* instead:
 3. **Leftovers, combined upwards once the answers are in.** When the answer window has
    closed (:func:`close`), the entries still waiting are pooled per parent unit and cut
    into blocks of *k*, and what is still left over is pooled over the whole and cut
-   into blocks of *k*. Fewer than *k* remain, and they are never counted.
+   into blocks of *k*. Fewer than *k* remain, and they are never counted. (A kind in
+   which a person has an entry per parent, :data:`ONE_PER_PARENT`, stops at the
+   parents: over the whole, one person could fill a block.)
 4. **Every number is over whole blocks.** A unit's numbers (an average, the count
    behind it) are over the blocks formed in it and under it (:func:`tally`). So every
    set of people ever shown is a union of blocks of *k*: the difference between any two
@@ -28,10 +30,10 @@ away), so numbers are built from *blocks* instead:
 
 Units are strings, so the rule knows nothing about what they are. A :class:`Path` is
 three levels: ``leaf`` (e.g. ``"department:12"``), ``parent`` (``"area:3"``) and
-``whole`` (``"programme:1"``); the session evaluations will use session, module and
-programme. A page may show any leaf, any parent, the whole, or any union of leaves:
-all are unions of blocks. It must not show a set cut any other way (by the people's
-level or cohort, say): that set is not made of blocks.
+``whole`` (``"programme:1"``); the session evaluations use session, module and
+programme (:mod:`evaluations.rules`). A page may show any leaf, any parent, the whole,
+or any union of leaves: all are unions of blocks. It must not show a set cut any other
+way (by the people's level or cohort, say): that set is not made of blocks.
 
 Counts are block sizes summed: multiples of *k*. A unit with no block shows no count
 and no numbers.
@@ -129,9 +131,18 @@ def _waiting(scope: StatisticsScope, **where) -> list[StatisticsEntry]:
     )
 
 
+# Kinds in which a person has an entry in each of several parents (the session
+# evaluations: one per module a leader attended; the database holds one per module). A
+# leaf's and a parent's pool hold a person once, but the whole's could hold one person's
+# entries from several parents and fill a block with fewer than k people: their
+# leftovers combine per parent only, and what is left after that is never counted.
+ONE_PER_PARENT = frozenset({"evaluation"})
+
+
 def _combine_leftovers(scope: StatisticsScope, now: dt.datetime) -> int:
     formed = _cut(scope, Level.PARENT, _waiting(scope), now)
-    formed += _cut(scope, Level.WHOLE, _waiting(scope), now)
+    if scope.kind not in ONE_PER_PARENT:
+        formed += _cut(scope, Level.WHOLE, _waiting(scope), now)
     return len(formed)
 
 
@@ -220,6 +231,15 @@ class Cell:
             self.sums[measure][1] += count
 
 
+def _selected(kind: str, whole: str, leaves: Iterable[str] | None, parent: str | None):
+    blocks = StatisticsBlock.objects.filter(scope__kind=kind, scope__whole=whole)
+    if leaves is not None:
+        blocks = blocks.filter(leaf__in=list(leaves))
+    if parent is not None:
+        blocks = blocks.filter(parent=parent)
+    return blocks
+
+
 def tally(
     kind: str,
     whole: str,
@@ -235,11 +255,7 @@ def tally(
     The total is over every block selected, so it may hold blocks that lie in no listed
     cell (those combined at the parent or the whole): still whole blocks.
     """
-    blocks = StatisticsBlock.objects.filter(scope__kind=kind, scope__whole=whole)
-    if leaves is not None:
-        blocks = blocks.filter(leaf__in=list(leaves))
-    if parent is not None:
-        blocks = blocks.filter(parent=parent)
+    blocks = _selected(kind, whole, leaves, parent)
     # Per (leaf, parent): a few hundred rows at most, rolled up here.
     sizes = blocks.values("leaf", "parent").annotate(people=Sum("size")).order_by()
     values = (
@@ -265,3 +281,29 @@ def tally(
         if unit:
             cells.setdefault(unit, Cell(unit=unit)).add(part.people, part.sums)
     return cells, total
+
+
+def members(
+    kind: str,
+    whole: str,
+    *,
+    by: str,
+    leaves: Iterable[str] | None = None,
+    parent: str | None = None,
+) -> tuple[dict[str, list[str]], list[str]]:
+    """The subjects behind :func:`tally`'s cells and total, selected the same way (one
+    query): for what is shown beside the numbers, such as free text without names.
+    Every list is whole blocks, so it may be shown wherever the numbers are."""
+    rows = (
+        StatisticsEntry.objects.filter(block__in=_selected(kind, whole, leaves, parent))
+        .values_list("block__leaf", "block__parent", "subject")
+        .order_by("subject")
+    )
+    cells: dict[str, list[str]] = defaultdict(list)
+    total: list[str] = []
+    for leaf, upper, subject in rows:
+        total.append(subject)
+        unit = leaf if by == Level.LEAF else upper
+        if unit:
+            cells[unit].append(subject)
+    return dict(cells), total

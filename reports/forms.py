@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Length
 from django.forms.utils import flatatt
 from django.http import Http404
@@ -41,8 +41,37 @@ class FastSelect(forms.Select):
         return mark_safe("".join(parts))  # noqa: S308 - every part escaped above
 
 
+# A choice among more rows than this is shown as a search box, not a list: a
+# municipality's 1,500 departments and 1,200 cohorts are neither quick to send nor usable
+# to scroll through (profiled: building their options was most of HR's report page).
+LONG_LIST = 100
+# How many of the rows a search fits are named in its message.
+EXAMPLES = 5
+
+
+def _search_box(label) -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=200,
+        label=label,
+        help_text=_("Write the name or the code, or enough of it to leave one."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
 class ReportFilterForm(forms.Form):
-    """Every field is optional: an empty form is the whole scope of the current programme."""
+    """Every field is optional: an empty form is the whole scope of the current programme.
+
+    The department and the cohort are chosen by id (a list, or a link's
+    ``?department=<id>``) or by a search box (``department_q``, ``cohort_q``: the exact
+    name or code, or enough of it to leave one row; several or none is an error on the
+    box naming a few of them). The page shows the list while it is short and the box
+    past ``LONG_LIST`` rows (:meth:`shown_fields`; the box then shows the chosen row's
+    name), deciding with one query only when it is rendered: a download asks none.
+    """
+
+    # The searchable fields: the box's name for each.
+    SEARCH_BOXES = {"department": "department_q", "cohort": "cohort_q"}
 
     programme = forms.ModelChoiceField(
         queryset=Programme.objects.all(),
@@ -73,6 +102,8 @@ class ReportFilterForm(forms.Form):
         empty_label=_("All cohorts"),
         widget=FastSelect,
     )
+    department_q = _search_box(_("Department"))
+    cohort_q = _search_box(_("Cohort"))
     status = forms.ChoiceField(
         choices=[("", _("All statuses")), *Status.CHOICES],
         required=False,
@@ -86,9 +117,18 @@ class ReportFilterForm(forms.Form):
         widget=FastSelect,
     )
 
-    def __init__(self, data, *, scope: Scope, current: Programme | None = None, **kwargs):
+    def __init__(
+        self,
+        data,
+        *,
+        scope: Scope,
+        current: Programme | None = None,
+        department_page: bool = False,
+        **kwargs,
+    ):
         super().__init__(data, **kwargs)
         self.current = current
+        self.department_page = department_page
         self.fields["department"].queryset = scope.departments
         if scope.is_hr:
             # Only the administrations and centres that have departments under them.
@@ -106,15 +146,108 @@ class ReportFilterForm(forms.Form):
                 cohort=OuterRef("pk"), leader__department__in=scope.departments
             )
             self.fields["cohort"].queryset = self.fields["cohort"].queryset.filter(Exists(in_scope))
+        self._long: dict[str, bool] = {}
+
+    def _is_long(self, name: str) -> bool:
+        """Whether the list is long (shown as its box); a short one keeps its fetched rows."""
+        if name not in self._long:
+            field = self.fields[name]
+            rows = list(field.queryset[: LONG_LIST + 1])
+            self._long[name] = len(rows) > LONG_LIST
+            if not self._long[name]:
+                # Its choices set, the widget does not ask the database again.
+                field.choices = [("", field.empty_label), *((row.pk, str(row)) for row in rows)]
+        return self._long[name]
+
+    def shown_fields(self):
+        """The fields the page shows: for the department and the cohort, the list or the
+        search box (the box also whenever it holds text, so its error can be read)."""
+        boxes = {box: name for name, box in self.SEARCH_BOXES.items()}
+        for bound in self:
+            if self.department_page and bound.name in ("department", "department_q"):
+                continue  # the page is the department's own
+            if bound.name in self.SEARCH_BOXES:
+                box = self.SEARCH_BOXES[bound.name]
+                if self.data.get(box) or self._is_long(bound.name):
+                    continue
+            elif bound.name in boxes:
+                name = boxes[bound.name]
+                if not (self.data.get(bound.name) or self._is_long(name)):
+                    continue
+                self._name_the_chosen(name)
+            yield bound
+
+    def _name_the_chosen(self, name: str) -> None:
+        """A row chosen by id shows in the box by its name."""
+        box = self.SEARCH_BOXES[name]
+        row = self.cleaned_data.get(name) if hasattr(self, "cleaned_data") else None
+        if row is not None and not self.data.get(box):
+            self.data = self.data.copy()
+            self.data[box] = row.name
 
     def clean(self):
         cleaned = super().clean()
         programme = cleaned.get("programme") or self.current or Programme.current()
         cleaned["programme"] = programme
+        for name, box in self.SEARCH_BOXES.items():
+            text = (cleaned.get(box) or "").strip()
+            if text and name in self.fields:
+                queryset = self.fields[name].queryset
+                if name == "cohort" and programme is not None:
+                    queryset = queryset.filter(programme=programme)
+                # The box's text wins over an id: it is what the person wrote last.
+                cleaned[name] = self._searched_row(name, box, text, queryset)
         cohort = cleaned.get("cohort")
         if cohort is not None and programme is not None and cohort.programme_id != programme.pk:
             self.add_error("cohort", _("The cohort belongs to another programme."))
         return cleaned
+
+    def _searched_row(self, name: str, box: str, text: str, queryset: QuerySet):
+        """The one row the box's text names, or None with an error on the box.
+
+        Compared in Python, casefolded: SQLite folds only ASCII, and "øks" is "ØKS". The
+        names and codes of a scope are a few thousand short strings at most, read only
+        when someone searches.
+        """
+        wanted = text.casefold()
+        code = "code" if name == "department" else "name"
+        rows = [
+            (pk, row_name, row_name.casefold(), row_code.casefold())
+            for pk, row_name, row_code in queryset.values_list("pk", "name", code)
+        ]
+        tests = [
+            lambda folded, coded: wanted in (folded, coded),
+            # "12" is "Hold 12", not every cohort with a 12 in its name.
+            lambda folded, coded: folded.endswith(f" {wanted}"),
+            lambda folded, coded: wanted in folded or wanted in coded,
+        ]
+        found: list[tuple[int, str]] = []
+        for test in tests:
+            found = [(pk, row_name) for pk, row_name, folded, coded in rows if test(folded, coded)]
+            if found:
+                break
+        if len(found) == 1:
+            return queryset.get(pk=found[0][0])
+        if not found:
+            self.add_error(box, self.NOT_FOUND[name] % {"text": text})
+        else:
+            examples = ", ".join(f"“{row_name}”" for _pk, row_name in found[:EXAMPLES])
+            self.add_error(box, self.MANY_FOUND[name] % {"text": text, "examples": examples})
+        return None
+
+    NOT_FOUND = {
+        "department": _("No department in your reports is called or has the code “%(text)s”."),
+        "cohort": _("No cohort of this programme is called “%(text)s”."),
+    }
+    MANY_FOUND = {
+        "department": _(
+            "“%(text)s” fits more than one department, among them %(examples)s: write more "
+            "of the name, or the code."
+        ),
+        "cohort": _(
+            "“%(text)s” fits more than one cohort, among them %(examples)s: write more of the name."
+        ),
+    }
 
     def filters(self) -> Filters | None:
         """The filters, or None when the input is invalid (the page then shows the errors).
@@ -132,11 +265,21 @@ class ReportFilterForm(forms.Form):
             programme=data["programme"],
             department=data["department"],
             unit=data.get("unit"),
-            cohort=data["cohort"],
-            status=data["status"],
-            level=data["level"],
+            cohort=data.get("cohort"),
+            status=data.get("status", ""),
+            level=data.get("level", ""),
             now=clock.now(),
         )
+
+
+class ForecastFilterForm(ReportFilterForm):
+    """The forecast's filters: the programme and where (an administration or centre, a
+    department); the cohort, status and level do not divide a forecast."""
+
+    def __init__(self, data, **kwargs):
+        super().__init__(data, **kwargs)
+        for name in ("cohort", "cohort_q", "status", "level"):
+            del self.fields[name]
 
 
 class DownloadForm(forms.Form):

@@ -24,7 +24,7 @@ from portal.db import statement_timeout
 from portal.routers import reads_from_replica
 from programme import clock, pagecache
 from programme.models import current_programme
-from reports import csv_export, xlsx_export
+from reports import csv_export, forecast, xlsx_export
 from reports.forms import DownloadForm, ReportFilterForm
 from reports.rules import (
     DEFAULT_SORT,
@@ -81,7 +81,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filters": filters,
         "download": DownloadForm(),
-        "drill_query": query_without(request, "department", "sort", "dialect"),
+        "drill_query": query_without(request, "department", "department_q", "sort", "dialect"),
     }
     if filters is not None:
         # HR's whole organisation: a line per administration or centre (a department's
@@ -89,11 +89,20 @@ def overview(request: HttpRequest) -> HttpResponse:
         by_unit = scope.is_hr and filters.department is None and filters.unit is None
         rows, total = department_summary(report_leaders(scope, filters), by_unit=by_unit)
         context.update(
+            forecast=forecast.summary(
+                scope,
+                filters.programme,
+                filters.now,
+                unit=filters.unit,
+                department=filters.department,
+            ),
             rows=rows,
             total=total,
             chart=_chart(rows),
             by_unit=by_unit,
-            unit_query=query_without(request, "unit", "department", "sort", "dialect"),
+            unit_query=query_without(
+                request, "unit", "department", "department_q", "sort", "dialect"
+            ),
         )
     return render(request, "reports/overview.html", context, status=200 if form.is_valid() else 400)
 
@@ -104,7 +113,9 @@ def overview(request: HttpRequest) -> HttpResponse:
 def department(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     department = scope.department(pk)
-    form = ReportFilterForm(request.GET, scope=scope, current=current_programme(request))
+    form = ReportFilterForm(
+        request.GET, scope=scope, current=current_programme(request), department_page=True
+    )
     filters = form.filters()
     sort = request.GET.get("sort", DEFAULT_SORT)
     sort = sort if sort in SORTS else DEFAULT_SORT
@@ -143,13 +154,16 @@ def _export(request: HttpRequest, extension: str):
         )
     modules = list(filters.programme.modules.order_by("order"))
     leaders = sorted_leaders(report_leaders(scope, filters), request.GET.get("sort", "department"))
-    if filters.department is not None:
-        label = filters.department.code
-    else:
-        label = gettext("all departments") if scope.is_hr else gettext("my departments")
-    name = csv_export.filename(label, clock.today(), extension)
+    name = csv_export.filename(export_label(scope, filters), clock.today(), extension)
     rows = csv_export.rows(leaders, modules, filters.now, as_text=extension == "csv")
     return name, csv_export.header(modules), rows
+
+
+def export_label(scope, filters) -> str:
+    """What a downloaded file is about, for its name: the department's code, or the scope."""
+    if filters.department is not None:
+        return filters.department.code
+    return gettext("all departments") if scope.is_hr else gettext("my departments")
 
 
 def download(content, content_type: str, name: str) -> StreamingHttpResponse:

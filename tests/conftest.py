@@ -488,8 +488,8 @@ def _migration(name: str):
 
 def restore_hr_group() -> Group:
     """The HR group with exactly the rights the data migrations give it (0002, 0006, 0009,
-    0010; the API's 0002): a transactional test's flush empties the tables, the
-    migrations' data too."""
+    0010, 0020; the API's, the learning groups' and the materials' 0002): a transactional
+    test's flush empties the tables, the migrations' data too."""
     from django.contrib.auth.models import Permission
     from django.db.models import Q
 
@@ -508,6 +508,12 @@ def restore_hr_group() -> Group:
         wanted |= Q(content_type__app_label__in=labels, codename__in=names)
     api = importlib.import_module("api.migrations.0002_hr_manages_api_clients")
     wanted |= Q(content_type__app_label="api", codename__in=api.HR_PERMISSIONS)
+    groups = importlib.import_module("groups.migrations.0002_hr_manages_learning_groups")
+    wanted |= Q(content_type__app_label="groups", codename__in=groups.HR_PERMISSIONS)
+    materials = importlib.import_module("materials.migrations.0002_hr_manages_materials")
+    wanted |= Q(content_type__app_label="materials", codename__in=materials.HR_PERMISSIONS)
+    reservations = _migration("0020_hr_reserves_seats")
+    wanted |= Q(content_type__app_label="programme", codename__in=reservations.HR_PERMISSIONS)
     group, _created = Group.objects.get_or_create(name=HR_GROUP)
     group.permissions.set(Permission.objects.filter(wanted))
     return group

@@ -19,11 +19,16 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as project_settings
 from django.contrib import admin
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 import booking
+from approvals.models import EnrolmentRequest
+from evaluations import rules as evaluations
+from groups.models import GroupMembership, LearningGroup
+from materials.models import Material
 from outcomes.models import Initiative
-from programme.models import MakeUpBooking
+from programme.models import AbsenceNotice, Attendance, MakeUpBooking
 from tests.conftest import (
     NOW,
     hold_1,
@@ -74,7 +79,7 @@ def signed_in(status, anonymous=LOGIN) -> tuple:
 EXPECTED: dict[str, Row] = {
     # The leaders' pages. Cohorts and sessions are the programme's, not a person's.
     # HR (and superusers) without a leader profile land on HR's start page, managers who
-    # are not leaders on the reports.
+    # are not leaders on "Mit team".
     "dashboard:dashboard": Row((LOGIN, OK, OK, FOUND, FOUND, FOUND, FOUND)),
     "hr:start": Row((LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)),
     "dashboard:cohort_list": Row(signed_in(OK)),
@@ -99,6 +104,12 @@ EXPECTED: dict[str, Row] = {
         method="post",
         kwargs=lambda w: {"pk": w.enrolment.pk},
     ),
+    # The leader's own request for a place (ENROLMENT_APPROVAL=manager), withdrawn.
+    "dashboard:withdraw_request": Row(
+        (LOGIN, FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+        method="post",
+        kwargs=lambda w: {"pk": w.place_request.pk},
+    ),
     "dashboard:book_makeup": Row(
         (LOGIN, FOUND, FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
         method="post",
@@ -108,6 +119,11 @@ EXPECTED: dict[str, Row] = {
         (LOGIN, FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
         method="post",
         kwargs=lambda w: {"pk": w.makeup.pk},
+    ),
+    # "Meld afbud" for a session of the leader's own (the colleague has no seat: 404).
+    "dashboard:report_absence": Row(
+        (LOGIN, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+        kwargs=lambda w: {"pk": w.absence_session.pk},
     ),
     # The leader's own kursusbevis (404 until the programme is completed).
     "dashboard:certificate": Row(
@@ -143,9 +159,48 @@ EXPECTED: dict[str, Row] = {
     "outcomes:assessment_result": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
     "outcomes:initiative_list": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
     "outcomes:initiative_new": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    # The catalogue of ideas: what leaders shared with all leaders; leaders and HR read it,
+    # a manager who is no leader does not.
+    "outcomes:catalogue": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, OK, OK)),
+    # Module materials: a leader's own list; a file to a leader with a seat at its session
+    # (``leader``; the colleague has none: 404) and to HR; 403 without a leader profile.
+    "materials:list": Row((LOGIN, OK, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "materials:file": Row(
+        (LOGIN, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, OK, OK),
+        kwargs=lambda w: {"pk": w.material.pk},
+    ),
+    # Session evaluations: a leader's own is shown to them only (``leader`` evaluated the
+    # kick-off; the colleague was not there: 404); nobody else reads one, in any role.
+    # The averages: HR, and a facilitator for their own sessions (none of these roles
+    # runs one; tests/evaluations has the facilitator).
+    "evaluations:answer": Row(
+        (LOGIN, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+        kwargs=lambda w: {"pk": w.session.pk},
+    ),
+    "evaluations:overview": Row((LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)),
+    "evaluations:mine": Row(
+        (LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)
+    ),
+    "evaluations:session": Row(
+        (LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, OK),
+        kwargs=lambda w: {"pk": w.session.pk},
+    ),
+    # "Vil samarbejde" on ``leader``'s shared initiative: a leader's button only (its owner
+    # is told it is their own); nobody without a leader profile.
+    "outcomes:collaborate": Row(
+        (LOGIN, FOUND, FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+        method="post",
+        kwargs=lambda w: {"pk": w.initiative.pk},
+    ),
     "outcomes:initiative_edit": Row(
         (LOGIN, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
         kwargs=lambda w: {"pk": w.initiative.pk},
+    ),
+    # A learning group's page: its members' and HR's. The group holds ``leader`` only:
+    # the colleague (same department) and the managers are told it does not exist.
+    "groups:detail": Row(
+        (LOGIN, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, OK),
+        kwargs=lambda w: {"pk": w.group.pk},
     ),
     # Reports: managers see their own departments, HR all; leaders nothing.
     "outcomes:report": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
@@ -153,10 +208,47 @@ EXPECTED: dict[str, Row] = {
     "outcomes:initiatives_csv": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:overview": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "reports:forecast": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "reports:forecast_csv": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     "reports:export_xlsx": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
     # The compliance lists and their reminders: a manager's own departments only.
     "reports:compliance": Row(
         (LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK), kwargs=lambda w: {"status": "behind"}
+    ),
+    # "Mit team": a manager's leaders (their own departments), HR's whole municipality.
+    "managers:team": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "managers:export": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "managers:export_xlsx": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    # A leader's place in a manager's hands: their own leaders only (the leader is in A:
+    # B's manager is told it does not exist, as in the reports); HR for anyone. Its
+    # buttons (POST, same URL) are refused the same way (tests/managers/test_place.py).
+    "managers:place": Row(
+        (LOGIN, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK, OK),
+        kwargs=lambda w: {"leader_pk": w.leader.pk},
+    ),
+    # Reserved seats: a manager's own reservations (B's manager is told A's does not
+    # exist), HR every one; the buttons (POST, same URL) the same (tests/managers/).
+    "managers:reservations": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "managers:reservation": Row(
+        (LOGIN, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK, OK),
+        kwargs=lambda w: {"pk": w.reservation.pk},
+    ),
+    # Absences reported in advance: a manager's own leaders' (the notice is the leader's, in
+    # A: B's manager is told it does not exist); HR answers for anyone. Without a choice
+    # the button goes back to the page with a message.
+    "managers:absences": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "managers:decide_absence": Row(
+        (LOGIN, FORBIDDEN, FORBIDDEN, FOUND, NOT_FOUND, FOUND, FOUND),
+        method="post",
+        kwargs=lambda w: {"pk": w.notice.pk},
+    ),
+    # Requests for a place: a manager's own leaders' (B's manager is told the request
+    # does not exist), HR's every one. A decision without an answer chosen is a 400.
+    "managers:approvals": Row((LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)),
+    "managers:decide": Row(
+        (LOGIN, FORBIDDEN, FORBIDDEN, 400, NOT_FOUND, 400, 400),
+        method="post",
+        kwargs=lambda w: {"pk": w.place_request.pk},
     ),
     "reports:department": Row(
         (LOGIN, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK, OK),
@@ -176,6 +268,8 @@ EXPECTED: dict[str, Row] = {
         method="post",
         kwargs=lambda w: {"pk": w.attempt.pk},
     ),
+    # "Min profil": everyone's own, whoever they are.
+    "accounts:profile": Row(signed_in(OK)),
     # Signing in and out, and the password pages (Django's own views).
     "login": Row(everyone(OK)),
     "logout": Row(everyone(LOGIN), method="post"),
@@ -214,7 +308,7 @@ EXPECTED: dict[str, Row] = {
 # The admin as a group: HR holds permissions on the programme's models (and may view
 # logins), on the outbox's e-mails (post_office) and on the API's clients; axes' records
 # and auth groups are for superusers.
-HR_ADMIN_APPS = {"programme", "mail", "outcomes", "post_office", "api"}
+HR_ADMIN_APPS = {"programme", "mail", "outcomes", "post_office", "api", "groups", "materials"}
 
 
 def url_names(resolver=None, namespace: str | None = None) -> list[str]:
@@ -246,7 +340,8 @@ def test_every_row_is_a_url_name():
 
 
 def make_world() -> SimpleNamespace:
-    """The leader has a seat in Hold 1 and a make-up seat in Hold 2; one sign-in is blocked."""
+    """The leader has a seat in Hold 1 and a make-up seat in Hold 2, where A's manager has
+    reserved a seat; one sign-in is blocked."""
     department_a, department_b = make_department_a(), make_department_b()
     programme = make_programme()
     modules = make_modules(programme)
@@ -261,6 +356,10 @@ def make_world() -> SimpleNamespace:
     sessions = list(other_cohort.sessions.order_by("starts_at"))
     makeup = MakeUpBooking.objects.create(leader=leader, session=sessions[1], booked_at=NOW)
     feed_token = leader.renew_calendar_token()
+    reservation = booking.reserve(manager=manager_a, cohort=other_cohort, seats=1, now=NOW)
+    place_request = EnrolmentRequest.objects.create(
+        leader=leader, cohort=other_cohort, requested_at=NOW
+    )
     initiative = Initiative.objects.create(
         leader=leader,
         programme=cohort.programme,
@@ -270,6 +369,23 @@ def make_world() -> SimpleNamespace:
         it=True,
         created_at=NOW,
         changed_at=NOW,
+        shared_at=NOW,  # in the catalogue of ideas
+    )
+    material = Material(title="Slides", session=cohort.sessions.order_by("starts_at")[0])
+    material.days_before = 3650  # shown from long before: the matrix is about who, not when
+    material.file.save("slides.pdf", ContentFile(b"%PDF-1.4"), save=False)
+    material.save()
+    absence_session = cohort.sessions.order_by("starts_at")[1]
+    notice = AbsenceNotice.objects.create(
+        leader=leader, session=absence_session, reason=AbsenceNotice.Reason.ILLNESS, reported_at=NOW
+    )
+    group = LearningGroup.objects.create(programme=cohort.programme, cohort=cohort, name="Gruppe 1")
+    GroupMembership.objects.create(group=group, leader=leader)
+    # The leader was at the kick-off (12 January) and evaluated it.
+    kickoff = cohort.sessions.order_by("starts_at").first()
+    Attendance.objects.create(leader=leader, session=kickoff, status=Attendance.Status.PRESENT)
+    evaluations.submit(
+        leader=leader, session=kickoff, relevance=4, facilitation=5, different="Mere", now=NOW
     )
     attempt = AccessAttempt.objects.create(
         username="blocked@albertslund.dk",
@@ -277,6 +393,7 @@ def make_world() -> SimpleNamespace:
         failures_since_start=project_settings.AXES_FAILURE_LIMIT,
     )
     return SimpleNamespace(
+        material=material,
         leader=leader,
         department_a=department_a,
         cohort=cohort,
@@ -285,9 +402,14 @@ def make_world() -> SimpleNamespace:
         enrolment=enrolment,
         makeup=makeup,
         makeup_session=sessions[0],
+        absence_session=absence_session,
+        notice=notice,
         feed_token=feed_token,
+        reservation=reservation,
+        place_request=place_request,
         attempt=attempt,
         initiative=initiative,
+        group=group,
         users={
             "anonymous": None,
             "leader": leader.user,
@@ -484,10 +606,13 @@ def api_tokens(world):
     from tests.api.conftest import make_client
 
     a = [world.department_a]
-    # Attendance of A's leader and of B's outsider, for the attendance list.
+    # Attendance of A's leader (the world's, who evaluated the session) and of B's
+    # outsider, for the attendance list.
     outsider = Leader.objects.get(employee_number="2001")
     for leader in (world.leader, outsider):
-        Attendance.objects.create(leader=leader, session=world.session, status="present")
+        Attendance.objects.get_or_create(
+            leader=leader, session=world.session, defaults={"status": "present"}
+        )
     tokens = {"none": None, "bad": "dlp_00000000_not-a-token"}
     tokens["expired"] = make_client("expired", departments=a, expires_at=NOW - dt.timedelta(1))[1]
     tokens["revoked"] = make_client("revoked", departments=a, revoked_at=NOW)[1]

@@ -19,7 +19,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 import demo as demo_data
-from programme.models import Department, Enrolment, Session, User
+from approvals.models import EnrolmentRequest
+from groups.models import GroupMembership
+from programme.models import (
+    Attendance,
+    Cohort,
+    Department,
+    Enrolment,
+    Leader,
+    Reservation,
+    Session,
+    User,
+)
 from tests.conftest import query_name, session_queries
 
 USER = ["select programme_user"]
@@ -55,8 +66,60 @@ def own_session() -> int:
     return Session.objects.filter(cohort=own_cohort()).order_by("starts_at").first().pk
 
 
+def own_group() -> int:
+    """The full case's learning group (the demo forms each cohort's groups)."""
+    return GroupMembership.objects.get(leader=_full_case().leader).group_id
+
+
+def attended_session() -> int:
+    """A session the full case attended (and evaluated: the demo's leaders mostly did)."""
+    return (
+        Attendance.objects.filter(leader=_full_case().leader, status="present")
+        .order_by("session__starts_at")
+        .first()
+        .session_id
+    )
+
+
+def facilitated_session() -> int:
+    """A session the demo's facilitator with a login ran, that has ended."""
+    return (
+        Session.objects.filter(facilitator__user__email=demo_data.FACILITATOR_EMAIL)
+        .exclude(attendances=None)
+        .order_by("starts_at")
+        .first()
+        .pk
+    )
+
+
 def first_department() -> int:
     return Department.objects.get(code="ØKS").pk
+
+
+def team_leader() -> int:
+    """A seated leader in the demo manager's departments: their place, in the manager's hands."""
+    manager = User.objects.get(email=demo_data.MANAGER_EMAIL)
+    return (
+        Enrolment.objects.filter(status="enrolled", leader__department__managers=manager)
+        .order_by("leader__employee_number")
+        .first()
+        .leader_id
+    )
+
+
+def team_reservation() -> int:
+    """Seats reserved for the demo manager (the demo has none), held open: the page with
+    the leaders who may be named."""
+    import datetime as dt
+
+    manager = User.objects.get(email=demo_data.MANAGER_EMAIL)
+    reservation = Reservation.objects.filter(manager=manager).first()
+    if reservation is None:
+        cohort = Cohort.objects.order_by("-pk").first()
+        reservation = Reservation.objects.create(
+            cohort=cohort, manager=manager, seats=2, release_on=dt.date(2100, 1, 1)
+        )
+    return reservation.pk
 
 
 LEADER_PAGES = {
@@ -71,15 +134,32 @@ LEADER_PAGES = {
     "self-assessment": lambda: reverse("outcomes:self_assessment"),
     "self-assessment result": lambda: reverse("outcomes:assessment_result"),
     "initiatives": lambda: reverse("outcomes:initiative_list"),
+    "catalogue": lambda: reverse("outcomes:catalogue"),
+    "materials": lambda: reverse("materials:list"),
+    "profile": lambda: reverse("accounts:profile"),
+    "learning group": lambda: reverse("groups:detail", args=[own_group()]),
+    "report absence": lambda: reverse("dashboard:report_absence", args=[own_session()]),
+    "evaluation": lambda: reverse("evaluations:answer", args=[attended_session()]),
 }
 REPORT_PAGES = {
     "report overview": lambda: reverse("reports:overview"),
     "report department": lambda: reverse("reports:department", args=[first_department()]),
     "report csv": lambda: reverse("reports:export") + "?dialect=standard",
     "report xlsx": lambda: reverse("reports:export_xlsx"),
+    "forecast": lambda: reverse("reports:forecast"),
+    "forecast csv": lambda: reverse("reports:forecast_csv") + "?dialect=standard",
     "not enrolled": lambda: reverse("reports:compliance", args=["not_enrolled"]),
     "behind": lambda: reverse("reports:compliance", args=["behind"]),
     "outcomes": lambda: reverse("outcomes:report"),
+    "team": lambda: reverse("managers:team"),
+    "team csv": lambda: reverse("managers:export") + "?dialect=standard",
+    "team xlsx": lambda: reverse("managers:export_xlsx"),
+    "team place": lambda: reverse("managers:place", args=[team_leader()]),
+    "team reservations": lambda: reverse("managers:reservations"),
+    "team reservation": lambda: reverse("managers:reservation", args=[team_reservation()]),
+    "absences": lambda: reverse("managers:absences"),
+    "team approvals": lambda: reverse("managers:approvals"),
+    "profile": lambda: reverse("accounts:profile"),  # everyone's, as a manager and HR see it
 }
 
 
@@ -124,6 +204,7 @@ def who_is(who: str) -> User:
         "leader": leader_user,
         "manager": lambda: User.objects.get(email=demo_data.MANAGER_EMAIL),
         "hr": lambda: User.objects.get(email=demo_data.HR_EMAIL),
+        "facilitator": lambda: User.objects.get(email=demo_data.FACILITATOR_EMAIL),
         "superuser": lambda: (
             User.objects.filter(is_superuser=True).first()
             or User.objects.create_superuser(email="root@example.org", password="x")
@@ -136,6 +217,17 @@ def all_pages() -> list[tuple[str, str, Callable[[], str]]]:
     pages += [(f"manager {n}", "manager", url) for n, url in REPORT_PAGES.items()]
     pages += [(f"hr {n}", "hr", url) for n, url in REPORT_PAGES.items()]
     pages.append(("hr start", "hr", lambda: reverse("hr:start")))
+    # Session evaluations: HR's averages, and the facilitator's of their own sessions.
+    pages.append(("hr evaluations", "hr", lambda: reverse("evaluations:overview")))
+    for who in ("hr", "facilitator"):
+        pages.append(
+            (
+                f"{who} evaluation session",
+                who,
+                lambda: reverse("evaluations:session", args=[facilitated_session()]),
+            )
+        )
+    pages.append(("facilitator evaluations", "facilitator", lambda: reverse("evaluations:mine")))
     pages += admin_pages()
     return pages
 
@@ -188,6 +280,46 @@ def measure(client) -> dict[str, list[str]]:
     return seen
 
 
+def ask_for_places() -> User:
+    """With approval on: every leader without a place asks for one in the programme's
+    last cohort (so the lists grow with the data); the first of them, whose dashboard
+    then shows the request."""
+    placed = Enrolment.objects.filter(status__in=Enrolment.ACTIVE).values("leader")
+    waiting = list(
+        Leader.objects.exclude(pk__in=placed).filter(left_on__isnull=True).order_by("pk")
+    )
+    cohort = Cohort.objects.order_by("-enrolment_deadline", "-pk").first()
+    asked_at = timezone.make_aware(demo_data.DEMO_AS_OF)
+    EnrolmentRequest.objects.bulk_create(
+        [
+            EnrolmentRequest(leader=leader, cohort=cohort, requested_at=asked_at)
+            for leader in waiting
+        ]
+    )
+    assert waiting
+    return waiting[0].user
+
+
+APPROVAL_PAGES = [
+    ("approval leader dashboard with a request", "requester", "dashboard:dashboard"),
+    ("approval manager approvals", "manager", "managers:approvals"),
+    ("approval hr approvals", "hr", "managers:approvals"),
+    ("approval hr start", "hr", "hr:start"),
+]
+
+
+def measure_approvals(client, requester: User) -> dict[str, list[str]]:
+    seen = {}
+    for name, who, url in APPROVAL_PAGES:
+        client.force_login(requester if who == "requester" else who_is(who))
+        client.get(reverse("healthz"))
+        queries = asked(client, reverse(url))
+        prefix = session_queries() + USER
+        assert queries[: len(prefix)] == prefix, (name, queries)
+        seen[name] = queries[len(prefix) :]
+    return seen
+
+
 @pytest.mark.parametrize("leaders", [150, 1500], ids=["1x", "10x"])
 def test_every_page_asks_the_same_named_queries_at_1x_and_10x_the_data(
     client, db, settings, leaders
@@ -197,6 +329,10 @@ def test_every_page_asks_the_same_named_queries_at_1x_and_10x_the_data(
     settings.PAGE_CACHE_SECONDS = 0
     seen = measure(client)
     seen.update(measure_api())
+    # Approval on (ENROLMENT_APPROVAL=manager), every leader without a place asking.
+    settings.ENROLMENT_APPROVAL = "manager"
+    seen.update(measure_approvals(client, ask_for_places()))
+    settings.ENROLMENT_APPROVAL = "none"
     # Pages kept in the shared cache (programme/pagecache.py): session, user, versions.
     settings.PAGE_CACHE_SECONDS = 300
     settings.PORTAL_CLOCK = demo_data.DEMO_AS_OF.isoformat()  # naive: local time
@@ -295,13 +431,121 @@ BUDGET: dict[str, list[str]] = {
         "select programme_session",
         "select programme_makeupbooking",
         "select programme_attendance",
+        "select programme_absencenotice",  # each session's absence reported in advance
         "select qualify",
         "select programme_assessmentresponse",
-        "exists programme_initiative",
+        # Whether the leader has an initiative, and their learning group: one query.
+        "select programme_leader",
+        # The sessions the leader attended and has not evaluated yet.
+        "select programme_session",
     ],
     # Kept in the shared cache (programme/pagecache.py): after the session and the user,
     # only the versions the copy must carry, read from the database in one query.
     "leader dashboard kept": ["select programme_pagewrite"],
+    # A session the leader attended (with its module, programme, facilitator, cohort),
+    # their own evaluation of it, then the header's programme.
+    "leader evaluation": [
+        "select programme_session",
+        "select evaluations_evaluation",
+        "select programme_programme",
+    ],
+    # HR's averages: the header's programme, the ended sessions, the blocks and their
+    # sums per session, again per module (and the whole), the modules, the facilitators'
+    # sessions.
+    "hr evaluations": [
+        "select programme_programme",
+        "select programme_session",
+        "select programme_statisticsblock",
+        "select programme_statisticsvalue",
+        "select programme_statisticsblock",
+        "select programme_statisticsvalue",
+        "select programme_module",
+        "select programme_session",
+    ],
+    # One session: the session (HR any, a facilitator their own), its blocks and sums,
+    # the entries in them and their texts, then the header's programme.
+    "hr evaluation session": [
+        "select programme_session",
+        "select programme_statisticsblock",
+        "select programme_statisticsvalue",
+        "select programme_statisticsentry",
+        "select evaluations_evaluation",
+        "select programme_programme",
+    ],
+    "facilitator evaluation session": [
+        "select programme_session",
+        "select programme_statisticsblock",
+        "select programme_statisticsvalue",
+        "select programme_statisticsentry",
+        "select evaluations_evaluation",
+        "select programme_programme",
+    ],
+    # The facilitator's own sessions: the header's programme, their ended sessions, the
+    # blocks and sums per session.
+    "facilitator evaluations": [
+        "select programme_programme",
+        "select programme_session",
+        "select programme_statisticsblock",
+        "select programme_statisticsvalue",
+    ],
+    # The group's page: the group, whether the leader is in it, its members (with their
+    # departments and areas), then the header's programme, and the initiatives the
+    # members share or work on.
+    "leader learning group": [
+        "select groups_learninggroup",
+        "exists groups_groupmembership",
+        "select groups_groupmembership",
+        "select programme_programme",
+        "select programme_initiative",
+    ],
+    # The filters' choices (programme, cohort), the counts, the groups with theirs.
+    "hr admin material list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_module",
+        "count materials_material",
+        "count materials_material",
+        "select materials_material",
+        "select programme_programme",
+    ],
+    "hr admin material add": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+    ],
+    # The demo's materials (demo/materials.py): one to change, the module choices.
+    "hr admin material change": [
+        "select materials_material",
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select programme_module",
+    ],
+    "hr admin learninggroup list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select programme_cohort",
+        "count subquery",
+        "count subquery",
+        "select groups_learninggroup",
+        "select programme_programme",
+    ],
+    "hr admin learninggroup add": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_cohort",
+    ],
+    # The members with their leaders in one query: the search box shows them as read.
+    "hr admin learninggroup change": [
+        "select groups_learninggroup",
+        "select auth_permission",
+        "select auth_permission",
+        "select groups_groupmembership",
+        "select programme_programme",
+    ],
     "leader cohort list kept": ["select programme_pagewrite"],
     "manager report overview kept": ["select programme_pagewrite"],
     "hr report overview kept": ["select programme_pagewrite"],
@@ -324,13 +568,18 @@ BUDGET: dict[str, list[str]] = {
         "select programme_leader",
         "select programme_department",
         "select programme_enrolment",
+        "select approvals_enrolmentrequest",
         "select programme_attendance",
         "select programme_makeupbooking",
+        "select programme_absencenotice",
         "select programme_assessmentresponse",
         "select programme_answer",
         "select programme_statement",
         "select programme_initiative",
         "select programme_initiativestatuschange",
+        "select outcomes_collaborator",
+        "select groups_groupmembership",
+        "select evaluations_evaluation",
         "select programme_invitation",
         "select post_office_email",
         "select programme_sentreminder",
@@ -341,13 +590,18 @@ BUDGET: dict[str, list[str]] = {
         "select programme_leader",
         "select programme_department",
         "select programme_enrolment",
+        "select approvals_enrolmentrequest",
         "select programme_attendance",
         "select programme_makeupbooking",
+        "select programme_absencenotice",
         "select programme_assessmentresponse",
         "select programme_answer",
         "select programme_statement",
         "select programme_initiative",
         "select programme_initiativestatuschange",
+        "select outcomes_collaborator",
+        "select groups_groupmembership",
+        "select evaluations_evaluation",
         "select programme_invitation",
         "select post_office_email",
         "select programme_sentreminder",
@@ -365,15 +619,32 @@ BUDGET: dict[str, list[str]] = {
         "select programme_initiative",
         "select programme_initiativestatuschange",
     ],
+    "leader materials": [
+        "select programme_session",
+        "select materials_material",
+        "select programme_programme",
+    ],
+    "leader catalogue": [
+        "select programme_programme",
+        "count programme_initiative",
+        "select programme_department",
+        "select programme_initiative",
+        "select outcomes_collaborator",
+    ],
     "manager report overview": [
         "exists programme_department",
         "select programme_programme",
         "count programme_module",
         "select programme_leader",
-        "select programme_programme",
-        "select programme_programme",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
+        "count programme_module",
+        "select programme_leader",
         "select programme_department",
         "select programme_cohort",
+        "select programme_programme",
+        "select programme_programme",
     ],
     "manager report department": [
         "exists programme_department",
@@ -382,9 +653,9 @@ BUDGET: dict[str, list[str]] = {
         "select programme_module",
         "count programme_module",
         "select programme_leader",
-        "select programme_programme",
-        "select programme_programme",
         "select programme_cohort",
+        "select programme_programme",
+        "select programme_programme",
     ],
     "manager report csv": [
         "set_config",
@@ -429,22 +700,33 @@ BUDGET: dict[str, list[str]] = {
         "select programme_leader",
         "select programme_initiative",
         "count programme_initiative",
-        "select programme_programme",
-        "select programme_programme",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
+        "count programme_module",
+        "select programme_leader",
+        "select programme_initiative",
         "select programme_programme",
         "select programme_department",
         "select programme_cohort",
+        "select programme_programme",
+        "select programme_programme",
         "select programme_initiative",
     ],
     "hr report overview": [
         "select programme_programme",
         "count programme_module",
         "select programme_leader",
-        "select programme_programme",
-        "select programme_programme",
-        "select programme_department",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
+        "count programme_module",
+        "select programme_leader",
         "select programme_department",
         "select programme_cohort",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_department",
     ],
     "hr report department": [
         "select programme_department",
@@ -452,10 +734,10 @@ BUDGET: dict[str, list[str]] = {
         "select programme_module",
         "count programme_module",
         "select programme_leader",
+        "select programme_cohort",
         "select programme_programme",
         "select programme_programme",
         "select programme_department",
-        "select programme_cohort",
     ],
     "hr report csv": [
         "set_config",
@@ -493,19 +775,300 @@ BUDGET: dict[str, list[str]] = {
         "select programme_leader",
         "select programme_initiative",
         "count programme_initiative",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
+        "count programme_module",
+        "select programme_leader",
+        "select programme_initiative",
         "select programme_programme",
-        "select programme_programme",
-        "select programme_programme",
-        "select programme_department",
         "select programme_department",
         "select programme_cohort",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_department",
         "select programme_initiative",
+    ],
+    # "Mit team": the scope, the programme, the required modules' count, the page's
+    # count and rows (one query with every column), then the reports' filters as they are
+    # rendered (departments, cohorts; HR's administrations and centres too).
+    "manager team": [
+        "exists programme_department",
+        "select programme_programme",
+        "count programme_module",
+        "count programme_leader",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
+        "count programme_module",
+        "select programme_leader",
+        "select programme_leader",
+        "select programme_department",
+        "select programme_cohort",
+    ],
+    "manager team csv": [
+        "set_config",
+        "exists programme_department",
+        "select programme_programme",
+        "count programme_module",
+        "select programme_leader",
+        "reset",
+    ],
+    "manager team xlsx": [
+        "set_config",
+        "exists programme_department",
+        "select programme_programme",
+        "count programme_module",
+        "select programme_leader",
+        "reset",
+    ],
+    "hr team": [
+        "select programme_programme",
+        "count programme_module",
+        "count programme_leader",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
+        "count programme_module",
+        "select programme_leader",
+        "select programme_leader",
+        "select programme_department",
+        "select programme_cohort",
+        "select programme_department",
+    ],
+    "hr team csv": [
+        "set_config",
+        "select programme_programme",
+        "count programme_module",
+        "select programme_leader",
+        "reset",
+    ],
+    "hr team xlsx": [
+        "set_config",
+        "select programme_programme",
+        "count programme_module",
+        "select programme_leader",
+        "reset",
+    ],
+    # A leader's place in the manager's hands: the scope, the leader in it (with their
+    # login and department), the programme, the leader's place with its cohort, and the
+    # cohorts that take enrolments with their seats (read once for the form).
+    "manager team place": [
+        "exists programme_department",
+        "select programme_leader",
+        "select programme_programme",
+        "select programme_enrolment",
+        "select programme_cohort",
+    ],
+    # Reservations: the programme and cohort filters' choices, the counts, the page.
+    "hr admin reservation list": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select programme_cohort",
+        "count programme_reservation",
+        "count programme_reservation",
+        "select programme_reservation",
+        "select programme_programme",
+    ],
+    # The managers to reserve for, and the cohorts with their programme.
+    "hr admin reservation add": [
+        "select auth_permission",
+        "select auth_permission",
+        "select programme_programme",
+        "select programme_user",
+        "select programme_cohort",
+    ],
+    # Reserved seats: the manager's scope (a manager only), the programme, the cohorts
+    # with free seats (a manager's form; HR reserves in the admin) and the reservations
+    # with their cohort and manager.
+    "manager team reservations": [
+        "exists programme_department",
+        "select programme_programme",
+        "select programme_cohort",
+        "select programme_reservation",
+    ],
+    "hr team reservations": [
+        "select programme_programme",
+        "select programme_reservation",
+    ],
+    # One reservation: it (a manager's own only), the scope of the manager it is for, the
+    # leaders named and those who may be named, each in one query; the programme (header).
+    "manager team reservation": [
+        "exists programme_department",
+        "select programme_reservation",
+        "exists programme_department",
+        "select programme_namedseat",
+        "select programme_leader",
+        "select programme_programme",
+    ],
+    "hr team reservation": [
+        "select programme_reservation",
+        "exists programme_department",
+        "select programme_namedseat",
+        "select programme_leader",
+        "select programme_programme",
+    ],
+    # Absences reported in advance: whether the manager manages a department (HR sees
+    # all), those waiting, those answered lately, the programme (the header).
+    "manager absences": [
+        "exists programme_department",
+        "select programme_absencenotice",
+        "select programme_absencenotice",
+        "select programme_programme",
+    ],
+    "hr absences": [
+        "select programme_absencenotice",
+        "select programme_absencenotice",
+        "select programme_programme",
+    ],
+    # "Meld afbud": the session, if the leader is expected at it; the programme (header).
+    "leader report absence": [
+        "select programme_session",
+        "select programme_programme",
+    ],
+    "hr team place": [
+        "select programme_leader",
+        "select programme_programme",
+        "select programme_enrolment",
+        "select programme_cohort",
+    ],
+    # "Min profil": the departments managed, those under them, whether a facilitator, the
+    # programme (the header), and a leader's department (HR here is no leader); a manager
+    # is asked about the weekly digest: whether they turned it off.
+    "leader profile": [
+        "select programme_department",
+        "select programme_department",
+        "exists programme_facilitator",
+        "select programme_programme",
+        "select programme_department",
+    ],
+    "manager profile": [
+        "select programme_department",
+        "select programme_department",
+        "exists programme_facilitator",
+        "exists mail_mailpreference",
+        "select programme_programme",
+        "select programme_department",
+    ],
+    "hr profile": [
+        "select programme_department",
+        "select programme_department",
+        "exists programme_facilitator",
+        "select programme_programme",
+    ],
+    # The forecast (reports/forecast.py): the modules, the open cohorts, the make-up
+    # seats, the required modules' count, the leaders' standings grouped by seat and
+    # stored moments, those neither completed nor on course (for the lists), the first
+    # session (for the weeks); then the filter form's lists. The first five on the
+    # pages with its summary (report overview, outcomes, team, HR start).
+    "manager forecast": [
+        "exists programme_department",
+        "select programme_programme",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
+        "count programme_module",
+        "select programme_leader",
+        "select programme_leader",
+        "select programme_session",
+        "select programme_department",
+        "select programme_programme",
+        "select programme_programme",
+    ],
+    "hr forecast": [
+        "select programme_programme",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
+        "count programme_module",
+        "select programme_leader",
+        "select programme_leader",
+        "select programme_session",
+        "select programme_department",
+        "select programme_programme",
+        "select programme_programme",
+        "select programme_department",
+    ],
+    "manager forecast csv": [
+        "exists programme_department",
+        "select programme_programme",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
+        "count programme_module",
+        "select programme_leader",
+        "select programme_leader",
+        "select programme_session",
+    ],
+    "hr forecast csv": [
+        "select programme_programme",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
+        "count programme_module",
+        "select programme_leader",
+        "select programme_leader",
+        "select programme_session",
+    ],
+    # Requests for a place: the manager's scope (HR's is everything), the open requests
+    # with their leaders, departments and cohorts in one query, the programme (header).
+    "manager team approvals": [
+        "exists programme_department",
+        "select approvals_enrolmentrequest",
+        "select programme_programme",
+    ],
+    "hr team approvals": ["select approvals_enrolmentrequest", "select programme_programme"],
+    # Approval on (ENROLMENT_APPROVAL=manager), every leader without a place asking.
+    "approval manager approvals": [
+        "exists programme_department",
+        "select approvals_enrolmentrequest",
+        "select programme_programme",
+    ],
+    "approval hr approvals": ["select approvals_enrolmentrequest", "select programme_programme"],
+    # The dashboard of a leader with no place: their request and whether a manager
+    # answers for them (else HR), then whether any cohort takes enrolments.
+    "approval leader dashboard with a request": [
+        "select programme_programme",
+        "select programme_module",
+        "select programme_standing",
+        "select programme_enrolment",
+        "select programme_makeupbooking",
+        "select programme_attendance",
+        "select programme_absencenotice",
+        "select programme_enrolment",
+        "select programme_assessmentresponse",
+        "select programme_leader",
+        "select approvals_enrolmentrequest",
+        "select programme_session",
+        "select programme_user",
+        "exists programme_cohort",
+    ],
+    # HR's start page lists the open requests (one query) when approval is on.
+    "approval hr start": [
+        "select programme_programme",
+        "select programme_session",
+        "select programme_session",
+        "select programme_cohort",
+        "select approvals_enrolmentrequest",
+        "count programme_module",
+        "select programme_leader",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
+        "count programme_module",
+        "select programme_leader",
     ],
     "hr start": [
         "select programme_programme",
         "select programme_session",
         "select programme_session",
         "select programme_cohort",
+        "count programme_module",
+        "select programme_leader",
+        "select programme_module",
+        "select programme_cohort",
+        "select programme_session",
         "count programme_module",
         "select programme_leader",
     ],

@@ -21,13 +21,17 @@ GROWS = {
     "django_migrations",
     "programme_emailtext",  # mail 0002: the texts of the calendar's two new e-mails
     "auth_permission",  # the rights on the new models (scheduled imports, API clients)
-    "auth_group_permissions",  # api 0002: HR's rights on the API clients
+    # api 0002 and groups 0002: HR's rights on the API clients and the learning groups
+    "auth_group_permissions",
 }
 # Columns migrations added since the snapshot, dropped from the migrated copy before its
 # rows are compared, so each row that was there is compared as it was: table: columns.
 ADDED_COLUMNS = {
     "programme_session": ["sequence"],  # programme 0017, the calendar's SEQUENCE
     "programme_leader": ["calendar_token"],  # programme 0017, the calendar feed's key
+    "programme_initiative": ["shared_at"],  # outcomes 0002, the catalogue of ideas
+    # programme 0021, what a leader holds (for the forecast)
+    "programme_standing": ["seated_in_id", "booked_until", "held_last", "held_until"],
 }
 # Models that moved to another app keep their table and their content type's id; only
 # the content type's app label changes (so HR's permissions and the admin's history of

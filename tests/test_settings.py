@@ -254,3 +254,15 @@ def test_settings_and_gunicorn_read_the_environment_only_through_the_strict_pars
     for path in (ROOT / "portal" / "settings.py", ROOT / "gunicorn.conf.py"):
         source = path.read_text()
         assert "os.environ" not in source and "getenv" not in source, path.name
+
+
+def test_enrolment_approval_is_off_unless_set_and_refuses_what_it_does_not_know():
+    assert setting("ENROLMENT_APPROVAL") == "'none'"
+    assert setting("ENROLMENT_APPROVAL", ENROLMENT_APPROVAL="Manager") == "'manager'"
+    assert setting("APPROVAL_REMINDER_DAYS") == "5"
+    result = manage("check", ENROLMENT_APPROVAL="chef")
+    assert result.returncode != 0
+    assert "ENROLMENT_APPROVAL='chef' is not understood" in result.stderr
+    result = manage("check", APPROVAL_REMINDER_DAYS="0")
+    assert result.returncode != 0
+    assert "APPROVAL_REMINDER_DAYS='0' is not understood" in result.stderr

@@ -6,7 +6,10 @@ One module per concern; importing them registers their models with the admin sit
 - :mod:`.imports`: the leader import's pages, hooked into the leader list
 - :mod:`.cohorts`: programmes, modules, cohorts and sessions
 - :mod:`.attendance`: the session's attendance sheet, and single attendance records
+- :mod:`.groups`: learning groups and their members, adjusted by hand
+- :mod:`.materials`: module materials (files and links) for a module or a session
 - :mod:`.seats`: places (enrolments) and make-up seats
+- :mod:`.reservations`: seats reserved for a manager (reserved for them, cancelled)
 - :mod:`.rooms`: locations and facilitators
 - :mod:`.outcomes`: issued certificates and the self-assessment's questionnaires
 - :mod:`.mail`: e-mail texts, reminders sent, the outbox
@@ -31,9 +34,12 @@ from hr.admin import (
     api_clients,
     attendance,
     cohorts,
+    groups,
     mail,
+    materials,
     outcomes,
     people,
+    reservations,
     rooms,
     seats,
     signin,
@@ -43,9 +49,12 @@ __all__ = [
     "api_clients",
     "attendance",
     "cohorts",
+    "groups",
     "mail",
+    "materials",
     "outcomes",
     "people",
+    "reservations",
     "rooms",
     "seats",
     "signin",

@@ -6,7 +6,7 @@ A cohort's capacity and a session's cohort change seats, so both are saved throu
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.db.models import OuterRef
 from django.http import HttpResponseRedirect
@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 import booking
+from groups import forming
 from hr.admin.actions import report_promoted
 from hr.admin.attendance import AttendanceSheetMixin
 from hr.admin.base import LabelledTabularInline, ReadOnlyTabularInline, correlated_count
@@ -41,6 +42,46 @@ class ProgrammeAdmin(admin.ModelAdmin):
     list_display = ["name", "starts_on", "ends_on"]
     search_fields = ["name"]
     inlines = [ModuleInline]
+    actions = ["form_learning_groups"]
+
+    @admin.action(
+        description=_("Form learning groups across the whole programme"),
+        permissions=["form_groups"],
+    )
+    def form_learning_groups(self, request, queryset):
+        for programme in queryset:
+            report_formed(request, programme, forming.form(programme))
+
+    def has_form_groups_permission(self, request):
+        return _may_form_groups(request)
+
+
+def _may_form_groups(request) -> bool:
+    return request.user.has_perms(
+        ["groups.add_learninggroup", "groups.delete_learninggroup", "groups.add_groupmembership"]
+    )
+
+
+def report_formed(request, scope, formed: forming.Formed) -> None:
+    """What forming the learning groups of a cohort or programme did."""
+    message = gettext("%(scope)s: %(groups)s learning groups formed with %(leaders)s leaders.") % {
+        "scope": scope,
+        "groups": formed.groups,
+        "leaders": formed.leaders,
+    }
+    if formed.replaced:
+        message += " " + gettext("%(n)s groups formed earlier were replaced.") % {
+            "n": formed.replaced
+        }
+    if formed.kept:
+        message += " " + gettext("%(n)s groups edited by hand were kept as they are.") % {
+            "n": formed.kept
+        }
+    if formed.elsewhere:
+        message += " " + gettext("%(n)s leaders already in a group were left out.") % {
+            "n": formed.elsewhere
+        }
+    messages.success(request, message)
 
 
 @admin.register(Module)
@@ -159,6 +200,15 @@ class CohortAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     inlines = [SessionInline, PlacesInline, WaitlistInline]
     form = CohortAdminForm
+    actions = ["form_learning_groups"]
+
+    @admin.action(description=_("Form learning groups"), permissions=["form_groups"])
+    def form_learning_groups(self, request, queryset):
+        for cohort in queryset.select_related("programme"):
+            report_formed(request, cohort, forming.form(cohort.programme, cohort))
+
+    def has_form_groups_permission(self, request):
+        return _may_form_groups(request)
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_seats().select_related("programme")

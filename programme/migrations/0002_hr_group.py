@@ -4,8 +4,16 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 HR_MODELS = [
-    "programme", "module", "department", "leader", "cohort", "session",
-    "enrolment", "makeupbooking", "attendance", "sentreminder",
+    "programme",
+    "module",
+    "department",
+    "leader",
+    "cohort",
+    "session",
+    "enrolment",
+    "makeupbooking",
+    "attendance",
+    "sentreminder",
 ]
 ACTIONS = ["add", "change", "delete", "view"]
 

@@ -5,27 +5,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0002_hr_group'),
+        ("programme", "0002_hr_group"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Standing',
+            name="Standing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('modules_done', models.PositiveSmallIntegerField(default=0, verbose_name='required modules completed')),
-                ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='completed at')),
-                ('behind_from', models.DateTimeField(blank=True, null=True, verbose_name='behind from')),
-                ('refreshed_at', models.DateTimeField(auto_now=True, verbose_name='refreshed at')),
-                ('leader', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='standings', to='programme.leader', verbose_name='leader')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='programme.programme', verbose_name='programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "modules_done",
+                    models.PositiveSmallIntegerField(
+                        default=0, verbose_name="required modules completed"
+                    ),
+                ),
+                (
+                    "completed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="completed at"),
+                ),
+                (
+                    "behind_from",
+                    models.DateTimeField(blank=True, null=True, verbose_name="behind from"),
+                ),
+                ("refreshed_at", models.DateTimeField(auto_now=True, verbose_name="refreshed at")),
+                (
+                    "leader",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="standings",
+                        to="programme.leader",
+                        verbose_name="leader",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="programme.programme",
+                        verbose_name="programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'standing',
-                'verbose_name_plural': 'standings',
-                'constraints': [models.UniqueConstraint(fields=('leader', 'programme'), name='one_standing_per_programme')],
+                "verbose_name": "standing",
+                "verbose_name_plural": "standings",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("leader", "programme"), name="one_standing_per_programme"
+                    )
+                ],
             },
         ),
     ]

@@ -5,66 +5,119 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0003_standing'),
+        ("programme", "0003_standing"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='enrolment',
-            options={'ordering': ['pk'], 'verbose_name': 'enrolment', 'verbose_name_plural': 'enrolments'},
+            name="enrolment",
+            options={
+                "ordering": ["pk"],
+                "verbose_name": "enrolment",
+                "verbose_name_plural": "enrolments",
+            },
         ),
         migrations.RemoveIndex(
-            model_name='enrolment',
-            name='programme_e_cohort__2eaac9_idx',
+            model_name="enrolment",
+            name="programme_e_cohort__2eaac9_idx",
         ),
         migrations.AddField(
-            model_name='enrolment',
-            name='end_reason',
-            field=models.CharField(blank=True, choices=[('leader', 'Cancelled by the leader'), ('hr', 'Cancelled by HR'), ('moved', 'Moved to another cohort'), ('left', 'The leader left the municipality'), ('waitlist_closed', 'The waitlist closed when the cohort started')], max_length=20, verbose_name='why the place ended'),
+            model_name="enrolment",
+            name="end_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("leader", "Cancelled by the leader"),
+                    ("hr", "Cancelled by HR"),
+                    ("moved", "Moved to another cohort"),
+                    ("left", "The leader left the municipality"),
+                    ("waitlist_closed", "The waitlist closed when the cohort started"),
+                ],
+                max_length=20,
+                verbose_name="why the place ended",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalenrolment',
-            name='end_reason',
-            field=models.CharField(blank=True, choices=[('leader', 'Cancelled by the leader'), ('hr', 'Cancelled by HR'), ('moved', 'Moved to another cohort'), ('left', 'The leader left the municipality'), ('waitlist_closed', 'The waitlist closed when the cohort started')], max_length=20, verbose_name='why the place ended'),
+            model_name="historicalenrolment",
+            name="end_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("leader", "Cancelled by the leader"),
+                    ("hr", "Cancelled by HR"),
+                    ("moved", "Moved to another cohort"),
+                    ("left", "The leader left the municipality"),
+                    ("waitlist_closed", "The waitlist closed when the cohort started"),
+                ],
+                max_length=20,
+                verbose_name="why the place ended",
+            ),
         ),
         migrations.AddField(
-            model_name='standing',
-            name='modules',
-            field=models.JSONField(blank=True, default=dict, verbose_name='modules'),
+            model_name="standing",
+            name="modules",
+            field=models.JSONField(blank=True, default=dict, verbose_name="modules"),
         ),
         migrations.AlterField(
-            model_name='attendance',
-            name='leader',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attendances', to='programme.leader', verbose_name='leader'),
+            model_name="attendance",
+            name="leader",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="attendances",
+                to="programme.leader",
+                verbose_name="leader",
+            ),
         ),
         migrations.AlterField(
-            model_name='attendance',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attendances', to='programme.session', verbose_name='session'),
+            model_name="attendance",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="attendances",
+                to="programme.session",
+                verbose_name="session",
+            ),
         ),
         migrations.AlterField(
-            model_name='enrolment',
-            name='leader',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrolments', to='programme.leader', verbose_name='leader'),
+            model_name="enrolment",
+            name="leader",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="enrolments",
+                to="programme.leader",
+                verbose_name="leader",
+            ),
         ),
         migrations.AlterField(
-            model_name='makeupbooking',
-            name='leader',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='makeups', to='programme.leader', verbose_name='leader'),
+            model_name="makeupbooking",
+            name="leader",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="makeups",
+                to="programme.leader",
+                verbose_name="leader",
+            ),
         ),
         migrations.AlterField(
-            model_name='makeupbooking',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='makeups', to='programme.session', verbose_name='session'),
+            model_name="makeupbooking",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="makeups",
+                to="programme.session",
+                verbose_name="session",
+            ),
         ),
         migrations.AddIndex(
-            model_name='enrolment',
-            index=models.Index(fields=['cohort', 'status'], name='programme_e_cohort__84adc5_idx'),
+            model_name="enrolment",
+            index=models.Index(fields=["cohort", "status"], name="programme_e_cohort__84adc5_idx"),
         ),
         migrations.AddConstraint(
-            model_name='enrolment',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'cancelled'), ('end_reason', ''), _connector='OR'), name='enrolment_only_an_ended_place_has_a_reason'),
+            model_name="enrolment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status", "cancelled"), ("end_reason", ""), _connector="OR"),
+                name="enrolment_only_an_ended_place_has_a_reason",
+            ),
         ),
     ]

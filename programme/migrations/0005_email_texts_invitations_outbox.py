@@ -7,55 +7,116 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0004_seats_and_progress_rules'),
+        ("programme", "0004_seats_and_progress_rules"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EmailText',
+            name="EmailText",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('enrolled', 'Enrolled in a cohort'), ('waitlisted', 'On the waitlist'), ('promoted', 'Seat from the waitlist'), ('cancelled', 'Place cancelled'), ('waitlist_closed', 'Waitlist closed: the cohort has started'), ('makeup_booked', 'Make-up seat booked'), ('makeup_cancelled', 'Make-up seat cancelled'), ('reminder_session', 'Reminder: a session soon'), ('reminder_not_enrolled', 'Reminder: not enrolled yet'), ('invitation', 'Invitation: choose a password'), ('invitation_sso', 'Invitation: sign in with the work account'), ('password_reset', 'Forgotten password')], max_length=30, unique=True, verbose_name='e-mail')),
-                ('subject_da', models.CharField(max_length=200, verbose_name='subject (Danish)')),
-                ('body_da', models.TextField(verbose_name='text (Danish)')),
-                ('subject_en', models.CharField(max_length=200, verbose_name='subject (English)')),
-                ('body_en', models.TextField(verbose_name='text (English)')),
-                ('changed_at', models.DateTimeField(auto_now=True, verbose_name='changed at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("enrolled", "Enrolled in a cohort"),
+                            ("waitlisted", "On the waitlist"),
+                            ("promoted", "Seat from the waitlist"),
+                            ("cancelled", "Place cancelled"),
+                            ("waitlist_closed", "Waitlist closed: the cohort has started"),
+                            ("makeup_booked", "Make-up seat booked"),
+                            ("makeup_cancelled", "Make-up seat cancelled"),
+                            ("reminder_session", "Reminder: a session soon"),
+                            ("reminder_not_enrolled", "Reminder: not enrolled yet"),
+                            ("invitation", "Invitation: choose a password"),
+                            ("invitation_sso", "Invitation: sign in with the work account"),
+                            ("password_reset", "Forgotten password"),
+                        ],
+                        max_length=30,
+                        unique=True,
+                        verbose_name="e-mail",
+                    ),
+                ),
+                ("subject_da", models.CharField(max_length=200, verbose_name="subject (Danish)")),
+                ("body_da", models.TextField(verbose_name="text (Danish)")),
+                ("subject_en", models.CharField(max_length=200, verbose_name="subject (English)")),
+                ("body_en", models.TextField(verbose_name="text (English)")),
+                ("changed_at", models.DateTimeField(auto_now=True, verbose_name="changed at")),
             ],
             options={
-                'verbose_name': 'e-mail text',
-                'verbose_name_plural': 'e-mail texts',
-                'ordering': ['kind'],
+                "verbose_name": "e-mail text",
+                "verbose_name_plural": "e-mail texts",
+                "ordering": ["kind"],
             },
         ),
         migrations.CreateModel(
-            name='OutboxFile',
+            name="OutboxFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255, unique=True)),
-                ('content', models.BinaryField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, unique=True)),
+                ("content", models.BinaryField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'e-mail attachment',
-                'verbose_name_plural': 'e-mail attachments',
+                "verbose_name": "e-mail attachment",
+                "verbose_name_plural": "e-mail attachments",
             },
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='sent at')),
-                ('single_sign_on', models.BooleanField(default=False, verbose_name='sign in with the work account')),
-                ('leader', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='programme.leader', verbose_name='leader')),
-                ('sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='sent by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "sent_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="sent at"),
+                ),
+                (
+                    "single_sign_on",
+                    models.BooleanField(
+                        default=False, verbose_name="sign in with the work account"
+                    ),
+                ),
+                (
+                    "leader",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to="programme.leader",
+                        verbose_name="leader",
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="sent by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invitation',
-                'verbose_name_plural': 'invitations',
-                'ordering': ['-sent_at'],
+                "verbose_name": "invitation",
+                "verbose_name_plural": "invitations",
+                "ordering": ["-sent_at"],
             },
         ),
     ]

@@ -10,7 +10,8 @@ from mail.emails import DEFAULTS
 
 HR_PERMISSIONS = {
     "programme": [
-        "view_emailtext", "change_emailtext",
+        "view_emailtext",
+        "change_emailtext",
         "view_invitation",
     ],
     "post_office": ["view_email", "change_email", "view_log"],

@@ -7,29 +7,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0006_email_text_defaults_and_hr_outbox'),
+        ("programme", "0006_email_text_defaults_and_hr_outbox"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(verbose_name='uploaded at')),
-                ('file_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('new_count', models.PositiveIntegerField(verbose_name='new leaders')),
-                ('update_count', models.PositiveIntegerField(verbose_name='updated leaders')),
-                ('unchanged_count', models.PositiveIntegerField(verbose_name='unchanged leaders')),
-                ('rows', models.JSONField(verbose_name='rows')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="uploaded at")),
+                ("file_name", models.CharField(max_length=255, verbose_name="file name")),
+                ("new_count", models.PositiveIntegerField(verbose_name="new leaders")),
+                ("update_count", models.PositiveIntegerField(verbose_name="updated leaders")),
+                ("unchanged_count", models.PositiveIntegerField(verbose_name="unchanged leaders")),
+                ("rows", models.JSONField(verbose_name="rows")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="uploaded by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'leader import',
-                'verbose_name_plural': 'leader imports',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['created_at'], name='programme_i_created_7d4f81_idx')],
+                "verbose_name": "leader import",
+                "verbose_name_plural": "leader imports",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["created_at"], name="programme_i_created_7d4f81_idx")
+                ],
             },
         ),
     ]

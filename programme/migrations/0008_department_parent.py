@@ -5,19 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0007_import_batch'),
+        ("programme", "0007_import_batch"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='department',
-            name='parent',
-            field=models.ForeignKey(blank=True, help_text="The administration or centre this department belongs to. HR's report shows one line per administration or centre, and its departments one click further.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='units', to='programme.department', verbose_name='part of'),
+            model_name="department",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The administration or centre this department belongs to. HR's report shows one line per administration or centre, and its departments one click further.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="units",
+                to="programme.department",
+                verbose_name="part of",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='department',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('pk')), _negated=True), name='department_not_its_own_parent'),
+            model_name="department",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("pk")), _negated=True),
+                name="department_not_its_own_parent",
+            ),
         ),
     ]

@@ -13,18 +13,30 @@ from django.db import migrations, models
 # shipped; HR edits it in the admin (or, once answered, makes a new version).
 DEFAULT_STATEMENTS = [
     ("leadership", "Jeg tager initiativ til at digitalisere opgaver i mit eget område."),
-    ("leadership", "Jeg ser digitalisering som en ledelsesopgave på linje med økonomi og personale."),
-    ("leadership", "Jeg sætter klare mål for, hvad digitalisering skal give borgere og medarbejdere i mit område."),
+    (
+        "leadership",
+        "Jeg ser digitalisering som en ledelsesopgave på linje med økonomi og personale.",
+    ),
+    (
+        "leadership",
+        "Jeg sætter klare mål for, hvad digitalisering skal give borgere og medarbejdere i mit område.",
+    ),
     ("leadership", "Jeg går forrest og bruger selv de digitale løsninger, vi indfører."),
     ("it", "Jeg har overblik over de IT-systemer og data, mit område bruger."),
     ("it", "Jeg bruger data som ledelsesinformation, når jeg træffer beslutninger."),
     ("it", "Jeg ved, hvordan mit område passer på informationssikkerhed og persondata."),
-    ("people", "Jeg ved, hvilke digitale kompetencer mine medarbejdere har brug for, og efterspørger dem."),
+    (
+        "people",
+        "Jeg ved, hvilke digitale kompetencer mine medarbejdere har brug for, og efterspørger dem.",
+    ),
     ("people", "Jeg hjælper mine medarbejdere gennem de forandringer, digitalisering medfører."),
     ("people", "Jeg sørger for, at alle i mit område bruger de digitale løsninger, vi har."),
     ("people", "Jeg inddrager medarbejderne, når vi digitaliserer deres arbejdsgange."),
     ("processes", "Jeg ser jævnligt på vores arbejdsgange med digitale briller."),
-    ("processes", "Jeg følger op på, om vores digitale løsninger giver de gevinster, vi forventede."),
+    (
+        "processes",
+        "Jeg følger op på, om vores digitale løsninger giver de gevinster, vi forventede.",
+    ),
     ("processes", "Jeg tænker digitalisering på tværs af fagområder og centre."),
     ("tasks", "Jeg ved, hvordan digitalisering kan gøre vores kerneopgave bedre for borgerne."),
     ("tasks", "Jeg tager medansvar for, at digitalisering bruges til at løse kerneopgaven bedre."),
@@ -40,8 +52,14 @@ DEFAULT_QUESTIONNAIRE = {
 }
 
 HR_PERMISSIONS = [
-    "add_questionnaire", "change_questionnaire", "view_questionnaire", "delete_questionnaire",
-    "add_statement", "change_statement", "view_statement", "delete_statement",
+    "add_questionnaire",
+    "change_questionnaire",
+    "view_questionnaire",
+    "delete_questionnaire",
+    "add_statement",
+    "change_statement",
+    "view_statement",
+    "delete_statement",
 ]
 
 
@@ -74,7 +92,7 @@ FROZEN = "questionnaire has answers: make a new version"
 # A questionnaire is frozen once a response uses it.
 ANSWERED = "EXISTS (SELECT 1 FROM programme_assessmentresponse r WHERE r.questionnaire_id = {q})"
 STATEMENT_CHANGED = (
-    "NEW.text <> OLD.text OR NEW.dimension <> OLD.dimension OR NEW.\"order\" <> OLD.\"order\" "
+    'NEW.text <> OLD.text OR NEW.dimension <> OLD.dimension OR NEW."order" <> OLD."order" '
     "OR NEW.questionnaire_id <> OLD.questionnaire_id"
 )
 SCALE_CHANGED = "NEW.low_label <> OLD.low_label OR NEW.high_label <> OLD.high_label"
@@ -86,11 +104,24 @@ WRONG_QUESTIONNAIRE = (
 # (name, table, event, condition). No trigger on deleting a statement: the answers' foreign
 # key refuses that already, and a DELETE trigger would stop `flush` emptying the tables.
 TRIGGERS = [
-    ("statement_frozen_insert", "programme_statement", "INSERT", ANSWERED.format(q="NEW.questionnaire_id")),
-    ("statement_frozen_update", "programme_statement", "UPDATE",
-     f"({ANSWERED.format(q='OLD.questionnaire_id')}) AND ({STATEMENT_CHANGED})"),
-    ("questionnaire_frozen_update", "programme_questionnaire", "UPDATE",
-     f"({ANSWERED.format(q='OLD.id')}) AND ({SCALE_CHANGED})"),
+    (
+        "statement_frozen_insert",
+        "programme_statement",
+        "INSERT",
+        ANSWERED.format(q="NEW.questionnaire_id"),
+    ),
+    (
+        "statement_frozen_update",
+        "programme_statement",
+        "UPDATE",
+        f"({ANSWERED.format(q='OLD.questionnaire_id')}) AND ({STATEMENT_CHANGED})",
+    ),
+    (
+        "questionnaire_frozen_update",
+        "programme_questionnaire",
+        "UPDATE",
+        f"({ANSWERED.format(q='OLD.id')}) AND ({SCALE_CHANGED})",
+    ),
     ("answer_same_questionnaire", "programme_answer", "INSERT OR UPDATE", WRONG_QUESTIONNAIRE),
 ]
 
@@ -131,149 +162,366 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0009_locations_facilitators'),
+        ("programme", "0009_locations_facilitators"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Questionnaire',
+            name="Questionnaire",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveSmallIntegerField(unique=True, verbose_name='version')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('low_label', models.CharField(max_length=60, verbose_name='label of 1')),
-                ('high_label', models.CharField(max_length=60, verbose_name='label of 5')),
-                ('free_text_prompt', models.CharField(max_length=300, verbose_name='question for the free-text answer')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveSmallIntegerField(unique=True, verbose_name="version")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("low_label", models.CharField(max_length=60, verbose_name="label of 1")),
+                ("high_label", models.CharField(max_length=60, verbose_name="label of 5")),
+                (
+                    "free_text_prompt",
+                    models.CharField(
+                        max_length=300, verbose_name="question for the free-text answer"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created at"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'self-assessment questionnaire',
-                'verbose_name_plural': 'self-assessment questionnaires',
-                'ordering': ['-version'],
+                "verbose_name": "self-assessment questionnaire",
+                "verbose_name_plural": "self-assessment questionnaires",
+                "ordering": ["-version"],
             },
         ),
         migrations.CreateModel(
-            name='AssessmentResponse',
+            name="AssessmentResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.CharField(choices=[('baseline', 'Before (baseline)'), ('follow_up', 'After (follow-up)')], max_length=10, verbose_name='round')),
-                ('free_text', models.TextField(blank=True, verbose_name='in your own words')),
-                ('submitted_at', models.DateTimeField(verbose_name='answered at')),
-                ('leader', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='programme.leader', verbose_name='leader')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='programme.programme', verbose_name='programme')),
-                ('questionnaire', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='programme.questionnaire', verbose_name='questionnaire')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "round",
+                    models.CharField(
+                        choices=[
+                            ("baseline", "Before (baseline)"),
+                            ("follow_up", "After (follow-up)"),
+                        ],
+                        max_length=10,
+                        verbose_name="round",
+                    ),
+                ),
+                ("free_text", models.TextField(blank=True, verbose_name="in your own words")),
+                ("submitted_at", models.DateTimeField(verbose_name="answered at")),
+                (
+                    "leader",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assessments",
+                        to="programme.leader",
+                        verbose_name="leader",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="programme.programme",
+                        verbose_name="programme",
+                    ),
+                ),
+                (
+                    "questionnaire",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="responses",
+                        to="programme.questionnaire",
+                        verbose_name="questionnaire",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'self-assessment',
-                'verbose_name_plural': 'self-assessments',
-                'ordering': ['leader', 'submitted_at'],
+                "verbose_name": "self-assessment",
+                "verbose_name_plural": "self-assessments",
+                "ordering": ["leader", "submitted_at"],
             },
         ),
         migrations.CreateModel(
-            name='Initiative',
+            name="Initiative",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('problem', models.TextField(verbose_name='the problem it solves for citizens or staff')),
-                ('leadership', models.BooleanField(default=False, verbose_name='leadership')),
-                ('it', models.BooleanField(default=False, verbose_name='IT')),
-                ('people', models.BooleanField(default=False, verbose_name='people')),
-                ('processes', models.BooleanField(default=False, verbose_name='processes')),
-                ('tasks', models.BooleanField(default=False, verbose_name='tasks')),
-                ('expected_benefit', models.TextField(verbose_name='expected benefit')),
-                ('status', models.CharField(choices=[('idea', 'Idea'), ('planned', 'Planned'), ('in_progress', 'In progress'), ('done', 'Done'), ('abandoned', 'Abandoned')], default='idea', max_length=12, verbose_name='status')),
-                ('abandoned_reason', models.TextField(blank=True, verbose_name='why it was abandoned')),
-                ('next_step_on', models.DateField(blank=True, null=True, verbose_name='date of the next step')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('changed_at', models.DateTimeField(verbose_name='changed at')),
-                ('leader', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='initiatives', to='programme.leader', verbose_name='leader')),
-                ('other_department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programme.department', verbose_name='crosses into department')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='programme.programme', verbose_name='programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "problem",
+                    models.TextField(verbose_name="the problem it solves for citizens or staff"),
+                ),
+                ("leadership", models.BooleanField(default=False, verbose_name="leadership")),
+                ("it", models.BooleanField(default=False, verbose_name="IT")),
+                ("people", models.BooleanField(default=False, verbose_name="people")),
+                ("processes", models.BooleanField(default=False, verbose_name="processes")),
+                ("tasks", models.BooleanField(default=False, verbose_name="tasks")),
+                ("expected_benefit", models.TextField(verbose_name="expected benefit")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("idea", "Idea"),
+                            ("planned", "Planned"),
+                            ("in_progress", "In progress"),
+                            ("done", "Done"),
+                            ("abandoned", "Abandoned"),
+                        ],
+                        default="idea",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "abandoned_reason",
+                    models.TextField(blank=True, verbose_name="why it was abandoned"),
+                ),
+                (
+                    "next_step_on",
+                    models.DateField(blank=True, null=True, verbose_name="date of the next step"),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("changed_at", models.DateTimeField(verbose_name="changed at")),
+                (
+                    "leader",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="initiatives",
+                        to="programme.leader",
+                        verbose_name="leader",
+                    ),
+                ),
+                (
+                    "other_department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programme.department",
+                        verbose_name="crosses into department",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="programme.programme",
+                        verbose_name="programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'digitalisation initiative',
-                'verbose_name_plural': 'digitalisation initiatives',
-                'ordering': ['-changed_at', '-pk'],
+                "verbose_name": "digitalisation initiative",
+                "verbose_name_plural": "digitalisation initiatives",
+                "ordering": ["-changed_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='InitiativeStatusChange',
+            name="InitiativeStatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('idea', 'Idea'), ('planned', 'Planned'), ('in_progress', 'In progress'), ('done', 'Done'), ('abandoned', 'Abandoned')], max_length=12, verbose_name='status')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('changed_at', models.DateTimeField(verbose_name='changed at')),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='programme.initiative', verbose_name='initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("idea", "Idea"),
+                            ("planned", "Planned"),
+                            ("in_progress", "In progress"),
+                            ("done", "Done"),
+                            ("abandoned", "Abandoned"),
+                        ],
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("changed_at", models.DateTimeField(verbose_name="changed at")),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="programme.initiative",
+                        verbose_name="initiative",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'status change',
-                'verbose_name_plural': 'status changes',
-                'ordering': ['changed_at', 'pk'],
+                "verbose_name": "status change",
+                "verbose_name_plural": "status changes",
+                "ordering": ["changed_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Statement',
+            name="Statement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dimension', models.CharField(choices=[('leadership', 'Leadership'), ('it', 'IT'), ('people', 'People'), ('processes', 'Processes'), ('tasks', 'Tasks')], max_length=12, verbose_name='dimension')),
-                ('order', models.PositiveSmallIntegerField(verbose_name='order')),
-                ('text', models.CharField(max_length=300, verbose_name='statement')),
-                ('questionnaire', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='statements', to='programme.questionnaire', verbose_name='questionnaire')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "dimension",
+                    models.CharField(
+                        choices=[
+                            ("leadership", "Leadership"),
+                            ("it", "IT"),
+                            ("people", "People"),
+                            ("processes", "Processes"),
+                            ("tasks", "Tasks"),
+                        ],
+                        max_length=12,
+                        verbose_name="dimension",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(verbose_name="order")),
+                ("text", models.CharField(max_length=300, verbose_name="statement")),
+                (
+                    "questionnaire",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="statements",
+                        to="programme.questionnaire",
+                        verbose_name="questionnaire",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'statement',
-                'verbose_name_plural': 'statements',
-                'ordering': ['questionnaire', 'order'],
+                "verbose_name": "statement",
+                "verbose_name_plural": "statements",
+                "ordering": ["questionnaire", "order"],
             },
         ),
         migrations.CreateModel(
-            name='Answer',
+            name="Answer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.PositiveSmallIntegerField(verbose_name='score')),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='programme.assessmentresponse', verbose_name='self-assessment')),
-                ('statement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='answers', to='programme.statement', verbose_name='statement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("score", models.PositiveSmallIntegerField(verbose_name="score")),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="programme.assessmentresponse",
+                        verbose_name="self-assessment",
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="answers",
+                        to="programme.statement",
+                        verbose_name="statement",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'answer',
-                'verbose_name_plural': 'answers',
+                "verbose_name": "answer",
+                "verbose_name_plural": "answers",
             },
         ),
         migrations.AddIndex(
-            model_name='initiative',
-            index=models.Index(fields=['programme', 'leader'], name='programme_i_program_715d89_idx'),
+            model_name="initiative",
+            index=models.Index(
+                fields=["programme", "leader"], name="programme_i_program_715d89_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='initiative',
-            constraint=models.CheckConstraint(condition=models.Q(('leadership', True), ('it', True), ('people', True), ('processes', True), ('tasks', True), _connector='OR'), name='initiative_touches_a_dimension', violation_error_message='Choose at least one dimension the initiative touches.'),
+            model_name="initiative",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("leadership", True),
+                    ("it", True),
+                    ("people", True),
+                    ("processes", True),
+                    ("tasks", True),
+                    _connector="OR",
+                ),
+                name="initiative_touches_a_dimension",
+                violation_error_message="Choose at least one dimension the initiative touches.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='initiative',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'abandoned'), _negated=True), models.Q(('abandoned_reason', ''), _negated=True), _connector='OR'), name='initiative_abandoned_has_reason', violation_error_message='Say why the initiative was abandoned.'),
+            model_name="initiative",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "abandoned"), _negated=True),
+                    models.Q(("abandoned_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="initiative_abandoned_has_reason",
+                violation_error_message="Say why the initiative was abandoned.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='assessmentresponse',
-            index=models.Index(fields=['programme', 'round', 'leader'], name='programme_a_program_ff1948_idx'),
+            model_name="assessmentresponse",
+            index=models.Index(
+                fields=["programme", "round", "leader"], name="programme_a_program_ff1948_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessmentresponse',
-            constraint=models.UniqueConstraint(fields=('leader', 'programme', 'round'), name='one_self_assessment_per_round', violation_error_message='The leader has already answered this round.'),
+            model_name="assessmentresponse",
+            constraint=models.UniqueConstraint(
+                fields=("leader", "programme", "round"),
+                name="one_self_assessment_per_round",
+                violation_error_message="The leader has already answered this round.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.UniqueConstraint(fields=('questionnaire', 'order'), name='statement_order_unique_in_questionnaire', violation_error_message='Another statement of this questionnaire has that number.'),
+            model_name="statement",
+            constraint=models.UniqueConstraint(
+                fields=("questionnaire", "order"),
+                name="statement_order_unique_in_questionnaire",
+                violation_error_message="Another statement of this questionnaire has that number.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answer',
-            constraint=models.UniqueConstraint(fields=('response', 'statement'), name='one_answer_per_statement'),
+            model_name="answer",
+            constraint=models.UniqueConstraint(
+                fields=("response", "statement"), name="one_answer_per_statement"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answer',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 5)), name='answer_score_from_1_to_5', violation_error_message='An answer is a number from 1 to 5.'),
+            model_name="answer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 1), ("score__lte", 5)),
+                name="answer_score_from_1_to_5",
+                violation_error_message="An answer is a number from 1 to 5.",
+            ),
         ),
         migrations.RunPython(create_triggers, drop_triggers),
         migrations.RunPython(default_questionnaire, migrations.RunPython.noop),

@@ -6,25 +6,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0010_self_assessment_and_initiatives'),
+        ("programme", "0010_self_assessment_and_initiatives"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='sentreminder',
-            name='sent_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='sent by'),
+            model_name="sentreminder",
+            name="sent_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="sent by",
+            ),
         ),
         migrations.AlterField(
-            model_name='emailtext',
-            name='kind',
-            field=models.CharField(choices=[('enrolled', 'Enrolled in a cohort'), ('waitlisted', 'On the waitlist'), ('promoted', 'Seat from the waitlist'), ('cancelled', 'Place cancelled'), ('waitlist_closed', 'Waitlist closed: the cohort has started'), ('makeup_booked', 'Make-up seat booked'), ('makeup_cancelled', 'Make-up seat cancelled'), ('reminder_session', 'Reminder: a session soon'), ('reminder_not_enrolled', 'Reminder: not enrolled yet'), ('reminder_behind', 'Reminder: a module to make up'), ('invitation', 'Invitation: choose a password'), ('invitation_sso', 'Invitation: sign in with the work account'), ('password_reset', 'Forgotten password')], max_length=30, unique=True, verbose_name='e-mail'),
+            model_name="emailtext",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("enrolled", "Enrolled in a cohort"),
+                    ("waitlisted", "On the waitlist"),
+                    ("promoted", "Seat from the waitlist"),
+                    ("cancelled", "Place cancelled"),
+                    ("waitlist_closed", "Waitlist closed: the cohort has started"),
+                    ("makeup_booked", "Make-up seat booked"),
+                    ("makeup_cancelled", "Make-up seat cancelled"),
+                    ("reminder_session", "Reminder: a session soon"),
+                    ("reminder_not_enrolled", "Reminder: not enrolled yet"),
+                    ("reminder_behind", "Reminder: a module to make up"),
+                    ("invitation", "Invitation: choose a password"),
+                    ("invitation_sso", "Invitation: sign in with the work account"),
+                    ("password_reset", "Forgotten password"),
+                ],
+                max_length=30,
+                unique=True,
+                verbose_name="e-mail",
+            ),
         ),
         migrations.AlterField(
-            model_name='sentreminder',
-            name='kind',
-            field=models.CharField(choices=[('session', 'Upcoming session'), ('not_enrolled', 'Not enrolled'), ('behind', 'Behind')], max_length=20, verbose_name='kind'),
+            model_name="sentreminder",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("session", "Upcoming session"),
+                    ("not_enrolled", "Not enrolled"),
+                    ("behind", "Behind"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]

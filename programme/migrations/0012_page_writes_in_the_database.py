@@ -4,24 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0011_reminders_by_hand_and_managers'),
+        ("programme", "0011_reminders_by_hand_and_managers"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PageWrite',
+            name="PageWrite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(db_index=True, max_length=40, verbose_name='key')),
-                ('writes', models.PositiveBigIntegerField(default=1, verbose_name='writes')),
-                ('tag', models.BigIntegerField(verbose_name='tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(db_index=True, max_length=40, verbose_name="key")),
+                ("writes", models.PositiveBigIntegerField(default=1, verbose_name="writes")),
+                ("tag", models.BigIntegerField(verbose_name="tag")),
             ],
             options={
-                'verbose_name': 'page write',
-                'verbose_name_plural': 'page writes',
-                'default_permissions': (),
+                "verbose_name": "page write",
+                "verbose_name_plural": "page writes",
+                "default_permissions": (),
             },
         ),
     ]

@@ -22,101 +22,184 @@ def count_earlier_answers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0012_page_writes_in_the_database'),
+        ("programme", "0012_page_writes_in_the_database"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StatisticsBlock',
+            name="StatisticsBlock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('leaf', 'unit'), ('parent', 'parent unit'), ('whole', 'whole')], max_length=6, verbose_name='formed at')),
-                ('leaf', models.CharField(blank=True, max_length=40, verbose_name='unit')),
-                ('parent', models.CharField(blank=True, max_length=40, verbose_name='parent unit')),
-                ('size', models.PositiveSmallIntegerField(verbose_name='size')),
-                ('formed_at', models.DateTimeField(verbose_name='formed at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("leaf", "unit"), ("parent", "parent unit"), ("whole", "whole")],
+                        max_length=6,
+                        verbose_name="formed at",
+                    ),
+                ),
+                ("leaf", models.CharField(blank=True, max_length=40, verbose_name="unit")),
+                ("parent", models.CharField(blank=True, max_length=40, verbose_name="parent unit")),
+                ("size", models.PositiveSmallIntegerField(verbose_name="size")),
+                ("formed_at", models.DateTimeField(verbose_name="formed at")),
             ],
             options={
-                'verbose_name': 'statistics block',
-                'verbose_name_plural': 'statistics blocks',
-                'ordering': ['scope', 'formed_at', 'pk'],
+                "verbose_name": "statistics block",
+                "verbose_name_plural": "statistics blocks",
+                "ordering": ["scope", "formed_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='StatisticsScope',
+            name="StatisticsScope",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=30, verbose_name='kind')),
-                ('whole', models.CharField(max_length=40, verbose_name='whole')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='leftovers combined at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=30, verbose_name="kind")),
+                ("whole", models.CharField(max_length=40, verbose_name="whole")),
+                (
+                    "closed_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="leftovers combined at"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'statistics scope',
-                'verbose_name_plural': 'statistics scopes',
-                'constraints': [models.UniqueConstraint(fields=('kind', 'whole'), name='one_statistics_scope')],
+                "verbose_name": "statistics scope",
+                "verbose_name_plural": "statistics scopes",
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "whole"), name="one_statistics_scope")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StatisticsEntry',
+            name="StatisticsEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=60, verbose_name='counted person')),
-                ('leaf', models.CharField(max_length=40, verbose_name='unit')),
-                ('parent', models.CharField(max_length=40, verbose_name='parent unit')),
-                ('arrived_at', models.DateTimeField(verbose_name='arrived at')),
-                ('block', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='programme.statisticsblock', verbose_name='block')),
-                ('scope', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='programme.statisticsscope', verbose_name='scope')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=60, verbose_name="counted person")),
+                ("leaf", models.CharField(max_length=40, verbose_name="unit")),
+                ("parent", models.CharField(max_length=40, verbose_name="parent unit")),
+                ("arrived_at", models.DateTimeField(verbose_name="arrived at")),
+                (
+                    "block",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="programme.statisticsblock",
+                        verbose_name="block",
+                    ),
+                ),
+                (
+                    "scope",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="programme.statisticsscope",
+                        verbose_name="scope",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'statistics entry',
-                'verbose_name_plural': 'statistics entries',
-                'ordering': ['scope', 'arrived_at', 'pk'],
+                "verbose_name": "statistics entry",
+                "verbose_name_plural": "statistics entries",
+                "ordering": ["scope", "arrived_at", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='statisticsblock',
-            name='scope',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='blocks', to='programme.statisticsscope', verbose_name='scope'),
+            model_name="statisticsblock",
+            name="scope",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="blocks",
+                to="programme.statisticsscope",
+                verbose_name="scope",
+            ),
         ),
         migrations.CreateModel(
-            name='StatisticsValue',
+            name="StatisticsValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('measure', models.CharField(max_length=40, verbose_name='measure')),
-                ('total', models.IntegerField(verbose_name='sum')),
-                ('count', models.PositiveIntegerField(verbose_name='count')),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='measures', to='programme.statisticsentry', verbose_name='statistics entry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("measure", models.CharField(max_length=40, verbose_name="measure")),
+                ("total", models.IntegerField(verbose_name="sum")),
+                ("count", models.PositiveIntegerField(verbose_name="count")),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="measures",
+                        to="programme.statisticsentry",
+                        verbose_name="statistics entry",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'statistics value',
-                'verbose_name_plural': 'statistics values',
+                "verbose_name": "statistics value",
+                "verbose_name_plural": "statistics values",
             },
         ),
         migrations.AddIndex(
-            model_name='statisticsentry',
-            index=models.Index(fields=['scope', 'block', 'leaf', 'arrived_at'], name='programme_s_scope_i_00cd89_idx'),
+            model_name="statisticsentry",
+            index=models.Index(
+                fields=["scope", "block", "leaf", "arrived_at"],
+                name="programme_s_scope_i_00cd89_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statisticsentry',
-            constraint=models.UniqueConstraint(fields=('scope', 'subject'), name='one_statistics_entry_per_subject'),
+            model_name="statisticsentry",
+            constraint=models.UniqueConstraint(
+                fields=("scope", "subject"), name="one_statistics_entry_per_subject"
+            ),
         ),
         migrations.AddIndex(
-            model_name='statisticsblock',
-            index=models.Index(fields=['scope', 'leaf', 'parent'], name='programme_s_scope_i_9f49e0_idx'),
+            model_name="statisticsblock",
+            index=models.Index(
+                fields=["scope", "leaf", "parent"], name="programme_s_scope_i_9f49e0_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statisticsblock',
-            constraint=models.CheckConstraint(condition=models.Q(('size__gte', 1)), name='statistics_block_not_empty'),
+            model_name="statisticsblock",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("size__gte", 1)), name="statistics_block_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statisticsblock',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('leaf__gt', ''), ('level', 'leaf'), ('parent__gt', '')), models.Q(('leaf', ''), ('level', 'parent'), ('parent__gt', '')), models.Q(('leaf', ''), ('level', 'whole'), ('parent', '')), _connector='OR'), name='statistics_block_units_match_level'),
+            model_name="statisticsblock",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("leaf__gt", ""), ("level", "leaf"), ("parent__gt", "")),
+                    models.Q(("leaf", ""), ("level", "parent"), ("parent__gt", "")),
+                    models.Q(("leaf", ""), ("level", "whole"), ("parent", "")),
+                    _connector="OR",
+                ),
+                name="statistics_block_units_match_level",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statisticsvalue',
-            constraint=models.UniqueConstraint(fields=('entry', 'measure'), name='one_value_per_measure'),
+            model_name="statisticsvalue",
+            constraint=models.UniqueConstraint(
+                fields=("entry", "measure"), name="one_value_per_measure"
+            ),
         ),
         migrations.RunPython(count_earlier_answers, migrations.RunPython.noop),
     ]

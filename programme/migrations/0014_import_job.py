@@ -7,37 +7,137 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0013_statistics_blocks'),
+        ("programme", "0013_statistics_blocks"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(verbose_name='confirmed at')),
-                ('file_name', models.CharField(max_length=255, verbose_name='file name')),
-                ('send_invitations', models.BooleanField(default=False, verbose_name='send invitations')),
-                ('status', models.CharField(choices=[('queued', 'waiting to start'), ('running', 'running'), ('done', 'done'), ('failed', 'not imported')], default='queued', max_length=10, verbose_name='status')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('new_count', models.PositiveIntegerField(verbose_name='new leaders')),
-                ('update_count', models.PositiveIntegerField(verbose_name='updated leaders')),
-                ('unchanged_count', models.PositiveIntegerField(verbose_name='unchanged leaders')),
-                ('invited_count', models.PositiveIntegerField(default=0, verbose_name='invitations queued')),
-                ('failure', models.CharField(blank=True, choices=[('out_of_date', 'Nothing was imported: leaders or logins in the file changed since the preview. Upload the file again to see what it would do now.'), ('gone', 'This preview no longer exists: it has been imported already, a newer file replaced it, or the link is wrong. Nothing was imported; upload the file again.'), ('stopped', 'Nothing was imported: the import stopped with an error several times. Upload the file again; if it stops again, contact IT support and give them the time shown here.')], max_length=20, verbose_name='reason')),
-                ('batch', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='job', to='programme.importbatch', verbose_name='preview')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='confirmed by')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="confirmed at")),
+                ("file_name", models.CharField(max_length=255, verbose_name="file name")),
+                (
+                    "send_invitations",
+                    models.BooleanField(default=False, verbose_name="send invitations"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "waiting to start"),
+                            ("running", "running"),
+                            ("done", "done"),
+                            ("failed", "not imported"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="started at"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                ("new_count", models.PositiveIntegerField(verbose_name="new leaders")),
+                ("update_count", models.PositiveIntegerField(verbose_name="updated leaders")),
+                ("unchanged_count", models.PositiveIntegerField(verbose_name="unchanged leaders")),
+                (
+                    "invited_count",
+                    models.PositiveIntegerField(default=0, verbose_name="invitations queued"),
+                ),
+                (
+                    "failure",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            (
+                                "out_of_date",
+                                "Nothing was imported: leaders or logins in the file changed since the preview. Upload the file again to see what it would do now.",
+                            ),
+                            (
+                                "gone",
+                                "This preview no longer exists: it has been imported already, a newer file replaced it, or the link is wrong. Nothing was imported; upload the file again.",
+                            ),
+                            (
+                                "stopped",
+                                "Nothing was imported: the import stopped with an error several times. Upload the file again; if it stops again, contact IT support and give them the time shown here.",
+                            ),
+                        ],
+                        max_length=20,
+                        verbose_name="reason",
+                    ),
+                ),
+                (
+                    "batch",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="job",
+                        to="programme.importbatch",
+                        verbose_name="preview",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="confirmed by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'leader import job',
-                'verbose_name_plural': 'leader import jobs',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['status', 'created_at'], name='programme_i_status_0ccc06_idx'), models.Index(fields=['created_by', 'created_at'], name='programme_i_created_a6c00f_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('status', 'failed'), models.Q(('failure', ''), _negated=True)), models.Q(models.Q(('status', 'failed'), _negated=True), ('failure', '')), _connector='OR'), name='import_job_failed_with_a_reason'), models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['done', 'failed']), ('finished_at__isnull', False)), models.Q(('status__in', ['queued', 'running']), ('finished_at__isnull', True)), _connector='OR'), name='import_job_finished_when_done_or_failed')],
+                "verbose_name": "leader import job",
+                "verbose_name_plural": "leader import jobs",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "created_at"], name="programme_i_status_0ccc06_idx"
+                    ),
+                    models.Index(
+                        fields=["created_by", "created_at"], name="programme_i_created_a6c00f_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("status", "failed"), models.Q(("failure", ""), _negated=True)
+                            ),
+                            models.Q(
+                                models.Q(("status", "failed"), _negated=True), ("failure", "")
+                            ),
+                            _connector="OR",
+                        ),
+                        name="import_job_failed_with_a_reason",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("status__in", ["done", "failed"]), ("finished_at__isnull", False)
+                            ),
+                            models.Q(
+                                ("status__in", ["queued", "running"]), ("finished_at__isnull", True)
+                            ),
+                            _connector="OR",
+                        ),
+                        name="import_job_finished_when_done_or_failed",
+                    ),
+                ],
             },
         ),
     ]

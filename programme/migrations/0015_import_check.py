@@ -5,56 +5,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0014_import_job'),
+        ("programme", "0014_import_job"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportUpload',
+            name="ImportUpload",
             fields=[
-                ('job', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='upload', serialize=False, to='programme.importjob', verbose_name='check')),
-                ('data', models.BinaryField(verbose_name='file')),
+                (
+                    "job",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="upload",
+                        serialize=False,
+                        to="programme.importjob",
+                        verbose_name="check",
+                    ),
+                ),
+                ("data", models.BinaryField(verbose_name="file")),
             ],
             options={
-                'verbose_name': 'uploaded leader file',
-                'verbose_name_plural': 'uploaded leader files',
+                "verbose_name": "uploaded leader file",
+                "verbose_name_plural": "uploaded leader files",
             },
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='file_problem',
-            field=models.TextField(blank=True, verbose_name='problem with the file'),
+            model_name="importjob",
+            name="file_problem",
+            field=models.TextField(blank=True, verbose_name="problem with the file"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='kind',
-            field=models.CharField(choices=[('check', 'checking the file'), ('write', 'importing')], default='write', max_length=5, verbose_name='step'),
+            model_name="importjob",
+            name="kind",
+            field=models.CharField(
+                choices=[("check", "checking the file"), ("write", "importing")],
+                default="write",
+                max_length=5,
+                verbose_name="step",
+            ),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='language',
-            field=models.CharField(blank=True, max_length=10, verbose_name='language'),
+            model_name="importjob",
+            name="language",
+            field=models.CharField(blank=True, max_length=10, verbose_name="language"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='preview_id',
-            field=models.UUIDField(blank=True, null=True, verbose_name='preview'),
+            model_name="importjob",
+            name="preview_id",
+            field=models.UUIDField(blank=True, null=True, verbose_name="preview"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='problem_count',
-            field=models.PositiveIntegerField(default=0, verbose_name='number of problems'),
+            model_name="importjob",
+            name="problem_count",
+            field=models.PositiveIntegerField(default=0, verbose_name="number of problems"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='problems',
-            field=models.JSONField(blank=True, default=list, verbose_name='problems'),
+            model_name="importjob",
+            name="problems",
+            field=models.JSONField(blank=True, default=list, verbose_name="problems"),
         ),
         migrations.AlterField(
-            model_name='importjob',
-            name='failure',
-            field=models.CharField(blank=True, choices=[('out_of_date', 'Nothing was imported: leaders or logins in the file changed since the preview. Upload the file again to see what it would do now.'), ('gone', 'This preview no longer exists: it has been imported already, a newer file replaced it, or the link is wrong. Nothing was imported; upload the file again.'), ('stopped', 'Nothing was imported: the import stopped with an error several times. Upload the file again; if it stops again, contact IT support and give them the time shown here.'), ('file', 'Nothing was imported: the file cannot be read as a list of leaders. Correct it as described here and upload it again.'), ('rows', 'Nothing was imported: some lines must be corrected first. Correct the file and upload it again; line 1 is the column names.'), ('expired', 'Nothing was imported: the file was not checked in time, so it was deleted. Upload it again; if this happens again, contact IT support.')], max_length=20, verbose_name='reason'),
+            model_name="importjob",
+            name="failure",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    (
+                        "out_of_date",
+                        "Nothing was imported: leaders or logins in the file changed since the preview. Upload the file again to see what it would do now.",
+                    ),
+                    (
+                        "gone",
+                        "This preview no longer exists: it has been imported already, a newer file replaced it, or the link is wrong. Nothing was imported; upload the file again.",
+                    ),
+                    (
+                        "stopped",
+                        "Nothing was imported: the import stopped with an error several times. Upload the file again; if it stops again, contact IT support and give them the time shown here.",
+                    ),
+                    (
+                        "file",
+                        "Nothing was imported: the file cannot be read as a list of leaders. Correct it as described here and upload it again.",
+                    ),
+                    (
+                        "rows",
+                        "Nothing was imported: some lines must be corrected first. Correct the file and upload it again; line 1 is the column names.",
+                    ),
+                    (
+                        "expired",
+                        "Nothing was imported: the file was not checked in time, so it was deleted. Upload it again; if this happens again, contact IT support.",
+                    ),
+                ],
+                max_length=20,
+                verbose_name="reason",
+            ),
         ),
     ]

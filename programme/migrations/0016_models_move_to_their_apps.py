@@ -7,9 +7,8 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0015_import_check'),
+        ("programme", "0015_import_check"),
     ]
 
     operations = [
@@ -17,115 +16,115 @@ class Migration(migrations.Migration):
             # The tables are there already, under their names from before the move.
             state_operations=[
                 migrations.RemoveField(
-                    model_name='answer',
-                    name='response',
+                    model_name="answer",
+                    name="response",
                 ),
                 migrations.RemoveField(
-                    model_name='answer',
-                    name='statement',
+                    model_name="answer",
+                    name="statement",
                 ),
                 migrations.RemoveField(
-                    model_name='assessmentresponse',
-                    name='leader',
+                    model_name="assessmentresponse",
+                    name="leader",
                 ),
                 migrations.RemoveField(
-                    model_name='assessmentresponse',
-                    name='programme',
+                    model_name="assessmentresponse",
+                    name="programme",
                 ),
                 migrations.RemoveField(
-                    model_name='assessmentresponse',
-                    name='questionnaire',
+                    model_name="assessmentresponse",
+                    name="questionnaire",
                 ),
                 migrations.DeleteModel(
-                    name='EmailText',
+                    name="EmailText",
                 ),
                 migrations.RemoveField(
-                    model_name='importbatch',
-                    name='created_by',
+                    model_name="importbatch",
+                    name="created_by",
                 ),
                 migrations.RemoveField(
-                    model_name='importjob',
-                    name='batch',
+                    model_name="importjob",
+                    name="batch",
                 ),
                 migrations.RemoveField(
-                    model_name='importjob',
-                    name='created_by',
+                    model_name="importjob",
+                    name="created_by",
                 ),
                 migrations.RemoveField(
-                    model_name='importupload',
-                    name='job',
+                    model_name="importupload",
+                    name="job",
                 ),
                 migrations.RemoveField(
-                    model_name='initiative',
-                    name='leader',
+                    model_name="initiative",
+                    name="leader",
                 ),
                 migrations.RemoveField(
-                    model_name='initiative',
-                    name='other_department',
+                    model_name="initiative",
+                    name="other_department",
                 ),
                 migrations.RemoveField(
-                    model_name='initiative',
-                    name='programme',
+                    model_name="initiative",
+                    name="programme",
                 ),
                 migrations.RemoveField(
-                    model_name='initiativestatuschange',
-                    name='initiative',
+                    model_name="initiativestatuschange",
+                    name="initiative",
                 ),
                 migrations.RemoveField(
-                    model_name='invitation',
-                    name='leader',
+                    model_name="invitation",
+                    name="leader",
                 ),
                 migrations.RemoveField(
-                    model_name='invitation',
-                    name='sent_by',
+                    model_name="invitation",
+                    name="sent_by",
                 ),
                 migrations.DeleteModel(
-                    name='OutboxFile',
+                    name="OutboxFile",
                 ),
                 migrations.RemoveField(
-                    model_name='statement',
-                    name='questionnaire',
+                    model_name="statement",
+                    name="questionnaire",
                 ),
                 migrations.RemoveField(
-                    model_name='sentreminder',
-                    name='leader',
+                    model_name="sentreminder",
+                    name="leader",
                 ),
                 migrations.RemoveField(
-                    model_name='sentreminder',
-                    name='sent_by',
+                    model_name="sentreminder",
+                    name="sent_by",
                 ),
                 migrations.DeleteModel(
-                    name='Answer',
+                    name="Answer",
                 ),
                 migrations.DeleteModel(
-                    name='AssessmentResponse',
+                    name="AssessmentResponse",
                 ),
                 migrations.DeleteModel(
-                    name='ImportBatch',
+                    name="ImportBatch",
                 ),
                 migrations.DeleteModel(
-                    name='ImportJob',
+                    name="ImportJob",
                 ),
                 migrations.DeleteModel(
-                    name='ImportUpload',
+                    name="ImportUpload",
                 ),
                 migrations.DeleteModel(
-                    name='Initiative',
+                    name="Initiative",
                 ),
                 migrations.DeleteModel(
-                    name='InitiativeStatusChange',
+                    name="InitiativeStatusChange",
                 ),
                 migrations.DeleteModel(
-                    name='Invitation',
+                    name="Invitation",
                 ),
                 migrations.DeleteModel(
-                    name='Questionnaire',
+                    name="Questionnaire",
                 ),
                 migrations.DeleteModel(
-                    name='Statement',
+                    name="Statement",
                 ),
                 migrations.DeleteModel(
-                    name='SentReminder',
+                    name="SentReminder",
                 ),
             ],
             database_operations=[],

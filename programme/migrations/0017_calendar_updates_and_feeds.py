@@ -8,20 +8,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0016_models_move_to_their_apps'),
+        ("programme", "0016_models_move_to_their_apps"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='leader',
-            name='calendar_token',
-            field=models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True, verbose_name='calendar feed key'),
+            model_name="leader",
+            name="calendar_token",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                max_length=64,
+                null=True,
+                unique=True,
+                verbose_name="calendar feed key",
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='sequence',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='calendar version'),
+            model_name="session",
+            name="sequence",
+            field=models.PositiveIntegerField(
+                default=0, editable=False, verbose_name="calendar version"
+            ),
         ),
     ]

@@ -9,12 +9,19 @@ initiatives in :mod:`outcomes.models`, the leader import in :mod:`hr.models`.
 - :mod:`.people`: logins, departments, leaders
 - :mod:`.cohorts`: the programme, modules, cohorts, sessions, places and make-up seats
 - :mod:`.rooms`: locations and facilitators
+- :mod:`.reservations`: seats a manager reserves in a cohort, and who took them
 - :mod:`.attendance`: attendance, the stored standing, certificates
 - :mod:`.statistics`: statistics about people, in whole blocks
 - :mod:`.saving`: a row as the database holds it when a save begins
 """
 
-from programme.models.attendance import Attendance, Certificate, Standing, new_certificate_code
+from programme.models.attendance import (
+    AbsenceNotice,
+    Attendance,
+    Certificate,
+    Standing,
+    new_certificate_code,
+)
 from programme.models.cohorts import (
     Cohort,
     CohortQuerySet,
@@ -28,6 +35,7 @@ from programme.models.cohorts import (
     session_rescheduled,
 )
 from programme.models.people import HR_GROUP, Department, Leader, User, UserManager
+from programme.models.reservations import NamedSeat, Reservation
 from programme.models.rooms import Facilitator, Location
 from programme.models.saving import read_before_save, stored_before_save
 from programme.models.statistics import (
@@ -39,6 +47,7 @@ from programme.models.statistics import (
 from programme.page_versions import KeptQuerySet, PageWrite
 
 __all__ = [
+    "AbsenceNotice",
     "Attendance",
     "Certificate",
     "Cohort",
@@ -52,8 +61,10 @@ __all__ = [
     "Location",
     "MakeUpBooking",
     "Module",
+    "NamedSeat",
     "PageWrite",
     "Programme",
+    "Reservation",
     "Session",
     "SessionQuerySet",
     "Standing",

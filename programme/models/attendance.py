@@ -28,6 +28,7 @@ class Attendance(models.Model):
         SELF_CHECK_IN = "self", _("Self check-in")
         FACILITATOR = "facilitator", _("Facilitator")
         CLOSED = "closed", _("Session closed")
+        NOTICE = "notice", _("Absence reported in advance")
 
     # A module is completed by being there, on time or late.
     COMPLETING = (Status.PRESENT, Status.LATE)
@@ -78,6 +79,72 @@ class Attendance(models.Model):
         return self.status in self.COMPLETING
 
 
+class AbsenceNotice(models.Model):
+    """A leader's word that they cannot come to a session, given before it starts.
+
+    Their manager (or HR) approves it, which records them *excused* (afbud) at the session
+    with the source ``notice``, or declines it. The rules are in ``programme/absences.py``.
+    """
+
+    class Reason(models.TextChoices):
+        ILLNESS = "illness", _("Illness")
+        WORK = "work", _("Urgent work")
+        HOLIDAY = "holiday", _("Holiday or time off")
+        FAMILY = "family", _("Family matters")
+        OTHER = "other", _("Other")
+
+    class State(models.TextChoices):
+        REPORTED = "reported", _("Waiting for an answer")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+
+    leader = models.ForeignKey(
+        Leader, on_delete=models.CASCADE, related_name="absence_notices", verbose_name=_("leader")
+    )
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="absence_notices", verbose_name=_("session")
+    )
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    note = models.TextField(_("note"), max_length=500, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.REPORTED
+    )
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = KeptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["session__starts_at", "pk"]
+        verbose_name = _("absence reported in advance")
+        verbose_name_plural = _("absences reported in advance")
+        constraints = [
+            # A declined notice stays on record; one waiting or approved is the one.
+            models.UniqueConstraint(
+                fields=["leader", "session"],
+                condition=~models.Q(state="declined"),
+                name="one_open_absence_notice_per_session",
+                violation_error_message=_("You have already reported this absence."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="reported", decided_at__isnull=True)
+                | (~models.Q(state="reported") & models.Q(decided_at__isnull=False)),
+                name="absence_notice_decided_when_answered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.leader} – {self.session} ({self.get_state_display()})"
+
+
 class Standing(models.Model):
     """A leader's progress in a programme, kept up to date so reports scale.
 
@@ -102,6 +169,22 @@ class Standing(models.Model):
     # Per module, by module id: [completed_at, expected_until, missed_from] as Unix
     # seconds or null (see progress.ModuleProgress); modules with nothing are left out.
     modules = models.JSONField(_("modules"), default=dict, blank=True)
+    # The cohort the leader has a seat in (an active, enrolled place), for the forecast.
+    seated_in = models.ForeignKey(
+        "programme.Cohort",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("seated in"),
+    )
+    # What the leader holds, for the forecast (progress.LeaderProgress.booked_until and
+    # the two after it): every required module not completed is held at ``now`` when
+    # ``booked_until`` is set and ``now < held_until`` (or ``held_until`` is null).
+    booked_until = models.DateTimeField(_("complete if attending"), null=True, blank=True)
+    held_last = models.DateTimeField(_("last session held ends"), null=True, blank=True)
+    held_until = models.DateTimeField(_("held until"), null=True, blank=True)
     refreshed_at = models.DateTimeField(_("refreshed at"), auto_now=True)
 
     objects = KeptQuerySet.as_manager()

@@ -99,14 +99,20 @@ class Module(models.Model):
 
 
 class CohortQuerySet(KeptQuerySet):
-    def with_seats(self) -> CohortQuerySet:
-        """Annotate ``seats_taken``, ``waitlist_length`` and ``starts_at``.
+    def with_seats(self, now: dt.datetime | None = None) -> CohortQuerySet:
+        """Annotate ``seats_taken``, ``seats_reserved``, ``waitlist_length`` and ``starts_at``.
 
         The one definition of a cohort's taken seats (see :mod:`booking`):
         its enrolled leaders, who are expected at every session, plus the largest
-        number of make-up guests at any one of its sessions. Correlated subqueries
-        rather than joins and GROUP BY, so a page of cohorts counts only its own rows.
+        number of make-up guests at any one of its sessions, plus the reserved seats
+        not yet named of its open reservations (:mod:`.reservations`, at ``now``, the
+        portal's clock by default). Correlated subqueries rather than joins and GROUP
+        BY, so a page of cohorts counts only its own rows.
         """
+        from programme import clock
+        from programme.models.reservations import open_reserved_seats
+
+        reserved = open_reserved_seats("pk", now or clock.now())
 
         def count(status: str) -> Coalesce:
             rows = (
@@ -129,7 +135,9 @@ class CohortQuerySet(KeptQuerySet):
         first = Session.objects.filter(cohort=OuterRef("pk")).order_by("starts_at")
         return self.annotate(
             seats_taken=count(Enrolment.Status.ENROLLED)
-            + Coalesce(Subquery(most_guests, output_field=models.IntegerField()), 0),
+            + Coalesce(Subquery(most_guests, output_field=models.IntegerField()), 0)
+            + reserved,
+            seats_reserved=reserved,
             waitlist_length=count(Enrolment.Status.WAITLISTED),
             starts_at=Subquery(first.values("starts_at")[:1]),
         )
@@ -237,11 +245,16 @@ class SessionQuerySet(KeptQuerySet):
 
     update.alters_data = True
 
-    def with_free_seats(self) -> SessionQuerySet:
-        """Annotate ``free_seats``: the cohort's seats less its enrolled and the make-ups.
+    def with_free_seats(self, now: dt.datetime | None = None) -> SessionQuerySet:
+        """Annotate ``free_seats``: the cohort's seats less its enrolled, its reserved
+        seats not yet named (at ``now``; also annotated, ``seats_reserved``) and the
+        session's make-ups.
 
         The one definition of a session's free seats, used by booking and the pages.
         """
+        from programme import clock
+        from programme.models.reservations import open_reserved_seats
+
         enrolled = (
             Enrolment.objects.filter(cohort=OuterRef("cohort"), status=Enrolment.Status.ENROLLED)
             .order_by()
@@ -260,6 +273,9 @@ class SessionQuerySet(KeptQuerySet):
             free_seats=F("cohort__capacity")
             - Coalesce(Subquery(enrolled, output_field=models.IntegerField()), 0)
             - Coalesce(Subquery(makeups, output_field=models.IntegerField()), 0)
+            - open_reserved_seats("cohort", now or clock.now()),
+            # Held for a manager's leaders, not yet named: no one is expected in them yet.
+            seats_reserved=open_reserved_seats("cohort", now or clock.now()),
         )
 
 
@@ -374,6 +390,7 @@ class Enrolment(models.Model):
     class EndReason(models.TextChoices):
         BY_LEADER = "leader", _("Cancelled by the leader")
         BY_HR = "hr", _("Cancelled by HR")
+        BY_MANAGER = "manager", _("Cancelled by the leader's manager")
         MOVED = "moved", _("Moved to another cohort")
         LEFT = "left", _("The leader left the municipality")
         WAITLIST_CLOSED = "waitlist_closed", _("The waitlist closed when the cohort started")

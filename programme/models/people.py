@@ -83,11 +83,12 @@ class User(AbstractUser):
     @classmethod
     def for_request(cls, pk) -> User | None:
         """The signed-in user as every request loads it: with their leader record and
-        whether they are HR or a manager, in one query (the header asks all three)."""
+        whether they are HR or a manager, and their facilitator record, in one query (the
+        header asks all three)."""
         in_hr = Group.objects.filter(user=OuterRef("pk"), name=HR_GROUP)
         manages = Department.managers.through.objects.filter(user=OuterRef("pk"))
         user = (
-            cls._default_manager.select_related("leader")
+            cls._default_manager.select_related("leader", "facilitator")
             .annotate(in_hr_group=Exists(in_hr), manages=Exists(manages))
             .filter(pk=pk)
             .first()

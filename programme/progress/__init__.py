@@ -120,6 +120,10 @@ def _refresh_chunks(programme: Programme, ids: list[int], chunk_size: int) -> in
                     for m in result.modules
                     if m.completed_at or m.expected_until
                 },
+                result.seated_in,
+                result.booked_until,
+                result.held_last,
+                result.held_until,
             )
             for leader_id, result in progress_for_leaders(
                 chunk, programme, all_sessions=all_sessions
@@ -129,6 +133,10 @@ def _refresh_chunks(programme: Programme, ids: list[int], chunk_size: int) -> in
         written += len(rows)
     return written
 
+
+# What the standing keeps of what a leader holds, for the forecast: their seat's cohort
+# and the clock-free moments (LeaderProgress.seated_in, booked_until and the two after).
+HOLDING = ("seated_in_id", "booked_until", "held_last", "held_until")
 
 # From this many standings at once, COPY is worth its temporary table.
 COPY_FROM = 1000
@@ -148,8 +156,22 @@ def _write_standings(programme: Programme, rows: list[tuple]) -> None:
                     completed_at=completed_at,
                     behind_from=behind_from,
                     modules=modules,
+                    seated_in_id=seated_in,
+                    booked_until=booked_until,
+                    held_last=held_last,
+                    held_until=held_until,
                 )
-                for leader_id, done, completed_at, behind_from, modules in rows
+                for (
+                    leader_id,
+                    done,
+                    completed_at,
+                    behind_from,
+                    modules,
+                    seated_in,
+                    booked_until,
+                    held_last,
+                    held_until,
+                ) in rows
             ],
             update_conflicts=True,
             unique_fields=["leader", "programme"],
@@ -158,6 +180,7 @@ def _write_standings(programme: Programme, rows: list[tuple]) -> None:
                 "completed_at",
                 "behind_from",
                 "modules",
+                *HOLDING,
                 "refreshed_at",
             ],
         )
@@ -166,21 +189,21 @@ def _write_standings(programme: Programme, rows: list[tuple]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE standing_load (leader_id bigint, modules_done smallint, "
-            "completed_at timestamptz, behind_from timestamptz, modules jsonb) ON COMMIT DROP"
+            "completed_at timestamptz, behind_from timestamptz, modules jsonb, "
+            "seated_in_id bigint, booked_until timestamptz, held_last timestamptz, "
+            "held_until timestamptz) ON COMMIT DROP"
         )
-        with cursor.cursor.copy(
-            "COPY standing_load (leader_id, modules_done, completed_at, behind_from, modules) "
-            "FROM STDIN"
-        ) as copy:
-            for leader_id, done, completed_at, behind_from, modules in rows:
-                copy.write_row((leader_id, done, completed_at, behind_from, json.dumps(modules)))
+        columns = "modules_done, completed_at, behind_from, modules, " + ", ".join(HOLDING)
+        with cursor.cursor.copy(f"COPY standing_load (leader_id, {columns}) FROM STDIN") as copy:
+            for leader_id, done, completed_at, behind_from, modules, *holding in rows:
+                copy.write_row(
+                    (leader_id, done, completed_at, behind_from, json.dumps(modules), *holding)
+                )
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns.split(", "))
         cursor.execute(
-            f"INSERT INTO {table} (leader_id, programme_id, modules_done, completed_at, "  # noqa: S608
-            "behind_from, modules, refreshed_at) SELECT leader_id, %s, modules_done, "
-            "completed_at, behind_from, modules, now() FROM standing_load "
-            "ON CONFLICT (leader_id, programme_id) DO UPDATE SET "
-            "modules_done = EXCLUDED.modules_done, completed_at = EXCLUDED.completed_at, "
-            "behind_from = EXCLUDED.behind_from, modules = EXCLUDED.modules, "
+            f"INSERT INTO {table} (leader_id, programme_id, {columns}, refreshed_at) "  # noqa: S608
+            f"SELECT leader_id, %s, {columns}, now() FROM standing_load "
+            f"ON CONFLICT (leader_id, programme_id) DO UPDATE SET {updates}, "
             "refreshed_at = EXCLUDED.refreshed_at",
             [programme.pk],
         )
@@ -250,6 +273,25 @@ def annotate_progress(
     )
 
 
+def annotate_holding(leaders: QuerySet[Leader], now: dt.datetime) -> QuerySet[Leader]:
+    """Add ``holds_all`` (every required module completed or *held* at ``now``: upcoming or
+    awaiting, by :func:`module_state`) and ``held_last`` (when the last session held of a
+    module not completed ends), from the standings' clock-free moments. After
+    :func:`annotate_progress`."""
+    held = Q(standing__booked_until__isnull=False) & (
+        Q(standing__held_until__isnull=True) | Q(standing__held_until__gt=now)
+    )
+    return leaders.annotate(
+        holds_all=Case(
+            When(standing__completed_at__isnull=False, then=Value(True)),
+            When(held, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        held_last=F("standing__held_last"),
+    )
+
+
 __all__ = [
     "Attendance",
     "Enrolment",
@@ -269,4 +311,5 @@ __all__ = [
     "progress_from_stored",
     "stored_progress",
     "annotate_progress",
+    "annotate_holding",
 ]

@@ -70,6 +70,8 @@ class ModuleProgress:
 @dataclass
 class LeaderProgress:
     modules: list[ModuleProgress]
+    # The cohort the leader has a seat in (progress_for_leaders fills it in).
+    seated_in: int | None = None
 
     @cached_property
     def required(self) -> list[ModuleProgress]:
@@ -103,6 +105,40 @@ class LeaderProgress:
     def behind_from(self) -> dt.datetime | None:
         """From when the leader is behind unless something changes; independent of "now"."""
         moments = [m.missed_from for m in self.required if not m.completed and m.missed_from]
+        return min(moments, default=None)
+
+    # What a leader *holds* (clock-free, stored in the standing so that a forecast over
+    # every leader is a count in SQL): a module not completed is held at a moment ``now``
+    # (``module_state`` upcoming or awaiting) exactly when a session is expected and
+    # ``now`` is before its end or before it counts as missed, ``max(expected_until,
+    # missed_from)``; never missed, it stays held.
+
+    @property
+    def booked_until(self) -> dt.datetime | None:
+        """When the last required module completes if the leader attends every session
+        they are expected at: the latest completion or expected end. None when a required
+        module is neither completed nor has a session expected."""
+        if not self.required or any(
+            not m.completed and m.expected_until is None for m in self.required
+        ):
+            return None
+        return max(m.completed_at if m.completed else m.expected_until for m in self.required)
+
+    @property
+    def held_last(self) -> dt.datetime | None:
+        """When the last expected session of a required module not completed ends."""
+        ends = [m.expected_until for m in self.required if not m.completed and m.expected_until]
+        return max(ends, default=None)
+
+    @property
+    def held_until(self) -> dt.datetime | None:
+        """Until when every required module not completed is held (see above), given each
+        has a session expected (``booked_until``); None when none will count as missed."""
+        moments = [
+            max(m.expected_until, m.missed_from)
+            for m in self.required
+            if not m.completed and m.expected_until and m.missed_from
+        ]
         return min(moments, default=None)
 
     def module(self, module_id: int) -> ModuleProgress | None:
@@ -228,10 +264,13 @@ def progress_for_leaders(
         expected[leader_id].extend(by_cohort[cohort_id])
     for leader_id, session_id in makeups:
         expected[leader_id].append(by_pk[session_id])
-    return {
+    found = {
         leader_id: _derive(modules, expected[leader_id], records[leader_id], by_pk, now)
         for leader_id in ids
     }
+    for leader_id, cohort_id in cohort_of.items():
+        found[leader_id].seated_in = cohort_id
+    return found
 
 
 def leader_progress(

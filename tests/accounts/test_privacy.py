@@ -97,8 +97,10 @@ def test_the_my_data_page_links_both_downloads(client, leader):
 def test_the_download_runs_a_fixed_number_of_queries(client, demo, django_assert_max_num_queries):
     leader = Leader.objects.get(user__email="leder@albertslund.dk")
     client.force_login(leader.user)
-    # 16, and the self-assessments with their answers, the initiatives with their history.
-    with django_assert_max_num_queries(20):
+    # 16, and the self-assessments with their answers, the initiatives with their history;
+    # the absences reported in advance, the requests for a place and the session
+    # evaluations (one each).
+    with django_assert_max_num_queries(22):
         assert client.get(reverse("privacy:my_data_json")).status_code == 200
 
 
@@ -270,3 +272,29 @@ def test_anonymising_deletes_the_leaders_e_mails_and_no_one_elses(leader):
     leader.save()
     anonymise_leader(leader, now=NOW)
     assert list(Email.objects.values_list("subject", flat=True)) == ["Til en anden"]
+
+
+def test_requests_for_a_place_are_in_the_download_and_gone_after_anonymisation(
+    client, leader, cohort, manager_a
+):
+    from approvals import rules as approval
+
+    item = approval.request_place(leader=leader, cohort=cohort, now=NOW)
+    approval.decline(request=item, by=manager_a, reason="Travl periode i afdelingen", now=NOW)
+    data = json.loads(download(client, leader, "privacy:my_data_json").content)
+    assert [(r["cohort"], r["state"], r["reason"]) for r in data["enrolment_requests"]] == [
+        ("Hold 1", "declined", "Travl periode i afdelingen")
+    ]
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                download(client, leader, "privacy:my_data_csv").content.decode("utf-8-sig")
+            ),
+            delimiter=";",
+        )
+    )
+    assert ["anmodninger om plads", "1", "begrundelse", "Travl periode i afdelingen"] in rows
+    leader.left_on = dt.date(2015, 12, 31)
+    leader.save()
+    anonymise_leader(leader, now=NOW)
+    assert not leader.enrolment_requests.exists()

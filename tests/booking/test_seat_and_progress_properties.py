@@ -6,15 +6,19 @@ Hypothesis plays random days at the portal through every way in: leaders' button
 sessions added, changed, moved and deleted on their own page, the cohort page with
 its read-only session rows, rooms and their seats; check-in in the room (the
 facilitator marking someone present, a leader scanning the QR code, closing a
-session); the leader import (check, preview, confirm, with or without invitations);
-the hourly ``close_places`` job, ``refresh_standings`` after a bulk change made
-outside the portal, the outbox's worker, and the clock moving on. After every step
+session); a manager's reserved seats (reserved, named, released early, cancelled by
+HR, released when their day comes); the leader import (check, preview, confirm, with or
+without invitations); the hourly ``close_places`` job, ``refresh_standings`` after a
+bulk change made outside the portal, the outbox's worker, and the clock moving on. After every step
 it checks:
 
 - no session expects more people than its cohort's seats, and no cohort has more
   enrolled than seats; every session meets in a room with a seat for each of its
   cohort's seats;
-- nobody waits while a seat is free in a cohort whose waitlist is open;
+- nobody waits while a seat is free in a cohort whose waitlist is open, counting
+  reserved seats not yet named as taken (and no others: their day has not come);
+- reserved + enrolled + make-up guests never exceed a session's seats, and a
+  reservation names no more leaders than its seats;
 - at most one active place per leader in the programme;
 - every stored standing equals the rules recomputed from scratch (by an
   independent implementation here, not by ``programme.progress``);
@@ -74,6 +78,9 @@ from hypothesis.stateful import (
 from post_office.models import STATUS, Email
 
 import booking
+from approvals import rules as approval
+from approvals.models import EnrolmentRequest
+from groups.models import GroupMembership, LearningGroup
 from hr import imports
 from mail.emails import DEFAULTS as EMAIL_DEFAULTS
 from mail.models import EmailText
@@ -91,11 +98,12 @@ from programme.models import (
     MakeUpBooking,
     Module,
     Programme,
+    Reservation,
     Session,
     Standing,
     User,
 )
-from reports import csv_export
+from reports import csv_export, forecast
 from reports import rules as reports
 from rooms import checkin
 from tests.conftest import PASSWORD, restore_hr_group, room
@@ -174,7 +182,8 @@ def due(ends_at: dt.datetime) -> dt.datetime:
 
 
 def rules_from_scratch(programme: Programme) -> dict[int, tuple]:
-    """(modules done, completed at, behind from, {module: (done, until, missed)}) per leader."""
+    """(modules done, completed at, behind from, {module: (done, until, missed)}, what is
+    held) per leader."""
     modules = list(Module.objects.filter(programme=programme))
     required = {m.pk for m in modules if m.required}
     records: dict[int, dict[int, Attendance]] = {}
@@ -186,8 +195,10 @@ def rules_from_scratch(programme: Programme) -> dict[int, tuple]:
     for session in Session.objects.filter(module__programme=programme):
         sessions_of.setdefault(session.cohort_id, []).append(session)
     expected: dict[int, list[Session]] = {}
+    seat_of: dict[int, int] = {}
     for place in Enrolment.objects.filter(programme=programme, status="enrolled"):
         expected.setdefault(place.leader_id, []).extend(sessions_of.get(place.cohort_id, []))
+        seat_of[place.leader_id] = place.cohort_id
     for makeup in MakeUpBooking.objects.filter(session__module__programme=programme):
         expected.setdefault(makeup.leader_id, []).append(makeup.session)
 
@@ -231,21 +242,106 @@ def rules_from_scratch(programme: Programme) -> dict[int, tuple]:
             max(done_required) if complete else None,
             behind,
             per_module,
+            _holding(seat_of.get(leader_id), [per_module.get(m) for m in required]),
         )
     return result
 
 
+def _holding(seat: int | None, required: list[tuple | None]) -> tuple:
+    """(seat's cohort, completes if attending, last held session's end, held until): a
+    required module not done is held while a session is expected and it has not ended or
+    is not yet missed; none expected for one, nothing is booked to the end."""
+    open_ = [(m[1], m[2]) if m else (None, None) for m in required if not (m and m[0])]
+    done = [m[0] for m in required if m and m[0]]
+    every = required and all(until for until, _missed in open_)
+    booked = max(done + [until for until, _missed in open_]) if every else None
+    last = max((until for until, _missed in open_ if until), default=None)
+    held = min((max(u, m) for u, m in open_ if u and m), default=None)
+    return (seat, booked, last, held)
+
+
+def outlooks_from_scratch(
+    programme: Programme, now: dt.datetime, reserved: dict[int, int]
+) -> dict[int, str]:
+    """Each leader still here: completed, on course, at risk or can no longer finish
+    (issue 27), worked out from the rows (rules_from_scratch, and the seats counted here,
+    ``reserved`` the open reserved seats per cohort) without the forecast's code."""
+    end = timezone.make_aware(dt.datetime.combine(programme.ends_on, dt.time.min)) + dt.timedelta(
+        days=1
+    )
+    required = set(
+        Module.objects.filter(programme=programme, required=True).values_list("pk", flat=True)
+    )
+    standings = rules_from_scratch(programme)
+    sessions = list(Session.objects.filter(module__programme=programme).select_related("cohort"))
+    enrolled = collections.Counter(
+        Enrolment.objects.filter(programme=programme, status="enrolled").values_list(
+            "cohort_id", flat=True
+        )
+    )
+    guests = collections.Counter(MakeUpBooking.objects.values_list("session_id", flat=True))
+    by_cohort: dict[int, list[Session]] = {}
+    for session in sessions:
+        by_cohort.setdefault(session.cohort_id, []).append(session)
+    open_cohort = any(
+        min(s.starts_at for s in mine) > now
+        and max(s.ends_at for s in mine) <= end
+        and mine[0].cohort.capacity
+        > enrolled[cohort] + max((guests[s.pk] for s in mine), default=0) + reserved[cohort]
+        for cohort, mine in by_cohort.items()
+    )
+    own = dict(
+        Enrolment.objects.filter(programme=programme, status="enrolled").values_list(
+            "leader_id", "cohort_id"
+        )
+    )
+    today = timezone.localdate(now)
+    found = {}
+    for leader_id in Leader.objects.filter(Leader.here_on(today)).values_list("pk", flat=True):
+        per_module = standings[leader_id][3]
+        missing = []
+        for module in required:
+            done, until, missed = per_module.get(module, (None, None, None))
+            held = until is not None and (now < until or not (missed and missed <= now))
+            if not done and not (held and until <= end):
+                missing.append(module)
+        if required and all(per_module.get(m, (None,))[0] for m in required):
+            found[leader_id] = "completed"
+        elif not missing:
+            found[leader_id] = "on_course"
+        elif leader_id not in own:
+            found[leader_id] = "at_risk" if open_cohort else "cannot_finish"
+        else:
+            seat = all(
+                any(
+                    s.module_id == module
+                    and s.cohort_id != own[leader_id]
+                    and s.starts_at > now
+                    and s.ends_at <= end
+                    and s.cohort.capacity
+                    - enrolled[s.cohort_id]
+                    - guests[s.pk]
+                    - reserved[s.cohort_id]
+                    > 0
+                    for s in sessions
+                )
+                for module in missing
+            )
+            found[leader_id] = "at_risk" if seat else "cannot_finish"
+    return found
+
+
 def stored_standings(programme: Programme) -> dict[int, tuple]:
     moment = lambda sec: dt.datetime.fromtimestamp(sec, tz=dt.UTC) if sec else None  # noqa: E731
-    stored = {
-        leader_id: (0, None, None, {}) for leader_id in Leader.objects.values_list("pk", flat=True)
-    }
+    nothing = (0, None, None, {}, (None, None, None, None))
+    stored = dict.fromkeys(Leader.objects.values_list("pk", flat=True), nothing)
     for row in Standing.objects.filter(programme=programme):
         stored[row.leader_id] = (
             row.modules_done,
             row.completed_at,
             row.behind_from,
             {int(k): tuple(moment(v) for v in values) for k, values in row.modules.items()},
+            (row.seated_in_id, row.booked_until, row.held_last, row.held_until),
         )
     return stored
 
@@ -319,12 +415,36 @@ MUST_SUCCEED = [
     "e-mail sent by the worker",
     "dashboard served from the cache",
     "shared page served from the cache",
+    # Reservations (issue #26): the random runs must reserve; each door after that is
+    # proved by one fixed day (test_a_day_of_reservations_keeps_every_rule). The random
+    # runs draw them too but need not reach each one: a ci run on PostgreSQL went
+    # without "released or cancelled before its day".
+    "seats reserved",
+]
+RESERVATION_DOORS = [
+    "seats reserved",
+    "leader named into a reserved seat",
+    "reservation released early",
+    "reservation cancelled by HR",
+    "reservation released on its day",
+]
+# Approval where wanted: each of its doors is proved by one fixed day
+# (test_a_day_of_requests_for_places_keeps_every_rule, every invariant after each step).
+# The random runs draw them too but need not reach each one: a 60-day run on PostgreSQL
+# went without "request declined".
+APPROVAL_DOORS = [
+    "place requested",
+    "request approved",
+    "request approved into a full cohort",
+    "request declined",
+    "request withdrawn",
 ]
 MUST_SUCCEED_SHORT = [
     *(f"tried: {aim}" for aim in REFUSED_CHANGES),
     "e-mail sent by the worker",
     "dashboard served from the cache",
     "shared page served from the cache",
+    "seats reserved",  # the reservation invariants could not fail otherwise
 ]
 
 
@@ -1132,6 +1252,34 @@ class PortalDays(RuleBasedStateMachine):
             self._change_form("attendance", record.pk, status=status, leader=str(other.pk))
 
     @precondition(lambda self: Attendance.objects.exists())
+    # -- learning groups: one rule, so the other rules' draws stay as they were --------
+
+    @rule(what=st.integers(0, 5), who=st.integers(0, 99), which=st.integers(0, 99))
+    def hr_changes_learning_groups(self, what, who, which):
+        """Forms a cohort's groups (the action on the cohort list) or the whole
+        programme's, moves a leader to another group, or sets a group's next meeting."""
+        if what <= 1:
+            cohorts = list(Cohort.objects.filter(programme=self.programme).order_by("pk"))
+            if what == 0 and cohorts:
+                self._action("cohort", "form_learning_groups", [self._pick(cohorts, which)])
+            else:
+                self._action("programme", "form_learning_groups", [self.programme])
+            if GroupMembership.objects.exists():
+                self._count("learning groups formed")
+            return
+        group = self._pick(LearningGroup.objects.order_by("pk"), which)
+        if group is None:
+            return
+        if what <= 3:
+            membership = self._pick(GroupMembership.objects.order_by("pk"), who)
+            if membership is not None and membership.group_id != group.pk:
+                membership.delete()
+                GroupMembership.objects.create(group=group, leader_id=membership.leader_id)
+        else:
+            group.next_meeting = self.now + dt.timedelta(hours=[-5, 3, 30, 240][who % 4])
+            group.place = f"Mødelokale {who}"
+            group.save()
+
     @rule(which=st.integers(0, 99))
     def hr_deletes_an_attendance(self, which):
         record = self._pick(Attendance.objects.order_by("pk"), which)
@@ -1151,6 +1299,214 @@ class PortalDays(RuleBasedStateMachine):
             page = self._ok(self.hr_client.get(url))
             response = self._post(self.hr_client, url, form_fields(page.content.decode()))
             assert response.status_code == 405
+
+    # -- reservations (issue #26): a manager's seats, in rules of their own ------------
+
+    def _reservation_manager(self) -> User:
+        """The manager of Økonomi (made on first use: the other rules' draws stay)."""
+        manager = User.objects.filter(email="chef@egenskab.dk").first()
+        if manager is None:
+            manager = User.objects.create_user(email="chef@egenskab.dk", password=PASSWORD)
+            self.departments[0].managers.add(manager)
+        return manager
+
+    def _reservations(self, *, unreleased: bool = True):
+        rows = Reservation.objects.filter(cohort__programme=self.programme).order_by("pk")
+        return rows.filter(released_at__isnull=True) if unreleased else rows
+
+    @initialize(
+        wanted=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 2)), min_size=1, max_size=3)
+    )
+    def a_manager_has_reserved_seats(self, wanted):
+        """Before or after the programme so far (Hypothesis picks): seats reserved in
+        cohorts whose release day has not come; HR first adds the seats a full one lacks
+        (Hold A's day has always come: it is refused)."""
+        for which, seats in wanted:
+            cohort = Cohort.objects.with_seats(self.now).get(pk=self.cohorts[which].pk)
+            free = cohort.capacity - cohort.seats_taken
+            with contextlib.suppress(booking.BookingError):
+                if free < seats:
+                    booking.set_capacity(
+                        cohort=cohort, capacity=cohort.capacity + seats - free, now=self.now
+                    )
+                booking.reserve(
+                    manager=self._reservation_manager(),
+                    cohort=self.cohorts[which],
+                    seats=seats,
+                    now=self.now,
+                )
+                self._count("seats reserved")
+
+    def _manager_browser(self) -> Client:
+        """The manager's browser (made on first use, once a day)."""
+        browser = getattr(self, "_manager_client", None)
+        if browser is None:
+            browser = self._manager_client = Client()
+            browser.force_login(self._reservation_manager())
+        return browser
+
+    @rule(
+        which=st.integers(0, 2),
+        seats=st.integers(1, 3),
+        room_first=st.booleans(),
+        then=st.sampled_from([None, "name", "name", "release", "cancel"]),
+        who=st.integers(0, 99),
+    )
+    def a_manager_reserves_seats(self, which, seats, room_first, then, who):
+        """On the manager's page, in a cohort whose release day has not come, if any. With
+        ``room_first``, HR first raises a full cohort's seats for the manager on its admin
+        page (refused when a room is too small); else too few free seats are refused.
+        ``then``: the manager names a leader into it at once, or releases it, or HR
+        cancels it (the rules below, on the new reservation)."""
+        today = timezone.localdate(self.now)
+        days = dt.timedelta(days=django_settings.RESERVATION_RELEASE_DAYS)
+        reservable = [
+            cohort
+            for cohort in Cohort.objects.filter(programme=self.programme).with_seats(self.now)
+            if cohort.starts_at is not None
+            and timezone.localdate(cohort.starts_at, TZ) - days > today
+        ]
+        cohort = self._pick(sorted(reservable, key=lambda c: c.pk), which)
+        if cohort is None:
+            return
+        free = cohort.capacity - cohort.seats_taken
+        if room_first and free < seats:
+            self._change_form("cohort", cohort.pk, capacity=str(cohort.capacity + seats - free))
+        before = Reservation.objects.count()
+        data = {"cohort": cohort.pk, "seats": seats}
+        self._post(self._manager_browser(), reverse("managers:reservations"), data)
+        if Reservation.objects.count() > before:
+            self._count("seats reserved")
+            newest = self._reservations().count() - 1
+            if then == "name":
+                self.a_manager_names_a_leader_into_a_reserved_seat(newest, who)
+            elif then is not None:
+                self.a_manager_releases_or_hr_cancels_a_reservation(newest, then == "cancel")
+
+    @precondition(lambda self: Reservation.objects.filter(released_at__isnull=True).exists())
+    @rule(which=st.integers(0, 99), who=st.integers(0, 99))
+    def a_manager_names_a_leader_into_a_reserved_seat(self, which, who):
+        """On the reservation's page: mostly a leader of the manager's department
+        (Økonomi) without a place; now and then anyone, whom the page refuses."""
+        reservation = self._pick(self._reservations(), which)
+        placed = Enrolment.objects.filter(programme=self.programme, status__in=Enrolment.ACTIVE)
+        free = Leader.objects.exclude(pk__in=placed.values("leader")).order_by("pk")
+        own = free.filter(department=self.departments[0], anonymised_at__isnull=True)
+        if who < 70 and not own.exists():
+            # Every leader of the department has a place: HR cancels one (the manager asked).
+            mine = Leader.objects.filter(department=self.departments[0], anonymised_at=None)
+            self._action("leader", "cancel_place", [self._pick(mine.order_by("pk"), who)])
+        leader = self._pick(own, who) if who < 70 and own.exists() else self._leader(who)
+        today = timezone.localdate(self.now)
+        eligible = (
+            leader.department_id == self.departments[0].pk
+            and free.filter(pk=leader.pk).exists()
+            and not leader.has_left(today)
+            and reservation.named < reservation.seats
+            and reservation.release_on > today
+        )
+        before = reservation.names.count()
+        url = reverse("managers:reservation", args=[reservation.pk])
+        self._post(self._manager_browser(), url, {"action": "name", "leader": leader.pk})
+        named = reservation.names.filter(enrolment__leader=leader).count() and (
+            reservation.names.count() > before
+        )
+        assert bool(named) == eligible, (leader.name, eligible)
+        if named:
+            self._count("leader named into a reserved seat")
+
+    @precondition(lambda self: Reservation.objects.filter(released_at__isnull=True).exists())
+    @rule(which=st.integers(0, 99), by_hr=st.booleans())
+    def a_manager_releases_or_hr_cancels_a_reservation(self, which, by_hr):
+        """The manager's button on the reservation's page, or HR's action in the admin."""
+        reservation = self._pick(self._reservations(), which)
+        if by_hr:
+            url = reverse("admin:programme_reservation_changelist")
+            data = {"action": "cancel_reservations", "_selected_action": [reservation.pk]}
+            self._post(self.hr_client, url, data)
+        else:
+            url = reverse("managers:reservation", args=[reservation.pk])
+            self._post(self._manager_browser(), url, {"action": "release"})
+        reservation.refresh_from_db()
+        assert reservation.released_at is not None
+        if reservation.release_reason != Reservation.Release.RELEASE_DAY:
+            self._count("reservation cancelled by HR" if by_hr else "reservation released early")
+            self._count("reservation released or cancelled before its day")
+
+    @precondition(lambda self: Reservation.objects.filter(released_at__isnull=True).exists())
+    @rule(which=st.integers(0, 99), minutes=st.sampled_from([7, 60 * 13 + 7]))
+    def the_clock_reaches_a_release_day_and_the_hourly_job_runs(self, which, minutes):
+        """To just after the release day of an unreleased reservation has begun (reads
+        must count its seats free at once), then ``close_places`` gives them away."""
+        reservation = self._pick(self._reservations(), which)
+        moment = dt.datetime.combine(reservation.release_on, dt.time(), tzinfo=TZ)
+        moment += dt.timedelta(minutes=minutes)
+        if moment <= self.now:
+            return
+        self.now = moment
+        self._set_clock()
+        # Before any job has run, reads already count its unnamed seats free.
+        reserved = Cohort.objects.with_seats(self.now).get(pk=reservation.cohort_id)
+        assert reserved.seats_reserved == self._open_reserved_from_scratch()[reserved.pk]
+        call_command("close_places", stdout=io.StringIO())
+        reservation.refresh_from_db()
+        assert reservation.release_reason == Reservation.Release.RELEASE_DAY
+        self._count("reservation released on its day")
+
+    def _open_reserved_from_scratch(self) -> dict[int, int]:
+        """Unnamed seats of reservations neither released nor past their release day,
+        per cohort; that day never later than the first session's day less the setting."""
+        today = timezone.localdate(self.now)
+        days = dt.timedelta(days=django_settings.RESERVATION_RELEASE_DAYS)
+        held: dict[int, int] = collections.defaultdict(int)
+        for reservation in self._reservations(unreleased=False):
+            first = Session.objects.filter(cohort=reservation.cohort_id).order_by("starts_at")
+            first = first.values_list("starts_at", flat=True).first()
+            if reservation.released_at is None and first is not None:
+                assert reservation.release_on <= timezone.localdate(first, TZ) - days
+            if reservation.released_at is None and reservation.release_on > today:
+                held[reservation.cohort_id] += reservation.seats - reservation.named
+        return held
+
+    @invariant()
+    def reserved_enrolled_and_make_ups_never_exceed_a_sessions_seats(self):
+        held = self._open_reserved_from_scratch()
+        for session in Session.objects.filter(module__programme=self.programme).select_related(
+            "cohort"
+        ):
+            seated = Enrolment.objects.filter(cohort=session.cohort_id, status="enrolled").count()
+            guests = MakeUpBooking.objects.filter(session=session).count()
+            reserved = held[session.cohort_id]
+            assert seated + guests + reserved <= session.cohort.capacity, (
+                str(session),
+                seated,
+                guests,
+                reserved,
+            )
+
+    @invariant()
+    def nobody_waits_while_an_unreserved_seat_is_free(self):
+        held = self._open_reserved_from_scratch()
+        for cohort in Cohort.objects.filter(programme=self.programme).with_seats(self.now):
+            assert cohort.seats_reserved == held[cohort.pk], cohort.name
+            if cohort.has_started(self.now) or not cohort.waitlist_length:
+                continue
+            seated = cohort.enrolments.filter(status="enrolled").count()
+            guests = (
+                MakeUpBooking.objects.filter(session__cohort=cohort)
+                .values("session")
+                .annotate(n=Count("pk"))
+                .order_by("-n")
+                .values_list("n", flat=True)
+                .first()
+                or 0
+            )
+            assert seated + guests + held[cohort.pk] >= cohort.capacity, cohort.name
+
+    @invariant()
+    def a_reservation_names_no_more_leaders_than_its_seats(self):
+        for reservation in self._reservations(unreleased=False).annotate(n=Count("names")):
+            assert reservation.n <= reservation.named <= reservation.seats
 
     # -- time -------------------------------------------------------------------------
 
@@ -1200,6 +1556,170 @@ class PortalDays(RuleBasedStateMachine):
         self.now += step
         self._set_clock()
         call_command("close_places", stdout=io.StringIO())
+
+    # -- approval where wanted (ENROLMENT_APPROVAL=manager) -----------------------------
+    # Requests hold no seat: asking changes no place; approving books through booking
+    # (a seat, or the waitlist when the cohort is full); declining and withdrawing change
+    # no place. The rest of the day runs with approval off, as the portal ships.
+
+    def _approval_manager(self) -> Client:
+        """A manager of the first department (made on first use: the one who reserves
+        seats, when they came first), signed in."""
+        if getattr(self, "_approval_client", None) is None:
+            manager = self._reservation_manager()
+            self._approval_client = Client()
+            self._approval_client.force_login(manager)
+        return self._approval_client
+
+    def _places(self) -> list[tuple]:
+        return list(
+            Enrolment.objects.order_by("pk").values_list("pk", "leader", "cohort", "status")
+        )
+
+    def _open_request(self, which: int) -> EnrolmentRequest | None:
+        return self._pick(
+            EnrolmentRequest.objects.filter(state=EnrolmentRequest.State.REQUESTED)
+            .select_related("leader", "cohort")
+            .order_by("pk"),
+            which,
+        )
+
+    def _decide(self, item: EnrolmentRequest, by_hr: bool, data: dict):
+        """As the leader's manager (first department) or HR, on the requests page."""
+        manager_decides = not by_hr and item.leader.department_id == self.departments[0].pk
+        client = self._approval_manager() if manager_decides else self.hr_client
+        self._ok(client.get(reverse("managers:approvals")))
+        fields = {f"{item.pk}-{name}": value for name, value in data.items()}
+        return self._post(client, reverse("managers:decide", args=[item.pk]), fields)
+
+    @initialize(asking=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 2)), max_size=4))
+    def some_leaders_have_asked_for_places(self, asking):
+        """Requests made before the day began (approval on then), for the rules below."""
+        for who, which in asking:
+            with contextlib.suppress(approval.ApprovalError):
+                approval.request_place(
+                    leader=self.leaders[who],
+                    cohort=self.cohorts[which],
+                    now=STARTS[0] - dt.timedelta(days=5),
+                )
+
+    @rule(
+        who=st.integers(0, 99),
+        which=st.integers(0, 2),
+        then=st.sampled_from([None, "approve", "fill and approve", "decline", "withdraw"]),
+        by_hr=st.booleans(),
+    )
+    def leader_asks_for_a_place(self, who, which, then, by_hr):
+        """The leader's "Tilmeld mig" with approval on; then, now and then, an answer."""
+        leader, cohort = self._leader(who), self.cohorts[which]
+        before = self._places()
+        with override_settings(ENROLMENT_APPROVAL="manager"):
+            self._post(self.clients[leader.pk], reverse("dashboard:enrol", args=[cohort.pk]))
+        assert self._places() == before, "a request took or changed a place"
+        item = EnrolmentRequest.objects.filter(
+            leader=leader, cohort=cohort, state=EnrolmentRequest.State.REQUESTED
+        ).first()
+        if item is None:
+            return
+        self._count("place requested")
+        if then in ("approve", "fill and approve"):
+            self._approve(item, by_hr, fill_first=then == "fill and approve")
+        elif then == "decline":
+            self._decline(item, by_hr, "Travlt")
+        elif then == "withdraw":
+            self._withdraw(item)
+
+    def _approve(self, item: EnrolmentRequest, by_hr: bool, fill_first: bool) -> None:
+        if fill_first:
+            placed = Enrolment.objects.filter(
+                programme=self.programme, status__in=Enrolment.ACTIVE
+            ).values("leader")
+            others = Leader.objects.exclude(pk__in=placed).exclude(pk=item.leader_id)
+            if others.exists():
+                self._action(
+                    "leader",
+                    "enrol_in_cohort",
+                    others.order_by("pk"),
+                    apply="1",
+                    cohort=item.cohort_id,
+                )
+        cohort = Cohort.objects.with_seats().get(pk=item.cohort_id)
+        full = cohort.seats_taken >= cohort.capacity
+        self._decide(item, by_hr, {"action": "approve"})
+        item.refresh_from_db()
+        if item.state == EnrolmentRequest.State.APPROVED:
+            place = Enrolment.objects.get(
+                leader=item.leader_id, programme=self.programme, status__in=Enrolment.ACTIVE
+            )
+            assert place.cohort_id == item.cohort_id
+            expected = Enrolment.Status.WAITLISTED if full else Enrolment.Status.ENROLLED
+            assert place.status == expected, (item.cohort.name, full, place.status)
+            self._count("request approved")
+            if full:
+                self._count("request approved into a full cohort")
+
+    def _decline(self, item: EnrolmentRequest, by_hr: bool, reason: str) -> None:
+        """Without a reason it must be refused."""
+        before = self._places()
+        self._decide(item, by_hr, {"action": "decline", "reason": reason})
+        item.refresh_from_db()
+        assert self._places() == before
+        assert (item.state == EnrolmentRequest.State.DECLINED) == bool(reason)
+        if reason:
+            self._count("request declined")
+
+    def _withdraw(self, item: EnrolmentRequest) -> None:
+        before = self._places()
+        gone = item.leader.has_left(timezone.localdate(self.now))
+        url = reverse("dashboard:withdraw_request", args=[item.pk])
+        self._post(self.clients[item.leader_id], url)
+        item.refresh_from_db()
+        if gone:
+            # A leader who has left can no longer sign in, so cannot withdraw: nothing
+            # changes (their request waits for a manager or HR to answer it).
+            assert item.state == EnrolmentRequest.State.REQUESTED
+            assert self._places() == before
+            return
+        assert item.state == EnrolmentRequest.State.WITHDRAWN
+        assert self._places() == before
+        self._count("request withdrawn")
+
+    @precondition(
+        lambda self: EnrolmentRequest.objects.filter(
+            state=EnrolmentRequest.State.REQUESTED
+        ).exists()
+    )
+    @rule(which=st.integers(0, 99), by_hr=st.booleans(), fill_first=st.booleans())
+    def a_manager_or_hr_approves_a_request(self, which, by_hr, fill_first):
+        """Now and then into a cohort HR has just filled: the leader then waits."""
+        self._approve(self._open_request(which), by_hr, fill_first)
+
+    @precondition(
+        lambda self: EnrolmentRequest.objects.filter(
+            state=EnrolmentRequest.State.REQUESTED
+        ).exists()
+    )
+    @rule(which=st.integers(0, 99), by_hr=st.booleans(), reason=st.sampled_from(["", "Travlt"]))
+    def a_manager_or_hr_declines_a_request(self, which, by_hr, reason):
+        self._decline(self._open_request(which), by_hr, reason)
+
+    @precondition(
+        lambda self: EnrolmentRequest.objects.filter(
+            state=EnrolmentRequest.State.REQUESTED
+        ).exists()
+    )
+    @rule(which=st.integers(0, 99))
+    def leader_withdraws_a_request(self, which):
+        self._withdraw(self._open_request(which))
+
+    @invariant()
+    def requests_are_decided_once_and_declines_say_why(self):
+        decided = EnrolmentRequest.objects.exclude(state=EnrolmentRequest.State.REQUESTED)
+        assert not decided.filter(decided_at__isnull=True).exists()
+        assert not decided.filter(state=EnrolmentRequest.State.DECLINED, reason="").exists()
+        assert not EnrolmentRequest.objects.filter(
+            state=EnrolmentRequest.State.APPROVED, decided_by__isnull=True
+        ).exists()
 
     # -- invariants -------------------------------------------------------------------
 
@@ -1302,6 +1822,29 @@ class PortalDays(RuleBasedStateMachine):
         assert set(sent) - self.forgotten == marked
 
     @invariant()
+    def every_leader_here_has_one_outlook_and_the_forecast_counts_them_so(self):
+        """Issue 27: each leader still here is exactly one of completed, on course, at risk
+        or can no longer finish, as worked out from the rows; the forecast's rules and
+        its page (as HR reads it) count the same."""
+        expected = outlooks_from_scratch(
+            self.programme, self.now, self._open_reserved_from_scratch()
+        )
+        found = forecast.forecast(reports.full_scope(), self.programme, self.now)
+        counts = collections.Counter(expected.values())
+        assert found.counts == {key: counts[key] for key in forecast.Outlook.ORDER}
+        assert {s.pk for s in found.cannot_finish} == {
+            pk for pk, outlook in expected.items() if outlook == "cannot_finish"
+        }
+        assert {s.pk for s in found.at_risk} == {
+            pk for pk, outlook in expected.items() if outlook == "at_risk"
+        }
+        page = self.hr_reader.get(reverse("reports:forecast"))
+        if found.leaders:
+            for key in forecast.Outlook.ORDER:
+                shown = re.search(rf'data-outlook="{key}">(\d+) ', page.text)
+                assert shown and int(shown.group(1)) == counts[key], (key, counts)
+
+    @invariant()
     def every_stored_standing_equals_the_rules_from_scratch(self):
         assert stored_standings(self.programme) == rules_from_scratch(self.programme)
 
@@ -1401,3 +1944,79 @@ def test_the_rules_hold_and_kept_pages_stay_true_when_every_step_commits(setting
     # few days need not open every door (with random seeds, 10 days once left the QR
     # check-in shut); the one-transaction test above requires them all in long runs.
     _every_door_opened(CommittedPortalDays.counts, short=True)
+
+
+def _invariants_hold(day: PortalDays) -> None:
+    """Every invariant of the machine, as Hypothesis checks them after each step."""
+    for name in dir(PortalDays):
+        if hasattr(getattr(PortalDays, name), "hypothesis_stateful_invariant"):
+            getattr(day, name)()
+
+
+@pytest.mark.django_db
+def test_a_day_of_requests_for_places_keeps_every_rule(settings):
+    """The approval rules above, each door in one fixed day (the short random runs of
+    ``make test`` draw them only now and then): every invariant after every step."""
+    PortalDays.counts = collections.Counter()
+    settings.LANGUAGE_CODE = "da"
+    day = PortalDays()
+    try:
+        # Hold A full (three seats taken, trimmed to them); Hold B and C free.
+        seats = [(4, 0), (5, 0), (6, 0)]
+        day.the_programme_so_far(STARTS[0], seats, [], [], (0,), [], 0)
+        steps = [
+            lambda: day.leader_asks_for_a_place(0, 2, "approve", False),  # the manager's
+            lambda: day.leader_asks_for_a_place(2, 0, "approve", True),  # into full Hold A
+            lambda: day.leader_asks_for_a_place(1, 1, "decline", False),
+            lambda: day.leader_asks_for_a_place(3, 1, None, False),
+            lambda: day.a_manager_or_hr_declines_a_request(0, False, ""),  # refused
+            lambda: day.leader_withdraws_a_request(0),
+            # HR first enrols the two still without a place: Hold B keeps a seat for 7.
+            lambda: day.leader_asks_for_a_place(7, 1, "fill and approve", False),
+        ]
+        for step in steps:
+            step()
+            _invariants_hold(day)
+    finally:
+        day.teardown()
+    counts = PortalDays.counts
+    assert {door: counts[door] for door in APPROVAL_DOORS} == {
+        "place requested": 5,
+        "request approved": 3,
+        "request approved into a full cohort": 1,
+        "request declined": 1,
+        "request withdrawn": 1,
+    }
+
+
+@pytest.mark.django_db
+def test_a_day_of_reservations_keeps_every_rule(settings):
+    """The reservation rules above, each door in one fixed day: the manager reserves and
+    names, releases early, HR cancels, and the clock reaches a release day; every
+    invariant after every step."""
+    PortalDays.counts = collections.Counter()
+    settings.LANGUAGE_CODE = "da"
+    day = PortalDays()
+    try:
+        day.the_programme_so_far(STARTS[0], [(4, 0), (4, 0), (4, 0)], [], [], (), [], 0)
+        steps = [
+            lambda: day.a_manager_reserves_seats(0, 2, False, "name", 0),
+            lambda: day.a_manager_reserves_seats(1, 1, False, "release", 0),
+            lambda: day.a_manager_reserves_seats(2, 1, False, "cancel", 0),
+            lambda: day.a_manager_reserves_seats(2, 2, True, None, 0),  # HR adds seats if too few
+            # The clock reaches the last one's release day: its two seats go free.
+            lambda: day.the_clock_reaches_a_release_day_and_the_hourly_job_runs(99, 7),
+        ]
+        for step in steps:
+            step()
+            _invariants_hold(day)
+    finally:
+        day.teardown()
+    counts = PortalDays.counts
+    assert {door: counts[door] for door in RESERVATION_DOORS} == {
+        "seats reserved": 4,
+        "leader named into a reserved seat": 1,
+        "reservation released early": 1,
+        "reservation cancelled by HR": 1,
+        "reservation released on its day": 1,
+    }

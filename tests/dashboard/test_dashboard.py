@@ -134,10 +134,10 @@ def test_a_facilitator_without_a_leader_profile_lands_on_their_sessions(client, 
     assert "Kick-off" in response.text
 
 
-def test_a_manager_who_is_not_a_leader_lands_on_the_reports(client, manager_a, cohort):
+def test_a_manager_who_is_not_a_leader_lands_on_their_team(client, manager_a, cohort):
     client.force_login(manager_a)
     response = client.get(DASHBOARD, follow=True)
-    assert response.redirect_chain == [(reverse("reports:overview"), 302)]
+    assert response.redirect_chain == [(reverse("managers:team"), 302)]
 
 
 def test_someone_with_no_role_is_told_whom_to_contact_and_offered_no_empty_page(client, db):
@@ -192,10 +192,11 @@ def test_a_waitlisted_leader_whose_cohort_began_with_none_open_is_not_sent_on(
 # Query counts: the same ceiling on the demo data and on ten times more.
 
 # Session, user (with leader record and roles), programme, modules, standing,
-# enrolment, own sessions, make-ups, attendance, make-up options, the self-assessment
-# rounds answered and whether an initiative exists: the header reuses the user's
-# roles and the programme (tests/test_query_budget.py names each).
-DASHBOARD_QUERIES = 12
+# enrolment, own sessions, make-ups, attendance, absences reported in advance, make-up
+# options, the self-assessment rounds answered, whether an initiative exists and the
+# sessions to evaluate: the header reuses the user's roles and the programme
+# (tests/test_query_budget.py names each).
+DASHBOARD_QUERIES = 14
 
 
 def _behind_leader() -> Leader:

@@ -250,6 +250,7 @@ def demo_world(hr_group):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     import demo
+    from groups.models import GroupMembership
     from hr import import_jobs, imports
     from outcomes.models import AssessmentResponse
     from programme.models import Attendance, Certificate, Enrolment, Leader, Session, User
@@ -337,4 +338,6 @@ def demo_world(hr_group):
         answered=answered,
         initiative=answered.initiatives.first(),
         first_session=cohort.sessions.order_by("starts_at").first(),
+        # The leader's learning group (the demo forms each cohort's groups).
+        group=GroupMembership.objects.get(leader=leader).group,
     )

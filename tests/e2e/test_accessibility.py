@@ -75,6 +75,44 @@ def _reset_link_args(world) -> tuple[str, str]:
     return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
 
 
+def _team_leader_args(world) -> tuple[int]:
+    """A seated leader in the manager's departments: their place, in the manager's hands."""
+    from programme.models import Enrolment
+
+    seat = (
+        Enrolment.objects.filter(status="enrolled", leader__department__managers=world.manager)
+        .order_by("leader__employee_number")
+        .first()
+    )
+    return (seat.leader_id,)
+
+
+def _team_reservation_args(world) -> tuple[int]:
+    """Seats reserved for the manager (the demo has none), held open: the page offers
+    the leaders who may be named."""
+    import datetime as dt
+
+    from programme.models import Cohort, Reservation
+
+    reservation = Reservation.objects.filter(manager=world.manager).first()
+    if reservation is None:
+        reservation = Reservation.objects.create(
+            cohort=Cohort.objects.order_by("-pk").first(),
+            manager=world.manager,
+            seats=2,
+            release_on=dt.date(2100, 1, 1),
+        )
+    return (reservation.pk,)
+
+
+def _attended_args(world) -> tuple[int]:
+    """A session the leader was at: its evaluation (the form, or their own answers)."""
+    from programme.models import Attendance
+
+    attended = Attendance.objects.filter(leader=world.leader, status__in=Attendance.COMPLETING)
+    return (attended.order_by("-session__starts_at").first().session_id,)
+
+
 # Every page a person sees, by URL name, and who looks at it.
 PAGES: dict[str, Page] = {
     "login": Page(None),
@@ -92,20 +130,39 @@ PAGES: dict[str, Page] = {
     "outcomes:self_assessment": Page("newcomer"),
     "outcomes:assessment_result": Page("answered"),
     "outcomes:initiative_list": Page("answered"),
+    "outcomes:catalogue": Page("answered"),
+    "materials:list": Page("answered"),
     "outcomes:initiative_new": Page("newcomer"),
     "outcomes:initiative_edit": Page("answered", args=lambda w: (w.initiative.pk,)),
     "outcomes:report": Page("manager"),
+    "groups:detail": Page("leader", args=lambda w: (w.group.pk,)),
     "reports:overview": Page("manager"),
+    "reports:forecast": Page("hr"),
+    "managers:team": Page("manager"),
+    "managers:place": Page("manager", args=_team_leader_args),
+    "managers:reservations": Page("manager"),
+    "managers:reservation": Page("manager", args=_team_reservation_args),
+    "managers:absences": Page("manager"),
+    "dashboard:report_absence": Page(
+        "leader", args=lambda w: (w.cohort.sessions.order_by("-starts_at").first().pk,)
+    ),
+    "managers:approvals": Page("manager"),
     "reports:compliance": Page("manager", args=lambda w: ("not_enrolled",)),
     "hr:start": Page("hr"),
     "reports:department": Page("manager", args=lambda w: (w.department.pk,)),
     "privacy:my_data": Page("leader"),
+    "accounts:profile": Page("leader"),
     "privacy:anonymise": Page("hr", args=lambda w: (w.outsider.pk,)),
     "privacy:lockouts": Page("hr"),
     # Attendance in the room: the facilitator's pages, typing a code, a certificate's check.
     "checkin:sessions": Page("facilitator"),
     "checkin:screen": Page("facilitator", args=lambda w: (w.facilitated_session.pk,)),
     "checkin:enter": Page(None),
+    # Session evaluations: the leader's, HR's averages, the facilitator's own.
+    "evaluations:answer": Page("leader", args=_attended_args),
+    "evaluations:overview": Page("hr"),
+    "evaluations:mine": Page("facilitator"),
+    "evaluations:session": Page("facilitator", args=lambda w: (w.facilitated_session.pk,)),
     "verify_certificate": Page(None, args=lambda w: (w.certificate.code,)),
     # The read API's documentation, for the municipality's IT.
     "api:openapi-view": Page(None),
@@ -116,6 +173,7 @@ PAGES: dict[str, Page] = {
     "admin:programme_leader_import": Page("hr"),
     "admin:mail_emailtext_change": Page("hr", args=_email_text_args),
     "admin:post_office_email_changelist": Page("hr"),
+    "admin:groups_learninggroup_change": Page("hr", args=lambda w: (w.group.pk,)),
     "admin:programme_leader_import_preview": Page("hr", args=lambda w: (w.import_preview.pk,)),
     "admin:programme_leader_import_job": Page("hr", args=lambda w: (w.import_job.pk,)),
 }
@@ -144,6 +202,8 @@ EXEMPT: dict[str, str] = {
     "dashboard:cancel_makeup": "POST only: cancels a make-up booking",
     "dashboard:certificate": "a PDF file: the leader's kursusbevis (test_certificate.py)",
     "dashboard:calendar_feed": "an iCalendar feed at a secret address (test_calendar_feed.py)",
+    "materials:file": "a file download (the material HR uploaded), not a page",
+    "outcomes:collaborate": "POST only: the 'Vil samarbejde' button in the catalogue of ideas",
     "dashboard:renew_calendar_feed": "POST only: the renew button in the dashboard's feed section",
     "checkin:code": "redirects to checkin:confirm, or the refusal page checked in the journey",
     "checkin:confirm": (
@@ -153,7 +213,13 @@ EXEMPT: dict[str, str] = {
     "checkin:mark_present": "POST only: the check-in button on the session screen",
     "checkin:close": "POST only: the close button on the session screen",
     "reports:export": "a CSV file, downloaded in the report journey",
+    "reports:forecast_csv": "a CSV file of the forecast's weekly numbers",
     "reports:export_xlsx": "an Excel file, downloaded in the report journey",
+    "managers:decide_absence": "POST only: the approve and decline buttons on managers:absences",
+    "managers:decide": "POST only: approves or declines a request (tests/approvals/)",
+    "dashboard:withdraw_request": "POST only: the withdraw button on the dashboard",
+    "managers:export": "a CSV file: the columns of Mit team (tests/managers/)",
+    "managers:export_xlsx": "an Excel file: the columns of Mit team (tests/managers/)",
     "outcomes:report_csv": "a CSV file: the self-assessment's averages",
     "outcomes:initiatives_csv": "a CSV file: the initiatives",
     "privacy:my_data_json": "a JSON file: the leader's personal data",

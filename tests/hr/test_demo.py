@@ -15,8 +15,9 @@ from post_office.models import STATUS, Email, Log
 
 import demo as demo_data
 from mail.models import SentReminder
+from materials.models import Material
 from programme import clock
-from programme.models import Attendance, Certificate, Facilitator, Session, Standing
+from programme.models import Attendance, Certificate, Facilitator, Module, Session, Standing
 from rooms import certificates
 
 pytestmark = pytest.mark.django_db
@@ -128,11 +129,19 @@ def test_nobody_has_a_certificate_on_the_demo_day_since_nobody_has_completed(dem
     assert not Certificate.objects.exists()
 
 
+def test_each_module_has_pre_reading_and_the_kick_off_its_programme_as_a_file(demo):
+    for module in Module.objects.all():
+        assert module.materials.exclude(link="").exists(), module
+    kick_off = Material.objects.get(module__order=1, link="")
+    with kick_off.file.open("rb") as stored:
+        assert stored.read().decode().startswith("Kick-off: Det digitale mindset")
+
+
 def test_seeding_again_adds_nothing(demo):
     def counts():
         return [
             model.objects.count()
-            for model in (Email, Log, SentReminder, Certificate, Attendance, Session)
+            for model in (Email, Log, SentReminder, Certificate, Attendance, Session, Material)
         ] + [Session.objects.filter(closed_at__isnull=False).count()]
 
     before = counts()

@@ -7,6 +7,7 @@ test_seat_and_progress_properties.py checks the dashboard over every way in)."""
 import datetime as dt
 import re
 import threading
+import time
 
 import pytest
 from django.core.cache import cache
@@ -565,3 +566,122 @@ def test_a_bulk_write_that_matches_nothing_by_construction_is_no_error(seated):
     assert Attendance.objects.bulk_create([]) == []
     assert InitiativeStatusChange.objects.bulk_create([]) == []
     assert Attendance.objects.filter(pk__in=[]).delete()[0] == 0
+
+
+# -- One rebuild at a time: the others wait for its copy -----------------------------
+
+
+def _builder(key: str, tag: str, release: threading.Event, took: threading.Event, copy):
+    """A request that takes the rebuild, signals it, and keeps ``copy`` when released."""
+
+    def run():
+        with pagecache.rebuilding(key, tag, lambda entry: True) as entry:
+            assert entry is None
+            took.set()
+            release.wait(5)
+            if copy is not None:
+                cache.set(key, copy, 60)
+
+    return threading.Thread(target=run)
+
+
+def _waiter(key: str, tag: str, good, answers: list):
+    def run():
+        started = time.monotonic()
+        with pagecache.rebuilding(key, tag, good) as entry:
+            answers.append((entry, time.monotonic() - started))
+
+    return threading.Thread(target=run)
+
+
+def test_while_one_request_rebuilds_a_page_the_others_wait_for_its_copy():
+    key, tag = "page:shared:test:wait", "v1:variant"
+    release, took, answers = threading.Event(), threading.Event(), []
+    builder = _builder(key, tag, release, took, {"version": "v1", "content": "the copy"})
+    builder.start()
+    assert took.wait(5)
+    waiters = [_waiter(key, tag, lambda e: e["version"] == "v1", answers) for _ in range(3)]
+    for waiter in waiters:
+        waiter.start()
+    time.sleep(0.1)
+    assert answers == [], "the others wait while the copy is being built"
+    release.set()
+    for thread in [builder, *waiters]:
+        thread.join(5)
+    assert [entry for entry, _ in answers] == [{"version": "v1", "content": "the copy"}] * 3
+
+
+def test_a_copy_of_other_versions_is_never_handed_to_a_waiter():
+    """The builder read other versions (a write committed in between): its copy is not
+    the waiter's, who builds its own once the builder has left."""
+    key, tag = "page:shared:test:versions", "v2:variant"
+    release, took, answers = threading.Event(), threading.Event(), []
+    builder = _builder(key, tag, release, took, {"version": "older", "content": "old"})
+    builder.start()
+    assert took.wait(5)
+    waiter = _waiter(key, tag, lambda e: e["version"] == "v2", answers)
+    waiter.start()
+    release.set()
+    builder.join(5)
+    waiter.join(5)
+    [(entry, waited)] = answers
+    assert entry is None
+    assert waited < pagecache.REBUILD_WAIT_SECONDS
+
+
+def test_a_builder_that_leaves_without_a_copy_lets_the_waiter_build_at_once():
+    key, tag = "page:shared:test:failed", "v1:variant"
+    release, took, answers = threading.Event(), threading.Event(), []
+    builder = _builder(key, tag, release, took, None)  # a 400, or an error: no copy
+    builder.start()
+    assert took.wait(5)
+    waiter = _waiter(key, tag, lambda e: True, answers)
+    waiter.start()
+    release.set()
+    builder.join(5)
+    waiter.join(5)
+    [(entry, waited)] = answers
+    assert entry is None
+    assert waited < 1, "it does not wait out the whole limit"
+    with pagecache.rebuilding(key, tag, lambda e: True) as entry:
+        assert entry is None, "and the next request may build"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_requests_for_a_stale_report_build_it_once_and_all_get_that_copy(
+    hr_group, client, hr, seated, settings
+):
+    """Eight connections of one person ask for HR's report the moment a write replaced
+    it: one of them builds it (its queries read the leaders), the others are served
+    that copy."""
+    client.force_login(hr)
+    report(client)  # the session's CSRF cookie; the copy then kept
+    Leader.objects.filter(pk=seated.pk).update(level=Leader.Level.DIRECTOR)  # a new version
+    cookies = client.cookies
+    barrier = threading.Barrier(8)
+    pages, builds = [], []
+
+    def ask():
+        from django.test import Client
+
+        other = Client()
+        other.cookies = cookies
+        barrier.wait(5)
+        try:
+            with CaptureQueriesContext(connections["default"]) as queries:
+                pages.append(report(other))
+            names = {query_name(q["sql"]) for q in queries.captured_queries}
+            builds.append("select programme_leader" in names)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    assert len(pages) == 8
+    assert builds.count(True) == 1, builds
+    assert len(set(pages)) == 1
+    settings.PAGE_CACHE_SECONDS = 0
+    assert pages[0] == report(client), "the copy is the page as it is now"

@@ -138,3 +138,17 @@ def test_a_write_while_redis_pauses_is_never_hidden_by_a_page_kept_before(
     page = client.get(dashboard)
     assert page.status_code == 200
     assert "Søren Nyt-Navn" in page.text
+
+
+def test_with_the_cache_away_nobody_waits_for_another_requests_rebuild(shared_cache):
+    """The mark that says "another request is building this page" lives in the cache: with
+    Redis gone, a request cannot know, so it builds at once instead of waiting."""
+    from programme import pagecache
+
+    shared_cache.stop()
+    started = time.monotonic()
+    with pagecache.rebuilding("page:shared:1:x", "v:variant", lambda entry: True) as entry:
+        assert entry is None
+    with pagecache.rebuilding("page:shared:1:x", "v:variant", lambda entry: True) as entry:
+        assert entry is None
+    assert time.monotonic() - started < 1

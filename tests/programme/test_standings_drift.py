@@ -9,8 +9,10 @@ stored standing, and the admin's leader list counted modules of any programme.
 import csv
 import datetime as dt
 import io
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,7 +25,13 @@ from tests.conftest import NOW, local, make_session
 
 def stored(leader, programme):
     row = Standing.objects.get(leader=leader, programme=programme)
-    return (row.modules_done, row.completed_at, row.behind_from, row.modules)
+    return (
+        row.modules_done,
+        row.completed_at,
+        row.behind_from,
+        row.modules,
+        (row.seated_in_id, row.booked_until, row.held_last, row.held_until),
+    )
 
 
 def derived(leader, programme):
@@ -37,6 +45,7 @@ def derived(leader, programme):
             for m in progress.modules
             if m.completed_at or m.expected_until
         },
+        (progress.seated_in, progress.booked_until, progress.held_last, progress.held_until),
     )
 
 
@@ -160,3 +169,15 @@ def test_report_drill_down_and_csv_agree_for_every_demo_leader(client, hr, demo,
                     assert line[module.module.title] == f"Deltog {day}"
                 else:
                     assert line[module.module.title] == str(module.state_label)
+
+
+def test_the_migration_fills_what_each_demo_leader_holds_as_a_refresh_would(demo):
+    """programme 0021 works out the moments from the stored per-module ones (the code of
+    its day); on the demo, every standing gets what refresh_standings stores."""
+    fields = ["seated_in_id", "booked_until", "held_last", "held_until"]
+    refreshed = {s.pk: [getattr(s, f) for f in fields] for s in Standing.objects.all()}
+    assert sum(1 for moments in refreshed.values() if all(moments)) > 10  # seated, holding
+    Standing.objects.update(seated_in=None, booked_until=None, held_last=None, held_until=None)
+    import_module("programme.migrations.0021_standing_holding").fill(apps, None)
+    filled = {s.pk: [getattr(s, f) for f in fields] for s in Standing.objects.all()}
+    assert filled == refreshed

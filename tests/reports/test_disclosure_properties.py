@@ -174,7 +174,7 @@ class World:
     cohorts: list[Cohort]
     hr: Client
     hr_user: User
-    managers: list[tuple[Client, User, list[Department]]]
+    managers: list[tuple[Client, User, list[Department]]]  # with every department in scope
     # What this test recorded: each leader's current answers, and the answers and
     # department as they were when both rounds were first in (None before).
     answers: dict[int, dict[str, tuple]] = field(default_factory=dict)
@@ -237,9 +237,11 @@ def build(story: Story) -> World:
     managers = []
     for n, managed in enumerate(story.managed):
         user = User.objects.create(email=f"chef{n}@egenskab.dk")
-        mine = [units[u] for u in sorted(managed)]
-        for department in mine:
-            department.managers.add(user)
+        for u in managed:
+            units[u].managers.add(user)
+        # A manager answers for the units they manage and every department under one.
+        chosen = {units[u].pk for u in managed}
+        mine = [d for d in units if d.pk in chosen or d.parent_id in chosen]
         client = Client()
         client.force_login(user)
         managers.append((client, user, sorted(mine, key=lambda d: d.name)))

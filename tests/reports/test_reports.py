@@ -221,7 +221,11 @@ def test_the_drill_down_applies_the_status_filter(
 
 
 # Measured once and pinned: the same at 150 and at 1,500 leaders (10x the demo).
-PAGE_QUERIES = {"overview": 16, "department": 21}  # +1: the administration filter
+# +1: the administration filter; the overview 13 before the forecast's outlooks, +5 for
+# them (reports/forecast.py: the modules, the open cohorts, the make-up seats, the
+# required modules' count, the leaders' standings); one more on PostgreSQL (19 measured
+# there, 18 on SQLite).
+PAGE_QUERIES = {"overview": 19, "department": 21}
 
 
 @pytest.mark.parametrize("leaders", [150, 1500])
