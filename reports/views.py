@@ -142,7 +142,8 @@ def department(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _export(request: HttpRequest, extension: str):
-    """What both downloads need: (file name, header, rows), or the response for bad filters."""
+    """What both downloads need: (file name, header, leaders, modules, moment), or the
+    response for bad filters."""
     scope = scope_for(request.user)
     form = ReportFilterForm(request.GET, scope=scope, current=current_programme(request))
     filters = form.filters()
@@ -155,8 +156,7 @@ def _export(request: HttpRequest, extension: str):
     modules = list(filters.programme.modules.order_by("order"))
     leaders = sorted_leaders(report_leaders(scope, filters), request.GET.get("sort", "department"))
     name = csv_export.filename(export_label(scope, filters), clock.today(), extension)
-    rows = csv_export.rows(leaders, modules, filters.now, as_text=extension == "csv")
-    return name, csv_export.header(modules), rows
+    return name, csv_export.header(modules), leaders, modules, filters.now
 
 
 def export_label(scope, filters) -> str:
@@ -179,9 +179,10 @@ def export(request: HttpRequest) -> HttpResponse:
     prepared = _export(request, "csv")
     if isinstance(prepared, HttpResponse):
         return prepared
-    name, head, body = prepared
+    name, head, leaders, modules, now = prepared
     dialect = DownloadForm(request.GET).dialect_name()
-    return download(csv_export.encode(head, body, dialect), "text/csv; charset=utf-8", name)
+    content = csv_export.stream(head, leaders, modules, now, dialect)
+    return download(content, "text/csv; charset=utf-8", name)
 
 
 @require_GET
@@ -191,7 +192,8 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     prepared = _export(request, "xlsx")
     if isinstance(prepared, HttpResponse):
         return prepared
-    name, head, body = prepared
+    name, head, leaders, modules, now = prepared
+    body = csv_export.rows(leaders, modules, now, as_text=False)
     return download(xlsx_export.stream(head, body), XLSX, name)
 
 
