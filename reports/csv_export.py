@@ -14,7 +14,6 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
 
-from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
@@ -205,38 +204,6 @@ def encode(head: list[str], body: Iterable[list], dialect: str) -> Iterator[byte
             buffer.truncate()
     writer.writerows(batch)
     yield buffer.getvalue().encode("utf-8")
-
-
-def stream(
-    head: list[str],
-    leaders: QuerySet[Leader],
-    modules: list[Module],
-    now: dt.datetime,
-    dialect: str,
-) -> Iterator[bytes]:
-    """The completion file's bytes: :func:`encode` over :func:`rows`, or on PostgreSQL the
-    same bytes with each line built by the database (:mod:`reports.export_sql`). Labels are
-    translated now, as :func:`rows` does; the rows are read while the bytes stream."""
-    if connections[leaders.db].vendor != "postgresql":
-        return encode(head, rows(leaders, modules, now), dialect)
-    from reports import export_sql  # it builds on this module's neutralise()
-
-    fmt = Dialect.FORMATS.get(dialect, Dialect.FORMATS[Dialect.EXCEL_DA])
-    lines = export_sql.csv_lines(leaders, modules, now, fmt["delimiter"])
-    return _joined(next(encode(head, [], dialect)), lines)
-
-
-def _joined(first: bytes, lines: Iterator[str]) -> Iterator[bytes]:
-    """The BOM and header as :func:`encode` writes them, then the lines, CRLF ended."""
-    yield first
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) == ROWS_PER_WRITE:
-            yield ("\r\n".join(batch) + "\r\n").encode("utf-8")
-            batch.clear()
-    if batch:
-        yield ("\r\n".join(batch) + "\r\n").encode("utf-8")
 
 
 def filename(scope_label: str, today, extension: str = "csv") -> str:

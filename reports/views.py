@@ -24,7 +24,7 @@ from portal.db import statement_timeout
 from portal.routers import reads_from_replica
 from programme import clock, pagecache
 from programme.models import current_programme
-from reports import csv_export, forecast, xlsx_export
+from reports import csv_export, export_sql, forecast, xlsx_export
 from reports.forms import DownloadForm, ReportFilterForm
 from reports.rules import (
     DEFAULT_SORT,
@@ -181,7 +181,7 @@ def export(request: HttpRequest) -> HttpResponse:
         return prepared
     name, head, leaders, modules, now = prepared
     dialect = DownloadForm(request.GET).dialect_name()
-    content = csv_export.stream(head, leaders, modules, now, dialect)
+    content = export_sql.stream(head, leaders, modules, now, dialect)
     return download(content, "text/csv; charset=utf-8", name)
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import demo as demo_data
 from programme.models import Cohort, Department, Leader, Programme
-from reports import csv_export
+from reports import csv_export, export_sql
 from reports.rules import SORTS, Filters, full_scope, report_leaders, sorted_leaders
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -42,7 +42,7 @@ def python_bytes(head, leaders, modules, now, dialect) -> bytes:
 
 
 def sql_bytes(head, leaders, modules, now, dialect) -> bytes:
-    return b"".join(csv_export.stream(head, leaders, modules, now, dialect))
+    return b"".join(export_sql.stream(head, leaders, modules, now, dialect))
 
 
 @pytest.fixture
