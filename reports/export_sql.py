@@ -35,7 +35,7 @@ from django.utils.translation import gettext
 
 from programme.models import Enrolment, Leader, Module
 from programme.progress import ModuleState
-from reports.csv_export import ROWS_PER_WRITE, Dialect, encode, neutralise, rows
+from reports.csv_export import FORMULA_STARTS, ROWS_PER_WRITE, Dialect, encode, neutralise, rows
 
 # Rows per fetch from the server-side cursor.
 CHUNK_SIZE = 2000
@@ -56,7 +56,8 @@ COLUMNS = {
 }
 # The CSV's delimiters (csv_export.Dialect.FORMATS): written into the SQL as literals.
 DELIMITERS = (";", ",")
-FORMULA_STARTS = "('=', '+', '-', '@', chr(9), chr(13))"
+# csv_export.FORMULA_STARTS as an SQL list, so that the two cannot drift apart.
+FORMULA_STARTS_SQL = "(" + ", ".join(f"chr({ord(start)})" for start in FORMULA_STARTS) + ")"
 NO_MOMENTS = "'{}'::jsonb"
 
 
@@ -215,9 +216,7 @@ def _module_block(sql: _Sql, modules, now, delimiter: str, zone: str) -> str:
 def _select(leaders: QuerySet[Leader]) -> tuple[QuerySet, list[str], str]:
     """The leaders' columns with their ``ORDER BY`` keys (``o0``, ``o1``, ...), unordered;
     the keys' names; and the ``ORDER BY`` over them (of ``export_rows``) that sorts as the
-    queryset does.
-    """
-    columns = dict(COLUMNS)
+    queryset does."""
     keys, order = {}, []
     for i, item in enumerate([*(leaders.query.order_by or Leader._meta.ordering), "pk"]):
         if isinstance(item, str):
@@ -231,7 +230,7 @@ def _select(leaders: QuerySet[Leader]) -> tuple[QuerySet, list[str], str]:
         nulls = " NULLS FIRST" if item.nulls_first else " NULLS LAST" if item.nulls_last else ""
         order.append(f"export_rows.o{i} {'DESC' if item.descending else 'ASC'}{nulls}")
     select = (
-        leaders.values(**{alias: F(path) for alias, path in columns.items()})
+        leaders.values(**{alias: F(path) for alias, path in COLUMNS.items()})
         .annotate(**keys)
         .order_by()
     )
@@ -241,7 +240,7 @@ def _select(leaders: QuerySet[Leader]) -> tuple[QuerySet, list[str], str]:
 def _neutralised(column: str) -> str:
     """SQL for :func:`reports.csv_export.neutralise` of a text column, never NULL."""
     return (
-        f"COALESCE(CASE WHEN left({column}, 1) IN {FORMULA_STARTS} "
+        f"COALESCE(CASE WHEN left({column}, 1) IN {FORMULA_STARTS_SQL} "
         f"THEN '''' || {column} ELSE {column} END, '')"
     )
 
