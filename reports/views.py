@@ -142,7 +142,7 @@ def department(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _export(request: HttpRequest, extension: str):
-    """What both downloads need: (file name, header, leaders, modules, moment), or the
+    """What both downloads need: (file name, header, leaders, filters, modules), or the
     response for bad filters."""
     scope = scope_for(request.user)
     form = ReportFilterForm(request.GET, scope=scope, current=current_programme(request))
@@ -156,7 +156,7 @@ def _export(request: HttpRequest, extension: str):
     modules = list(filters.programme.modules.order_by("order"))
     leaders = sorted_leaders(report_leaders(scope, filters), request.GET.get("sort", "department"))
     name = csv_export.filename(export_label(scope, filters), clock.today(), extension)
-    return name, csv_export.header(modules), leaders, modules, filters.now
+    return name, csv_export.header(modules), leaders, filters, modules
 
 
 def export_label(scope, filters) -> str:
@@ -179,9 +179,9 @@ def export(request: HttpRequest) -> HttpResponse:
     prepared = _export(request, "csv")
     if isinstance(prepared, HttpResponse):
         return prepared
-    name, head, leaders, modules, now = prepared
+    name, head, leaders, filters, modules = prepared
     dialect = DownloadForm(request.GET).dialect_name()
-    content = export_sql.stream(head, leaders, modules, now, dialect)
+    content = export_sql.stream(head, leaders, filters.programme, modules, filters.now, dialect)
     return download(content, "text/csv; charset=utf-8", name)
 
 
@@ -192,8 +192,8 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     prepared = _export(request, "xlsx")
     if isinstance(prepared, HttpResponse):
         return prepared
-    name, head, leaders, modules, now = prepared
-    body = csv_export.rows(leaders, modules, now, as_text=False)
+    name, head, leaders, filters, modules = prepared
+    body = csv_export.rows(leaders, modules, filters.now, as_text=False)
     return download(xlsx_export.stream(head, body), XLSX, name)
 
 

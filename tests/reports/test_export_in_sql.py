@@ -42,7 +42,8 @@ def python_bytes(head, leaders, modules, now, dialect) -> bytes:
 
 
 def sql_bytes(head, leaders, modules, now, dialect) -> bytes:
-    return b"".join(export_sql.stream(head, leaders, modules, now, dialect))
+    programme = modules[0].programme
+    return b"".join(export_sql.stream(head, leaders, programme, modules, now, dialect))
 
 
 @pytest.fixture
