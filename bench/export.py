@@ -148,17 +148,24 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _same_select():
-    """The queryset the export view builds for HR with no filters, as one SELECT."""
+def _hr_export():
+    """What the export view reads for HR with no filters: (leaders, modules, moment)."""
     from programme import clock
     from programme.models import Programme
-    from reports import csv_export
     from reports.rules import Filters, full_scope, report_leaders, sorted_leaders
 
     programme = Programme.current()
     filters = Filters(programme=programme, now=clock.now())
     modules = list(programme.modules.order_by("order"))
     leaders = sorted_leaders(report_leaders(full_scope(), filters), "department")
+    return leaders, modules, filters.now
+
+
+def _same_select():
+    """The queryset the export view builds for HR with no filters, as one SELECT."""
+    from reports import csv_export
+
+    leaders, modules, _now = _hr_export()
     return csv_export.export_values(leaders, modules)
 
 
@@ -204,13 +211,17 @@ def _anchor_sql() -> str:
     """
 
 
-def _copy(sql: str, params=None) -> tuple[int, int]:
+def _copy(sql: str, params=None, *, raw_connection=None) -> tuple[int, int]:
+    """COPY of ``sql`` read to the end: (rows, bytes). On Django's connection, or on
+    ``raw_connection`` (a psycopg one: the physical anchor's own database)."""
     from django.db import connection
 
+    if raw_connection is None:
+        connection.ensure_connection()
+        raw_connection = connection.connection
     rows = size = 0
-    connection.ensure_connection()
     with (
-        connection.connection.cursor() as cursor,
+        raw_connection.cursor() as cursor,
         cursor.copy(f"COPY ({sql}) TO STDOUT WITH CSV", params) as copy,
     ):
         for data in copy:
@@ -224,17 +235,9 @@ def _copy_physical() -> tuple[int, int]:
     import psycopg
 
     sql = (PHYSICAL / "report.sql").read_text().strip().rstrip(";")
-    rows = size = 0
     options = os.environ.get("PGOPTIONS", "")
-    with (
-        psycopg.connect(physical_url(), options=options) as conn,
-        conn.cursor() as cursor,
-        cursor.copy(f"COPY ({sql}) TO STDOUT WITH CSV") as copy,
-    ):
-        for data in copy:
-            size += len(data)
-            rows += bytes(data).count(b"\n")
-    return rows, size
+    with psycopg.connect(physical_url(), options=options) as conn:
+        return _copy(sql, raw_connection=conn)
 
 
 def child(mode: str) -> None:
@@ -269,20 +272,12 @@ def child(mode: str) -> None:
     elif mode == "csv-python":
         # The file the view streams, written by the Python rows and csv writer (the
         # path SQLite takes), for a before/after beside ``csv``.
-        from programme import clock
-        from programme.models import Programme
         from reports import csv_export
-        from reports.rules import Filters, full_scope, report_leaders, sorted_leaders
 
         translation.activate("da")
-        programme = Programme.current()
-        filters = Filters(programme=programme, now=clock.now())
-        modules = list(programme.modules.order_by("order"))
-        leaders = sorted_leaders(report_leaders(full_scope(), filters), "department")
+        leaders, modules, now = _hr_export()
         head = csv_export.header(modules)
-        for chunk in csv_export.encode(
-            head, csv_export.rows(leaders, modules, filters.now), "excel_da"
-        ):
+        for chunk in csv_export.encode(head, csv_export.rows(leaders, modules, now), "excel_da"):
             size += len(chunk)
             rows += chunk.count(b"\r\n")
         rows -= 1

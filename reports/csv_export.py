@@ -40,6 +40,11 @@ class Dialect:
         STANDARD: {"delimiter": ",", "bom": False},
     }
 
+    @classmethod
+    def format(cls, dialect: str) -> dict:
+        """The dialect's delimiter and BOM; Danish Excel for an unknown name."""
+        return cls.FORMATS.get(dialect, cls.FORMATS[cls.EXCEL_DA])
+
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -186,7 +191,7 @@ class _Cells:
 
 def encode(head: list[str], body: Iterable[list], dialect: str) -> Iterator[bytes]:
     """CSV bytes in chunks of ``ROWS_PER_WRITE`` rows (the rows from :func:`rows`)."""
-    fmt = Dialect.FORMATS.get(dialect, Dialect.FORMATS[Dialect.EXCEL_DA])
+    fmt = Dialect.format(dialect)
     buffer = io.StringIO()
     # RFC 4180: CRLF line ends, fields quoted only when they need it.
     writer = csv.writer(buffer, delimiter=fmt["delimiter"], lineterminator="\r\n")

@@ -85,8 +85,7 @@ def stream(
     ``rows`` does; the rows are read while the bytes stream."""
     if connections[leaders.db].vendor != "postgresql":
         return encode(head, rows(leaders, modules, now), dialect)
-    fmt = Dialect.FORMATS.get(dialect, Dialect.FORMATS[Dialect.EXCEL_DA])
-    lines = csv_lines(leaders, programme, modules, now, fmt["delimiter"])
+    lines = csv_lines(leaders, programme, modules, now, Dialect.format(dialect)["delimiter"])
     return _joined(next(encode(head, [], dialect)), lines)
 
 
