@@ -14,12 +14,10 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
-from axes.models import AccessAttempt
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.conftest import PASSWORD
-from tests.test_access_matrix import (  # noqa: F401 - world and import_preview are fixtures
+from tests.test_access_matrix import (  # noqa: F401 - shared_world, world and import_preview are fixtures
     ADMIN_PAGES,
     EXPECTED,
     FOUND,
@@ -28,17 +26,9 @@ from tests.test_access_matrix import (  # noqa: F401 - world and import_preview 
     admin_expected,
     admin_url_names,
     import_preview,
-    make_world,
+    shared_world,
     world,
 )
-
-
-@pytest.fixture
-def shared_world(db):
-    """The access matrix's world, made anew for each test here: this module's other tests
-    make people of their own, who would clash with a world kept for the whole module."""
-    return make_world()
-
 
 LONG = "x" * 20_000
 # Values that are not text a person can type, in their raw form for the request body.
@@ -214,40 +204,3 @@ def test_no_value_in_the_import_pages_gives_a_server_error(client, import_previe
     path = reverse(name, kwargs=row.kwargs(import_preview) if row.kwargs else None)
     hr = import_preview.users["hr"]
     exercise(client, hr, row.method, path, ["show", "page", "import_file"])
-
-
-# --- The sign-in pages: the outside tester's 256 characters, and more ----------------
-
-
-@pytest.mark.parametrize("url", [reverse("login"), reverse("admin:login")])
-@pytest.mark.parametrize("length", [256, 1000, 100_000])
-def test_signing_in_with_an_over_long_name_is_refused_at_the_field(client, leader, url, length):
-    username = "a" * (length - len("@albertslund.dk")) + "@albertslund.dk"
-    response = client.post(url, {"username": username, "password": PASSWORD})
-    assert response.status_code == 200
-    assert "Denne værdi må højst have 254 tegn" in " ".join(
-        response.context["form"].errors["username"]
-    )
-    assert not AccessAttempt.objects.exists()
-
-
-@pytest.mark.parametrize("url", [reverse("login"), reverse("admin:login")])
-def test_signing_in_with_a_nul_byte_is_refused_at_the_field(client, leader, url):
-    response = client.post(url, {"username": "soeren\x00@albertslund.dk", "password": PASSWORD})
-    assert response.status_code == 200
-    assert "username" in response.context["form"].errors
-    assert not AccessAttempt.objects.exists()
-
-
-def test_the_lockout_never_stores_more_than_its_column_holds(rf):
-    from portal.middleware import login_username
-
-    request = rf.post("/", {"username": "A\x00" + "b" * 400})
-    assert login_username(request) == "a" + "b" * 254
-
-
-def test_a_nul_byte_in_the_address_gets_the_danish_bad_request_page(client, leader):
-    client.force_login(leader.user)
-    response = client.get(reverse("dashboard:cohort_list"), {"page": "1\x00"})
-    assert response.status_code == 400
-    assert "Forespørgslen kunne ikke bruges" in response.text
