@@ -392,6 +392,15 @@ def crawl_world(hr_group, settings):
             leader=leader, cohort=open_cohort, requested_at=now - dt.timedelta(days=days)
         )
 
+    # Two seats of that cohort reserved for the manager's leaders, not yet given: the
+    # reservation's page offers them the leaders of theirs without a place.
+    import booking
+    from programme.models import Reservation
+
+    held = booking.reserve(
+        manager=User.objects.get(email=demo.MANAGER_EMAIL), cohort=open_cohort, seats=2, now=now
+    )
+
     def change(model, pk):
         return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
 
@@ -407,6 +416,8 @@ def crawl_world(hr_group, settings):
         "manager": [
             (reverse("reports:compliance", args=["behind"]), ""),
             (reverse("managers:approvals"), asking[0].name),
+            (reverse("managers:reservations"), open_cohort.name),
+            (reverse("managers:reservation", args=[held.pk]), asking[0].name),
         ],
         "facilitator": [
             (reverse("checkin:screen", args=[closed.pk]), str(closed.module.title)),
@@ -423,6 +434,8 @@ def crawl_world(hr_group, settings):
             (change(SentReminder, reminder.pk), reminder.subject_key),
             (change(Attendance, checked_in.pk), checked_in.leader.name),
             (reverse("admin:programme_session_attendance", args=[closed.pk]), ""),
+            (changelist(Reservation), open_cohort.name),
+            (change(Reservation, held.pk), ""),
         ],
         "superuser": [],
     }
