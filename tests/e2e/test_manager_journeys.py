@@ -20,6 +20,16 @@ def messages_text(page) -> str:
     return page.locator(".messages").inner_text()
 
 
+def enrolled(name: str, cohort: str) -> str:
+    """The message a manager reads when their leader got a seat."""
+    return da(
+        "%(leader)s is enrolled in %(cohort)s. A confirmation with the calendar is on its way "
+        "to their e-mail.",
+        leader=name,
+        cohort=cohort,
+    )
+
+
 def test_a_manager_enrols_moves_and_cancels_a_leader_of_their_team(
     world, open_cohort, page, sign_in_as, live_server
 ):
@@ -36,12 +46,7 @@ def test_a_manager_enrols_moves_and_cancels_a_leader_of_their_team(
     page.locator("#id_cohort").select_option(str(hold_2.pk))
     with page.expect_navigation():
         page.get_by_role("button", name=da("Enrol"), exact=True).click()
-    assert da(
-        "%(leader)s is enrolled in %(cohort)s. A confirmation with the calendar is on its way "
-        "to their e-mail.",
-        leader=colleague.name,
-        cohort="Hold 2",
-    ) in messages_text(page)
+    assert enrolled(colleague.name, "Hold 2") in messages_text(page)
     assert page.locator("#current-place").inner_text() == da(
         "%(name)s has a seat in %(cohort)s.", name=colleague.name, cohort="Hold 2"
     )
@@ -117,12 +122,7 @@ def test_a_manager_reserves_seats_names_a_leader_and_releases_the_rest(
     page.locator("#id_leader").select_option(str(colleague.pk))
     with page.expect_navigation():
         page.get_by_role("button", name=da("Give the seat"), exact=True).click()
-    assert da(
-        "%(leader)s is enrolled in %(cohort)s. A confirmation with the calendar is on its way "
-        "to their e-mail.",
-        leader=colleague.name,
-        cohort="Hold 3",
-    ) in messages_text(page)
+    assert enrolled(colleague.name, "Hold 3") in messages_text(page)
     assert colleague.name in page.locator("#named-heading + ul").inner_text()
 
     with page.expect_navigation():
