@@ -7,8 +7,9 @@ page of every model registered with the admin (``admin.site._registry``, so a mo
 registered later is covered without touching this file), and follows every
 same-origin link it finds. Each HTML page is checked with axe at 1280 px, and in CI
 (``CI`` set, as ``.ci/run`` sets it) at 390 px too: the second width is a third of the
-crawl's time, and in ``make test`` every route is already checked at both widths by
-tests/e2e/test_accessibility.py, which fails for a route it neither checks nor exempts.
+crawl's time, and in ``make test`` every route is checked at phone width (and those
+open without signing in at desktop width too) by tests/e2e/test_accessibility.py, which
+fails for a route it neither checks nor exempts.
 And its HTML, as the server sent it, with the Nu HTML checker (``vnu.jar`` from the
 npm package ``vnu-jar``, run on Debian's Java) in one batch at the end. Nothing scrolls
 sideways where people work: no portal page at 390 px (in CI), no admin page (or its list) at
