@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connections, models
-from django.db.models import F, Func, OrderBy, OuterRef, QuerySet, Subquery
+from django.db.models import F, Func, OrderBy, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from programme.models import Enrolment, Leader, Module, Programme
 from programme.progress import ModuleState
 from reports.csv_export import FORMULA_STARTS, ROWS_PER_WRITE, Dialect, encode, neutralise, rows
+from reports.rules import active_place
 
 # Rows per fetch from the server-side cursor.
 CHUNK_SIZE = 2000
@@ -247,16 +248,13 @@ def _place(programme: Programme) -> Subquery:
     index probe per leader, where :func:`reports.rules.report_leaders`'s
     ``enrolment_status`` and ``cohort_name`` take two (over every leader, most of the
     SELECT's own time); the same rows (at most one active place a programme)."""
-    place = Enrolment.objects.filter(
-        leader=OuterRef("pk"), programme=programme, status__in=Enrolment.ACTIVE
-    )
     pair = Func(
         F("status"),
         F("cohort__name"),
         template="ARRAY[%(expressions)s]",
         output_field=ArrayField(models.TextField()),
     )
-    return Subquery(place.order_by("pk").values_list(pair)[:1])
+    return Subquery(active_place(programme).order_by("pk").values_list(pair)[:1])
 
 
 def _neutralised(column: str) -> str:

@@ -145,9 +145,7 @@ def report_leaders(scope: Scope, filters: Filters) -> QuerySet[Leader]:
         leaders = leaders.filter(Q(department=filters.unit) | Q(department__parent=filters.unit))
     if filters.level:
         leaders = leaders.filter(level=filters.level)
-    place = Enrolment.objects.filter(
-        leader=OuterRef("pk"), programme=programme, status__in=Enrolment.ACTIVE
-    )
+    place = active_place(programme)
     leaders = leaders.annotate(
         enrolment_status=Subquery(place.values("status")[:1]),
         cohort_name=Subquery(place.values("cohort__name")[:1]),
@@ -163,6 +161,14 @@ def report_leaders(scope: Scope, filters: Filters) -> QuerySet[Leader]:
         ),
     )
     return leaders.filter(_status_q(filters.status))
+
+
+def active_place(programme: Programme) -> QuerySet[Enrolment]:
+    """The place (enrolled or waitlisted) in ``programme`` of the leader ``OuterRef("pk")``
+    names: at most one row (the one-active-place constraint), read through its index."""
+    return Enrolment.objects.filter(
+        leader=OuterRef("pk"), programme=programme, status__in=Enrolment.ACTIVE
+    )
 
 
 def _status_q(status: str) -> Q:
