@@ -1,7 +1,8 @@
-"""The leaders' pages: dashboard, make-ups, calendar files and the certificate.
+"""The leaders' pages: dashboard, make-ups and absences reported in advance.
 
-The cohort pages, with enrolment, are in :mod:`dashboard.cohort_views`, built on the
-access helpers and shared queries here.
+The cohort pages, with enrolment, are in :mod:`dashboard.cohort_views`, and the calendar
+files and the kursusbevis in :mod:`dashboard.file_views`, built on the access helpers
+and shared queries here.
 
 Every view gets its object through the one access helper for its type, calls
 :mod:`booking` to change seats, and redirects with a message. The
@@ -19,7 +20,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
@@ -36,11 +37,10 @@ from evaluations import rules as evaluations
 from groups.models import GroupMembership
 from outcomes import assessment
 from outcomes.models import AssessmentResponse, Initiative
-from programme import absences, calendar, clock, pagecache
+from programme import absences, clock, pagecache
 from programme.access import signed_in_leader
 from programme.models import (
     Attendance,
-    Certificate,
     Cohort,
     Enrolment,
     Facilitator,
@@ -51,7 +51,6 @@ from programme.models import (
     current_programme,
 )
 from programme.progress import ModuleState, stored_progress
-from rooms import certificates
 
 
 @login_not_required
@@ -76,7 +75,7 @@ def get_cohort(pk: int) -> Cohort:
     return get_object_or_404(Cohort.objects.select_related("programme"), pk=pk)
 
 
-def _get_session(pk: int) -> Session:
+def get_session(pk: int) -> Session:
     return get_object_or_404(
         Session.objects.select_related("module", "cohort", "location", "facilitator"), pk=pk
     )
@@ -399,7 +398,7 @@ def _dashboard_changes(context: dict, windows, options, now) -> dt.datetime:
 @require_POST
 def book_makeup(request: HttpRequest, pk: int) -> HttpResponse:
     leader = signed_in_leader(request)
-    session = _get_session(pk)
+    session = get_session(pk)
     try:
         booking.book_makeup(leader=leader, session=session)
     except booking.BookingError as exc:
@@ -462,65 +461,3 @@ def report_absence(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"session": session, "form": form, "started": session.starts_at <= clock.now()}
     status = 400 if request.method == "POST" else 200
     return render(request, "dashboard/absence.html", context, status=status)
-
-
-# Calendar files.
-
-
-def _ics_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-@require_GET
-def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
-    session = _get_session(pk)
-    content = calendar.build_calendar([session], name=session.module.title)
-    return _ics_response(content, f"digital-ledelse-{session.pk}.ics")
-
-
-@require_GET
-def schedule_ics(request: HttpRequest) -> HttpResponse:
-    """The leader's whole schedule: their cohort's sessions and their make-ups."""
-    leader = signed_in_leader(request)
-    programme = current_programme(request)
-    if programme is None:
-        raise Http404
-    content = calendar.build_calendar(calendar.schedule(leader, programme), name=programme.name)
-    return _ics_response(content, "digital-ledelse.ics")
-
-
-# The kursusbevis.
-
-
-@require_GET
-def certificate_pdf(request: HttpRequest) -> HttpResponse:
-    """The signed-in leader's certificate, once they completed the programme."""
-    leader = signed_in_leader(request)
-    programme = current_programme(request)
-    if programme is None:
-        raise Http404
-    try:
-        certificate, progress = certificates.issue(leader=leader, programme=programme)
-    except certificates.NotCompleted as exc:
-        raise Http404 from exc
-    return certificate_response(certificate, progress)
-
-
-def certificate_response(certificate, progress) -> HttpResponse:
-    response = HttpResponse(
-        certificates.render_pdf(certificate, progress), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{certificates.filename(certificate)}"'
-    return response
-
-
-@login_not_required
-@require_GET
-def verify_certificate(request: HttpRequest, code: str) -> HttpResponse:
-    """Public: whether a certificate is genuine, with only name, programme and date."""
-    certificate = get_object_or_404(
-        Certificate.objects.select_related("leader", "programme"), code=code.upper()
-    )
-    return render(request, "certificates/verify.html", {"certificate": certificate})

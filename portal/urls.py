@@ -8,7 +8,8 @@ from django.views.i18n import set_language
 from accounts import signin
 from accounts.urls import account_patterns, privacy_patterns, profile_patterns
 from api.urls import routes as api_routes
-from dashboard.views import healthz, verify_certificate
+from dashboard.file_views import verify_certificate
+from dashboard.views import healthz
 
 admin.site.site_header = _("Digital leadership – administration")
 admin.site.site_title = _("Digital leadership")

@@ -411,7 +411,7 @@ class LeaderAdmin(LeaderImportMixin, SeatActionsMixin, PortalHistoryAdmin):
 
     @admin.action(description=_("Download the course certificate (PDF)"), permissions=["view"])
     def download_certificate(self, request, queryset):
-        from dashboard.views import certificate_response
+        from dashboard.file_views import certificate_response
         from rooms import certificates
 
         leaders = list(queryset[:2])
