@@ -21,13 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.privacy import (
-    CSV_HEADER,
-    AnonymisationError,
-    anonymise_leader,
-    personal_data,
-    personal_data_rows,
-)
+from accounts.personal_data import CSV_HEADER, personal_data, personal_data_rows
+from accounts.privacy import AnonymisationError, anonymise_leader
 from programme import clock
 from programme.models import Leader
 

@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from accounts.privacy import anonymise_leader, personal_data
+from accounts.personal_data import personal_data
+from accounts.privacy import anonymise_leader
 from evaluations import rules
 from evaluations.models import Evaluation, EvaluationRequest
 from programme.models import Attendance, Facilitator, Session, StatisticsEntry

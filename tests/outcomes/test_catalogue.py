@@ -9,7 +9,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from accounts.privacy import anonymise_leader, personal_data
+from accounts.personal_data import personal_data
+from accounts.privacy import anonymise_leader
 from outcomes.models import Initiative
 from programme.models import Department
 from tests.conftest import NOW, make_leader, make_manager, session_reads

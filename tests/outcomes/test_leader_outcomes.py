@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 
 import booking
-from accounts.privacy import anonymise_leader, personal_data
+from accounts.personal_data import personal_data
+from accounts.privacy import anonymise_leader
 from outcomes.models import Answer, AssessmentResponse, Initiative, InitiativeStatusChange
 from tests.conftest import NOW, local, session_reads
 from tests.outcomes.test_outcome_reports import make_initiative, respond
