@@ -142,10 +142,11 @@ class ReportFilterForm(forms.Form):
         if not scope.is_hr:
             # A manager chooses among the cohorts their own leaders are in, not every
             # cohort in the municipality (a long list to send, and not theirs to browse).
-            in_scope = Enrolment.objects.filter(
-                cohort=OuterRef("pk"), leader__department__in=scope.departments
+            # From the scope's few leaders' places (a semi-join), not every cohort probed.
+            in_scope = Enrolment.objects.filter(leader__department__in=scope.departments)
+            self.fields["cohort"].queryset = self.fields["cohort"].queryset.filter(
+                pk__in=in_scope.values("cohort")
             )
-            self.fields["cohort"].queryset = self.fields["cohort"].queryset.filter(Exists(in_scope))
         self._long: dict[str, bool] = {}
 
     def _is_long(self, name: str) -> bool:

@@ -83,10 +83,16 @@ def scope_for(user: User) -> Scope:
     if user.is_hr:
         return Scope(departments=Department.objects.all(), is_hr=True)
     managed = Department.objects.filter(managers=user).values("pk")
-    departments = Department.objects.filter(Q(pk__in=managed) | Q(parent__in=managed))
-    if not departments.exists():
+    # Read once, as ids: every query over the scope then names its few departments, and
+    # PostgreSQL plans for a few (an OR of two subqueries it took for most of them).
+    ids = list(
+        Department.objects.filter(Q(pk__in=managed) | Q(parent__in=managed)).values_list(
+            "pk", flat=True
+        )
+    )
+    if not ids:
         raise PermissionDenied
-    return Scope(departments=departments, is_hr=False)
+    return Scope(departments=Department.objects.filter(pk__in=ids), is_hr=False)
 
 
 def departments_by_manager() -> dict[int, set[int]]:
