@@ -14,7 +14,8 @@ builds its page), after 5 warm-up calls it times ``--repeat`` calls each of:
 - ``forecast()``: the rules alone, for the municipality, with the weekly series;
 - ``summary()``: the outlooks' counts, as HR's start page and the reports ask them;
 - HR's forecast page (``/reports/forecast/``) and its CSV, through Django's test client;
-- the manager's forecast page (the demo's manager of two departments).
+- the manager's forecast page (the demo's manager of two departments);
+- HR's and the manager's report overview (``/reports/``), which carry the summary.
 
 It prints the mean and median of each, and the load average (the queries are pinned by
 tests/test_query_budget.py).
@@ -125,6 +126,8 @@ def child(repeat: int) -> None:
         ("HR's forecast page", page("hr", "reports:forecast")),
         ("HR's forecast CSV", page("hr", "reports:forecast_csv")),
         ("the manager's forecast page", page("manager", "reports:forecast")),
+        ("HR's report overview (with the forecast's summary)", page("hr", "reports:overview")),
+        ("the manager's report overview", page("manager", "reports:overview")),
     ]
     found = forecast.forecast(full_scope(), programme, now)
     print(

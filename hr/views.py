@@ -17,8 +17,8 @@ from approvals import rules as approval
 from programme import clock
 from programme.models import Attendance, Cohort, Programme, Session, current_programme
 from programme.progress import closed_days_in_words, registration_due
-from reports import forecast
-from reports.rules import Filters, department_summary, full_scope, report_leaders
+from reports import forecast, tallies
+from reports.rules import full_scope
 
 
 def _sessions(programme: Programme):
@@ -72,16 +72,15 @@ def start(request: HttpRequest) -> HttpResponse:
     )
     for item in requests:
         item.is_unanswered = item.unanswered(now)
-    # The same query and numbers as the report's totals.
-    _rows, total = department_summary(
-        report_leaders(full_scope(), Filters(programme=programme, now=now))
-    )
+    # The report's totals and the forecast's summary, from the same kept counts.
+    counted = tallies.whole(programme, now)
+    _rows, total = tallies.department_rows(counted, by_unit=True)
     return render(
         request,
         "hr/start.html",
         {
             "programme": programme,
-            "forecast": forecast.summary(full_scope(), programme, now),
+            "forecast": forecast.summary(full_scope(), programme, now, counted=counted),
             "now": now,
             "today": [s for s in week if timezone.localdate(s.starts_at) == today],
             "later": [s for s in week if timezone.localdate(s.starts_at) != today],

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router, transaction
 from django.db.models import Count, F, Sum
@@ -31,10 +32,23 @@ PROGRAMME = "page:programme"
 FOLD_AT = 100
 TAG_MODULUS = 2**31
 LEADER_PREFIX = "leader:"
+# A department's leaders: every write that replaces a leader's version replaces their
+# department's too (the kept counts per department, reports.tallies). ALL_DEPARTMENTS:
+# every department's (a write to the leaders themselves may move one to another).
+DEPARTMENT_PREFIX = "department:"
+ALL_DEPARTMENTS = "department:*"
+# Replaced with any department's (the kept counts of the whole municipality).
+SOME_DEPARTMENT = "departments"
+# More leaders than this in one write: every department's version, not each one's.
+DEPARTMENTS_FROM = 500
 
 
 def leader_version(leader_id: int) -> str:
     return f"{LEADER_PREFIX}{leader_id}"
+
+
+def department_version(department_id: int) -> str:
+    return f"{DEPARTMENT_PREFIX}{department_id}"
 
 
 class PageWrite(models.Model):
@@ -98,12 +112,20 @@ def written(model, leader_ids: Iterable[int | None] | None = None) -> None:
     kind = kind_of(model)
     if kind is None:
         return
+    _leaders_written(model)
     if kind == SHARED:
         _bump({ANY})
     elif kind == EVERYTHING or leader_ids is None:
         _bump({ANY, OTHERS})
     else:
         _bump({ANY, *(leader_version(pk) for pk in leader_ids if pk is not None)})
+
+
+def _leaders_written(model) -> None:
+    """A write to the leaders' own rows may move one to another department: every
+    department's kept counts are replaced (rare: imports, HR's edits, leavers)."""
+    if model._meta.model_name == "leader" and model._meta.app_label == "programme":
+        _bump({ALL_DEPARTMENTS})
 
 
 def leaders_changed(leader_ids: Iterable[int | None] | None) -> None:
@@ -166,12 +188,23 @@ def _insert(pending: _Pending) -> None:
         return
     if OTHERS in pending.keys:  # every leader's page: no need to name any of them
         pending = _Pending({key for key in pending.keys if key in (ANY, OTHERS)}, [])
+        pending.keys.add(ALL_DEPARTMENTS)
+    leaders = [int(k[len(LEADER_PREFIX) :]) for k in pending.keys if k.startswith(LEADER_PREFIX)]
+    if len(leaders) > DEPARTMENTS_FROM:
+        pending.keys.add(ALL_DEPARTMENTS)
+    if leaders or pending.selects or ALL_DEPARTMENTS in pending.keys:
+        pending.keys.add(SOME_DEPARTMENT)
     tag = secrets.randbelow(TAG_MODULUS)
-    if not pending.selects:
+    if not pending.selects and (not leaders or ALL_DEPARTMENTS in pending.keys):
         PageWrite.objects.bulk_create([PageWrite(key=key, tag=tag) for key in sorted(pending.keys)])
         return
     using = router.db_for_write(PageWrite)
     quote = connections[using].ops.quote_name
+    # The departments of the leaders written (as the rows say now, in this transaction).
+    in_department = (
+        f"SELECT {DEPARTMENT_PREFIX!r} || CAST(l.department_id AS TEXT), 1, %s "  # noqa: S608
+        f"FROM {quote(_leader_table())} l WHERE l.id IN "
+    )
     parts, params = [], []
     for sql, sql_params in pending.selects:
         parts.append(
@@ -179,6 +212,12 @@ def _insert(pending: _Pending) -> None:
             "WHERE o.owner IS NOT NULL"
         )
         params += [tag, *sql_params]
+        if ALL_DEPARTMENTS not in pending.keys:
+            parts.append(f"{in_department}(SELECT o.owner FROM ({sql}) o)")  # noqa: S608
+            params += [tag, *sql_params]
+    if leaders and ALL_DEPARTMENTS not in pending.keys:
+        parts.append(f"{in_department}({', '.join(['%s'] * len(leaders))})")
+        params += [tag, *sorted(leaders)]
     for key in sorted(pending.keys):
         parts.append("SELECT %s, 1, %s")
         params += [key, tag]
@@ -186,6 +225,11 @@ def _insert(pending: _Pending) -> None:
     columns = ", ".join(quote(c) for c in ("key", "writes", "tag"))
     with connections[using].cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) " + " UNION ".join(parts), params)
+
+
+def _leader_table() -> str:
+    # The leaders' table, by name: this module sits below the models and imports none.
+    return apps.get_model("programme", "Leader")._meta.db_table
 
 
 def _owner_select(queryset, path: str) -> list[tuple[str, list]]:
@@ -235,6 +279,8 @@ class KeptQuerySet(models.QuerySet):
 
     def _bump_before_update(self, kwargs) -> None:
         kind = kind_of(self.model)
+        if kind is not None:
+            _leaders_written(self.model)
         if kind != OWNED:
             written(self.model)
             return
@@ -343,6 +389,32 @@ def versions(keys: list[str]) -> dict[str, str]:
     }
 
 
+def department_versions(department_ids: Iterable[int] | None = None) -> dict[int | str, str]:
+    """The current version of each department's leaders (``None``: of every department
+    that has one; a department without one is at "0"), and under ``ALL_DEPARTMENTS`` the
+    version every department also carries. One query, on the database the request reads."""
+    rows = PageWrite.objects.order_by()
+    if department_ids is None:
+        rows = rows.filter(key__startswith=DEPARTMENT_PREFIX)
+    else:
+        keys = [department_version(pk) for pk in department_ids]
+        rows = rows.filter(key__in=[*keys, ALL_DEPARTMENTS])
+    found = {
+        row["key"]: row
+        for row in rows.values("key").annotate(
+            writes=Sum("writes"), tags=Sum("tag"), rows=Count("pk")
+        )
+    }
+    crowded = [key for key, row in found.items() if row["rows"] > FOLD_AT]
+    if crowded:
+        _fold(crowded)
+    result: dict[int | str, str] = {ALL_DEPARTMENTS: "0"}
+    for key, row in found.items():
+        version = f"{row['writes']}.{row['tags'] % TAG_MODULUS}"
+        result[key if key == ALL_DEPARTMENTS else int(key[len(DEPARTMENT_PREFIX) :])] = version
+    return result
+
+
 def _fold(keys: list[str]) -> None:
     """Replace each key's rows by one with the same sums (the version stays the same).
     Rows another fold holds are skipped: each fold moves only the rows it locked."""
@@ -422,6 +494,10 @@ _NOT_SHOWN = {
     "missingleader",
     "outboxfile",
     "pagewrite",
+    # The kept counts per department: derived from rows that are listened to.
+    "departmenttally",
+    "tallyneed",
+    "programmetally",
     # The read API's clients, their departments and the count of their calls.
     "apiclient",
     "apiclient_departments",

@@ -1,7 +1,14 @@
 """What a leader who holds too little could still take before the programme's end date:
 the cohorts not started with a free seat, and the make-up sessions with a free seat, by
 the one seat rule (``Cohort.with_seats``, ``Session.with_free_seats``). Read once per
-forecast (:mod:`reports.forecast`), two queries whatever the number of leaders."""
+forecast (:mod:`reports.forecast`).
+
+Counted in two queries whatever the number of leaders, and kept
+(:class:`~programme.models.ProgrammeTally`, kind ``seats``) under the version any write
+to the programme's rows replaces (a place, a make-up, a reservation, a cohort or a
+session: :mod:`programme.page_versions`), until the first of them starts (then it is no
+longer open) or midnight (a reservation's release day): two queries while nothing
+changed."""
 
 from __future__ import annotations
 
@@ -14,7 +21,8 @@ from functools import cached_property
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from programme.models import Cohort, Programme, Session
+from programme import page_versions
+from programme.models import Cohort, Programme, ProgrammeTally, Session
 
 
 def end_of(programme: Programme) -> dt.datetime:
@@ -27,8 +35,9 @@ def end_of(programme: Programme) -> dt.datetime:
 class Chances:
     """What a leader who holds too little could still take before the end date."""
 
-    # Cohorts not started, with a free seat, ending by the end date: (cohort, free seats).
-    open_cohorts: list[tuple[Cohort, int]]
+    # Cohorts not started, with a free seat, ending by the end date: (cohort id, free
+    # seats, enrolment deadline).
+    open_cohorts: list[tuple[int, int, dt.date | None]]
     # Per module: the sessions with a free seat, not started, ending by the end date, as
     # (session id, cohort id).
     makeups: dict[int, list[tuple[int, int]]]
@@ -37,12 +46,13 @@ class Chances:
 
     @property
     def free_seats(self) -> int:
-        return sum(free for _cohort, free in self.open_cohorts)
+        return sum(free for _cohort, free, _deadline in self.open_cohorts)
 
     @property
     def last_day_to_enrol(self) -> dt.date | None:
         """The latest enrolment deadline of the open cohorts (self-service ends then)."""
-        return max((c.enrolment_deadline for c, _free in self.open_cohorts), default=None)
+        deadlines = [deadline for _c, _f, deadline in self.open_cohorts if deadline is not None]
+        return max(deadlines, default=None)
 
     def makeup_for(self, module_id: int, own_cohort: int | None) -> bool:
         """Whether a session of the module with a free seat is in another cohort."""
@@ -52,9 +62,40 @@ class Chances:
     def _makeup_cohorts(self) -> dict[int, frozenset[int]]:
         return {m: frozenset(c for _s, c in found) for m, found in self.makeups.items()}
 
+    def as_json(self) -> dict:
+        return {
+            "open": [[c, free, d.isoformat() if d else None] for c, free, d in self.open_cohorts],
+            "makeups": [[m, found] for m, found in self.makeups.items()],
+            "capacity": self.usual_capacity,
+            "span": self.usual_span.total_seconds() if self.usual_span is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Chances:
+        return cls(
+            open_cohorts=[
+                (c, free, dt.date.fromisoformat(d) if d else None) for c, free, d in data["open"]
+            ],
+            makeups={m: [tuple(pair) for pair in found] for m, found in data["makeups"]},
+            usual_capacity=data["capacity"],
+            usual_span=dt.timedelta(seconds=data["span"]) if data["span"] is not None else None,
+        )
+
 
 def chances(programme: Programme, now: dt.datetime) -> Chances:
-    """The open cohorts and the make-up seats before the end date. Two queries."""
+    """The open cohorts and the make-up seats before the end date: kept (two queries), or
+    counted again and kept (three more)."""
+    version = page_versions.versions([page_versions.ANY])[page_versions.ANY]
+    data = ProgrammeTally.read(programme, ProgrammeTally.Kind.SEATS, version, now)
+    if data is not None:
+        return Chances.from_json(data)
+    found, until = _count(programme, now)
+    ProgrammeTally.keep(programme, ProgrammeTally.Kind.SEATS, version, now, until, found.as_json())
+    return found
+
+
+def _count(programme: Programme, now: dt.datetime) -> tuple[Chances, dt.datetime]:
+    """The chances (two queries), and until when they hold by the clock alone."""
     end = end_of(programme)
     last = Session.objects.filter(cohort=OuterRef("pk")).order_by("-ends_at")
     cohorts = list(
@@ -64,7 +105,7 @@ def chances(programme: Programme, now: dt.datetime) -> Chances:
         .order_by("starts_at", "pk")
     )
     open_cohorts = [
-        (c, c.capacity - c.seats_taken)
+        (c.pk, c.capacity - c.seats_taken, c.enrolment_deadline)
         for c in cohorts
         if c.starts_at is not None
         and c.starts_at > now
@@ -72,14 +113,22 @@ def chances(programme: Programme, now: dt.datetime) -> Chances:
         and c.capacity > c.seats_taken
     ]
     makeups: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for pk, module_id, cohort_id in (
+    # By the clock alone, the chances change when an open cohort or a make-up session
+    # starts (it is no longer open), or at midnight (a reservation's release day).
+    local = timezone.localtime(now)
+    until = timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time()))
+    for c in cohorts:
+        if c.starts_at is not None and c.starts_at > now:
+            until = min(until, c.starts_at)
+    for pk, module_id, cohort_id, starts_at in (
         Session.objects.filter(module__programme=programme, starts_at__gt=now, ends_at__lte=end)
         .with_free_seats(now)
         .filter(free_seats__gt=0)
         .order_by("starts_at", "pk")
-        .values_list("pk", "module_id", "cohort_id")
+        .values_list("pk", "module_id", "cohort_id", "starts_at")
     ):
         makeups[module_id].append((pk, cohort_id))
+        until = min(until, starts_at)
     capacities = Counter(c.capacity for c in cohorts)
     spans = [c.ends_at - c.starts_at for c in cohorts if c.starts_at and c.ends_at]
     return Chances(
@@ -88,4 +137,4 @@ def chances(programme: Programme, now: dt.datetime) -> Chances:
         # The most common size (the larger on a tie); the median span.
         usual_capacity=max(capacities, key=lambda n: (capacities[n], n)) if capacities else None,
         usual_span=statistics.median_low(spans) if spans else None,
-    )
+    ), until

@@ -32,11 +32,12 @@ rules as every other page (:func:`programme.progress.module_state`), never a cop
 
 The leaders counted are those still in the municipality today
 (:meth:`programme.models.Leader.here_on`), as in the reports. A fixed number of queries,
-whatever the number of leaders. The rules run once per group of leaders with the same
-seat and the same stored moments (leaders of one cohort who attended alike), not once
-per leader; the standing keeps the seat and, clock-free, what a leader holds
-(``Standing.booked_until``, ``held_last``, ``held_until``), so that the lists read only
-the leaders neither completed nor on course.
+whatever the number of leaders. The counts and the weekly series come from the kept
+counts per department (:mod:`reports.tallies`: what each department's leaders need,
+decided by :mod:`reports.outlooks`' rules when a department is counted, and against the
+kept seats, :mod:`reports.chances`, when a page asks). The standing keeps the seat and,
+clock-free, what a leader holds (``Standing.booked_until``, ``held_last``,
+``held_until``), so that the lists read only the leaders neither completed nor on course.
 """
 
 from __future__ import annotations
@@ -48,36 +49,19 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, Max, Min, Q, TextField, When
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Case, F, Max, Min, Q, TextField, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from programme.models import Department, Enrolment, Programme, Session
-from programme.progress import ModuleState, annotate_holding, module_state
+from programme.progress import annotate_holding
+from reports import tallies
 from reports.chances import Chances, chances, end_of
+from reports.outlooks import Outlook, module_states, outlook_of
 from reports.rules import Filters, Scope, report_leaders
 
-
-class Outlook:
-    COMPLETED = "completed"
-    ON_COURSE = "on_course"
-    AT_RISK = "at_risk"
-    CANNOT_FINISH = "cannot_finish"
-
-    ORDER = (COMPLETED, ON_COURSE, AT_RISK, CANNOT_FINISH)
-    LABELS = {
-        COMPLETED: _("Completed"),
-        ON_COURSE: _("On course"),
-        AT_RISK: _("At risk"),
-        CANNOT_FINISH: _("Can no longer finish"),
-    }
-
-
-# The module states in which a leader holds a session of the module (still to come, or
-# over and waiting for its attendance): "if everyone attends what they hold now".
-HELD = (ModuleState.UPCOMING, ModuleState.AWAITING)
+__all__ = ["Forecast", "Outlook", "SeatGap", "Stranded", "Week", "forecast", "summary"]
 
 
 @dataclass
@@ -127,6 +111,39 @@ class SeatGap:
         return self.first_session_by is not None and self.first_session_by < self.today
 
 
+@dataclass(frozen=True)
+class ListPage:
+    """Which leaders of a list a page shows: the ``number``-th ``size`` of ``total``."""
+
+    number: int
+    size: int
+    total: int
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.number * self.size)
+
+    @property
+    def count(self) -> int:
+        return max(1, math.ceil(self.total / self.size)) if self.size else 1
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.count
+
+
+# Leaders per page of each list.
+LIST_SIZE = 50
+
+
 @dataclass
 class Forecast:
     programme: Programme
@@ -139,6 +156,18 @@ class Forecast:
     seats: SeatGap
     cannot_finish: list[Stranded] = field(default_factory=list)
     at_risk: list[Stranded] = field(default_factory=list)
+    # The page of each list shown (from 1), of ``listed`` leaders each.
+    listed: int = 0
+    cannot_page: int = 1
+    risk_page: int = 1
+
+    @property
+    def cannot_pages(self) -> ListPage:
+        return ListPage(self.cannot_page, self.listed, self.counts[Outlook.CANNOT_FINISH])
+
+    @property
+    def risk_pages(self) -> ListPage:
+        return ListPage(self.risk_page, self.listed, self.counts[Outlook.AT_RISK])
 
     @property
     def outlooks(self) -> list[tuple[str, str, int]]:
@@ -154,50 +183,6 @@ def _epoch(moment: dt.datetime) -> int:
     return int(moment.timestamp())
 
 
-def module_states(
-    required: list[tuple[int, str]], stored: dict | None, now: int
-) -> list[tuple[int, str, int | None, int | None]]:
-    """Each required module's (id, state at ``now``, completed at, expected until) from a
-    leader's stored per-module moments (epoch seconds), by the progress rules.
-    ``required``: the required modules' (id, key in the stored moments)."""
-    stored = stored or {}
-    states = []
-    for module_id, key in required:
-        completed_at, expected_until, missed_from = stored.get(key) or (None, None, None)
-        state = module_state(completed_at, expected_until, missed_from, now)
-        states.append((module_id, state, completed_at, expected_until))
-    return states
-
-
-def outlook_of(
-    states: list[tuple[int, str, int | None, int | None]],
-    holds_place: bool,
-    own_cohort: int | None,
-    chances: Chances,
-    end: int,
-) -> tuple[str, int | None]:
-    """One leader's outlook from their required modules' states (:func:`module_states`),
-    and the first required module that neither is completed nor held in time (for the
-    reason)."""
-    done = 0
-    missing: list[int] = []
-    for module_id, state, _completed_at, expected_until in states:
-        if state == ModuleState.COMPLETED:
-            done += 1
-        elif not (state in HELD and expected_until <= end):
-            missing.append(module_id)
-    if states and done == len(states):
-        return Outlook.COMPLETED, None
-    if not missing:
-        return Outlook.ON_COURSE, None
-    if not holds_place:
-        return (Outlook.AT_RISK if chances.open_cohorts else Outlook.CANNOT_FINISH), missing[0]
-    lacking = [m for m in missing if not chances.makeup_for(m, own_cohort)]
-    if lacking:
-        return Outlook.CANNOT_FINISH, lacking[0]
-    return Outlook.AT_RISK, missing[0]
-
-
 def forecast(
     scope: Scope,
     programme: Programme,
@@ -205,31 +190,34 @@ def forecast(
     *,
     unit: Department | None = None,
     department: Department | None = None,
-    listed: int = 200,
+    listed: int = LIST_SIZE,
     series: bool = True,
+    counted: tallies.Kept | None = None,
+    pages: tuple[int, int] = (1, 1),
 ) -> Forecast:
     """The forecast for the leaders of ``scope`` (HR: the municipality, or one ``unit``
-    or ``department``). ``listed``: at most this many leaders in each list (the counts are
-    over all); ``series``: the weekly series too. A fixed number of queries: the pages'
-    summaries ask for the counts only.
+    or ``department``). ``listed``: this many leaders on a page of each list, ``pages``
+    the page of each (the counts are over all); ``series``: the weekly series too;
+    ``counted``: the kept counts of the same departments, when the caller has them. A
+    fixed number of queries: the pages' summaries ask for the counts only.
 
-    Leaders with the same seat and the same stored moments have the same outlook and the
-    same moments in the series: the standings are read grouped so (a few thousand groups
-    at a national scale, rather than every leader), and each group is decided once by
-    the progress rules (:func:`module_states`, :func:`outlook_of`). The lists read only
-    the leaders neither completed nor on course (:func:`annotate_holding`), by name,
-    until both are full."""
+    The counts and the series are the kept counts' (:func:`reports.tallies.for_scope`).
+    The lists read only the leaders neither completed nor on course
+    (:func:`annotate_holding`), by name, each decided once per seat and stored moments by
+    the progress rules (:func:`module_states`, :func:`outlook_of`), until both pages are
+    full."""
     end = end_of(programme)
     modules = list(programme.modules.order_by("order"))
     required = [(m.pk, str(m.pk)) for m in modules if m.required]
     titles = {m.pk: m.title for m in modules}
     found = chances(programme, now)
-    leaders = report_leaders(
-        scope, Filters(programme=programme, unit=unit, department=department, now=now)
-    ).annotate(
-        seat=F("standing__seated_in"),
-        stored=Cast("standing__modules", TextField()),
-    )
+    if counted is None or series:
+        counted = tallies.for_scope(
+            programme, scope, now, unit=unit, department=department, moments=series
+        )
+    needs = counted.needs
+    counts = tallies.outlook_counts(needs, found)
+    without_place = counted.unseated
     now_s, end_s = _epoch(now), _epoch(end)
     decided: dict[tuple, tuple] = {}
 
@@ -243,102 +231,99 @@ def forecast(
             )
         return decided[seat, stored]
 
-    counts = dict.fromkeys(Outlook.ORDER, 0)
-    without_place: Counter[str] = Counter()
-    moments: list[Counter[int]] = [Counter() for _ in range(4)]
-    total = 0
-    groups = (
-        leaders.annotate(
-            area=Case(
-                When(
-                    standing__seated_in__isnull=True,
-                    then=Coalesce("department__parent__name", "department__name"),
-                ),
-                default=None,
-            )
+    cannot, risky = [], []
+    # A page past the last shows the last.
+    cannot_page, risk_page = (
+        max(1, min(page, ListPage(1, listed, counts[key]).count))
+        for page, key in zip(pages, (Outlook.CANNOT_FINISH, Outlook.AT_RISK), strict=True)
+    )
+    if listed:
+        leaders = report_leaders(
+            scope, Filters(programme=programme, unit=unit, department=department, now=now)
+        ).annotate(
+            seat=F("standing__seated_in"),
+            stored=Cast("standing__modules", TextField()),
         )
-        .values("seat", "stored", "area")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for group in groups:
-        n = group["n"]
-        outlook, _module, states = decide(group["seat"], group["stored"])
-        total += n
-        counts[outlook] += n
-        if group["seat"] is None and outlook != Outlook.COMPLETED:
-            without_place[group["area"]] += n
-        if series:
-            _add_moments(moments, states, n)
-    cannot, risky = (
-        _stranded_lists(leaders, now, end, listed, decide, titles, found) if listed else ([], [])
-    )
+        cannot, risky = _stranded_lists(
+            leaders,
+            programme,
+            now,
+            end,
+            (listed, (cannot_page - 1) * listed, (risk_page - 1) * listed),
+            decide,
+            titles,
+            found,
+        )
     weeks = series and _weeks(
-        programme, now, end, total, len(required), *(sorted(c.items()) for c in moments)
+        programme, now, end, needs.total, len(required), *(sorted(c.items()) for c in needs.moments)
     )
     seats = _seat_gap(without_place, found, end, timezone.localdate(now))
     return Forecast(
         programme=programme,
         end=end,
         now=now,
-        leaders=total,
+        leaders=needs.total,
         modules_required=len(required),
         counts=counts,
         weeks=weeks or [],
         seats=seats,
         cannot_finish=cannot,
         at_risk=risky,
+        listed=listed,
+        cannot_page=cannot_page,
+        risk_page=risk_page,
     )
 
 
 Moments = list[tuple[int, int]]  # (Unix seconds, how many), sorted
 
 
-def _add_moments(moments: list[Counter[int]], states, n: int) -> None:
-    """Add ``n`` leaders with these module states to the weekly series' moments: the
-    required modules' completions as recorded and as held (if everyone attends what they
-    hold now), and the leaders' likewise."""
-    completions, booked, leaders_done, leaders_booked = moments
-    held = []
-    for _id, state, completed_at, expected_until in states:
-        if state == ModuleState.COMPLETED:
-            completions[completed_at] += n
-            held.append(completed_at)
-        elif state in HELD:
-            held.append(expected_until)
-    for moment in held:
-        booked[moment] += n
-    if states and len(held) == len(states):
-        leaders_booked[max(held)] += n
-        if all(state == ModuleState.COMPLETED for _id, state, _c, _e in states):
-            leaders_done[max(held)] += n
-
-
 def _stranded_lists(
-    leaders, now, end, listed, decide, titles, found
+    leaders, programme, now, end, window, decide, titles, found
 ) -> tuple[list[Stranded], list[Stranded]]:
-    """The first ``listed`` leaders by name who can no longer finish, and who are at risk:
-    read from those neither completed nor on course, until both lists are full."""
-    cannot: list[Stranded] = []
-    risky: list[Stranded] = []
+    """A page of the leaders by name who can no longer finish, and of those at risk
+    (``window``: how many, and how many of each to pass over first): read from those
+    neither completed nor on course, until both pages are full. Whether one without a
+    seat is on a waitlist is read afterwards, for those listed only."""
+    listed, cannot_skip, risky_skip = window
+    chosen: list[tuple] = []
+    cannot_n = risky_n = 0
+    cannot_end, risky_end = cannot_skip + listed, risky_skip + listed
     on_course = Q(holds_all=True, held_last__lte=end)
     rest = (
         annotate_holding(leaders, now)
         .annotate(rest=Case(When(on_course, then=False), default=True))
         .filter(completed_at__isnull=True, rest=True)
         .order_by("name", "pk")
-        .values_list("pk", "name", "department__name", "enrolment_status", "seat", "stored")
+        .values_list("pk", "name", "department__name", "seat", "stored")
     )
-    for pk, name, dept, status, seat, stored in rest.iterator(chunk_size=500):
+    for pk, name, dept, seat, stored in rest.iterator(chunk_size=500):
         outlook, module_id, _states = decide(seat, stored)
-        target = cannot if outlook == Outlook.CANNOT_FINISH else risky
-        if outlook in (Outlook.CANNOT_FINISH, Outlook.AT_RISK) and len(target) < listed:
-            holds = seat is not None
-            target.append(
-                _stranded(pk, name, dept, outlook, holds, status, module_id, titles, found)
-            )
-        if len(cannot) >= listed and len(risky) >= listed:
+        if outlook == Outlook.CANNOT_FINISH and cannot_n < cannot_end:
+            cannot_n += 1
+            if cannot_n > cannot_skip:
+                chosen.append((pk, name, dept, outlook, seat, module_id))
+        elif outlook == Outlook.AT_RISK and risky_n < risky_end:
+            risky_n += 1
+            if risky_n > risky_skip:
+                chosen.append((pk, name, dept, outlook, seat, module_id))
+        if cannot_n >= cannot_end and risky_n >= risky_end:
             break
+    waiting = set(
+        Enrolment.objects.filter(
+            leader__in=[pk for pk, _n, _d, _o, seat, _m in chosen if seat is None],
+            programme=programme,
+            status=Enrolment.Status.WAITLISTED,
+        ).values_list("leader_id", flat=True)
+    )
+    cannot: list[Stranded] = []
+    risky: list[Stranded] = []
+    for pk, name, dept, outlook, seat, module_id in chosen:
+        status = Enrolment.Status.WAITLISTED if pk in waiting else None
+        target = cannot if outlook == Outlook.CANNOT_FINISH else risky
+        target.append(
+            _stranded(pk, name, dept, outlook, seat is not None, status, module_id, titles, found)
+        )
     return cannot, risky
 
 
@@ -349,10 +334,21 @@ def summary(
     *,
     unit: Department | None = None,
     department: Department | None = None,
+    counted: tallies.Kept | None = None,
 ) -> Forecast:
     """The outlooks' counts only, for the summaries on HR's start page, the reports,
-    *Mit team* and the outcome view (four queries)."""
-    return forecast(scope, programme, now, unit=unit, department=department, listed=0, series=False)
+    *Mit team* and the outcome view. ``counted``: the kept counts of the same
+    departments, when the page has read them already."""
+    return forecast(
+        scope,
+        programme,
+        now,
+        unit=unit,
+        department=department,
+        listed=0,
+        series=False,
+        counted=counted,
+    )
 
 
 def _stranded(pk, name, dept, outlook, holds, status, module_id, titles, found) -> Stranded:

@@ -26,9 +26,34 @@ def _forecast(request: HttpRequest):
     if filters is None:
         return scope, form, filters, None
     found = forecast.forecast(
-        scope, filters.programme, filters.now, unit=filters.unit, department=filters.department
+        scope,
+        filters.programme,
+        filters.now,
+        unit=filters.unit,
+        department=filters.department,
+        listed=forecast.LIST_SIZE,
+        pages=(_page(request, "cannot_page"), _page(request, "risk_page")),
     )
     return scope, form, filters, found
+
+
+def _page(request: HttpRequest, name: str) -> int:
+    """A list's page from the address: a whole number from 1 (anything else: the first)."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and 0 < len(value) < 7 else 1
+
+
+def _list_links(request: HttpRequest, name: str, page) -> dict:
+    """The previous and the next page's addresses of one list (the other list stays)."""
+    return {
+        "page": page,
+        "previous": query_without(request, name, **{name: str(page.number - 1)})
+        if page.has_previous
+        else None,
+        "next": query_without(request, name, **{name: str(page.number + 1)})
+        if page.has_next
+        else None,
+    }
 
 
 @require_GET
@@ -42,6 +67,8 @@ def page(request: HttpRequest) -> HttpResponse:
         "forecast": found,
         "scope": scope,
         "chart": forecast_chart(found) if found is not None else None,
+        "cannot_list": _list_links(request, "cannot_page", found.cannot_pages) if found else None,
+        "risk_list": _list_links(request, "risk_page", found.risk_pages) if found else None,
         "csv_query": query_without(request, "dialect"),
         "download": DownloadForm(),
     }

@@ -24,7 +24,7 @@ from portal.db import statement_timeout
 from portal.routers import reads_from_replica
 from programme import clock, pagecache
 from programme.models import current_programme
-from reports import csv_export, export_sql, forecast, xlsx_export
+from reports import csv_export, export_sql, forecast, tallies, xlsx_export
 from reports.forms import DownloadForm, ReportFilterForm
 from reports.rules import (
     DEFAULT_SORT,
@@ -70,6 +70,15 @@ def _sort_headers(request: HttpRequest, current: str) -> dict:
     return headers
 
 
+def overview_rows(scope, filters: Filters, counted, *, by_unit: bool):
+    """The overview's lines and total: from the kept counts per department
+    (:mod:`reports.tallies`), or, filtered by cohort, status or level (which the kept
+    counts do not split), from the leaders."""
+    if filters.cohort is not None or filters.status or filters.level:
+        return department_summary(report_leaders(scope, filters), by_unit=by_unit)
+    return tallies.department_rows(counted, by_unit=by_unit)
+
+
 @require_GET
 @reads_from_replica
 @pagecache.kept_page
@@ -87,7 +96,15 @@ def overview(request: HttpRequest) -> HttpResponse:
         # HR's whole organisation: a line per administration or centre (a department's
         # parent), its departments one click further (``?unit=``).
         by_unit = scope.is_hr and filters.department is None and filters.unit is None
-        rows, total = department_summary(report_leaders(scope, filters), by_unit=by_unit)
+        # The kept counts of the departments shown: the lines and the forecast's summary.
+        counted = tallies.for_scope(
+            filters.programme,
+            scope,
+            filters.now,
+            unit=filters.unit,
+            department=filters.department,
+        )
+        rows, total = overview_rows(scope, filters, counted, by_unit=by_unit)
         context.update(
             forecast=forecast.summary(
                 scope,
@@ -95,6 +112,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                 filters.now,
                 unit=filters.unit,
                 department=filters.department,
+                counted=counted,
             ),
             rows=rows,
             total=total,

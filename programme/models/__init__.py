@@ -12,6 +12,7 @@ initiatives in :mod:`outcomes.models`, the leader import in :mod:`hr.models`.
 - :mod:`.reservations`: seats a manager reserves in a cohort, and who took them
 - :mod:`.attendance`: attendance, the stored standing, certificates
 - :mod:`.statistics`: statistics about people, in whole blocks
+- :mod:`.tallies`: kept counts per department, for the reports and the forecast
 - :mod:`.saving`: a row as the database holds it when a save begins
 """
 
@@ -44,9 +45,13 @@ from programme.models.statistics import (
     StatisticsScope,
     StatisticsValue,
 )
+from programme.models.tallies import DepartmentTally, ProgrammeTally, TallyNeed
 from programme.page_versions import KeptQuerySet, PageWrite
 
 __all__ = [
+    "DepartmentTally",
+    "ProgrammeTally",
+    "TallyNeed",
     "AbsenceNotice",
     "Attendance",
     "Certificate",

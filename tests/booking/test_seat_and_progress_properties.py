@@ -103,7 +103,7 @@ from programme.models import (
     Standing,
     User,
 )
-from reports import csv_export, forecast
+from reports import csv_export, forecast, tallies
 from reports import rules as reports
 from rooms import checkin
 from tests.conftest import PASSWORD, restore_hr_group, room
@@ -1844,6 +1844,24 @@ class PortalDays(RuleBasedStateMachine):
             for key in forecast.Outlook.ORDER:
                 shown = re.search(rf'data-outlook="{key}">(\d+) ', page.text)
                 assert shown and int(shown.group(1)) == counts[key], (key, counts)
+
+    @invariant()
+    def the_kept_counts_are_what_counting_afresh_gives(self):
+        """Issue 30: the overview's lines from the kept counts (per department, and the
+        whole municipality's per unit), kept through the steps until a write or the clock
+        replaces them, equal the counts over every leader's standing now."""
+        filters = reports.Filters(programme=self.programme, now=self.now)
+        scope = reports.full_scope()
+        for by_unit in (False, True):
+            live = reports.department_summary(
+                reports.report_leaders(scope, filters), by_unit=by_unit
+            )
+            counted = tallies.kept(self.programme, scope.departments, self.now)
+            assert tallies.department_rows(counted, by_unit=by_unit) == live, by_unit
+        whole = tallies.whole(self.programme, self.now)
+        assert tallies.department_rows(whole, by_unit=True) == reports.department_summary(
+            reports.report_leaders(scope, filters), by_unit=True
+        )
 
     @invariant()
     def every_stored_standing_equals_the_rules_from_scratch(self):

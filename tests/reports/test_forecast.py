@@ -240,6 +240,25 @@ def test_the_page_shows_the_counts_the_list_and_the_actions(client, hr, world):
     assert "1 hold mere med de sædvanlige 4 pladser" in html
 
 
+def test_the_lists_go_a_page_at_a_time_by_name(client, hr, world, monkeypatch):
+    """One leader a page: L2 first, then L5; a page past the last shows the last."""
+    second = world.outlook(listed=1, pages=(2, 1))
+    assert [s.name for s in second.cannot_finish] == ["Leder 5"]
+    assert (second.cannot_pages.first, second.cannot_pages.last) == (2, 2)
+    assert [s.name for s in world.outlook(listed=1, pages=(9, 1)).cannot_finish] == ["Leder 5"]
+    monkeypatch.setattr(forecast, "LIST_SIZE", 1)
+    client.force_login(hr)
+    url = reverse("reports:forecast")
+    first = client.get(url, {"programme": world.programme.pk}).text
+    assert "Leder 2" in first and "Leder 5" not in first
+    assert "Ledere 1 til 1 af 2, efter navn." in first
+    assert "cannot_page=2#cannot-heading" in first and "Næste ledere" in first
+    page = client.get(url, {"programme": world.programme.pk, "cannot_page": "2"}).text
+    assert "Leder 5" in page and "Leder 2" not in page
+    assert "cannot_page=1#cannot-heading" in page and "Forrige ledere" in page
+    assert client.get(url, {"cannot_page": "x"}).status_code == 200
+
+
 def test_the_csv_has_the_weekly_series_of_the_page(client, hr, world):
     client.force_login(hr)
     response = client.get(reverse("reports:forecast_csv"), {"programme": world.programme.pk})

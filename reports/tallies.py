@@ -1,0 +1,435 @@
+"""The kept counts per department (:class:`programme.models.DepartmentTally`): what the
+report overview and the forecast's counts read instead of every leader's standing.
+
+A page asks :func:`kept` for the departments it shows. In a fixed number of queries it
+reads each department's version (:func:`programme.page_versions.department_versions`),
+then the kept rows, and counts again, in one pass, only the departments whose row is
+missing, was counted under another version (a write touched one of their leaders since)
+or has expired by the clock (``valid_until``); it keeps what it counted for the next
+page. The versions are read before the leaders, so a row is never older than the
+version it is kept under: at worst a department is counted once too often.
+
+The counts come from the same queries as the live reports (:func:`reports.rules
+.department_summary` over :func:`reports.rules.report_leaders`) and the same outlook
+rules as the forecast (:mod:`reports.outlooks`), so kept and live always agree
+(``tests/reports/test_tallies.py`` and the stateful property test compare them after
+every step). What depends on the seats left in the whole municipality (at risk or can
+no longer finish) is not kept: each department keeps what its leaders *need* (a place,
+make-ups of which modules), decided against the seats when a page asks
+(:func:`outlook_counts`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import router, transaction
+from django.db.models import Count, F, Min, Q, Sum, TextField, Window
+from django.db.models.functions import Cast, Coalesce, RowNumber
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from programme import page_versions
+from programme.models import (
+    Department,
+    DepartmentTally,
+    Programme,
+    ProgrammeTally,
+    TallyNeed,
+)
+from reports.chances import Chances, end_of
+from reports.outlooks import Outlook, add_moments, module_states, need_of, outlook_from_need
+from reports.rules import DepartmentRow, Filters, Scope, department_summary, report_leaders
+
+COUNTS = ("leaders", "enrolled", "waitlisted", "completed", "behind")
+# Up to this many departments, their versions are read by name; more: all of them.
+FEW = 100
+
+
+@dataclass
+class Needs:
+    """What a group of leaders needs toward the end date, before the seats are known."""
+
+    total: int = 0
+    completed: int = 0
+    on_course: int = 0
+    # Without a place (none, or only on a waitlist), and not completed.
+    unseated: int = 0
+    # Without a place and needing one: how many.
+    place: int = 0
+    # Seated, missing modules: (own cohort, missing module ids) -> how many.
+    makeups: Counter = field(default_factory=Counter)
+    # The weekly series' moments (reports.outlooks.add_moments).
+    moments: list[Counter] = field(default_factory=lambda: [Counter() for _ in range(4)])
+
+
+@dataclass
+class Counted:
+    """One department's kept counts, as a page reads them."""
+
+    department: int
+    name: str
+    code: str
+    # The administration or centre the department belongs to (itself when it has none).
+    unit: int
+    unit_name: str
+    unit_code: str
+    by_name: int
+    leaders: int
+    enrolled: int
+    waitlisted: int
+    completed: int
+    behind: int
+    unseated: int
+
+
+@dataclass
+class Kept:
+    """The kept counts of some departments: the forecast's parts summed over all of them,
+    those without a place per administration or centre, and the overview's lines, per
+    department (``departments``) or, for the whole municipality, per administration or
+    centre only (``unit_lines``)."""
+
+    needs: Needs
+    unseated: Counter
+    departments: list[Counted] | None = None
+    unit_lines: list[DepartmentRow] | None = None
+
+    def as_json(self) -> dict:
+        lines, _total = department_rows(self, by_unit=True)
+        return {
+            "total": self.needs.total,
+            "completed": self.needs.completed,
+            "on_course": self.needs.on_course,
+            "unseated": self.needs.unseated,
+            "place": self.needs.place,
+            "makeups": [[own, list(m), n] for (own, m), n in self.needs.makeups.items()],
+            "moments": [[[m, n] for m, n in series.items()] for series in self.needs.moments],
+            "by_unit": list(self.unseated.items()),
+            "lines": [[getattr(line, f) for f in LINE] for line in lines],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Kept:
+        needs = Needs(
+            total=data["total"],
+            completed=data["completed"],
+            on_course=data["on_course"],
+            unseated=data["unseated"],
+            place=data["place"],
+            makeups=Counter({(own, tuple(m)): n for own, m, n in data["makeups"]}),
+            moments=[Counter(dict(pairs)) for pairs in data["moments"]],
+        )
+        lines = [DepartmentRow(**dict(zip(LINE, line, strict=True))) for line in data["lines"]]
+        return cls(needs, Counter(dict(data["by_unit"])), unit_lines=lines)
+
+
+# A line of the overview, as the whole municipality's kept counts keep it.
+LINE = ("pk", "name", "code", *COUNTS, "not_enrolled", "is_unit")
+
+
+def departments_of(scope: Scope, *, unit=None, department=None):
+    """The departments a report or forecast for ``scope`` shows: all of the scope's, or
+    one administration or centre's (itself and its departments), or one department."""
+    departments = scope.departments
+    if unit is not None:
+        departments = departments.filter(Q(pk=unit.pk) | Q(parent=unit))
+    if department is not None:
+        departments = departments.filter(pk=department.pk)
+    return departments
+
+
+def for_scope(
+    programme: Programme,
+    scope: Scope,
+    now: dt.datetime,
+    *,
+    unit=None,
+    department=None,
+    moments: bool = False,
+) -> Kept:
+    """The kept counts a report or forecast for ``scope`` shows (see
+    :func:`departments_of`): HR's whole municipality from its own kept row."""
+    if scope.is_hr and unit is None and department is None:
+        return whole(programme, now)
+    departments = departments_of(scope, unit=unit, department=department)
+    return kept(programme, departments, now, moments=moments)
+
+
+def whole(programme: Programme, now: dt.datetime) -> Kept:
+    """The kept counts of every department, summed (:class:`~programme.models
+    .ProgrammeTally`): two queries while no leader's write has replaced them and no
+    department's count has expired; else summed again from the departments' rows
+    (:func:`kept`, which counts again those that changed) and kept."""
+    current = page_versions.versions([page_versions.SOME_DEPARTMENT, page_versions.ALL_DEPARTMENTS])
+    version = "|".join(current[k] for k in sorted(current))
+    data = ProgrammeTally.read(programme, ProgrammeTally.Kind.MUNICIPALITY, version, now)
+    if data is not None:
+        return Kept.from_json(data)
+    found = kept(programme, Department.objects.all(), now, moments=True)
+    until = DepartmentTally.objects.filter(programme=programme).aggregate(first=Min("valid_until"))[
+        "first"
+    ]
+    ProgrammeTally.keep(
+        programme, ProgrammeTally.Kind.MUNICIPALITY, version, now, until or now, found.as_json()
+    )
+    return found
+
+
+def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool = False) -> Kept:
+    """The kept counts of ``departments`` (a queryset) at ``now``, counting again those
+    whose row is missing, stale or expired. Five queries (six with the ``moments`` of
+    the weekly series), and six more when any department must be counted again."""
+    rows = list(
+        departments.order_by()
+        .annotate(
+            unit_name=Coalesce("parent__name", "name"),
+            unit=Coalesce("parent_id", "pk"),
+            # The overview's order by department (by unit: the order of this query).
+            by_name=Window(RowNumber(), order_by=[F("name").asc(), F("pk").asc()]),
+        )
+        .values_list("pk", "name", "code", "parent_id", "parent__name", "parent__code", "by_name")
+        .order_by("unit_name", "unit", "name", "pk")
+    )
+    ids = [row[0] for row in rows]
+    # The versions before the leaders: a row is never older than the version it is under.
+    current = page_versions.department_versions(ids if len(ids) <= FEW else None)
+    every = current[page_versions.ALL_DEPARTMENTS]
+    fields = ["department_id", "version", "counted_at", "valid_until", *COUNTS, "unseated"]
+    tallies = {
+        t["department_id"]: t
+        for t in DepartmentTally.objects.filter(programme=programme, department__in=ids)
+        .order_by()
+        .values(*fields)
+    }
+    stale = []
+    for pk, *_rest in rows:
+        tally = tallies.get(pk)
+        if (
+            tally is None
+            or tally["version"] != _version(current, every, pk)
+            or not tally["counted_at"] <= now < tally["valid_until"]
+        ):
+            stale.append(pk)
+    if stale:
+        tallies.update(_count(programme, stale, now, current, every))
+    counted = [
+        Counted(
+            department=pk,
+            name=name,
+            code=code,
+            unit=parent_id or pk,
+            unit_name=parent_name if parent_id else name,
+            unit_code=parent_code if parent_id else code,
+            by_name=by_name,
+            unseated=tallies[pk]["unseated"],
+            **{field_: tallies[pk][field_] for field_ in COUNTS},
+        )
+        for pk, name, code, parent_id, parent_name, parent_code, by_name in rows
+    ]
+    unseated: Counter = Counter()
+    for one in counted:
+        if one.unseated:
+            unseated[one.unit_name] += one.unseated
+    return Kept(_summed(programme, departments, moments=moments), unseated, departments=counted)
+
+
+def _version(current: dict, every: str, pk: int) -> str:
+    return f"{current.get(pk, '0')}|{every}"
+
+
+def _summed(programme: Programme, departments, *, moments: bool) -> Needs:
+    """The forecast's parts of these departments' kept counts, summed by the database."""
+    mine = DepartmentTally.objects.filter(programme=programme, department__in=departments)
+    totals = mine.aggregate(
+        total=Coalesce(Sum("leaders"), 0),
+        completed=Coalesce(Sum("outlook_completed"), 0),
+        on_course=Coalesce(Sum("on_course"), 0),
+        unseated=Coalesce(Sum("unseated"), 0),
+        place=Coalesce(Sum("need_place"), 0),
+    )
+    needs = Needs(**totals)
+    for own, missing, n in (
+        TallyNeed.objects.filter(tally__in=mine)
+        .order_by()
+        .values_list("own_cohort", "missing")
+        .annotate(n=Sum("leaders"))
+    ):
+        needs.makeups[own, tuple(int(m) for m in missing.split(","))] += n
+    if moments:
+        for kept_moments in mine.values_list("moments", flat=True):
+            for series, pairs in zip(needs.moments, kept_moments, strict=True):
+                for moment, n in pairs:
+                    series[moment] += n
+    return needs
+
+
+def _count(
+    programme: Programme, ids: list[int], now: dt.datetime, current: dict, every: str
+) -> dict[int, dict]:
+    """Count these departments' leaders again (two queries) and keep them, the parts with
+    their rows, in one transaction that holds the rows (four): two pages counting the
+    same department one after the other each leave a whole count."""
+    scope = Scope(departments=Department.objects.filter(pk__in=ids), is_hr=True)
+    leaders = report_leaders(scope, Filters(programme=programme, now=now))
+    rows, _total = department_summary(leaders)
+    by_department = {row.pk: row for row in rows}
+    needs, until = _needs_by_department(programme, leaders, now)
+    midnight = _next_midnight(now)
+    tallies = {}
+    for pk in ids:
+        row = by_department.get(pk) or DepartmentRow(pk=pk, name="", code="")
+        need = needs.get(pk) or Needs()
+        tallies[pk] = {
+            "department_id": pk,
+            "version": _version(current, every, pk),
+            "counted_at": now,
+            "valid_until": min(until.get(pk, midnight), midnight),
+            **{name: getattr(row, name) for name in COUNTS},
+            "outlook_completed": need.completed,
+            "on_course": need.on_course,
+            "unseated": need.unseated,
+            "need_place": need.place,
+            "moments": [[[m, n] for m, n in counter.items()] for counter in need.moments],
+        }
+    using = router.db_for_write(DepartmentTally)
+    with transaction.atomic(using=using):
+        DepartmentTally.objects.using(using).bulk_create(
+            [DepartmentTally(programme=programme, **tallies[pk]) for pk in sorted(tallies)],
+            update_conflicts=True,
+            unique_fields=["programme", "department"],
+            update_fields=[f for f in tallies[ids[0]] if f != "department_id"],
+        )
+        # The upsert holds the rows until this commits: another page counting the same
+        # departments waits at its own upsert, then replaces the whole.
+        by_pk = dict(
+            DepartmentTally.objects.using(using)
+            .filter(programme=programme, department__in=ids)
+            .order_by("department_id")
+            .values_list("department_id", "pk")
+        )
+        TallyNeed.objects.using(using).filter(tally__in=by_pk.values()).delete()
+        TallyNeed.objects.using(using).bulk_create(
+            TallyNeed(
+                tally_id=by_pk[pk],
+                own_cohort=own,
+                missing=",".join(str(m) for m in missing),
+                leaders=n,
+            )
+            for pk, need in needs.items()
+            for (own, missing), n in need.makeups.items()
+        )
+    return tallies
+
+
+def _needs_by_department(programme: Programme, leaders, now: dt.datetime):
+    """Each department's :class:`Needs`, and the first moment after ``now`` at which the
+    clock alone changes one of its counts (a module's state, a leader falling behind)."""
+    required = [(m.pk, str(m.pk)) for m in programme.modules.filter(required=True)]
+    end_s, now_s = int(end_of(programme).timestamp()), int(now.timestamp())
+    groups = (
+        leaders.annotate(
+            seat=F("standing__seated_in"),
+            stored=Cast("standing__modules", TextField()),
+            behind_from=F("standing__behind_from"),
+        )
+        .values("department", "seat", "stored", "behind_from")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    needs: dict[int, Needs] = {}
+    until: dict[int, dt.datetime] = {}
+    decided: dict[tuple, tuple] = {}
+    for group in groups:
+        seat, stored, n = group["seat"], group["stored"], group["n"]
+        key = (seat, stored)
+        if key not in decided:
+            moments = json.loads(stored) if stored else {}
+            states = module_states(required, moments, now_s)
+            upcoming = [s for m in moments.values() for s in m if s is not None and s > now_s]
+            decided[key] = (*need_of(states, end_s), states, min(upcoming, default=None))
+        settled, missing, states, next_s = decided[key]
+        department = group["department"]
+        found = needs.setdefault(department, Needs())
+        found.total += n
+        if settled == Outlook.COMPLETED:
+            found.completed += n
+        elif settled == Outlook.ON_COURSE:
+            found.on_course += n
+        elif seat is None:
+            found.place += n
+        else:
+            found.makeups[seat, tuple(sorted(missing))] += n
+        if seat is None and settled != Outlook.COMPLETED:
+            found.unseated += n
+        add_moments(found.moments, states, n)
+        behind_from = group["behind_from"]
+        for moment in (
+            dt.datetime.fromtimestamp(next_s, tz=dt.UTC) if next_s is not None else None,
+            behind_from if behind_from is not None and behind_from > now else None,
+        ):
+            if moment is not None and (department not in until or moment < until[department]):
+                until[department] = moment
+    return needs, until
+
+
+def _next_midnight(now: dt.datetime) -> dt.datetime:
+    """Who is still in the municipality is decided by the day: a count lasts the day."""
+    local = timezone.localtime(now)
+    return timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time()))
+
+
+def outlook_counts(needs: Needs, chances: Chances) -> dict[str, int]:
+    """The four outlooks' counts from what a group of leaders needs and the seats left."""
+    counts = dict.fromkeys(Outlook.ORDER, 0)
+    counts[Outlook.COMPLETED] = needs.completed
+    counts[Outlook.ON_COURSE] = needs.on_course
+    if needs.place:
+        outlook, _module = outlook_from_need(None, [0], False, None, chances)
+        counts[outlook] += needs.place
+    for (own, missing), n in needs.makeups.items():
+        outlook, _module = outlook_from_need(None, list(missing), True, own, chances)
+        counts[outlook] += n
+    return counts
+
+
+def department_rows(kept: Kept, *, by_unit: bool) -> tuple[list[DepartmentRow], DepartmentRow]:
+    """The overview's lines (:func:`reports.rules.department_summary`'s shape) from the
+    kept counts: one per department, or per administration or centre (``by_unit``),
+    in the same order; departments without leaders are left out, as there."""
+    if kept.departments is None:  # the whole municipality: kept per unit
+        if not by_unit:
+            raise ValueError("The whole municipality's counts are kept per unit only.")
+        return kept.unit_lines, _total(kept.unit_lines)
+    lines: dict[int, DepartmentRow] = {}
+    for one in kept.departments:
+        if not one.leaders:
+            continue
+        if by_unit:
+            key, name, code = one.unit, one.unit_name, one.unit_code
+        else:
+            key, name, code = one.department, one.name, one.code
+        line = lines.get(key)
+        if line is None:
+            line = lines[key] = DepartmentRow(pk=key, name=name, code=code)
+        for attribute in COUNTS:
+            setattr(line, attribute, getattr(line, attribute) + getattr(one, attribute))
+        line.not_enrolled += one.leaders - one.enrolled - one.waitlisted
+        if by_unit and one.unit != one.department:
+            line.is_unit = True
+    result = list(lines.values())
+    if not by_unit:
+        order = {one.department: one.by_name for one in kept.departments}
+        result.sort(key=lambda line: order[line.pk])
+    return result, _total(result)
+
+
+def _total(lines: list[DepartmentRow]) -> DepartmentRow:
+    total = DepartmentRow(pk=0, name=str(_("Total")), code="")
+    for line in lines:
+        for attribute in (*COUNTS, "not_enrolled"):
+            setattr(total, attribute, getattr(total, attribute) + getattr(line, attribute))
+    return total
