@@ -56,7 +56,8 @@ class Chances:
 
     def makeup_for(self, module_id: int, own_cohort: int | None) -> bool:
         """Whether a session of the module with a free seat is in another cohort."""
-        return bool(self._makeup_cohorts.get(module_id, frozenset()) - {own_cohort})
+        cohorts = self._makeup_cohorts.get(module_id)
+        return bool(cohorts) and (len(cohorts) > 1 or own_cohort not in cohorts)
 
     @cached_property
     def _makeup_cohorts(self) -> dict[int, frozenset[int]]:

@@ -49,6 +49,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.db import connections, transaction
 from django.db.models import Case, F, Max, Min, Q, TextField, When
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -77,6 +78,8 @@ class Stranded:
     action: str
     module_id: int | None = None
     module_title: str = ""
+    # The page's link for the action (reports.forecast_views), when there is one.
+    url: str = ""
 
 
 @dataclass
@@ -286,9 +289,6 @@ def _stranded_lists(
     neither completed nor on course, until both pages are full. Whether one without a
     seat is on a waitlist is read afterwards, for those listed only."""
     listed, cannot_skip, risky_skip = window
-    chosen: list[tuple] = []
-    cannot_n = risky_n = 0
-    cannot_end, risky_end = cannot_skip + listed, risky_skip + listed
     on_course = Q(holds_all=True, held_last__lte=end)
     rest = (
         annotate_holding(leaders, now)
@@ -297,18 +297,26 @@ def _stranded_lists(
         .order_by("name", "pk")
         .values_list("pk", "name", "department__name", "seat", "stored")
     )
-    for pk, name, dept, seat, stored in rest.iterator(chunk_size=500):
-        outlook, module_id, _states = decide(seat, stored)
-        if outlook == Outlook.CANNOT_FINISH and cannot_n < cannot_end:
-            cannot_n += 1
-            if cannot_n > cannot_skip:
+    chosen: list[tuple] = []
+    seen = {Outlook.CANNOT_FINISH: 0, Outlook.AT_RISK: 0}
+    skip = {Outlook.CANNOT_FINISH: cannot_skip, Outlook.AT_RISK: risky_skip}
+    # In a transaction PostgreSQL's cursor streams (in autocommit it would hold every
+    # row first), and planned for its first rows (the portal plans cursors for reading
+    # every row, settings.py) the leaders come by name from the index: the reading stops
+    # when both pages are full, after a few hundred leaders rather than every one.
+    with transaction.atomic(using=rest.db):
+        if connections[rest.db].vendor == "postgresql":
+            with connections[rest.db].cursor() as cursor:
+                cursor.execute("SET LOCAL cursor_tuple_fraction = 0.1")
+        for pk, name, dept, seat, stored in rest.iterator(chunk_size=200):
+            outlook, module_id, _states = decide(seat, stored)
+            if outlook not in seen or seen[outlook] >= skip[outlook] + listed:
+                continue
+            seen[outlook] += 1
+            if seen[outlook] > skip[outlook]:
                 chosen.append((pk, name, dept, outlook, seat, module_id))
-        elif outlook == Outlook.AT_RISK and risky_n < risky_end:
-            risky_n += 1
-            if risky_n > risky_skip:
-                chosen.append((pk, name, dept, outlook, seat, module_id))
-        if cannot_n >= cannot_end and risky_n >= risky_end:
-            break
+            if all(seen[key] >= skip[key] + listed for key in seen):
+                break
     waiting = set(
         Enrolment.objects.filter(
             leader__in=[pk for pk, _n, _d, _o, seat, _m in chosen if seat is None],

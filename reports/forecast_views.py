@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
@@ -37,6 +38,17 @@ def _forecast(request: HttpRequest):
     return scope, form, filters, found
 
 
+def _action_links(found, scope) -> None:
+    """Each listed leader's one click: enrol them by hand, or, for HR, open a make-up
+    session of the module (a manager asks HR: no link)."""
+    session_add = reverse("admin:programme_session_add")
+    for leader in (*found.cannot_finish, *found.at_risk):
+        if leader.action == "enrol":
+            leader.url = reverse("managers:place", args=[leader.pk])
+        elif scope.is_hr:
+            leader.url = f"{session_add}?module={leader.module_id}"
+
+
 def _page(request: HttpRequest, name: str) -> int:
     """A list's page from the address: a whole number from 1 (anything else: the first)."""
     value = request.GET.get(name, "")
@@ -61,6 +73,8 @@ def _list_links(request: HttpRequest, name: str, page) -> dict:
 @pagecache.kept_page
 def page(request: HttpRequest) -> HttpResponse:
     scope, form, filters, found = _forecast(request)
+    if found is not None:
+        _action_links(found, scope)
     context = {
         "form": form,
         "filters": filters,

@@ -205,7 +205,12 @@ class Leader(models.Model):
         ordering = ["name"]
         verbose_name = _("leader")
         verbose_name_plural = _("leaders")
-        indexes = [models.Index(fields=["department", "name"])]
+        indexes = [
+            models.Index(fields=["department", "name"]),
+            # Every leader by name, a page at a time (the forecast's lists, the reports'
+            # default order): read in order from the index, stopping when the page is full.
+            models.Index(fields=["name", "id"], name="leader_by_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name
