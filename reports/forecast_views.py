@@ -20,7 +20,9 @@ from reports.rules import scope_for
 from reports.views import download, export_label, query_without
 
 
-def _forecast(request: HttpRequest):
+def _forecast(request: HttpRequest, *, listed: int | None = None):
+    """The forecast the address asks for; ``listed``: leaders a page of each list (the
+    CSV of the weekly series asks for none)."""
     scope = scope_for(request.user)
     form = ForecastFilterForm(request.GET, scope=scope, current=current_programme(request))
     filters = form.filters()
@@ -32,7 +34,7 @@ def _forecast(request: HttpRequest):
         filters.now,
         unit=filters.unit,
         department=filters.department,
-        listed=forecast.LIST_SIZE,
+        listed=forecast.LIST_SIZE if listed is None else listed,
         pages=(_page(request, "cannot_page"), _page(request, "risk_page")),
     )
     return scope, form, filters, found
@@ -92,7 +94,7 @@ def page(request: HttpRequest) -> HttpResponse:
 @require_GET
 @reads_from_replica
 def series_csv(request: HttpRequest) -> HttpResponse:
-    scope, _form, filters, found = _forecast(request)
+    scope, _form, filters, found = _forecast(request, listed=0)
     if found is None:
         return HttpResponse(
             gettext("The filters are not valid; go back to the forecast and correct them."),
