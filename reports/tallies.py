@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import router, transaction
-from django.db.models import Count, F, Min, Q, Sum, TextField, Window
+from django.db.models import Count, F, Q, Sum, TextField, Window
 from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -97,6 +97,8 @@ class Kept:
     unseated: Counter
     departments: list[Counted] | None = None
     unit_lines: list[DepartmentRow] | None = None
+    # The first moment at which one of the rows summed is no longer good by the clock.
+    valid_until: dt.datetime | None = None
 
     def as_json(self) -> dict:
         lines, _total = department_rows(self, by_unit=True)
@@ -170,11 +172,13 @@ def whole(programme: Programme, now: dt.datetime) -> Kept:
     if data is not None:
         return Kept.from_json(data)
     found = kept(programme, Department.objects.all(), now, moments=True)
-    until = DepartmentTally.objects.filter(programme=programme).aggregate(first=Min("valid_until"))[
-        "first"
-    ]
     ProgrammeTally.keep(
-        programme, ProgrammeTally.Kind.MUNICIPALITY, version, now, until or now, found.as_json()
+        programme,
+        ProgrammeTally.Kind.MUNICIPALITY,
+        version,
+        now,
+        found.valid_until or now,
+        found.as_json(),
     )
     return found
 
@@ -234,16 +238,23 @@ def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool =
     for one in counted:
         if one.unseated:
             unseated[one.unit_name] += one.unseated
-    return Kept(_summed(programme, departments, moments=moments), unseated, departments=counted)
+    # Counted again just now: summed where they were written (a replica may not have them).
+    using = router.db_for_write(DepartmentTally) if stale else None
+    needs = _summed(programme, departments, moments=moments, using=using)
+    until = min((tallies[pk]["valid_until"] for pk, *_rest in rows), default=None)
+    return Kept(needs, unseated, departments=counted, valid_until=until)
 
 
 def _version(current: dict, every: str, pk: int) -> str:
     return f"{current.get(pk, '0')}|{every}"
 
 
-def _summed(programme: Programme, departments, *, moments: bool) -> Needs:
-    """The forecast's parts of these departments' kept counts, summed by the database."""
-    mine = DepartmentTally.objects.filter(programme=programme, department__in=departments)
+def _summed(programme: Programme, departments, *, moments: bool, using: str | None) -> Needs:
+    """The forecast's parts of these departments' kept counts, summed by the database
+    (``using``: that one, else the one the request reads)."""
+    mine = DepartmentTally.objects.db_manager(using).filter(
+        programme=programme, department__in=departments
+    )
     totals = mine.aggregate(
         total=Coalesce(Sum("leaders"), 0),
         completed=Coalesce(Sum("outlook_completed"), 0),
@@ -253,7 +264,8 @@ def _summed(programme: Programme, departments, *, moments: bool) -> Needs:
     )
     needs = Needs(**totals)
     for own, missing, n in (
-        TallyNeed.objects.filter(tally__in=mine)
+        TallyNeed.objects.db_manager(using)
+        .filter(tally__in=mine)
         .order_by()
         .values_list("own_cohort", "missing")
         .annotate(n=Sum("leaders"))
