@@ -59,6 +59,14 @@ def _search_box(label) -> forms.CharField:
     )
 
 
+def _choose_from(field: forms.ModelChoiceField, rows) -> None:
+    """A choice field's options from rows already read: its widget then renders them
+    without asking the database (a model choice field's options run its query on every
+    reading otherwise)."""
+    empty = [] if field.empty_label is None else [("", field.empty_label)]
+    field.choices = [*empty, *((row.pk, field.label_from_instance(row)) for row in rows)]
+
+
 class ReportFilterForm(forms.Form):
     """Every field is optional: an empty form is the whole scope of the current programme.
 
@@ -156,8 +164,7 @@ class ReportFilterForm(forms.Form):
             rows = list(field.queryset[: LONG_LIST + 1])
             self._long[name] = len(rows) > LONG_LIST
             if not self._long[name]:
-                # Its choices set, the widget does not ask the database again.
-                field.choices = [("", field.empty_label), *((row.pk, str(row)) for row in rows)]
+                _choose_from(field, rows)
         return self._long[name]
 
     def shown_fields(self):
@@ -176,6 +183,9 @@ class ReportFilterForm(forms.Form):
                 if not (self.data.get(bound.name) or self._is_long(name)):
                     continue
                 self._name_the_chosen(name)
+            elif isinstance(bound.field, forms.ModelChoiceField):
+                # Read once: the widget and its checks would each ask the database again.
+                _choose_from(bound.field, list(bound.field.queryset))
             yield bound
 
     def _name_the_chosen(self, name: str) -> None:

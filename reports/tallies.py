@@ -212,11 +212,7 @@ def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool =
     stale = []
     for pk, *_rest in rows:
         tally = tallies.get(pk)
-        if (
-            tally is None
-            or tally["version"] != _version(current, every, pk)
-            or not tally["counted_at"] <= now < tally["valid_until"]
-        ):
+        if tally is None or not DepartmentTally.good(tally, _version(current, every, pk), now):
             stale.append(pk)
     if stale:
         tallies.update(_count(programme, stale, now, current, every))

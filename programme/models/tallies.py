@@ -19,7 +19,25 @@ from programme.models.cohorts import Programme
 from programme.models.people import Department
 
 
-class DepartmentTally(models.Model):
+class KeptRow(models.Model):
+    """What every kept count carries: the version it was counted under (for a department
+    "<the department's>|<every department's>") and the moments it is good between. A
+    clock set back, in a test or a demo, finds it not good."""
+
+    version = models.CharField(_("version"), max_length=80)
+    counted_at = models.DateTimeField(_("counted at"))
+    valid_until = models.DateTimeField(_("valid until"))
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def good(row: dict, version: str, now) -> bool:
+        """Whether a kept row (its values) is good under ``version`` at ``now``."""
+        return row["version"] == version and row["counted_at"] <= now < row["valid_until"]
+
+
+class DepartmentTally(KeptRow):
     """A department's leaders counted for the reports and the forecast at one version."""
 
     programme = models.ForeignKey(
@@ -28,12 +46,6 @@ class DepartmentTally(models.Model):
     department = models.ForeignKey(
         Department, on_delete=models.CASCADE, related_name="+", verbose_name=_("department")
     )
-    # The department's version and every department's, as "<one>|<all>".
-    version = models.CharField(_("version"), max_length=80)
-    # Good from the moment it was counted at until valid_until (a clock set back, in a
-    # test or a demo, finds it not good).
-    counted_at = models.DateTimeField(_("counted at"))
-    valid_until = models.DateTimeField(_("valid until"))
     leaders = models.PositiveIntegerField(_("leaders"), default=0)
     enrolled = models.PositiveIntegerField(_("enrolled"), default=0)
     waitlisted = models.PositiveIntegerField(_("on the waitlist"), default=0)
@@ -103,7 +115,7 @@ class TallyNeed(models.Model):
         return f"{self.tally_id}: {self.own_cohort}/{self.missing}: {self.leaders}"
 
 
-class ProgrammeTally(models.Model):
+class ProgrammeTally(KeptRow):
     """A kept summary of the whole programme, of one ``kind``: ``municipality``, every
     department's :class:`DepartmentTally` summed (what HR's pages about the whole
     municipality read), or ``seats``, the seats left before the end date
@@ -118,9 +130,6 @@ class ProgrammeTally(models.Model):
         Programme, on_delete=models.CASCADE, related_name="+", verbose_name=_("programme")
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    version = models.CharField(_("version"), max_length=80)
-    counted_at = models.DateTimeField(_("counted at"))
-    valid_until = models.DateTimeField(_("valid until"))
     data = models.JSONField(_("data"), default=dict)
 
     class Meta:
@@ -143,13 +152,7 @@ class ProgrammeTally(models.Model):
             .values("version", "counted_at", "valid_until", "data")
             .first()
         )
-        if (
-            row is not None
-            and row["version"] == version
-            and row["counted_at"] <= now < row["valid_until"]
-        ):
-            return row["data"]
-        return None
+        return row["data"] if row is not None and cls.good(row, version, now) else None
 
     @classmethod
     def keep(
