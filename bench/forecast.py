@@ -25,6 +25,7 @@ Nothing here fails the build; record runs in docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import subprocess
@@ -93,6 +94,8 @@ def child(repeat: int) -> None:
     import django
 
     django.setup()
+    # As gunicorn's master does before it forks a worker (gunicorn.conf.py's pre_fork).
+    gc.freeze()
     from django.test import Client
     from django.urls import reverse
 
