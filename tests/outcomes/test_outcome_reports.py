@@ -277,9 +277,10 @@ def test_the_initiatives_csv_neutralises_formulas(client, hr, programme, leader)
 # Session and user with roles (2), the current programme, the self-assessment's blocks
 # and their sums (2) and the lines' departments, leaders per department and initiatives
 # per status (2), the count of initiatives, the dimensions across areas; then rendering
-# (7): the programme's name, the filter form's lists and the page of initiatives (each
-# named in test_query_budget); the forecast's outlooks (5, reports/forecast.py).
-OUTCOME_QUERIES = 22
+# (6): the programme's name, the filter form's lists (each read once) and the page of
+# initiatives (each named in test_query_budget); the forecast's outlooks (5,
+# reports/forecast.py).
+OUTCOME_QUERIES = 21
 
 
 def _grow(programme, cohort, department_a, factor: int) -> None:

@@ -230,9 +230,9 @@ def test_the_drill_down_applies_the_status_filter(
 # kept rows and their needs written in one transaction; the sums read back), the
 # municipality's sum kept, the seats counted and kept. SQLite writes the kept rows in
 # batches of its parameter limit, so only PostgreSQL's count is fixed at any size.
-PAGE_QUERIES = {"overview": 37, "department": 21}
+PAGE_QUERIES = {"overview": 36, "department": 20}
 # The overview again, nothing written since: the kept rows only.
-OVERVIEW_KEPT_QUERIES = 13
+OVERVIEW_KEPT_QUERIES = 12
 
 
 @pytest.mark.parametrize("leaders", [150, 1500])
