@@ -17,7 +17,9 @@
 
 With ``--writes N`` it measures every page in three modes, one after the other in the
 same run: reads only; reads while leaders enrol and cancel through the real HTML forms
-(the CSRF-checked POSTs a browser sends) at N per second from a thread of this script;
+(the CSRF-checked POSTs a browser sends) at N per second from a thread of this script,
+one write in ``--sheets-every`` (default 5) HR saving a past session's attendance sheet
+in the admin (every leader of the cohort present, then absent the next time);
 and kept pages off (gunicorn restarted with ``PAGE_CACHE_SECONDS=0``), reads only. The
 table then has a column per mode (share of the bare view's throughput, and p95), and
 the writes actually made per second are printed beside it. ``--runs 3`` repeats the
@@ -94,8 +96,9 @@ class Result:
     p50: float
     p95: float
     p99: float
-    writes: float = 0.0  # bookings per second made while it was driven (--writes)
+    writes: float = 0.0  # writes per second made while it was driven (--writes)
     failed_writes: int = 0
+    sheets: int = 0  # of the writes, attendance sheets saved
 
     @property
     def rps(self) -> float:
@@ -138,16 +141,16 @@ def run(args: list[str], env: dict) -> None:
 
 @dataclass
 class Writer:
-    """A leader whose bookings are the benchmark's writes: session cookie and CSRF secret."""
+    """A leader (or HR) whose writes are the benchmark's: session cookie and CSRF secret."""
 
     leader_id: int
     cookie: str
     csrf: str
 
 
-def sessions(env: dict, n_writers: int = 0) -> tuple[dict[str, str], list[Writer]]:
+def sessions(env: dict, n_writers: int = 0) -> tuple[dict[str, str], list[Writer], Writer]:
     """Session cookies for the demo's leader, manager and HR, made as a sign-in makes them,
-    and for ``n_writers`` leaders without a place (``--writes``)."""
+    for ``n_writers`` leaders without a place (``--writes``), and for HR saving sheets."""
     os.environ.update(env)
     import django
 
@@ -170,22 +173,22 @@ def sessions(env: dict, n_writers: int = 0) -> tuple[dict[str, str], list[Writer
     behind = seated.filter(leader__standings__behind_from__lte=moment).first()
     cookies = {}
     writers = []
+
+    def writer(user) -> Writer:
+        client = Client()
+        client.force_login(user)
+        csrf = _get_new_csrf_string()
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        return Writer(
+            leader_id=getattr(getattr(user, "leader", None), "pk", 0),
+            cookie=f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}",
+            csrf=csrf,
+        )
+
     if n_writers:
         # Leaders with no place at all, whose enrolments and cancellations are the writes.
         unplaced = User.objects.filter(leader__isnull=False, leader__enrolments__isnull=True)
-        for user in unplaced.order_by("pk")[:n_writers]:
-            client = Client()
-            client.force_login(user)
-            csrf = _get_new_csrf_string()
-            session = client.cookies[settings.SESSION_COOKIE_NAME].value
-            writers.append(
-                Writer(
-                    leader_id=user.leader.pk,
-                    cookie=f"{settings.SESSION_COOKIE_NAME}={session}; "
-                    f"{settings.CSRF_COOKIE_NAME}={csrf}",
-                    csrf=csrf,
-                )
-            )
+        writers = [writer(user) for user in unplaced.order_by("pk")[:n_writers]]
     for who, user in [
         ("leader", User.objects.get(email=demo.LEADER_EMAIL)),
         ("seated", User.objects.get(leader=on_track.leader_id)),
@@ -202,7 +205,7 @@ def sessions(env: dict, n_writers: int = 0) -> tuple[dict[str, str], list[Writer
         cookies[who] = (
             f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
         )
-    return cookies, writers
+    return cookies, writers, writer(User.objects.get(email=demo.HR_EMAIL))
 
 
 def headers(cookie: str) -> dict[str, str]:
@@ -226,18 +229,32 @@ def fetch(url: str, cookie: str, timeout: float = 60) -> tuple[int | str, float]
 
 
 class Bookings(threading.Thread):
-    """Leaders enrolling and cancelling through the portal's forms, ``rate`` a second.
+    """Leaders enrolling and cancelling through the portal's forms, and HR saving
+    attendance sheets in the admin (one write in ``sheets_every``), ``rate`` a second.
 
     Each write is the POST a browser sends from the cohort page or the dashboard (CSRF
     token and cookie, Referer), answered with the redirect the page gives. A writer with
     no place enrols in one of the cohorts still taking enrolments; one with a place
     cancels it. The writes arrive at the rate whatever the portal's answer time (a pool
     of threads sends them, as many people press at once); which enrolment to cancel is
-    read from the database directly (the script's bookkeeping, not the load)."""
+    read from the database directly (the script's bookkeeping, not the load). A sheet is
+    one of the last sessions before the demo's day, every leader seated in its cohort
+    marked present, or absent when that session's sheet comes round again."""
 
-    def __init__(self, base: str, writers: list[Writer], rate: float, url: str):
+    def __init__(
+        self,
+        base: str,
+        writers: list[Writer],
+        rate: float,
+        url: str,
+        hr: Writer | None = None,
+        sheets_every: int = 0,
+    ):
         super().__init__(daemon=True)
         self.base, self.writers, self.rate, self.url = base, writers, rate, url
+        self.hr, self.sheets_every = hr, sheets_every
+        self.sheets = 0
+        self.past: list[tuple[int, list[int]]] = []
         self.stopping = threading.Event()
         self.done = 0
         self.failed = 0
@@ -265,11 +282,26 @@ class Bookings(threading.Thread):
         ]
         if not self.cohorts:
             raise SystemExit("--writes: no cohort takes enrolments on the demo's day")
+        if self.hr is not None and self.sheets_every:
+            self.past = [
+                (pk, leaders)
+                for pk, leaders in self._connection().execute(
+                    "SELECT s.id, array_agg(e.leader_id ORDER BY e.leader_id)"
+                    " FROM programme_session s JOIN programme_enrolment e"
+                    " ON e.cohort_id = s.cohort_id AND e.status = 'enrolled'"
+                    " WHERE s.starts_at < %s GROUP BY s.id, s.starts_at"
+                    " ORDER BY s.starts_at DESC, s.id LIMIT 20",
+                    [DEMO_CLOCK],
+                )
+            ]
         started = time.monotonic()
         turn = 0
         with ThreadPoolExecutor(max_workers=16) as pool:
             while not self.stopping.is_set():
-                pool.submit(self.book, self.writers[turn % len(self.writers)], turn)
+                if self.past and turn % self.sheets_every == self.sheets_every - 1:
+                    pool.submit(self.sheet, turn // self.sheets_every)
+                else:
+                    pool.submit(self.book, self.writers[turn % len(self.writers)], turn)
                 turn += 1
                 delay = started + turn / self.rate - time.monotonic()
                 if delay > 0:
@@ -290,15 +322,27 @@ class Bookings(threading.Thread):
             path = f"/cohorts/{self.cohorts[turn % len(self.cohorts)]}/enrol/"
         else:
             path = f"/enrolments/{row[0]}/cancel/"
-        ok = self.post(path, writer) in (302, 303)
+        self._count(self.post(path, writer) in (302, 303))
+
+    def sheet(self, number: int) -> None:
+        session, leaders = self.past[number % len(self.past)]
+        status = "present" if (number // len(self.past)) % 2 == 0 else "absent"
+        fields = {f"leader_{pk}": status for pk in leaders}
+        ok = self.post(f"/admin/programme/session/{session}/attendance/", self.hr, fields)
+        self._count(ok in (302, 303), sheet=True)
+
+    def _count(self, ok: bool, *, sheet: bool = False) -> None:
         with self._lock:
             if ok:
                 self.done += 1
+                self.sheets += sheet
             else:
                 self.failed += 1
 
-    def post(self, path: str, writer: Writer) -> int | str:
-        data = urllib.parse.urlencode({"csrfmiddlewaretoken": writer.csrf}).encode()
+    def post(self, path: str, writer: Writer, fields: dict | None = None) -> int | str:
+        data = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": writer.csrf, **(fields or {})}
+        ).encode()
         request = urllib.request.Request(
             self.base + path,
             data=data,
@@ -470,7 +514,13 @@ def main() -> None:
         "--writes",
         type=float,
         default=0,
-        help="bookings per second through the forms while reading (adds the modes table)",
+        help="writes per second through the forms while reading (adds the modes table)",
+    )
+    parser.add_argument(
+        "--sheets-every",
+        type=int,
+        default=5,
+        help="with --writes: one write in this many is HR saving an attendance sheet (0: none)",
     )
     parser.add_argument("--runs", type=int, default=1, help="repeat; the table shows medians")
     args = parser.parse_args()
@@ -512,7 +562,7 @@ def main() -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ANALYZE")
     run([PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], env)
-    cookies, writers = sessions(env, n_writers=200 if args.writes else 0)
+    cookies, writers, hr = sessions(env, n_writers=200 if args.writes else 0)
     if args.writes and not writers:
         raise SystemExit("--writes: the demo has no leader without a place to book with")
 
@@ -522,7 +572,7 @@ def main() -> None:
         run_results = {}
         for mode in modes:
             print(f"\n== run {number} of {args.runs}: {MODES[mode]}", flush=True)
-            run_results[mode] = measure(args, env, cookies, writers, mode, url)
+            run_results[mode] = measure(args, env, cookies, (writers, hr), mode, url)
         run_results["load"] = os.getloadavg()
         runs.append(run_results)
     print(
@@ -547,8 +597,10 @@ MODES = {
 }
 
 
-def measure(args, env: dict, cookies: dict, writers: list[Writer], mode: str, url: str):
-    """Serve the portal in ``mode``, drive every page, and stop it: the pages' results."""
+def measure(args, env: dict, cookies: dict, writing: tuple, mode: str, url: str):
+    """Serve the portal in ``mode``, drive every page, and stop it: the pages' results.
+    ``writing``: the leaders who book and HR's writer (``--writes``)."""
+    writers, hr = writing
     base = f"http://127.0.0.1:{args.port}"
     if mode == "off":
         env = {**env, "PAGE_CACHE_SECONDS": "0"}
@@ -589,7 +641,7 @@ def measure(args, env: dict, cookies: dict, writers: list[Writer], mode: str, ur
                 fetch(base + page.path, cookies[page.who])
             bookings = None
             if mode == "writes":
-                bookings = Bookings(base, writers, args.writes, url)
+                bookings = Bookings(base, writers, args.writes, url, hr, args.sheets_every)
                 bookings.start()
             print(f"  driving for {args.duration} s ...", flush=True)
             try:
@@ -601,11 +653,13 @@ def measure(args, env: dict, cookies: dict, writers: list[Writer], mode: str, ur
             if bookings is not None:
                 result.writes = bookings.per_second()
                 result.failed_writes = bookings.failed
+                result.sheets = bookings.sheets
             results.append(result)
             print(
                 f"  {result.rps:.1f} req/s, p95 {result.p95:.0f} ms, {result.errors} errors"
                 + (
-                    f"; {result.writes:.1f} bookings/s, {result.failed_writes} refused"
+                    f"; {result.writes:.1f} writes/s ({result.sheets} attendance sheets),"
+                    f" {result.failed_writes} refused"
                     if bookings is not None
                     else ""
                 )
@@ -626,7 +680,7 @@ def print_modes(runs: list[dict], modes: list[str]) -> None:
     median over the runs."""
     print()
     header = f"{'page':50}" + "".join(f" {mode + ' share':>13} {'p95 ms':>7}" for mode in modes)
-    print(header + f" {'bookings/s':>10}")
+    print(header + f" {'writes/s':>10}")
     labels = [r.page.label for r in runs[0][modes[0]]]
     for label in labels:
         line = f"{label:50}"
