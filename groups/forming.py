@@ -51,14 +51,16 @@ def form(programme: Programme, cohort: Cohort | None = None) -> Formed:
     _, deleted = scope.filter(edited_by_hand=False).delete()
     replaced = deleted.get(LearningGroup._meta.label, 0)
     kept = scope.count()
+    to_group = leaders_to_group(programme, cohort)
+    # Of these leaders, those already in a group: a semi-join over the scope's leaders,
+    # not every membership of the programme read (and sorted) once per cohort.
     taken = set(
-        GroupMembership.objects.filter(programme=programme).values_list("leader_id", flat=True)
+        GroupMembership.objects.filter(programme=programme, leader__in=to_group.values("pk"))
+        .order_by()
+        .values_list("leader_id", flat=True)
     )
-    candidates = list(
-        leaders_to_group(programme, cohort)
-        .annotate(area=Coalesce("department__parent_id", "department_id"))
-        .values_list("pk", "department_id", "area")
-    )
+    areas = to_group.annotate(area=Coalesce("department__parent_id", "department_id"))
+    candidates = list(areas.values_list("pk", "department_id", "area"))
     members = [Member(pk, department, area) for pk, department, area in candidates]
     free = [m for m in members if m.leader_id not in taken]
     groups = form_groups(free)
