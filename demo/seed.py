@@ -97,6 +97,10 @@ def _seed(leaders: int, as_of: dt.datetime, step) -> SeedSummary:
     cohorts = _cohorts(programme, modules, count=max(6, round(leaders / 25)), rng=rng)
     step("cohorts and sessions")
     _people(departments, leaders, rng)
+    # The places below read the leaders just written, joined to their users: planned
+    # without statistics (the tables look empty inside this transaction) that join is a
+    # nested loop over every pair.
+    analyze(User, Leader, Department, Cohort, Session)
     step("users and leaders")
     enrolments = _enrolments(programme, cohorts, rng)
     step("places")
