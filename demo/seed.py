@@ -20,7 +20,7 @@ from demo.materials import _materials
 from demo.outcomes import _certificates, _reminders_and_outbox
 from demo.people import _cohorts, _departments, _enrolments, _late_enrolments, _people
 from groups import forming
-from groups.models import LearningGroup
+from groups.models import GroupMembership, LearningGroup
 from programme import page_versions, pagecache
 from programme.db import analyze
 from programme.models import (
@@ -49,6 +49,11 @@ class SeedSummary:
     attendances: int
     emails: int = 0
     certificates: int = 0
+
+
+# At 300,000 leaders (12,000 cohorts) the learning groups' memberships are re-analyzed this
+# often while they are formed, so each cohort's read of them stays planned as it should.
+GROUPS_ANALYZED_EVERY = 1000
 
 
 def seed(
@@ -116,15 +121,19 @@ def _seed(leaders: int, as_of: dt.datetime, step) -> SeedSummary:
     step("self-assessments and initiatives")
     _materials(modules)
     step("module materials")
+    # What follows reads back the places, attendance and make-ups just written (each
+    # cohort's places, for its learning groups): planned with their statistics.
+    analyze(User, Leader, Department, Cohort, Session, Enrolment, MakeUpBooking, Attendance)
+    step("analyze")
     if not LearningGroup.objects.filter(programme=programme).exists():
-        for cohort in cohorts:  # each cohort's learning groups, as HR forms them
+        for n, cohort in enumerate(cohorts, start=1):  # as HR forms them, cohort by cohort
             forming.form(programme, cohort)
+            if n % GROUPS_ANALYZED_EVERY == 0:  # the memberships grow as they are formed
+                analyze(LearningGroup, GroupMembership)
     step("learning groups")
     session_evaluations.evaluations(programme, as_of)
     step("session evaluations")
-    analyze(User, Leader, Department, Cohort, Session, Enrolment, MakeUpBooking, Attendance)
     # The inserts above are in bulk, which sends no signals.
-    step("analyze")
     refresh_standings(programme)
     analyze(Standing)
     step("standings")
