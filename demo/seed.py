@@ -122,8 +122,9 @@ def _seed(leaders: int, as_of: dt.datetime, step) -> SeedSummary:
     _materials(modules)
     step("module materials")
     # What follows reads back the places, attendance and make-ups just written (each
-    # cohort's places, for its learning groups): planned with their statistics.
-    analyze(User, Leader, Department, Cohort, Session, Enrolment, MakeUpBooking, Attendance)
+    # cohort's places, for its learning groups): planned with their statistics. (The
+    # people, cohorts and sessions were analyzed after they were written, above.)
+    analyze(Enrolment, MakeUpBooking, Attendance)
     step("analyze")
     if not LearningGroup.objects.filter(programme=programme).exists():
         for n, cohort in enumerate(cohorts, start=1):  # as HR forms them, cohort by cohort
