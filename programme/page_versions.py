@@ -27,6 +27,12 @@ from django.utils.translation import gettext_lazy as _
 
 OTHERS = "others"
 ANY = "any"
+# Rows shown only on shared pages, or in their header (a reminder sent, a user's name and
+# roles): replaced with ANY by every write to them. A shared page kept under its scope's
+# versions rather than under ANY (reports: a manager's departments) carries it with
+# OTHERS, so that only the writes to its own leaders, to what every page shows and to
+# these rows replace it (programme.pagecache.kept_page).
+SHARED_ROWS = "shared"
 PROGRAMME = "page:programme"
 # A key's rows are folded into one when a reader finds more than this many.
 FOLD_AT = 100
@@ -114,7 +120,7 @@ def written(model, leader_ids: Iterable[int | None] | None = None) -> None:
         return
     _leaders_written(model)
     if kind == SHARED:
-        _bump({ANY})
+        _bump({ANY, SHARED_ROWS})
     elif kind == EVERYTHING or leader_ids is None:
         _bump({ANY, OTHERS})
     else:
@@ -143,7 +149,7 @@ def everything_changed() -> None:
 
 def something_changed() -> None:
     """A write no leader's own page shows, but a shared page may (a reminder sent)."""
-    _bump({ANY})
+    _bump({ANY, SHARED_ROWS})
 
 
 @contextmanager

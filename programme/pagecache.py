@@ -78,6 +78,7 @@ from programme.page_versions import (  # noqa: F401 - the writers' API, as pagec
     PORTAL_APPS,
     PROGRAMME,
     SHARED,
+    SHARED_ROWS,
     KeptQuerySet,
     PageWrite,
     batch,
@@ -297,16 +298,22 @@ def _copy_from_another(key: str, mark: str, good: Callable[[dict], bool]) -> dic
     return None
 
 
-def kept_page(view):
+def kept_page(view=None, *, version_of: Callable[..., str] | None = None):
     """A page several leaders' data make (reports, cohorts), kept per user and address.
 
-    Any write to the programme's data changes the version every such copy carries
-    (``ANY``); the clock alone (a leader falling behind, a deadline passing) at most a
-    minute late. Not kept: anything but a plain 200, and a request with one-time
-    messages to show. Put it inside ``reads_from_replica``, so the version is read
-    from the same database as the page. A stale copy is rebuilt by one request at a
-    time (:func:`rebuilding`), the others waiting for it.
+    The copy carries the version any write to the programme's data changes (``ANY``),
+    or, with ``version_of(request, *args, **kwargs)``, the version that function reads
+    (first, before anything the page reads): the versions of the rows the page shows,
+    so that writes elsewhere leave the copy in place (a manager's report and the
+    writes in other departments, :mod:`reports.kept_versions`). The clock alone (a
+    leader falling behind, a deadline passing) moves a copy on at most a minute late.
+    Not kept: anything but a plain 200, and a request with one-time messages to show.
+    Put it inside ``reads_from_replica``, so the version is read from the same database
+    as the page. A stale copy is rebuilt by one request at a time (:func:`rebuilding`),
+    the others waiting for it.
     """
+    if view is None:
+        return lambda view: kept_page(view, version_of=version_of)
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -314,7 +321,10 @@ def kept_page(view):
             return view(request, *args, **kwargs)
         path = hashlib.blake2b(request.get_full_path().encode(), digest_size=12).hexdigest()
         key = f"page:shared:{request.user.pk}:{path}"
-        version = versions([ANY])[ANY]
+        if version_of is not None:
+            version = version_of(request, *args, **kwargs)
+        else:
+            version = versions([ANY])[ANY]
         entry, now, variant = cache.get(key), clock.now(), _variant(request)
 
         def good(entry: dict) -> bool:

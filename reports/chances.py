@@ -13,6 +13,8 @@ changed."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -59,6 +61,18 @@ class Chances:
         cohorts = self._makeup_cohorts.get(module_id)
         return bool(cohorts) and (len(cohorts) > 1 or own_cohort not in cohorts)
 
+    def outlook_signature(self) -> str:
+        """What an outlook reads of the seats (:func:`reports.outlooks.outlook_from_need`):
+        whether any cohort is open, and per module which cohorts have a make-up seat. Two
+        chances with the same signature give every leader the same outlook, so a page
+        that shows outlooks and no seat counts is kept under it (a booking that takes
+        one seat of many leaves it alone)."""
+        shape = [
+            bool(self.open_cohorts),
+            sorted([m, sorted(cohorts)] for m, cohorts in self._makeup_cohorts.items()),
+        ]
+        return hashlib.blake2b(json.dumps(shape).encode(), digest_size=8).hexdigest()
+
     @cached_property
     def _makeup_cohorts(self) -> dict[int, frozenset[int]]:
         return {m: frozenset(c for _s, c in found) for m, found in self.makeups.items()}
@@ -83,10 +97,12 @@ class Chances:
         )
 
 
-def chances(programme: Programme, now: dt.datetime) -> Chances:
+def chances(programme: Programme, now: dt.datetime, version: str | None = None) -> Chances:
     """The open cohorts and the make-up seats before the end date: kept (two queries), or
-    counted again and kept (three more)."""
-    version = page_versions.versions([page_versions.ANY])[page_versions.ANY]
+    counted again and kept (three more). ``version``: ``ANY``'s, when the caller has read
+    it already (one query less)."""
+    if version is None:
+        version = page_versions.versions([page_versions.ANY])[page_versions.ANY]
     data = ProgrammeTally.read(programme, ProgrammeTally.Kind.SEATS, version, now)
     if data is not None:
         return Chances.from_json(data)

@@ -24,7 +24,7 @@ from portal.db import statement_timeout
 from portal.routers import reads_from_replica
 from programme import clock, pagecache
 from programme.models import current_programme
-from reports import csv_export, export_sql, forecast, tallies, xlsx_export
+from reports import csv_export, export_sql, forecast, kept_versions, tallies, xlsx_export
 from reports.forms import DownloadForm, ReportFilterForm
 from reports.rules import (
     DEFAULT_SORT,
@@ -81,7 +81,7 @@ def overview_rows(scope, filters: Filters, counted, *, by_unit: bool):
 
 @require_GET
 @reads_from_replica
-@pagecache.kept_page
+@pagecache.kept_page(version_of=kept_versions.overview)
 def overview(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     form = ReportFilterForm(request.GET, scope=scope, current=current_programme(request))
@@ -127,7 +127,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @reads_from_replica
-@pagecache.kept_page
+@pagecache.kept_page(version_of=kept_versions.department)
 def department(request: HttpRequest, pk: int) -> HttpResponse:
     scope = scope_for(request.user)
     department = scope.department(pk)

@@ -556,7 +556,14 @@ BUDGET: dict[str, list[str]] = {
         "select programme_programme",
     ],
     "leader cohort list kept": ["select programme_pagewrite"],
-    "manager report overview kept": ["select programme_pagewrite"],
+    # Kept under the manager's departments' versions and the seats' outlook signature
+    # (reports/kept_versions.py): the scope, the versions, the programme, the kept seats.
+    "manager report overview kept": [
+        "select programme_department",
+        "select programme_pagewrite",
+        "select programme_programme",
+        "select programme_programmetally",
+    ],
     "hr report overview kept": ["select programme_pagewrite"],
     "leader cohort list": [
         "select programme_programme",

@@ -388,6 +388,105 @@ def test_another_leaders_booking_changes_the_seats_shown_at_once(client, leader,
     assert after == _TOKEN.sub("", client.get("/cohorts/").text)
 
 
+def _served_kept(client, url: str) -> tuple[str, bool]:
+    """The page's text (without its CSRF tokens), and whether the cache answered."""
+    response = client.get(url)
+    assert response.status_code == 200
+    return _TOKEN.sub("", response.text), not response.templates
+
+
+def _fresh_text(client, url: str, settings) -> str:
+    settings.PAGE_CACHE_SECONDS = 0
+    try:
+        return _TOKEN.sub("", client.get(url).text)
+    finally:
+        settings.PAGE_CACHE_SECONDS = 300
+
+
+def test_a_booking_in_another_department_keeps_a_managers_report(
+    client, manager_a, seated, outsider, other_cohort, settings
+):
+    """Issue 30: the manager's copy carries their departments' versions, not the one
+    every write replaces."""
+    client.force_login(manager_a)
+    before, _ = _served_kept(client, "/reports/")
+    booking.enrol(leader=outsider, cohort=other_cohort, now=local(2016, 1, 20))
+    after, kept = _served_kept(client, "/reports/")
+    assert kept, "a booking in department B leaves department A's report in place"
+    assert after == before == _fresh_text(client, "/reports/", settings)
+
+
+def test_a_booking_in_the_managers_department_shows_at_once(
+    client, manager_a, seated, leader, colleague, other_cohort, settings
+):
+    client.force_login(manager_a)
+    before, _ = _served_kept(client, "/reports/")
+    booking.enrol(leader=colleague, cohort=other_cohort, now=local(2016, 1, 20))
+    after, kept = _served_kept(client, "/reports/")
+    assert not kept
+    assert after != before
+    assert after == _fresh_text(client, "/reports/", settings)
+
+
+def test_the_last_open_seat_taken_elsewhere_moves_a_managers_outlooks_at_once(
+    client, manager_a, leader, other_cohort, department_b, settings
+):
+    """The leader of department A without a place is at risk while Hold 2 has a free
+    seat; department B's leaders take its last seats, and the outlook in A's report
+    turns to "can no longer finish", though no row of A was written."""
+    client.force_login(manager_a)
+    first, last = others(department_b, 2), others(department_b, 1, start=2)
+    fill(other_cohort, first)
+    before, _ = _served_kept(client, "/reports/")
+    assert 'data-outlook="at_risk">1 ' in before
+    fill(other_cohort, last)  # Hold 2 is full now
+    after, kept = _served_kept(client, "/reports/")
+    assert not kept
+    assert 'data-outlook="cannot_finish">1 ' in after
+    assert after == _fresh_text(client, "/reports/", settings)
+
+
+def test_a_seat_taken_elsewhere_that_moves_no_outlook_keeps_a_managers_report(
+    client, manager_a, leader, other_cohort, department_b, settings
+):
+    client.force_login(manager_a)
+    newcomer = others(department_b, 1)  # a new leader anywhere replaces every department's
+    before, _ = _served_kept(client, "/reports/")
+    fill(other_cohort, newcomer)  # two seats of Hold 2 are still free
+    after, kept = _served_kept(client, "/reports/")
+    assert kept
+    assert after == before == _fresh_text(client, "/reports/", settings)
+
+
+def test_a_departments_page_is_kept_through_writes_in_another_department(
+    client, hr, seated, outsider, other_cohort, settings
+):
+    client.force_login(hr)
+    url = reverse("reports:department", args=[seated.department_id])
+    before, _ = _served_kept(client, url)
+    booking.enrol(leader=outsider, cohort=other_cohort, now=local(2016, 1, 20))
+    after, kept = _served_kept(client, url)
+    assert kept
+    assert after == before == _fresh_text(client, url, settings)
+    seated.name = "Omdøbt Leder"
+    seated.save()
+    after, kept = _served_kept(client, url)
+    assert not kept and "Omdøbt Leder" in after
+
+
+def test_a_user_renamed_shows_at_once_on_a_kept_department_page(client, hr, seated, settings):
+    """A user's row replaces only the shared pages' versions (SHARED_ROWS): the scoped
+    copies carry that version too."""
+    client.force_login(hr)
+    url = reverse("reports:department", args=[seated.department_id])
+    _served_kept(client, url)
+    hr.first_name, hr.last_name = "Helle", "Personale"
+    hr.save()
+    after, kept = _served_kept(client, url)
+    assert not kept
+    assert after == _fresh_text(client, url, settings)
+
+
 # -- Bulk writes: the models' QuerySet replaces the versions itself -------------------
 # No signal is sent by an UPDATE, a bulk_create or a bulk_update; and nothing here
 # calls pagecache: each write is as bare as the next one someone writes may be.
