@@ -271,14 +271,17 @@ _POLL_SECONDS = 0.01
 @contextmanager
 def rebuilding(key: str, tag: str, good: Callable[[dict], bool]) -> Iterator[dict | None]:
     """One rebuild at a time of the copy under ``key`` made for ``tag`` (its versions and
-    variant). Yields the copy another request built meanwhile, if ``good`` accepts it (it
+    variant). Yields the copy another request built meanwhile (also just before this one
+    took the mark), if ``good`` accepts it (it
     checks the versions, so no copy older than this request's versions is ever yielded),
     or None: then this request builds the copy, and others wait for it until it leaves
     this block. With the cache away nobody waits: each request builds."""
     mark = f"{key}:building:{hashlib.blake2b(tag.encode(), digest_size=8).hexdigest()}"
     if cache.add(mark, 1, REBUILD_MARK_SECONDS):
         try:
-            yield None
+            # Another request may have built it between this one's look and its mark.
+            entry = cache.get(key)
+            yield entry if entry is not None and good(entry) else None
         finally:
             cache.delete(mark)
         return

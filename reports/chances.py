@@ -13,17 +13,16 @@ changed."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from programme import page_versions
+from programme import page_versions, pagecache
 from programme.models import Cohort, Programme, ProgrammeTally, Session
 
 
@@ -61,18 +60,6 @@ class Chances:
         cohorts = self._makeup_cohorts.get(module_id)
         return bool(cohorts) and (len(cohorts) > 1 or own_cohort not in cohorts)
 
-    def outlook_signature(self) -> str:
-        """What an outlook reads of the seats (:func:`reports.outlooks.outlook_from_need`):
-        whether any cohort is open, and per module which cohorts have a make-up seat. Two
-        chances with the same signature give every leader the same outlook, so a page
-        that shows outlooks and no seat counts is kept under it (a booking that takes
-        one seat of many leaves it alone)."""
-        shape = [
-            bool(self.open_cohorts),
-            sorted([m, sorted(cohorts)] for m, cohorts in self._makeup_cohorts.items()),
-        ]
-        return hashlib.blake2b(json.dumps(shape).encode(), digest_size=8).hexdigest()
-
     @cached_property
     def _makeup_cohorts(self) -> dict[int, frozenset[int]]:
         return {m: frozenset(c for _s, c in found) for m, found in self.makeups.items()}
@@ -106,9 +93,29 @@ def chances(programme: Programme, now: dt.datetime, version: str | None = None) 
     data = ProgrammeTally.read(programme, ProgrammeTally.Kind.SEATS, version, now)
     if data is not None:
         return Chances.from_json(data)
-    found, until = _count(programme, now)
-    ProgrammeTally.keep(programme, ProgrammeTally.Kind.SEATS, version, now, until, found.as_json())
-    return found
+    return Chances.from_json(_counted(programme, now, version))
+
+
+def _counted(programme: Programme, now: dt.datetime, version: str) -> dict:
+    """Count the chances again and keep them: one request at a time for the same version
+    (:func:`programme.pagecache.rebuilding`: after a booking, every page asking for the
+    seats would otherwise count them at once), the others taking its count."""
+    key = f"tally:seats:{programme.pk}"
+
+    def good(entry: dict) -> bool:
+        return entry["version"] == version and entry["counted_at"] <= now < entry["until"]
+
+    with pagecache.rebuilding(key, version, good) as entry:
+        if entry is not None:
+            return entry["data"]
+        found, until = _count(programme, now)
+        data = found.as_json()
+        ProgrammeTally.keep(programme, ProgrammeTally.Kind.SEATS, version, now, until, data)
+        seconds = (until - now).total_seconds()
+        if seconds >= 1:
+            entry = {"version": version, "counted_at": now, "until": until, "data": data}
+            cache.set(key, entry, min(int(seconds), pagecache.SHARED_PAGE_SECONDS))
+        return data
 
 
 def _count(programme: Programme, now: dt.datetime) -> tuple[Chances, dt.datetime]:

@@ -81,7 +81,7 @@ def overview_rows(scope, filters: Filters, counted, *, by_unit: bool):
 
 @require_GET
 @reads_from_replica
-@pagecache.kept_page(version_of=kept_versions.overview)
+@pagecache.kept_page
 def overview(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     form = ReportFilterForm(request.GET, scope=scope, current=current_programme(request))

@@ -556,14 +556,7 @@ BUDGET: dict[str, list[str]] = {
         "select programme_programme",
     ],
     "leader cohort list kept": ["select programme_pagewrite"],
-    # Kept under the manager's departments' versions and the seats' outlook signature
-    # (reports/kept_versions.py): the scope, the versions, the programme, the kept seats.
-    "manager report overview kept": [
-        "select programme_department",
-        "select programme_pagewrite",
-        "select programme_programme",
-        "select programme_programmetally",
-    ],
+    "manager report overview kept": ["select programme_pagewrite"],
     "hr report overview kept": ["select programme_pagewrite"],
     "leader cohort list": [
         "select programme_programme",

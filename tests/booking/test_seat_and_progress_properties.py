@@ -416,7 +416,7 @@ MUST_SUCCEED = [
     "e-mail sent by the worker",
     "dashboard served from the cache",
     "shared page served from the cache",
-    "manager's report served from the cache",
+    "manager's page served from the cache",
     # Reservations (issue #26): the random runs must reserve; each door after that is
     # proved by one fixed day (test_a_day_of_reservations_keeps_every_rule). The random
     # runs draw them too but need not reach each one: a ci run on PostgreSQL went
@@ -446,7 +446,7 @@ MUST_SUCCEED_SHORT = [
     "e-mail sent by the worker",
     "dashboard served from the cache",
     "shared page served from the cache",
-    "manager's report served from the cache",
+    "manager's page served from the cache",
     "seats reserved",  # the reservation invariants could not fail otherwise
 ]
 
@@ -536,8 +536,8 @@ class PortalDays(RuleBasedStateMachine):
             Department.objects.create(name="Økonomi", code="ØK"),
             Department.objects.create(name="Børn", code="BØ"),
         ]
-        # A manager of the first department, who only reads: their report is kept under
-        # that department's versions and the seats' outlook signature (issue 30).
+        # A manager of the first department, who only reads: their department's page is
+        # kept under that department's versions (issue 30), their overview under ANY.
         chief = User.objects.create_user(email="chef@egenskab.dk", password=PASSWORD)
         self.departments[0].managers.add(chief)
         self.manager_reader = Client()
@@ -1797,9 +1797,9 @@ class PortalDays(RuleBasedStateMachine):
     @invariant()
     def kept_shared_pages_are_what_a_fresh_rendering_shows(self):
         """The cohort list or a cohort's page (a leader in turn), the report or a
-        department's page (HR, and a manager of one department, whose copies the writes
-        in the other department leave in place), each kept through the steps until a
-        write replaces it."""
+        department's page (HR, and a manager of one department, whose department page
+        the writes in the other department leave in place), each kept through the steps
+        until a write replaces it."""
         self._turn += 1
         leader = self.leaders[self._turn % len(self.leaders)]
         cohort = self.cohorts[self._turn % len(self.cohorts)]
@@ -1825,7 +1825,7 @@ class PortalDays(RuleBasedStateMachine):
                 continue
             self._count("shared page served from the cache")
             if client is self.manager_reader:
-                self._count("manager's report served from the cache")
+                self._count("manager's page served from the cache")
             fresh = self._fresh(client, url)
             assert fresh.status_code == kept.status_code, url
             assert _without_tokens(kept) == _without_tokens(fresh), url

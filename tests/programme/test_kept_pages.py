@@ -403,64 +403,11 @@ def _fresh_text(client, url: str, settings) -> str:
         settings.PAGE_CACHE_SECONDS = 300
 
 
-def test_a_booking_in_another_department_keeps_a_managers_report(
-    client, manager_a, seated, outsider, other_cohort, settings
-):
-    """Issue 30: the manager's copy carries their departments' versions, not the one
-    every write replaces."""
-    client.force_login(manager_a)
-    before, _ = _served_kept(client, "/reports/")
-    booking.enrol(leader=outsider, cohort=other_cohort, now=local(2016, 1, 20))
-    after, kept = _served_kept(client, "/reports/")
-    assert kept, "a booking in department B leaves department A's report in place"
-    assert after == before == _fresh_text(client, "/reports/", settings)
-
-
-def test_a_booking_in_the_managers_department_shows_at_once(
-    client, manager_a, seated, leader, colleague, other_cohort, settings
-):
-    client.force_login(manager_a)
-    before, _ = _served_kept(client, "/reports/")
-    booking.enrol(leader=colleague, cohort=other_cohort, now=local(2016, 1, 20))
-    after, kept = _served_kept(client, "/reports/")
-    assert not kept
-    assert after != before
-    assert after == _fresh_text(client, "/reports/", settings)
-
-
-def test_the_last_open_seat_taken_elsewhere_moves_a_managers_outlooks_at_once(
-    client, manager_a, leader, other_cohort, department_b, settings
-):
-    """The leader of department A without a place is at risk while Hold 2 has a free
-    seat; department B's leaders take its last seats, and the outlook in A's report
-    turns to "can no longer finish", though no row of A was written."""
-    client.force_login(manager_a)
-    first, last = others(department_b, 2), others(department_b, 1, start=2)
-    fill(other_cohort, first)
-    before, _ = _served_kept(client, "/reports/")
-    assert 'data-outlook="at_risk">1 ' in before
-    fill(other_cohort, last)  # Hold 2 is full now
-    after, kept = _served_kept(client, "/reports/")
-    assert not kept
-    assert 'data-outlook="cannot_finish">1 ' in after
-    assert after == _fresh_text(client, "/reports/", settings)
-
-
-def test_a_seat_taken_elsewhere_that_moves_no_outlook_keeps_a_managers_report(
-    client, manager_a, leader, other_cohort, department_b, settings
-):
-    client.force_login(manager_a)
-    newcomer = others(department_b, 1)  # a new leader anywhere replaces every department's
-    before, _ = _served_kept(client, "/reports/")
-    fill(other_cohort, newcomer)  # two seats of Hold 2 are still free
-    after, kept = _served_kept(client, "/reports/")
-    assert kept
-    assert after == before == _fresh_text(client, "/reports/", settings)
-
-
 def test_a_departments_page_is_kept_through_writes_in_another_department(
     client, hr, seated, outsider, other_cohort, settings
 ):
+    """Issue 30: a department's page carries that department's versions, not the one
+    every write replaces."""
     client.force_login(hr)
     url = reverse("reports:department", args=[seated.department_id])
     before, _ = _served_kept(client, url)

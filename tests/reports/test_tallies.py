@@ -10,7 +10,8 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from booking import cancel, enrol
 from programme import page_versions
@@ -25,7 +26,7 @@ from programme.progress import refresh_standings
 from reports import chances, forecast, tallies
 from reports.forecast import Outlook
 from reports.rules import Filters, department_summary, full_scope, report_leaders
-from tests.conftest import local, make_leader
+from tests.conftest import local, make_leader, query_name
 from tests.reports.test_forecast import NOW, World, session
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +204,40 @@ def test_pages_counting_the_same_departments_at_once_leave_one_whole_count():
         thread.join()
     assert not errors
     assert kept(world, MARCH_1) == live(world, MARCH_1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_asking_for_the_seats_at_once_after_a_write_count_them_once(settings):
+    """Issue 30, no stampede: after a booking every kept page that shows an outlook needs
+    the seats again; eight of them asking at the same moment count them once, and each
+    gets that count."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL; runs in the PostgreSQL pass of .ci/run")
+    world = World()
+    chances.chances(world.programme, MARCH_1)  # kept
+    with transaction.atomic():
+        page_versions.written(
+            Enrolment, [next(iter(world.leaders.values())).pk]
+        )  # a write: the kept seats are stale
+    barrier = threading.Barrier(8)
+    counted, found = [], []
+
+    def ask():
+        try:
+            barrier.wait(5)
+            with CaptureQueriesContext(connections["default"]) as queries:
+                found.append(chances.chances(world.programme, MARCH_1).as_json())
+            names = {query_name(q["sql"]) for q in queries.captured_queries}
+            counted.append("select programme_session" in names)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    assert len(found) == 8
+    assert counted.count(True) == 1, counted
+    assert all(one == found[0] for one in found)
+    assert found[0] == chances._count(world.programme, MARCH_1)[0].as_json()
