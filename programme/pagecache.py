@@ -2,7 +2,8 @@
 
 Two kinds: the leader's dashboard (:func:`dashboard`, below), and pages several
 leaders' data make, the reports and the cohort pages (:func:`kept_page`), kept whole
-per user and address under a version that every write replaces.
+per user and address under a version that every write replaces, or under the versions
+of the rows they show (a department's report page: :mod:`reports.kept_versions`).
 
 A leader's dashboard is read far more often than anything on it changes, and costs a
 dozen queries to build. It is kept, rendered, in the cache (Redis when ``REDIS_URL``
