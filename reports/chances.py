@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.cache import cache
-from django.db.models import OuterRef, Subquery
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from programme import page_versions, pagecache
@@ -119,31 +119,43 @@ def _counted(programme: Programme, now: dt.datetime, version: str) -> dict:
 
 
 def _count(programme: Programme, now: dt.datetime) -> tuple[Chances, dt.datetime]:
-    """The chances (two queries), and until when they hold by the clock alone."""
+    """The chances (three queries), and until when they hold by the clock alone."""
     end = end_of(programme)
-    last = Session.objects.filter(cohort=OuterRef("pk")).order_by("-ends_at")
+    # Every cohort's size, deadline and span (first start, last end), for the usual size
+    # and span; the seats (the one seat rule, Cohort.with_seats) are counted only for
+    # the cohorts not started that end by the end date: the only ones that can be open.
     cohorts = list(
         Cohort.objects.filter(programme=programme)
-        .with_seats(now)
-        .annotate(ends_at=Subquery(last.values("ends_at")[:1]))
+        .annotate(starts_at=Min("sessions__starts_at"), ends_at=Max("sessions__ends_at"))
         .order_by("starts_at", "pk")
+        .values_list("pk", "capacity", "enrolment_deadline", "starts_at", "ends_at")
+    )
+    waiting = [
+        pk for pk, _size, _deadline, first, last in cohorts if first and first > now and last <= end
+    ]
+    taken = (
+        dict(
+            Cohort.objects.filter(pk__in=waiting)
+            .with_seats(now)
+            .order_by()
+            .values_list("pk", "seats_taken")
+        )
+        if waiting
+        else {}
     )
     open_cohorts = [
-        (c.pk, c.capacity - c.seats_taken, c.enrolment_deadline)
-        for c in cohorts
-        if c.starts_at is not None
-        and c.starts_at > now
-        and c.ends_at <= end
-        and c.capacity > c.seats_taken
+        (pk, size - taken[pk], deadline)
+        for pk, size, deadline, _first, _last in cohorts
+        if pk in taken and size > taken[pk]
     ]
     makeups: dict[int, list[tuple[int, int]]] = defaultdict(list)
     # By the clock alone, the chances change when an open cohort or a make-up session
     # starts (it is no longer open), or at midnight (a reservation's release day).
     local = timezone.localtime(now)
     until = timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time()))
-    for c in cohorts:
-        if c.starts_at is not None and c.starts_at > now:
-            until = min(until, c.starts_at)
+    for _pk, _size, _deadline, first, _last in cohorts:
+        if first is not None and first > now:
+            until = min(until, first)
     for pk, module_id, cohort_id, starts_at in (
         Session.objects.filter(module__programme=programme, starts_at__gt=now, ends_at__lte=end)
         .with_free_seats(now)
@@ -153,8 +165,8 @@ def _count(programme: Programme, now: dt.datetime) -> tuple[Chances, dt.datetime
     ):
         makeups[module_id].append((pk, cohort_id))
         until = min(until, starts_at)
-    capacities = Counter(c.capacity for c in cohorts)
-    spans = [c.ends_at - c.starts_at for c in cohorts if c.starts_at and c.ends_at]
+    capacities = Counter(size for _pk, size, _deadline, _first, _last in cohorts)
+    spans = [last - first for _pk, _size, _deadline, first, last in cohorts if first and last]
     return Chances(
         open_cohorts=open_cohorts,
         makeups=dict(makeups),

@@ -157,6 +157,30 @@ def test_a_new_cohort_with_a_seat_turns_those_who_cannot_finish_into_at_risk(wor
     assert found.seats.short == 0
 
 
+def test_a_cohort_with_a_seat_that_ends_after_the_end_date_is_no_chance(world):
+    """The end date moved to 20 July. D starts in time but its last session is on 26
+    July: its seat (and its make-up session of M2) completes no one by the end date, so
+    L2, L5 and L6 cannot finish. With D's last session on 14 July all three are at risk."""
+    extra = Cohort.objects.create(
+        programme=world.programme, name="D", capacity=1, enrolment_deadline=dt.date(2016, 5, 1)
+    )
+    session(extra, world.m1, local(2016, 5, 10, 9))
+    last = session(extra, world.m2, local(2016, 7, 26, 9))
+    Programme.objects.filter(pk=world.programme.pk).update(ends_on=dt.date(2016, 7, 20))
+    world.programme.refresh_from_db()
+    found = world.outlook()
+    assert found.counts[Outlook.AT_RISK] == 0
+    assert found.counts[Outlook.CANNOT_FINISH] == 3  # L2, L5, L6
+    assert found.seats.free_seats == 0
+    Session.objects.filter(pk=last.pk).update(
+        starts_at=local(2016, 7, 14, 9), ends_at=local(2016, 7, 14, 15)
+    )
+    found = world.outlook()
+    assert found.counts[Outlook.AT_RISK] == 3
+    assert found.counts[Outlook.CANNOT_FINISH] == 0
+    assert found.seats.free_seats == 1
+
+
 def test_a_place_whose_last_session_ends_after_the_end_date_is_not_on_course(world):
     """The end date moved to 20 July: L6's M2 on 26 July comes too late, and B's M2 (the
     only make-up before then) is full."""
