@@ -28,8 +28,8 @@ from django.utils.translation import gettext_lazy as _
 OTHERS = "others"
 ANY = "any"
 # Rows shown only on shared pages, or in their header (a reminder sent, a user's name and
-# roles): replaced with ANY by every write to them. A shared page kept under its scope's
-# versions rather than under ANY (reports: a manager's departments) carries it with
+# roles): replaced with ANY by every write to them. A shared page kept under the versions
+# of the rows it shows rather than under ANY (a department's report page) carries it with
 # OTHERS, so that only the writes to its own leaders, to what every page shows and to
 # these rows replace it (programme.pagecache.kept_page).
 SHARED_ROWS = "shared"

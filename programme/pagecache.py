@@ -308,8 +308,8 @@ def kept_page(view=None, *, version_of: Callable[..., str] | None = None):
     The copy carries the version any write to the programme's data changes (``ANY``),
     or, with ``version_of(request, *args, **kwargs)``, the version that function reads
     (first, before anything the page reads): the versions of the rows the page shows,
-    so that writes elsewhere leave the copy in place (a manager's report and the
-    writes in other departments, :mod:`reports.kept_versions`). The clock alone (a
+    so that writes elsewhere leave the copy in place (a department's report page and
+    the writes in other departments, :mod:`reports.kept_versions`). The clock alone (a
     leader falling behind, a deadline passing) moves a copy on at most a minute late.
     Not kept: anything but a plain 200, and a request with one-time messages to show.
     Put it inside ``reads_from_replica``, so the version is read from the same database

@@ -3,7 +3,8 @@ the cohorts not started with a free seat, and the make-up sessions with a free s
 the one seat rule (``Cohort.with_seats``, ``Session.with_free_seats``). Read once per
 forecast (:mod:`reports.forecast`).
 
-Counted in two queries whatever the number of leaders, and kept
+Counted in three queries whatever the number of leaders, by one request at a time (the
+others asking for the same version wait for its count), and kept
 (:class:`~programme.models.ProgrammeTally`, kind ``seats``) under the version any write
 to the programme's rows replaces (a place, a make-up, a reservation, a cohort or a
 session: :mod:`programme.page_versions`), until the first of them starts (then it is no
@@ -86,7 +87,7 @@ class Chances:
 
 def chances(programme: Programme, now: dt.datetime, version: str | None = None) -> Chances:
     """The open cohorts and the make-up seats before the end date: kept (two queries), or
-    counted again and kept (three more). ``version``: ``ANY``'s, when the caller has read
+    counted again and kept (four more). ``version``: ``ANY``'s, when the caller has read
     it already (one query less)."""
     if version is None:
         version = page_versions.versions([page_versions.ANY])[page_versions.ANY]

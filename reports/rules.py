@@ -62,6 +62,8 @@ class Scope:
 
     departments: QuerySet[Department]
     is_hr: bool
+    # A manager's departments' ids, as scope_for read them (HR: None, all of them).
+    ids: tuple[int, ...] | None = None
 
     def department(self, pk: int | str) -> Department:
         """One department in scope, or 404: a manager learns nothing about the others."""
@@ -92,7 +94,7 @@ def scope_for(user: User) -> Scope:
     )
     if not ids:
         raise PermissionDenied
-    return Scope(departments=Department.objects.filter(pk__in=ids), is_hr=False)
+    return Scope(departments=Department.objects.filter(pk__in=ids), is_hr=False, ids=tuple(ids))
 
 
 def departments_by_manager() -> dict[int, set[int]]:

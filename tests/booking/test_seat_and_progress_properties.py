@@ -536,10 +536,13 @@ class PortalDays(RuleBasedStateMachine):
             Department.objects.create(name="Økonomi", code="ØK"),
             Department.objects.create(name="Børn", code="BØ"),
         ]
-        # A manager of the first department, who only reads: their department's page is
-        # kept under that department's versions (issue 30), their overview under ANY.
+        # A manager of both departments, who only reads: a department's page is kept
+        # under the versions of the departments whose leaders it shows, and its cohort
+        # filter lists the cohorts of the manager's leaders in both (issue 30); their
+        # overview under ANY.
         chief = User.objects.create_user(email="chef@egenskab.dk", password=PASSWORD)
-        self.departments[0].managers.add(chief)
+        for department in self.departments:
+            department.managers.add(chief)
         self.manager_reader = Client()
         self.manager_reader.force_login(chief)
         self.leaders, self.clients, self.readers = [], {}, {}
@@ -1797,9 +1800,9 @@ class PortalDays(RuleBasedStateMachine):
     @invariant()
     def kept_shared_pages_are_what_a_fresh_rendering_shows(self):
         """The cohort list or a cohort's page (a leader in turn), the report or a
-        department's page (HR, and a manager of one department, whose department page
-        the writes in the other department leave in place), each kept through the steps
-        until a write replaces it."""
+        department's page (HR, whose department page the writes in the other department
+        leave in place, and a manager of both), each kept through the steps until a
+        write replaces it."""
         self._turn += 1
         leader = self.leaders[self._turn % len(self.leaders)]
         cohort = self.cohorts[self._turn % len(self.cohorts)]

@@ -421,6 +421,23 @@ def test_a_departments_page_is_kept_through_writes_in_another_department(
     assert not kept and "Omdøbt Leder" in after
 
 
+def test_a_managers_department_page_follows_the_cohorts_of_all_their_leaders(
+    client, manager_a, seated, department_b, outsider, other_cohort, settings
+):
+    """The page's cohort filter lists the cohorts the manager's leaders are in, in every
+    department of theirs: a place taken in department B changes department A's page."""
+    department_b.managers.add(manager_a)
+    client.force_login(manager_a)
+    url = reverse("reports:department", args=[seated.department_id])
+    before, _ = _served_kept(client, url)
+    assert "Hold 2" not in before
+    booking.enrol(leader=outsider, cohort=other_cohort, now=local(2016, 1, 20))
+    after, kept = _served_kept(client, url)
+    assert not kept
+    assert "Hold 2" in after
+    assert after == _fresh_text(client, url, settings)
+
+
 def test_a_user_renamed_shows_at_once_on_a_kept_department_page(client, hr, seated, settings):
     """A user's row replaces only the shared pages' versions (SHARED_ROWS): the scoped
     copies carry that version too."""
