@@ -438,16 +438,21 @@ def test_a_managers_department_page_follows_the_cohorts_of_all_their_leaders(
     assert after == _fresh_text(client, url, settings)
 
 
-def test_a_user_renamed_shows_at_once_on_a_kept_department_page(client, hr, seated, settings):
-    """A user's row replaces only the shared pages' versions (SHARED_ROWS): the scoped
-    copies carry that version too."""
-    client.force_login(hr)
+def test_a_users_row_changed_shows_at_once_on_a_kept_department_page(
+    client, manager_a, seated, settings
+):
+    """A user's row replaces only the shared pages' versions (SHARED_ROWS), and a page
+    kept under its rows' versions carries that one too: a manager made staff finds the
+    header's link to the administration at once."""
+    client.force_login(manager_a)
     url = reverse("reports:department", args=[seated.department_id])
-    _served_kept(client, url)
-    hr.first_name, hr.last_name = "Helle", "Personale"
-    hr.save()
+    before, _ = _served_kept(client, url)
+    assert 'href="/admin/"' not in before
+    manager_a.is_staff = True
+    manager_a.save()
     after, kept = _served_kept(client, url)
     assert not kept
+    assert 'href="/admin/"' in after
     assert after == _fresh_text(client, url, settings)
 
 
