@@ -15,12 +15,14 @@ import importlib
 import os
 import re
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -198,6 +200,25 @@ def session_reads() -> int:
 
 _NESTED = re.compile(r"\([^()]*\)")
 _TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?([a-z_]+)"?', re.IGNORECASE)
+
+
+def at_once(work: Callable[[], None], n: int, timeout: float = 15) -> None:
+    """Run ``work`` in ``n`` threads released together by a barrier, each closing its
+    own database connections when done, and wait for them all (``timeout`` each)."""
+    barrier = threading.Barrier(n)
+
+    def run():
+        try:
+            barrier.wait(5)
+            work()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
 
 
 def query_name(sql: str) -> str:

@@ -7,7 +7,6 @@ counting the same department at once leave one whole count."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.db import connection, connections, transaction
@@ -26,7 +25,7 @@ from programme.progress import refresh_standings
 from reports import chances, forecast, tallies
 from reports.forecast import Outlook
 from reports.rules import Filters, department_summary, full_scope, report_leaders
-from tests.conftest import local, make_leader, query_name
+from tests.conftest import at_once, local, make_leader, query_name
 from tests.reports.test_forecast import NOW, World, session
 
 pytestmark = pytest.mark.django_db
@@ -185,23 +184,15 @@ def test_pages_counting_the_same_departments_at_once_leave_one_whole_count():
         leader = make_leader(f"x{n}@albertslund.dk", f"X {n}", world.dept, f"9{n:03}")
         Enrolment.objects.create(leader=leader, cohort=world.a, status="enrolled")
     refresh_standings(world.programme)
-    barrier = threading.Barrier(4)
     errors = []
 
     def count():
         try:
-            barrier.wait()
             tallies.kept(world.programme, Department.objects.all(), MARCH_1)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=count) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(count, 4, timeout=None)
     assert not errors
     assert kept(world, MARCH_1) == live(world, MARCH_1)
 
@@ -219,24 +210,15 @@ def test_pages_asking_for_the_seats_at_once_after_a_write_count_them_once(settin
         page_versions.written(
             Enrolment, [next(iter(world.leaders.values())).pk]
         )  # a write: the kept seats are stale
-    barrier = threading.Barrier(8)
     counted, found = [], []
 
     def ask():
-        try:
-            barrier.wait(5)
-            with CaptureQueriesContext(connections["default"]) as queries:
-                found.append(chances.chances(world.programme, MARCH_1).as_json())
-            names = {query_name(q["sql"]) for q in queries.captured_queries}
-            counted.append("select programme_session" in names)
-        finally:
-            connections.close_all()
+        with CaptureQueriesContext(connections["default"]) as queries:
+            found.append(chances.chances(world.programme, MARCH_1).as_json())
+        names = {query_name(q["sql"]) for q in queries.captured_queries}
+        counted.append("select programme_session" in names)
 
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(15)
+    at_once(ask, 8)
     assert len(found) == 8
     assert counted.count(True) == 1, counted
     assert all(one == found[0] for one in found)
