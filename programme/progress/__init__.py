@@ -71,6 +71,7 @@ from programme.progress.rules import (
     _sessions,
     leader_progress,
     progress_for_leaders,
+    standings_for_leaders,
 )
 from programme.progress.states import (
     ModuleState,
@@ -94,13 +95,17 @@ def refresh_standings(
         set(leader_ids) if leader_ids is not None else Leader.objects.values_list("pk", flat=True)
     )
     with page_versions.batch():  # one version row per leader, whatever the chunks
-        if leader_ids is None:  # every leader's page: one row says so
-            page_versions.written(Standing, None)
-        return _refresh_chunks(programme, ids, chunk_size)
+        written, changed = _refresh_chunks(programme, ids, chunk_size)
+        # Only the pages of standings that changed; past a few hundred leaders, every
+        # page (one row says so, not a row per leader).
+        many = len(changed) > page_versions.DEPARTMENTS_FROM
+        page_versions.written(Standing, None if many else changed)
+        return written
 
 
-def _refresh_chunks(programme: Programme, ids: list[int], chunk_size: int) -> int:
-    written = 0
+def _refresh_chunks(programme: Programme, ids: list[int], chunk_size: int) -> tuple[int, list[int]]:
+    """Writes every standing of ``ids``, chunk by chunk: how many, and whose changed."""
+    written, changed = 0, []
     # Many chunks share one reading of the sessions (60,000 at a national scale).
     all_sessions = (
         _sessions(Session.objects.filter(module__programme=programme))
@@ -109,29 +114,35 @@ def _refresh_chunks(programme: Programme, ids: list[int], chunk_size: int) -> in
     )
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
-        rows = [
-            (
-                leader_id,
-                result.required_done,
-                result.completed_at,
-                result.behind_from,
-                {
-                    str(m.module.pk): m.stored()
-                    for m in result.modules
-                    if m.completed_at or m.expected_until
-                },
-                result.seated_in,
-                result.booked_until,
-                result.held_last,
-                result.held_until,
-            )
-            for leader_id, result in progress_for_leaders(
-                chunk, programme, all_sessions=all_sessions
-            ).items()
-        ]
-        _write_standings(programme, rows)
+        # Leaders with alike rows share one result: its stored values made once too.
+        values: dict[int, tuple] = {}
+        rows = []
+        for leader_id, result in standings_for_leaders(chunk, programme, all_sessions=all_sessions):
+            stored = values.get(id(result))
+            if stored is None:
+                stored = values[id(result)] = _stored(result)
+            rows.append((leader_id, *stored))
+        changed += _write_standings(programme, rows)
         written += len(rows)
-    return written
+    return written, changed
+
+
+def _stored(result: LeaderProgress) -> tuple:
+    """What a standing keeps of a leader's progress, in the order of the columns."""
+    return (
+        result.required_done,
+        result.completed_at,
+        result.behind_from,
+        {
+            str(m.module.pk): m.stored()
+            for m in result.modules
+            if m.completed_at or m.expected_until
+        },
+        result.seated_in,
+        result.booked_until,
+        result.held_last,
+        result.held_until,
+    )
 
 
 # What the standing keeps of what a leader holds, for the forecast: their seat's cohort
@@ -142,10 +153,12 @@ HOLDING = ("seated_in_id", "booked_until", "held_last", "held_until")
 COPY_FROM = 1000
 
 
-def _write_standings(programme: Programme, rows: list[tuple]) -> None:
-    """Insert or update the standings. Many at once on PostgreSQL through COPY into a
-    temporary table and one upsert (a national refresh writes hundreds of thousands of
-    rows); otherwise through ``bulk_create``."""
+def _write_standings(programme: Programme, rows: list[tuple]) -> list[int]:
+    """Insert or update the standings; returns the leaders whose standing changed (or
+    may have: every row written through ``bulk_create``). Many at once on PostgreSQL
+    through COPY into a temporary table and one upsert that leaves alike rows as they
+    are (a nightly refresh of hundreds of thousands changes a few); otherwise through
+    ``bulk_create``. The caller says which kept pages changed."""
     if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
         Standing.objects.bulk_create(
             [
@@ -184,7 +197,7 @@ def _write_standings(programme: Programme, rows: list[tuple]) -> None:
                 "refreshed_at",
             ],
         )
-        return
+        return [row[0] for row in rows]
     table = Standing._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -194,22 +207,30 @@ def _write_standings(programme: Programme, rows: list[tuple]) -> None:
             "held_until timestamptz) ON COMMIT DROP"
         )
         columns = "modules_done, completed_at, behind_from, modules, " + ", ".join(HOLDING)
+        texts: dict[int, str] = {}  # leaders with alike rows share one modules dict
         with cursor.cursor.copy(f"COPY standing_load (leader_id, {columns}) FROM STDIN") as copy:
             for leader_id, done, completed_at, behind_from, modules, *holding in rows:
-                copy.write_row(
-                    (leader_id, done, completed_at, behind_from, json.dumps(modules), *holding)
-                )
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns.split(", "))
+                text = texts.get(id(modules))
+                if text is None:
+                    text = texts[id(modules)] = json.dumps(modules)
+                copy.write_row((leader_id, done, completed_at, behind_from, text, *holding))
+        names = columns.split(", ")
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in names)
+        kept = ", ".join(f"{table}.{c}" for c in names)
+        new = ", ".join(f"EXCLUDED.{c}" for c in names)
+        # A row alike in every column is left as it is: no new row version, its
+        # refreshed_at (the API's updated_at) unmoved, its leader's kept pages kept.
         cursor.execute(
             f"INSERT INTO {table} (leader_id, programme_id, {columns}, refreshed_at) "  # noqa: S608
             f"SELECT leader_id, %s, {columns}, now() FROM standing_load "
             f"ON CONFLICT (leader_id, programme_id) DO UPDATE SET {updates}, "
-            "refreshed_at = EXCLUDED.refreshed_at",
+            f"refreshed_at = EXCLUDED.refreshed_at WHERE ({kept}) IS DISTINCT FROM ({new}) "
+            "RETURNING leader_id",
             [programme.pk],
         )
+        changed = [leader_id for (leader_id,) in cursor.fetchall()]
         cursor.execute("DROP TABLE standing_load")
-        # COPY and raw SQL go around the QuerySet: their kept pages, said here.
-        page_versions.written(Standing, [row[0] for row in rows])
+    return changed
 
 
 def progress_from_stored(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -25,7 +25,12 @@ from programme.models import (
     Programme,
     Session,
 )
-from programme.progress.states import ModuleState, missed_from, module_state
+from programme.progress.states import (
+    ModuleState,
+    missed_from,
+    module_state,
+    registration_due_now,
+)
 
 
 @dataclass(slots=True)
@@ -160,6 +165,7 @@ class _Session(NamedTuple):
     starts_at: dt.datetime
     ends_at: dt.datetime
     cohort_id: int
+    due: dt.datetime  # registration_due(ends_at)
 
 
 def _derive(
@@ -184,7 +190,7 @@ def _derive(
             continue
         if entry.expected_until is None or session.ends_at > entry.expected_until:
             entry.expected_until = session.ends_at
-        missed = missed_from(session.ends_at, records.get(session.pk))
+        missed = missed_from(session.ends_at, records.get(session.pk), due=session.due)
         if missed is None:
             continue
         if entry.missed_from is None or missed < entry.missed_from:
@@ -203,11 +209,64 @@ def _range(ids: list[int]) -> Q:
 def _sessions(sessions) -> tuple[dict[int, _Session], dict[int, list[_Session]]]:
     by_pk: dict[int, _Session] = {}
     by_cohort: dict[int, list[_Session]] = defaultdict(list)
+    due = registration_due_now()
     for row in sessions.values_list("pk", "module_id", "starts_at", "ends_at", "cohort_id"):
-        session = _Session(*row)
+        session = _Session(*row, due(row[3]))
         by_pk[session.pk] = session
         by_cohort[session.cohort_id].append(session)
     return by_pk, by_cohort
+
+
+class _Rows(NamedTuple):
+    """What the rules read for a set of leaders, as plain values."""
+
+    modules: list[Module]
+    by_pk: dict[int, _Session]
+    by_cohort: dict[int, list[_Session]]
+    cohort_of: dict[int, int]  # leader -> the cohort they have a seat in
+    makeups: dict[int, list[int]]  # leader -> sessions booked as make-ups
+    records: dict[int, dict[int, str]]  # leader -> session -> attendance status
+
+    def expected(self, leader_id: int) -> list[_Session]:
+        cohort_id = self.cohort_of.get(leader_id)
+        own = self.by_cohort[cohort_id] if cohort_id is not None else []
+        return [*own, *(self.by_pk[pk] for pk in self.makeups.get(leader_id, ()))]
+
+
+def _read(ids: list[int], programme: Programme, all_sessions: tuple | None) -> _Rows:
+    """The rows of the sorted ``ids``, in a fixed number of queries."""
+    wanted = set(ids)
+    modules = list(programme.modules.order_by("order"))
+    cohort_of = {
+        leader_id: cohort_id
+        for leader_id, cohort_id in Enrolment.objects.filter(
+            _range(ids), programme=programme, status=Enrolment.Status.ENROLLED
+        ).values_list("leader_id", "cohort_id")
+        if leader_id in wanted
+    }
+    makeups: dict[int, list[int]] = defaultdict(list)
+    for leader_id, session_id in MakeUpBooking.objects.filter(
+        _range(ids), session__module__programme=programme
+    ).values_list("leader_id", "session_id"):
+        if leader_id in wanted:
+            makeups[leader_id].append(session_id)
+    records: dict[int, dict[int, str]] = defaultdict(dict)
+    for leader_id, session_id, status in Attendance.objects.filter(
+        _range(ids), session__module__programme=programme
+    ).values_list("leader_id", "session_id", "status"):
+        if leader_id in wanted:
+            records[leader_id][session_id] = status
+
+    if all_sessions is not None:
+        by_pk, by_cohort = all_sessions
+    else:
+        sessions = Session.objects.filter(module__programme=programme)
+        if len(ids) <= 50:  # a few leaders (a signal): only the sessions they touch
+            touched = {s for own in makeups.values() for s in own}
+            touched |= {s for r in records.values() for s in r}
+            sessions = sessions.filter(Q(cohort__in=set(cohort_of.values())) | Q(pk__in=touched))
+        by_pk, by_cohort = _sessions(sessions)
+    return _Rows(modules, by_pk, by_cohort, cohort_of, makeups, records)
 
 
 def progress_for_leaders(
@@ -227,50 +286,46 @@ def progress_for_leaders(
     ids = sorted({leader if isinstance(leader, int) else leader.pk for leader in leaders})
     if not ids:
         return {}
-    wanted = set(ids)
-    modules = list(programme.modules.order_by("order"))
-    cohort_of = {
-        leader_id: cohort_id
-        for leader_id, cohort_id in Enrolment.objects.filter(
-            _range(ids), programme=programme, status=Enrolment.Status.ENROLLED
-        ).values_list("leader_id", "cohort_id")
-        if leader_id in wanted
-    }
-    makeups = [
-        row
-        for row in MakeUpBooking.objects.filter(
-            _range(ids), session__module__programme=programme
-        ).values_list("leader_id", "session_id")
-        if row[0] in wanted
-    ]
-    records: dict[int, dict[int, str]] = defaultdict(dict)
-    for leader_id, session_id, status in Attendance.objects.filter(
-        _range(ids), session__module__programme=programme
-    ).values_list("leader_id", "session_id", "status"):
-        if leader_id in wanted:
-            records[leader_id][session_id] = status
-
-    if all_sessions is not None:
-        by_pk, by_cohort = all_sessions
-    else:
-        sessions = Session.objects.filter(module__programme=programme)
-        if len(ids) <= 50:  # a few leaders (a signal): only the sessions they touch
-            touched = {s for _, s in makeups} | {s for r in records.values() for s in r}
-            sessions = sessions.filter(Q(cohort__in=set(cohort_of.values())) | Q(pk__in=touched))
-        by_pk, by_cohort = _sessions(sessions)
-
-    expected: dict[int, list[_Session]] = defaultdict(list)
-    for leader_id, cohort_id in cohort_of.items():
-        expected[leader_id].extend(by_cohort[cohort_id])
-    for leader_id, session_id in makeups:
-        expected[leader_id].append(by_pk[session_id])
+    rows = _read(ids, programme, all_sessions)
     found = {
-        leader_id: _derive(modules, expected[leader_id], records[leader_id], by_pk, now)
+        leader_id: _derive(
+            rows.modules, rows.expected(leader_id), rows.records.get(leader_id, {}), rows.by_pk, now
+        )
         for leader_id in ids
     }
-    for leader_id, cohort_id in cohort_of.items():
+    for leader_id, cohort_id in rows.cohort_of.items():
         found[leader_id].seated_in = cohort_id
     return found
+
+
+def standings_for_leaders(
+    ids: list[int], programme: Programme, *, all_sessions: tuple | None = None
+) -> Iterator[tuple[int, LeaderProgress]]:
+    """Each of the sorted ``ids`` with their progress, for storing: the clock-free part
+    only (what :meth:`ModuleProgress.stored` and the holding moments keep).
+
+    The rules depend on nothing but a leader's rows, so leaders whose rows are alike (a
+    seat in the same cohort, the same make-ups, the same attendance: most of a cohort)
+    share one result, derived once: a national refresh derives a few thousand, not
+    hundreds of thousands. The results are shared: read them, do not change them.
+    """
+    if not ids:
+        return
+    rows = _read(ids, programme, all_sessions)
+    now = clock.now()
+    derived: dict[tuple, LeaderProgress] = {}
+    for leader_id in ids:
+        cohort_id = rows.cohort_of.get(leader_id)
+        makeups = rows.makeups.get(leader_id, ())
+        records = rows.records.get(leader_id, {})
+        key = (cohort_id, tuple(sorted(makeups)), tuple(sorted(records.items())))
+        result = derived.get(key)
+        if result is None:
+            result = derived[key] = _derive(
+                rows.modules, rows.expected(leader_id), records, rows.by_pk, now
+            )
+            result.seated_in = cohort_id
+        yield leader_id, result
 
 
 def leader_progress(

@@ -5,8 +5,9 @@ follows from the moments a module's progress keeps (:func:`module_state`)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from contextlib import suppress
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import holidays
 from django.conf import settings
@@ -72,13 +73,18 @@ def closed_days_in_words() -> str:
 def registration_due(ends_at: dt.datetime) -> dt.datetime:
     """When a session with no attendance recorded counts as missed: at the same time of
     day, ``ATTENDANCE_GRACE_WORKING_DAYS`` working days after the day it ended."""
-    # Asked for every expected session of every leader (refresh_standings), of a few
-    # thousand sessions: each is counted once per setting.
-    return _registration_due(
-        ends_at,
-        timezone.get_current_timezone_name(),
-        settings.ATTENDANCE_GRACE_WORKING_DAYS,
-        tuple(settings.CLOSED_DAYS),
+    return registration_due_now()(ends_at)
+
+
+def registration_due_now() -> Callable[[dt.datetime], dt.datetime]:
+    """:func:`registration_due` under the settings as they are now, for many sessions:
+    asked for every session of a national programme (``refresh_standings``), each end
+    counted once per setting."""
+    return partial(
+        _registration_due,
+        zone=timezone.get_current_timezone_name(),
+        grace=settings.ATTENDANCE_GRACE_WORKING_DAYS,
+        closed=tuple(settings.CLOSED_DAYS),
     )
 
 
@@ -95,14 +101,19 @@ def _registration_due(
     return timezone.make_aware(dt.datetime.combine(day, local.time().replace(tzinfo=None)))
 
 
-def missed_from(ends_at: dt.datetime, status: str | None) -> dt.datetime | None:
+def missed_from(
+    ends_at: dt.datetime, status: str | None, *, due: dt.datetime | None = None
+) -> dt.datetime | None:
     """The one definition of "missed": from when a session the leader is expected at
     counts as missed. Never when they were present or late; at its end when recorded
-    absent or excused; when its registration is due (:func:`registration_due`) when
-    nothing is recorded: until then it is *awaiting registration*, not missed."""
+    absent or excused; when its registration is due (:func:`registration_due`, or
+    ``due`` when the caller knows it) when nothing is recorded: until then it is
+    *awaiting registration*, not missed."""
     if status in Attendance.COMPLETING:
         return None
-    return ends_at if status is not None else registration_due(ends_at)
+    if status is not None:
+        return ends_at
+    return due if due is not None else registration_due(ends_at)
 
 
 def own_cohort_state(leader: Leader, module: Module, now: dt.datetime) -> str | None:

@@ -300,3 +300,51 @@ def test_a_refresh_in_many_chunks_writes_the_same_standings_as_one_chunk(demo):
     Standing.objects.all().delete()
     assert refresh_standings(demo.programme, chunk_size=7) == Leader.objects.count()
     assert sorted(Standing.objects.values_list(*fields)) == before
+
+
+@pytest.mark.postgres
+def test_a_national_refresh_leaves_alike_standings_and_their_pages_alone(demo, monkeypatch):
+    """Through COPY (PostgreSQL), a standing the rules agree with is not written again:
+    its refreshed_at (the read API's updated_at) stays, and so do its leader's kept
+    pages. One that drifted is put right, and its leader's pages replaced."""
+    from programme import page_versions, progress
+    from programme.models import Standing
+
+    monkeypatch.setattr(progress, "COPY_FROM", 1)
+    drifted, alike = Standing.objects.filter(modules_done__gt=0).order_by("pk")[:2]
+    right = drifted.modules_done
+    Standing.objects.filter(pk=drifted.pk).update(modules_done=right + 1)
+    keys = [page_versions.leader_version(s.leader_id) for s in (drifted, alike)]
+    before = page_versions.versions(keys)
+    refreshed = dict(Standing.objects.values_list("leader", "refreshed_at"))
+
+    assert refresh_standings(demo.programme) == Leader.objects.count()
+
+    drifted.refresh_from_db()
+    assert drifted.modules_done == right
+    now_refreshed = dict(Standing.objects.values_list("leader", "refreshed_at"))
+    moved = {pk for pk, at in now_refreshed.items() if at != refreshed[pk]}
+    assert moved == {drifted.leader_id}
+    after = page_versions.versions(keys)
+    assert after[keys[0]] != before[keys[0]]
+    assert after[keys[1]] == before[keys[1]]
+
+
+def test_leaders_with_alike_rows_share_a_result_that_is_each_ones_own(demo):
+    """refresh_standings derives once per kind of rows (same seat, make-ups and
+    attendance); what it stores for each leader is what the rules give them alone."""
+    from programme.progress import progress_for_leaders
+    from programme.progress.rules import standings_for_leaders
+
+    ids = sorted(Leader.objects.values_list("pk", flat=True))
+    shared = dict(standings_for_leaders(ids, demo.programme))
+    alone = progress_for_leaders(ids, demo.programme)
+
+    def stored(p):
+        modules = [m.stored() for m in p.modules]
+        held = (p.seated_in, p.booked_until, p.held_last, p.held_until)
+        return (p.required_done, p.completed_at, p.behind_from, modules, held)
+
+    assert {pk: stored(p) for pk, p in shared.items()} == {pk: stored(p) for pk, p in alone.items()}
+    # The demo's leaders do share: fewer results than leaders.
+    assert len({id(p) for p in shared.values()}) < len(ids)
