@@ -17,7 +17,7 @@ from outcomes.models import (
     InitiativeStatusChange,
     Questionnaire,
 )
-from programme.db import analyze
+from programme.db import analyze, copy_rows
 from programme.models import Cohort, Department, Enrolment, Leader, Programme, Session
 
 IMPROVEMENT = {"leadership": 0.6, "it": 0.9, "people": 0.3, "processes": 0.7, "tasks": 0.5}
@@ -110,15 +110,17 @@ def _cohorts_and_places(
 
 
 def _save(plans: list[tuple[AssessmentResponse, dict]]) -> None:
-    """The planned responses and their answers, in bulk."""
+    """The planned responses in bulk, their answers (millions at a national scale)
+    streamed as plain rows."""
     responses = AssessmentResponse.objects.bulk_create([r for r, _ in plans], batch_size=2000)
-    Answer.objects.bulk_create(
+    copy_rows(
+        Answer,
+        ["response_id", "statement_id", "score"],
         (
-            Answer(response=response, statement=statement, score=score)
+            (response.pk, statement.pk, score)
             for response, (_, scores) in zip(responses, plans, strict=True)
             for statement, score in scores.items()
         ),
-        batch_size=5000,
     )
 
 

@@ -20,7 +20,7 @@ from demo.materials import _materials
 from demo.outcomes import _certificates, _reminders_and_outbox
 from demo.people import _cohorts, _departments, _enrolments, _late_enrolments, _people
 from groups import forming
-from groups.models import GroupMembership, LearningGroup
+from groups.models import LearningGroup
 from programme import page_versions, pagecache
 from programme.db import analyze
 from programme.models import (
@@ -49,11 +49,6 @@ class SeedSummary:
     attendances: int
     emails: int = 0
     certificates: int = 0
-
-
-# At 300,000 leaders (12,000 cohorts) the learning groups' memberships are re-analyzed this
-# often while they are formed, so each cohort's read of them stays planned as it should.
-GROUPS_ANALYZED_EVERY = 1000
 
 
 def seed(
@@ -127,10 +122,8 @@ def _seed(leaders: int, as_of: dt.datetime, step) -> SeedSummary:
     analyze(Enrolment, MakeUpBooking, Attendance)
     step("analyze")
     if not LearningGroup.objects.filter(programme=programme).exists():
-        for n, cohort in enumerate(cohorts, start=1):  # as HR forms them, cohort by cohort
-            forming.form(programme, cohort)
-            if n % GROUPS_ANALYZED_EVERY == 0:  # the memberships grow as they are formed
-                analyze(LearningGroup, GroupMembership)
+        # Each cohort's groups, as HR forms them cohort by cohort, all in one go.
+        forming.form_cohorts(programme, cohorts)
     step("learning groups")
     session_evaluations.evaluations(programme, as_of)
     step("session evaluations")

@@ -50,12 +50,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 
+from programme import page_versions
+from programme.db import copy_rows
 from programme.models import StatisticsBlock, StatisticsEntry, StatisticsScope, StatisticsValue
 
 Level = StatisticsBlock.Level
+# Entries placed in their blocks by one UPDATE (two parameters each).
+PLACED_AT_ONCE = 5000
 
 
 def min_group() -> int:
@@ -118,9 +122,33 @@ def _cut(
             )
             planned.append((block, chunk))
     blocks = StatisticsBlock.objects.bulk_create([block for block, _chunk in planned])
-    for block, (_planned, chunk) in zip(blocks, planned, strict=True):
-        StatisticsEntry.objects.filter(pk__in=[e.pk for e in chunk]).update(block=block)
+    _place_in_blocks(
+        [
+            (entry.pk, block.pk)
+            for block, (_planned, chunk) in zip(blocks, planned, strict=True)
+            for entry in chunk
+        ]
+    )
     return blocks
+
+
+def _place_in_blocks(pairs: list[tuple[int, int]]) -> None:
+    """Each (entry, block): the entry is in the block. One UPDATE per few thousand (a
+    national load forms tens of thousands of blocks), not one per block."""
+    if not pairs:
+        return
+    table = connection.ops.quote_name(StatisticsEntry._meta.db_table)
+    for start in range(0, len(pairs), PLACED_AT_ONCE):
+        chunk = pairs[start : start + PLACED_AT_ONCE]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET block_id = v.column2 FROM (VALUES {values}) AS v "  # noqa: S608
+                f"WHERE {table}.id = v.column1",
+                [number for pair in chunk for number in pair],
+            )
+    # Raw SQL goes around the QuerySet: the kept pages it changes, said here.
+    page_versions.written(StatisticsEntry)
 
 
 def _waiting(scope: StatisticsScope, **where) -> list[StatisticsEntry]:
@@ -178,13 +206,14 @@ def add(kind: str, contributions: Iterable[Contribution]) -> int:
             )
             for c in new
         )
-        StatisticsValue.objects.bulk_create(
+        copy_rows(  # streamed: a national load's values are millions
+            StatisticsValue,
+            ["entry_id", "measure", "total", "count"],
             (
-                StatisticsValue(entry=entry, measure=measure, total=total, count=count)
+                (entry.pk, measure, total, count)
                 for entry, c in zip(entries, new, strict=True)
                 for measure, (total, count) in c.values.items()
             ),
-            batch_size=5000,
         )
         leaves = sorted({c.path.leaf for c in new})
         _cut(scope, Level.LEAF, _waiting(scope, leaf__in=leaves), None)

@@ -128,6 +128,53 @@ def test_waitlisted_and_departed_leaders_are_not_grouped(cohort, areas):
     }
 
 
+def test_forming_many_cohorts_at_once_forms_each_as_forming_it_alone_would(
+    cohort, other_cohort, areas
+):
+    """The demo forms every cohort's groups in one go (form_cohorts); each cohort gets
+    what forming it alone gives, hand-edited groups kept, in a fixed number of queries."""
+    enrolled_leaders(cohort, 12)
+    enrolled_leaders(other_cohort, 9, start=100)
+    programme = cohort.programme
+    forming.form(programme, cohort)
+    kept = LearningGroup.objects.filter(cohort=cohort).first()
+    kept.edited_by_hand = True
+    kept.save()
+
+    def groups():
+        return sorted(
+            (g.cohort_id, g.name, g.edited_by_hand, frozenset(members_of(g)))
+            for g in LearningGroup.objects.all()
+        )
+
+    alone = [forming.form(programme, cohort), forming.form(programme, other_cohort)]
+    formed_alone = groups()
+    LearningGroup.objects.filter(cohort=other_cohort).delete()
+    forming.form(programme, cohort)  # back to the state before (group names restart)
+
+    together = forming.form_cohorts(programme, [cohort, other_cohort])
+
+    assert together == alone
+    assert alone[0].kept == 1 and alone[0].elsewhere == 4  # the kept group's four
+    assert groups() == formed_alone
+
+
+def test_forming_many_cohorts_takes_the_same_queries_as_forming_one(
+    cohort, other_cohort, areas, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    enrolled_leaders(cohort, 6)
+    with CaptureQueriesContext(connection) as one:
+        forming.form_cohorts(cohort.programme, [cohort])
+    LearningGroup.objects.all().delete()
+    enrolled_leaders(other_cohort, 6, start=100)
+    with django_assert_max_num_queries(len(one)):
+        forming.form_cohorts(cohort.programme, [cohort, other_cohort])
+    assert LearningGroup.objects.filter(cohort=other_cohort).exists()
+
+
 # --- By hand in the admin -----------------------------------------------------------
 
 
