@@ -112,17 +112,22 @@ def _refresh_chunks(programme: Programme, ids: list[int], chunk_size: int) -> tu
         if len(ids) > chunk_size
         else None
     )
+    # Leaders with alike rows share one result, in every chunk (a cohort's leaders are
+    # in many): its stored values are made once too.
+    derived: dict[tuple, LeaderProgress] = {}
+    values: dict[int, tuple] = {}
+    texts: dict[int, str] = {}
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
-        # Leaders with alike rows share one result: its stored values made once too.
-        values: dict[int, tuple] = {}
         rows = []
-        for leader_id, result in standings_for_leaders(chunk, programme, all_sessions=all_sessions):
+        for leader_id, result in standings_for_leaders(
+            chunk, programme, all_sessions=all_sessions, derived=derived
+        ):
             stored = values.get(id(result))
             if stored is None:
                 stored = values[id(result)] = _stored(result)
             rows.append((leader_id, *stored))
-        changed += _write_standings(programme, rows)
+        changed += _write_standings(programme, rows, texts)
         written += len(rows)
     return written, changed
 
@@ -153,7 +158,9 @@ HOLDING = ("seated_in_id", "booked_until", "held_last", "held_until")
 COPY_FROM = 1000
 
 
-def _write_standings(programme: Programme, rows: list[tuple]) -> list[int]:
+def _write_standings(
+    programme: Programme, rows: list[tuple], texts: dict[int, str] | None = None
+) -> list[int]:
     """Insert or update the standings; returns the leaders whose standing changed (or
     may have: every row written through ``bulk_create``). Many at once on PostgreSQL
     through COPY into a temporary table and one upsert that leaves alike rows as they
@@ -207,7 +214,9 @@ def _write_standings(programme: Programme, rows: list[tuple]) -> list[int]:
             "held_until timestamptz) ON COMMIT DROP"
         )
         columns = "modules_done, completed_at, behind_from, modules, " + ", ".join(HOLDING)
-        texts: dict[int, str] = {}  # leaders with alike rows share one modules dict
+        # Leaders with alike rows share one modules dict: written as JSON once (the
+        # caller may keep ``texts`` across chunks).
+        texts = {} if texts is None else texts
         with cursor.cursor.copy(f"COPY standing_load (leader_id, {columns}) FROM STDIN") as copy:
             for leader_id, done, completed_at, behind_from, modules, *holding in rows:
                 text = texts.get(id(modules))

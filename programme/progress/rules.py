@@ -244,22 +244,28 @@ def _read(ids: list[int], programme: Programme, all_sessions: tuple | None) -> _
         ).values_list("leader_id", "cohort_id")
         if leader_id in wanted
     }
-    makeups: dict[int, list[int]] = defaultdict(list)
-    for leader_id, session_id in MakeUpBooking.objects.filter(
-        _range(ids), session__module__programme=programme
-    ).values_list("leader_id", "session_id"):
-        if leader_id in wanted:
-            makeups[leader_id].append(session_id)
-    records: dict[int, dict[int, str]] = defaultdict(dict)
-    for leader_id, session_id, status in Attendance.objects.filter(
-        _range(ids), session__module__programme=programme
-    ).values_list("leader_id", "session_id", "status"):
-        if leader_id in wanted:
-            records[leader_id][session_id] = status
-
+    # With the programme's sessions in hand (many leaders), the rows are read by leader
+    # alone and kept if their session is the programme's: joined to the sessions, the
+    # planner walked all of the programme's sessions for each chunk of leaders.
     if all_sessions is not None:
         by_pk, by_cohort = all_sessions
+        ours = Q()
     else:
+        ours = Q(session__module__programme=programme)
+    makeups: dict[int, list[int]] = defaultdict(list)
+    for leader_id, session_id in MakeUpBooking.objects.filter(_range(ids), ours).values_list(
+        "leader_id", "session_id"
+    ):
+        if leader_id in wanted and (all_sessions is None or session_id in by_pk):
+            makeups[leader_id].append(session_id)
+    records: dict[int, dict[int, str]] = defaultdict(dict)
+    for leader_id, session_id, status in Attendance.objects.filter(_range(ids), ours).values_list(
+        "leader_id", "session_id", "status"
+    ):
+        if leader_id in wanted and (all_sessions is None or session_id in by_pk):
+            records[leader_id][session_id] = status
+
+    if all_sessions is None:
         sessions = Session.objects.filter(module__programme=programme)
         if len(ids) <= 50:  # a few leaders (a signal): only the sessions they touch
             touched = {s for own in makeups.values() for s in own}
@@ -299,7 +305,11 @@ def progress_for_leaders(
 
 
 def standings_for_leaders(
-    ids: list[int], programme: Programme, *, all_sessions: tuple | None = None
+    ids: list[int],
+    programme: Programme,
+    *,
+    all_sessions: tuple | None = None,
+    derived: dict[tuple, LeaderProgress] | None = None,
 ) -> Iterator[tuple[int, LeaderProgress]]:
     """Each of the sorted ``ids`` with their progress, for storing: the clock-free part
     only (what :meth:`ModuleProgress.stored` and the holding moments keep).
@@ -308,12 +318,14 @@ def standings_for_leaders(
     seat in the same cohort, the same make-ups, the same attendance: most of a cohort)
     share one result, derived once: a national refresh derives a few thousand, not
     hundreds of thousands. The results are shared: read them, do not change them.
+    ``derived``: the results so far, kept by the caller across chunks of leaders (a
+    cohort's leaders are in many chunks).
     """
     if not ids:
         return
     rows = _read(ids, programme, all_sessions)
     now = clock.now()
-    derived: dict[tuple, LeaderProgress] = {}
+    derived = {} if derived is None else derived
     for leader_id in ids:
         cohort_id = rows.cohort_of.get(leader_id)
         makeups = rows.makeups.get(leader_id, ())

@@ -348,3 +348,29 @@ def test_leaders_with_alike_rows_share_a_result_that_is_each_ones_own(demo):
     assert {pk: stored(p) for pk, p in shared.items()} == {pk: stored(p) for pk, p in alone.items()}
     # The demo's leaders do share: fewer results than leaders.
     assert len({id(p) for p in shared.values()}) < len(ids)
+
+
+def test_a_refresh_in_chunks_counts_only_the_programmes_own_attendance(
+    enrolled, cohort, programme, department_a
+):
+    """Read in chunks, a leader's rows are found by leader and kept if their session is
+    the programme's: attendance at another programme's session is not counted."""
+    from programme.models import Programme, Standing
+    from tests.conftest import make_cohort, make_leader, make_modules
+
+    make_leader("kollega@albertslund.dk", "Kollega", department_a, "7001")
+    other = Programme.objects.create(
+        name="Ledelse af forandring", starts_on=dt.date(2016, 8, 1), ends_on=dt.date(2017, 6, 30)
+    )
+    days = ((2016, 9, 1), (2016, 10, 1), (2016, 11, 1))
+    elsewhere = make_cohort(other, make_modules(other), "Hold X", dt.date(2016, 8, 1), *days)
+    attend(enrolled, sessions(cohort)[0])
+    attend(enrolled, sessions(elsewhere)[1])
+    Standing.objects.all().delete()
+
+    # More leaders than a chunk: the programme's sessions are read once for all chunks.
+    assert refresh_standings(programme, chunk_size=1) == 2
+
+    row = Standing.objects.get(leader=enrolled, programme=programme)
+    assert row.modules_done == 1
+    assert set(row.modules) == {str(s.module_id) for s in sessions(cohort)}
