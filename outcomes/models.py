@@ -200,11 +200,14 @@ class AssessmentResponse(models.Model):
 
 
 class Answer(models.Model):
+    # No index of its own: one_answer_per_statement's (response, statement) serves every
+    # lookup by response, and each of millions of answers written kept a second one.
     response = models.ForeignKey(
         AssessmentResponse,
         on_delete=models.CASCADE,
         related_name="answers",
         verbose_name=_("self-assessment"),
+        db_index=False,
     )
     # PROTECT: a statement someone answered cannot go away.
     statement = models.ForeignKey(
