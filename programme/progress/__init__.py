@@ -96,10 +96,11 @@ def refresh_standings(
     )
     with page_versions.batch():  # one version row per leader, whatever the chunks
         written, changed = _refresh_chunks(programme, ids, chunk_size)
-        # Only the pages of standings that changed; past a few hundred leaders, every
-        # page (one row says so, not a row per leader).
-        many = len(changed) > page_versions.DEPARTMENTS_FROM
-        page_versions.written(Standing, None if many else changed)
+        # Only the pages of standings that changed (none: no page); past a few hundred
+        # leaders, every page (one row says so, not a row per leader).
+        if changed:
+            many = len(changed) > page_versions.DEPARTMENTS_FROM
+            page_versions.written(Standing, None if many else changed)
         return written
 
 

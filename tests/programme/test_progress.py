@@ -328,6 +328,10 @@ def test_a_national_refresh_leaves_alike_standings_and_their_pages_alone(demo, m
     after = page_versions.versions(keys)
     assert after[keys[0]] != before[keys[0]]
     assert after[keys[1]] == before[keys[1]]
+    # Again, with nothing to put right: not even the shared pages are replaced.
+    shared = page_versions.versions([page_versions.ANY])
+    refresh_standings(demo.programme)
+    assert page_versions.versions([page_versions.ANY]) == shared
 
 
 def test_leaders_with_alike_rows_share_a_result_that_is_each_ones_own(demo):
