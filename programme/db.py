@@ -45,21 +45,31 @@ def insert_in_bulk(objs: Iterable[models.Model], *, batch_size: int = 5000) -> i
         for field in model._meta.concrete_fields
         if not (field.primary_key and getattr(objs[0], field.attname) is None)
     ]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"COPY {table} ({columns}) FROM STDIN"
+    rows = (
+        [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+        for obj in objs
+    )
     with transaction.atomic(savepoint=False):
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            for obj in objs:
-                copy.write_row(
-                    [
-                        field.get_db_prep_save(field.pre_save(obj, True), connection)
-                        for field in fields
-                    ]
-                )
+        _copy(model, fields, rows)
         # COPY goes around the QuerySet: the kept pages these rows change, said here.
         page_versions.objects_written(model, objs)
     return len(objs)
+
+
+def _copy(model: type[models.Model], fields: list, rows: Iterable) -> int:
+    """``COPY`` the rows (one value per field, as the database stores it) into the
+    model's table, streamed; PostgreSQL only. Returns the count."""
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    count = 0
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
 
 
 def copy_rows(model: type[models.Model], fields: list[str], rows: Iterable[tuple]) -> int:
@@ -71,9 +81,10 @@ def copy_rows(model: type[models.Model], fields: list[str], rows: Iterable[tuple
     kept page that shows rows of ``model`` is replaced (whose the rows are is not asked).
     Returns the count.
     """
-    count = 0
-    if connection.vendor != "postgresql":
-        batch: list[models.Model] = []
+    if connection.vendor == "postgresql":
+        count = _copy(model, [model._meta.get_field(name) for name in fields], rows)
+    else:
+        count, batch = 0, []
         for row in rows:
             batch.append(model(**dict(zip(fields, row, strict=True))))
             if len(batch) >= 5000:
@@ -81,20 +92,6 @@ def copy_rows(model: type[models.Model], fields: list[str], rows: Iterable[tuple
                 count, batch = count + len(batch), []
         model._base_manager.bulk_create(batch)
         count += len(batch)
-    else:
-        columns = ", ".join(
-            connection.ops.quote_name(model._meta.get_field(name).column) for name in fields
-        )
-        table = connection.ops.quote_name(model._meta.db_table)
-        sql = f"COPY {table} ({columns}) FROM STDIN"
-        with (
-            transaction.atomic(savepoint=False),
-            connection.cursor() as cursor,
-            cursor.cursor.copy(sql) as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-    if count:
+    if count:  # around the QuerySet: the kept pages these rows change, said here
         page_versions.written(model, None)
     return count
