@@ -89,24 +89,25 @@ def refresh_standings(
     """Store each leader's progress (:class:`~programme.models.Standing`) from the rules.
 
     ``leader_ids`` None means every leader. A fixed number of queries per chunk of
-    leaders. Returns how many standings were written.
+    leaders. Returns how many standings were refreshed: each is right afterwards, and one
+    that was right already is left as it is.
     """
     ids = sorted(
         set(leader_ids) if leader_ids is not None else Leader.objects.values_list("pk", flat=True)
     )
     with page_versions.batch():  # one version row per leader, whatever the chunks
-        written, changed = _refresh_chunks(programme, ids, chunk_size)
+        refreshed, changed = _refresh_chunks(programme, ids, chunk_size)
         # Only the pages of standings that changed (none: no page); past a few hundred
         # leaders, every page (one row says so, not a row per leader).
         if changed:
             many = len(changed) > page_versions.DEPARTMENTS_FROM
             page_versions.written(Standing, None if many else changed)
-        return written
+        return refreshed
 
 
 def _refresh_chunks(programme: Programme, ids: list[int], chunk_size: int) -> tuple[int, list[int]]:
-    """Writes every standing of ``ids``, chunk by chunk: how many, and whose changed."""
-    written, changed = 0, []
+    """Makes every standing of ``ids`` right, chunk by chunk: how many, and whose changed."""
+    refreshed, changed = 0, []
     # Many chunks share one reading of the sessions (60,000 at a national scale).
     all_sessions = (
         _sessions(Session.objects.filter(module__programme=programme))
@@ -114,23 +115,69 @@ def _refresh_chunks(programme: Programme, ids: list[int], chunk_size: int) -> tu
         else None
     )
     # Leaders with alike rows share one result, in every chunk (a cohort's leaders are
-    # in many): its stored values are made once too.
+    # in many): its stored values, and their signature, are made once too.
     derived: dict[tuple, LeaderProgress] = {}
-    values: dict[int, tuple] = {}
-    texts: dict[int, str] = {}
+    values: dict[int, tuple[tuple, str]] = {}
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
+        # Many at once on PostgreSQL: what is stored already is read first, and only the
+        # standings that differ are sent (a nightly refresh changes a few).
+        kept = _signatures(programme, chunk) if _in_bulk(chunk) else {}
         rows = []
         for leader_id, result in standings_for_leaders(
             chunk, programme, all_sessions=all_sessions, derived=derived
         ):
-            stored = values.get(id(result))
-            if stored is None:
-                stored = values[id(result)] = _stored(result)
-            rows.append((leader_id, *stored))
-        changed += _write_standings(programme, rows, texts)
-        written += len(rows)
-    return written, changed
+            made = values.get(id(result))
+            if made is None:
+                stored = _stored(result)
+                made = values[id(result)] = (stored, _signature(stored))
+            if kept.get(leader_id) != made[1]:
+                rows.append((leader_id, *made[0]))
+        if rows:
+            changed += _write_standings(programme, rows)
+        refreshed += len(chunk)
+    return refreshed, changed
+
+
+def _in_bulk(rows: list) -> bool:
+    return connection.vendor == "postgresql" and len(rows) >= COPY_FROM
+
+
+def _signatures(programme: Programme, ids: list[int]) -> dict[int, str]:
+    """The sorted ``ids``' stored standings, each as the text :func:`_signature` gives
+    for the same values (PostgreSQL)."""
+    table = Standing._meta.db_table
+    moments = ", ".join(
+        f"coalesce((extract(epoch from {c}) * 1000000)::bigint::text, '')"
+        for c in ("completed_at", "behind_from", *HOLDING[1:])
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT leader_id, concat_ws('|', modules_done, coalesce(seated_in_id::text, ''), "  # noqa: S608
+            f"{moments}, modules::text) FROM {table} "
+            "WHERE programme_id = %s AND leader_id BETWEEN %s AND %s",
+            [programme.pk, ids[0], ids[-1]],
+        )
+        return dict(cursor.fetchall())
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _signature(stored: tuple) -> str:
+    """A standing's stored values as one text, equal to what :func:`_signatures` reads
+    back for the same values: whole microseconds, and the modules as PostgreSQL writes
+    ``jsonb`` (keys shortest first, then in order). Texts that differ only cost a write
+    (the upsert leaves alike rows alone); equal texts mean equal values."""
+    done, completed_at, behind_from, modules, seated_in, *holding = stored
+    moments = [
+        "" if moment is None else str((moment - _EPOCH) // _MICROSECOND)
+        for moment in (completed_at, behind_from, *holding)
+    ]
+    ordered = {key: modules[key] for key in sorted(modules, key=lambda key: (len(key), key))}
+    seat = "" if seated_in is None else str(seated_in)
+    return "|".join([str(done), seat, *moments, json.dumps(ordered)])
 
 
 def _stored(result: LeaderProgress) -> tuple:
@@ -159,15 +206,13 @@ HOLDING = ("seated_in_id", "booked_until", "held_last", "held_until")
 COPY_FROM = 1000
 
 
-def _write_standings(
-    programme: Programme, rows: list[tuple], texts: dict[int, str] | None = None
-) -> list[int]:
+def _write_standings(programme: Programme, rows: list[tuple]) -> list[int]:
     """Insert or update the standings; returns the leaders whose standing changed (or
     may have: every row written through ``bulk_create``). Many at once on PostgreSQL
     through COPY into a temporary table and one upsert that leaves alike rows as they
     are (a nightly refresh of hundreds of thousands changes a few); otherwise through
     ``bulk_create``. The caller says which kept pages changed."""
-    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+    if not _in_bulk(rows):
         Standing.objects.bulk_create(
             [
                 Standing(
@@ -215,9 +260,8 @@ def _write_standings(
             "held_until timestamptz) ON COMMIT DROP"
         )
         columns = "modules_done, completed_at, behind_from, modules, " + ", ".join(HOLDING)
-        # Leaders with alike rows share one modules dict: written as JSON once (the
-        # caller may keep ``texts`` across chunks).
-        texts = {} if texts is None else texts
+        # Leaders with alike rows share one modules dict: written as JSON once.
+        texts: dict[int, str] = {}
         with cursor.cursor.copy(f"COPY standing_load (leader_id, {columns}) FROM STDIN") as copy:
             for leader_id, done, completed_at, behind_from, modules, *holding in rows:
                 text = texts.get(id(modules))

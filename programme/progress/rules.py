@@ -253,14 +253,17 @@ def _read(ids: list[int], programme: Programme, all_sessions: tuple | None) -> _
     else:
         ours = Q(session__module__programme=programme)
     makeups: dict[int, list[int]] = defaultdict(list)
-    for leader_id, session_id in MakeUpBooking.objects.filter(_range(ids), ours).values_list(
-        "leader_id", "session_id"
+    ordered = ("leader_id", "session_id")  # each leader's rows in the order of the sessions
+    for leader_id, session_id in (
+        MakeUpBooking.objects.filter(_range(ids), ours).order_by(*ordered).values_list(*ordered)
     ):
         if leader_id in wanted and (all_sessions is None or session_id in by_pk):
             makeups[leader_id].append(session_id)
     records: dict[int, dict[int, str]] = defaultdict(dict)
-    for leader_id, session_id, status in Attendance.objects.filter(_range(ids), ours).values_list(
-        "leader_id", "session_id", "status"
+    for leader_id, session_id, status in (
+        Attendance.objects.filter(_range(ids), ours)
+        .order_by(*ordered)
+        .values_list(*ordered, "status")
     ):
         if leader_id in wanted and (all_sessions is None or session_id in by_pk):
             records[leader_id][session_id] = status
@@ -315,7 +318,8 @@ def standings_for_leaders(
     only (what :meth:`ModuleProgress.stored` and the holding moments keep).
 
     The rules depend on nothing but a leader's rows, so leaders whose rows are alike (a
-    seat in the same cohort, the same make-ups, the same attendance: most of a cohort)
+    seat in the same cohort, the same make-ups, attendance at the same sessions that
+    completes or does not complete the same way: most of a cohort)
     share one result, derived once: a national refresh derives a few thousand, not
     hundreds of thousands. The results are shared: read them, do not change them.
     ``derived``: the results so far, kept by the caller across chunks of leaders (a
@@ -326,11 +330,16 @@ def standings_for_leaders(
     rows = _read(ids, programme, all_sessions)
     now = clock.now()
     derived = {} if derived is None else derived
+    completing = Attendance.COMPLETING
     for leader_id in ids:
         cohort_id = rows.cohort_of.get(leader_id)
         makeups = rows.makeups.get(leader_id, ())
         records = rows.records.get(leader_id, {})
-        key = (cohort_id, tuple(sorted(makeups)), tuple(sorted(records.items())))
+        # The rules read a record only as completing or not (present or late; absent or
+        # excused): leaders who differ only within one of those share a result too.
+        # Rows come in the order of their session (``_read``).
+        attended = tuple((session, status in completing) for session, status in records.items())
+        key = (cohort_id, tuple(makeups), attended)
         result = derived.get(key)
         if result is None:
             result = derived[key] = _derive(

@@ -334,6 +334,80 @@ def test_a_national_refresh_leaves_alike_standings_and_their_pages_alone(demo, m
     assert page_versions.versions([page_versions.ANY]) == shared
 
 
+@pytest.mark.postgres
+def test_a_national_refresh_sends_only_the_standings_that_differ(demo, monkeypatch):
+    """Many at once (PostgreSQL), the stored standings are read before any is written:
+    with nothing to put right, nothing is sent; a standing that drifted in any column
+    (a count, a moment, the seat, a module's moments) is sent, and put right."""
+    from programme import progress
+    from programme.models import Standing
+
+    monkeypatch.setattr(progress, "COPY_FROM", 1)
+    write = progress._write_standings
+    sent = []
+    monkeypatch.setattr(
+        progress,
+        "_write_standings",
+        lambda programme, rows: sent.extend(row[0] for row in rows) or write(programme, rows),
+    )
+    fields = ("leader", "modules_done", "completed_at", "behind_from", "modules", "seated_in")
+    fields += ("booked_until", "held_last", "held_until")
+    right = sorted(Standing.objects.values_list(*fields))
+
+    refresh_standings(demo.programme)
+    assert sent == []
+
+    standings = Standing.objects.filter(programme=demo.programme).order_by("pk")
+    done = standings.filter(modules_done__gt=0)[0]
+    seated = standings.filter(seated_in__isnull=False).exclude(pk=done.pk)[0]
+    held = standings.filter(booked_until__isnull=False).exclude(pk__in=[done.pk, seated.pk])[0]
+    moved = standings.exclude(modules={}).exclude(pk__in=[done.pk, seated.pk, held.pk])[0]
+    Standing.objects.filter(pk=done.pk).update(modules_done=done.modules_done - 1)
+    Standing.objects.filter(pk=seated.pk).update(seated_in=None)
+    later = held.booked_until + dt.timedelta(microseconds=1)
+    Standing.objects.filter(pk=held.pk).update(booked_until=later)
+    key, moments = next(iter(moved.modules.items()))
+    shifted = {**moved.modules, key: [None if m is None else m + 1 for m in moments]}
+    if shifted == moved.modules:  # a module with no moments at all is not stored
+        shifted = {**moved.modules, key: [1, None, None]}
+    Standing.objects.filter(pk=moved.pk).update(modules=shifted)
+    drifted = {s.leader_id for s in (done, seated, held, moved)}
+
+    assert refresh_standings(demo.programme) == Leader.objects.count()
+    assert sorted(sent) == sorted(drifted)
+    assert sorted(Standing.objects.values_list(*fields)) == right
+
+
+@pytest.mark.postgres
+def test_a_stored_standing_reads_back_as_the_signature_of_its_values(demo):
+    """What the refresh compares before it writes: the text PostgreSQL gives for a stored
+    standing equals the one made from the same values, whatever the modules' keys and
+    moments (jsonb orders keys shortest first)."""
+    from programme import progress
+    from programme.models import Standing
+
+    standing = Standing.objects.filter(programme=demo.programme).order_by("pk")[0]
+    at = dt.datetime(2016, 3, 1, 9, 30, 0, 250, tzinfo=dt.UTC)
+    modules = {"10": [1456824600, None, None], "9": [None, 1456824600, 1457000000]}
+    modules["100"] = [None, None, None]
+    Standing.objects.filter(pk=standing.pk).update(
+        modules_done=3, completed_at=at, behind_from=None, modules=modules, booked_until=at
+    )
+    standing.refresh_from_db()
+    values = (
+        standing.modules_done,
+        standing.completed_at,
+        standing.behind_from,
+        standing.modules,
+        standing.seated_in_id,
+        standing.booked_until,
+        standing.held_last,
+        standing.held_until,
+    )
+    ids = [standing.leader_id]
+    assert progress._signatures(demo.programme, ids)[ids[0]] == progress._signature(values)
+
+
 def test_leaders_with_alike_rows_share_a_result_that_is_each_ones_own(demo):
     """refresh_standings derives once per kind of rows (same seat, make-ups and
     attendance); what it stores for each leader is what the rules give them alone."""
