@@ -302,6 +302,34 @@ def test_a_refresh_in_many_chunks_writes_the_same_standings_as_one_chunk(demo):
     assert sorted(Standing.objects.values_list(*fields)) == before
 
 
+def test_a_refresh_in_chunks_gives_the_cyclic_collector_back_as_it_found_it(demo, monkeypatch):
+    """Many leaders pause the cyclic garbage collector for the run (their results are
+    many objects without cycles); afterwards it runs again, even when the refresh
+    failed, and one paused by someone else stays paused."""
+    import gc
+
+    from programme import progress
+
+    assert refresh_standings(demo.programme, chunk_size=7) == Leader.objects.count()
+    assert gc.isenabled()
+
+    def fail(*args, **kwargs):
+        assert not gc.isenabled()  # paused while the chunks run
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(progress, "_refresh_chunks", fail)
+    with pytest.raises(RuntimeError):
+        refresh_standings(demo.programme, chunk_size=7)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError):
+            refresh_standings(demo.programme, chunk_size=7)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 @pytest.mark.postgres
 def test_a_national_refresh_leaves_alike_standings_and_their_pages_alone(demo, monkeypatch):
     """Through COPY (PostgreSQL), a standing the rules agree with is not written again:
