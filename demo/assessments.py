@@ -33,6 +33,10 @@ FREE_TEXTS = [
 ]
 
 
+# Responses planned, then saved with their answers, this many at a time.
+SAVED_AT_ONCE = 10_000
+
+
 def _score(level: float, rng: random.Random) -> int:
     return max(1, min(5, round(level + rng.uniform(-0.9, 0.9))))
 
@@ -85,6 +89,9 @@ def _self_assessments(programme: Programme, as_of: dt.datetime, rng: random.Rand
                     {s: _score(level + moved[s.dimension], rng) for s in statements},
                 )
             )
+        if len(plans) >= SAVED_AT_ONCE:  # a national demo's plans would hold a gigabyte
+            _save(plans)
+            plans = []
     _save(plans)
     # Planned with statistics of the rows just written: without them PostgreSQL took the
     # answer tables for empty and counted 300,000 leaders' sums for minutes.
@@ -112,6 +119,8 @@ def _cohorts_and_places(
 def _save(plans: list[tuple[AssessmentResponse, dict]]) -> None:
     """The planned responses in bulk, their answers (millions at a national scale)
     streamed as plain rows."""
+    if not plans:
+        return
     responses = AssessmentResponse.objects.bulk_create([r for r, _ in plans], batch_size=2000)
     copy_rows(
         Answer,
@@ -198,7 +207,7 @@ def _initiatives(programme: Programme, as_of: dt.datetime, rng: random.Random) -
     statuses = [s for s, _ in STATUS_WEIGHTS]
     weights = [w for _, w in STATUS_WEIGHTS]
     planned = []
-    for place in seated:
+    for place in seated.iterator(chunk_size=5000):  # not all held at once
         if place.leader_id in have or rng.random() > 0.7:
             continue
         title, problem, benefit = rng.choice(INITIATIVE_IDEAS)

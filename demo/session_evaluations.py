@@ -39,7 +39,7 @@ def evaluations(programme: Programme, as_of: dt.datetime) -> int:
         .order_by("session__ends_at", "pk")
     )
     rows, evaluated = [], set()
-    for attendance in attended:
+    for attendance in attended.iterator(chunk_size=5000):  # not all held at once
         session = attendance.session
         if rng.random() >= 0.8 or (attendance.leader_id, session.module_id) in evaluated:
             continue

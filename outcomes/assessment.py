@@ -18,6 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
@@ -217,6 +218,7 @@ def area_unit(pk: int) -> str:
     return f"area:{pk}"
 
 
+@cache  # one text per measure, shared by every leader's sums
 def _measure(round: str, dimension: str) -> str:
     return f"{round}:{dimension}"
 
@@ -233,14 +235,14 @@ def count_in_statistics(programme: Programme, leaders: QuerySet[Leader]) -> int:
     both = answered_both(leaders, programme).values("pk")
     sums = (
         Answer.objects.filter(response__programme=programme, response__leader__in=both)
-        .values("response__leader", "response__round", "statement__dimension")
+        .values_list("response__leader", "response__round", "statement__dimension")
         .annotate(total=Sum("score"), n=Count("pk"))
         .order_by()
     )
     values: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
-    for row in sums:
-        measure = _measure(row["response__round"], row["statement__dimension"])
-        values[row["response__leader"]][measure] = (row["total"], row["n"])
+    # Streamed, not held: for a national demo the sums are millions of rows.
+    for leader, round, dimension, total, n in sums.iterator(chunk_size=10_000):
+        values[leader][_measure(round, dimension)] = (total, n)
     if not values:
         return 0
     # Arrived when the later round was submitted (the follow-up, as it is now).

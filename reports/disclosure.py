@@ -174,6 +174,11 @@ def _combine_leftovers(scope: StatisticsScope, now: dt.datetime) -> int:
     return len(formed)
 
 
+# Entries written, with their values, this many at a time (each is a model instance
+# until written: a national load's would hold hundreds of megabytes at once).
+ENTRIES_AT_ONCE = 10_000
+
+
 @transaction.atomic
 def add(kind: str, contributions: Iterable[Contribution]) -> int:
     """Count each contribution once (a subject already counted is skipped, whatever its
@@ -196,25 +201,27 @@ def add(kind: str, contributions: Iterable[Contribution]) -> int:
         new = [c for subject, c in by_subject.items() if subject not in counted]
         if not new:
             continue
-        entries = StatisticsEntry.objects.bulk_create(
-            StatisticsEntry(
-                scope=scope,
-                subject=c.subject,
-                leaf=c.path.leaf,
-                parent=c.path.parent,
-                arrived_at=c.arrived_at,
+        for start in range(0, len(new), ENTRIES_AT_ONCE):  # a national load: in parts
+            part = new[start : start + ENTRIES_AT_ONCE]
+            entries = StatisticsEntry.objects.bulk_create(
+                StatisticsEntry(
+                    scope=scope,
+                    subject=c.subject,
+                    leaf=c.path.leaf,
+                    parent=c.path.parent,
+                    arrived_at=c.arrived_at,
+                )
+                for c in part
             )
-            for c in new
-        )
-        copy_rows(  # streamed: a national load's values are millions
-            StatisticsValue,
-            ["entry_id", "measure", "total", "count"],
-            (
-                (entry.pk, measure, total, count)
-                for entry, c in zip(entries, new, strict=True)
-                for measure, (total, count) in c.values.items()
-            ),
-        )
+            copy_rows(  # streamed: a national load's values are millions
+                StatisticsValue,
+                ["entry_id", "measure", "total", "count"],
+                (
+                    (entry.pk, measure, total, count)
+                    for entry, c in zip(entries, part, strict=True)
+                    for measure, (total, count) in c.values.items()
+                ),
+            )
         leaves = sorted({c.path.leaf for c in new})
         _cut(scope, Level.LEAF, _waiting(scope, leaf__in=leaves), None)
         if scope.closed_at is not None:

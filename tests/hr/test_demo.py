@@ -156,3 +156,14 @@ def test_the_command_says_what_it_added(db, capsys):
     emails = Email.objects.count()
     assert f"{emails} e-mails and 0 certificates" in out
     assert emails > 0
+
+
+def test_the_command_at_verbosity_2_says_each_steps_seconds_and_peak_memory(db, capsys):
+    call_command("seed_demo", "--leaders", "40", "-v", "2")
+    lines = [line for line in capsys.readouterr().out.splitlines() if "MB so far" in line]
+    steps = [line.split(":")[0].strip() for line in lines]
+    assert steps[0] == "departments"
+    assert steps[-1] == "commit"
+    peaks = [int(line.split("(peak ")[1].split(" MB")[0]) for line in lines]
+    assert peaks == sorted(peaks)  # a peak so far only grows
+    assert peaks[0] > 10  # a Django process holds tens of MB, not kilobytes

@@ -456,6 +456,46 @@ def test_disclosure_cuts_blocks_in_order_of_arrival_along_any_path(db, settings)
     assert total.people == 4 and total.sums["after:x"] == [10, 4]
 
 
+def test_many_arrivals_written_in_parts_are_counted_as_in_one_go(db, settings, monkeypatch):
+    """A national load writes its entries a part at a time; each entry keeps its own
+    values and the blocks are the ones a single part would have formed."""
+    settings.ASSESSMENT_MIN_GROUP = 2
+    start = local(2016, 3, 1)
+
+    def load(whole):
+        return disclosure.add(
+            "evaluation",
+            [
+                disclosure.Contribution(
+                    subject=f"s{n}",
+                    path=disclosure.Path(leaf=f"session:{n % 3}", parent="module:1", whole=whole),
+                    arrived_at=start + dt.timedelta(minutes=n),
+                    values={"after:x": (n, 1), "after:y": (100 + n, 1)},
+                )
+                for n in range(11)
+            ],
+        )
+
+    def counted(whole):
+        entries = StatisticsEntry.objects.filter(scope__whole=whole).order_by("subject")
+        return [
+            (
+                e.subject,
+                e.leaf,
+                e.block.size if e.block else None,
+                sorted(e.measures.values_list("measure", "total", "count")),
+            )
+            for e in entries
+        ]
+
+    assert load("programme:1") == 11
+    monkeypatch.setattr(disclosure, "ENTRIES_AT_ONCE", 3)
+    assert load("programme:2") == 11
+    assert counted("programme:2") == counted("programme:1")
+    values = {subject: v for subject, *_, v in counted("programme:2")}
+    assert values["s4"] == [("after:x", 4, 1), ("after:y", 104, 1)]
+
+
 # --- Two answers at once (PostgreSQL row locks) ----------------------------------------------
 
 

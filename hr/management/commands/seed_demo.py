@@ -31,11 +31,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, leaders, as_of, **options):
-        timings: dict[str, float] = {}
+        timings: dict[str, tuple[float, int]] = {}
         summary = demo.seed(leaders=leaders, as_of=as_of, timings=timings)
         if options["verbosity"] >= 2:
-            for name, seconds in timings.items():
-                self.stdout.write(f"  {name}: {seconds:.1f} s")
+            for name, (seconds, peak) in timings.items():
+                self.stdout.write(f"  {name}: {seconds:.1f} s (peak {peak} MB so far)")
         self.stdout.write(
             self.style.SUCCESS(
                 f"{summary.programme}: {summary.leaders} leaders, {summary.cohorts} cohorts, "
