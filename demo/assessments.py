@@ -99,21 +99,28 @@ def _self_assessments(programme: Programme, as_of: dt.datetime, rng: random.Rand
     assessment.count_in_statistics(programme, Leader.objects.all())
 
 
-def _cohorts_and_places(
-    programme: Programme,
-) -> tuple[list[Cohort], dict[int, list[Session]], dict[int, Enrolment]]:
-    """The cohorts in order of their number, each one's sessions in time, and each seated
-    leader's place (by leader)."""
+def _cohorts_and_places(programme: Programme) -> tuple[list[Cohort], dict[int, list], dict]:
+    """The cohorts in order of their number, each one's sessions in time (``starts_at``,
+    ``ends_at``), and each seated leader's place (``cohort_id``, ``requested_at``) by
+    leader: rows, not model instances (a national demo's places would hold 200 MB)."""
     cohorts = sorted(
         Cohort.objects.filter(programme=programme), key=lambda c: int(c.name.split()[-1])
     )
-    sessions: dict[int, list[Session]] = {}
-    for session in Session.objects.filter(cohort__in=cohorts).order_by("starts_at"):
+    sessions: dict[int, list] = {}
+    for session in (
+        Session.objects.filter(cohort__in=cohorts)
+        .order_by("starts_at")
+        .values_list("cohort_id", "starts_at", "ends_at", named=True)
+    ):
         sessions.setdefault(session.cohort_id, []).append(session)
-    seated = Enrolment.objects.filter(
-        programme=programme, status=Enrolment.Status.ENROLLED, cohort__in=cohorts
-    ).order_by("leader_id")
-    return cohorts, sessions, {e.leader_id: e for e in seated}
+    seated = (
+        Enrolment.objects.filter(
+            programme=programme, status=Enrolment.Status.ENROLLED, cohort__in=cohorts
+        )
+        .order_by("leader_id")
+        .values_list("leader_id", "cohort_id", "requested_at", named=True)
+    )
+    return cohorts, sessions, {e.leader_id: e for e in seated.iterator(chunk_size=5000)}
 
 
 def _save(plans: list[tuple[AssessmentResponse, dict]]) -> None:

@@ -23,6 +23,10 @@ TEXTS = [
 ]
 
 
+# Evaluations planned, then saved and counted, about this many at a time.
+SAVED_AT_ONCE = 20_000
+
+
 def evaluations(programme: Programme, as_of: dt.datetime) -> int:
     """Four in five leaders present or late at an ended session evaluated it (one
     session a module)."""
@@ -38,9 +42,15 @@ def evaluations(programme: Programme, as_of: dt.datetime) -> int:
         .select_related("session")
         .order_by("session__ends_at", "pk")
     )
-    rows, evaluated = [], set()
+    rows, evaluated, written = [], set(), 0
     for attendance in attended.iterator(chunk_size=5000):  # not all held at once
         session = attendance.session
+        if len(rows) >= SAVED_AT_ONCE and rows[-1].session.ends_at != session.ends_at:
+            # Saved a few whole sessions at a time (the rows come by the sessions' end,
+            # and sessions that end together interleave): each session's answers meet in
+            # its statistics as in one go (a block forms within one session).
+            written += _save(rows)
+            rows = []
         if rng.random() >= 0.8 or (attendance.leader_id, session.module_id) in evaluated:
             continue
         answered = session.ends_at + dt.timedelta(hours=rng.randint(1, 96))
@@ -58,6 +68,10 @@ def evaluations(programme: Programme, as_of: dt.datetime) -> int:
                 submitted_at=answered,
             )
         )
+    return written + _save(rows)
+
+
+def _save(rows: list[Evaluation]) -> int:
     created = Evaluation.objects.bulk_create(rows, batch_size=2000)
     rules.count_in_statistics(created)
     return len(created)

@@ -167,3 +167,37 @@ def test_the_command_at_verbosity_2_says_each_steps_seconds_and_peak_memory(db, 
     peaks = [int(line.split("(peak ")[1].split(" MB")[0]) for line in lines]
     assert peaks == sorted(peaks)  # a peak so far only grows
     assert peaks[0] > 10  # a Django process holds tens of MB, not kilobytes
+
+
+def test_the_demos_evaluations_saved_in_parts_form_the_blocks_of_one_go(db, monkeypatch):
+    """A national demo saves its evaluations a few whole sessions at a time; each
+    evaluation lands in the same statistics block as when all are saved at once. Parts
+    of one (a part at every moment sessions end) against one part of all: saved one
+    evaluation at a time, the blocks differ."""
+    from demo import session_evaluations
+    from evaluations.models import Evaluation
+    from programme.models import StatisticsBlock, StatisticsEntry, StatisticsScope
+
+    def blocks():
+        by_pk = {e.pk: (e.leader_id, e.session_id) for e in Evaluation.objects.all()}
+        entries = StatisticsEntry.objects.filter(scope__kind="evaluation").select_related("block")
+        return {
+            by_pk[int(e.subject.split(":")[1])]: (
+                e.arrived_at,
+                e.block and (e.block.level, e.block.leaf, e.block.size, e.block.formed_at),
+            )
+            for e in entries
+        }
+
+    monkeypatch.setattr(session_evaluations, "SAVED_AT_ONCE", 1)
+    summary = demo_data.seed(leaders=60)
+    in_parts = blocks()
+    assert sum(1 for _, block in in_parts.values() if block) >= 10  # blocks did form
+
+    StatisticsEntry.objects.filter(scope__kind="evaluation").delete()
+    StatisticsBlock.objects.filter(scope__kind="evaluation").delete()
+    StatisticsScope.objects.filter(kind="evaluation").delete()
+    Evaluation.objects.all().delete()
+    monkeypatch.setattr(session_evaluations, "SAVED_AT_ONCE", 1_000_000)
+    session_evaluations.evaluations(summary.programme, DEMO_DAY)
+    assert blocks() == in_parts
