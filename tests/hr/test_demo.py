@@ -171,9 +171,8 @@ def test_the_command_at_verbosity_2_says_each_steps_seconds_and_peak_memory(db, 
 
 def test_the_demos_evaluations_saved_in_parts_form_the_blocks_of_one_go(db, monkeypatch):
     """A national demo saves its evaluations a few whole sessions at a time; each
-    evaluation lands in the same statistics block as when all are saved at once. Parts
-    of one (a part at every moment sessions end) against one part of all: saved one
-    evaluation at a time, the blocks differ."""
+    evaluation lands in the same statistics block as when all are saved at once. Here:
+    a part at every moment sessions end, against one part of all."""
     from demo import session_evaluations
     from evaluations.models import Evaluation
     from programme.models import StatisticsBlock, StatisticsEntry, StatisticsScope
