@@ -28,17 +28,11 @@ class Writer:
     csrf: str
 
 
-def sessions(env: dict, n_writers: int = 0) -> tuple[dict[str, str], list[Writer], Writer]:
-    """Session cookies for the demo's leader, manager and HR, made as a sign-in makes them,
-    for ``n_writers`` leaders without a place (``--writes``), and for HR saving sheets."""
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.conf import settings
+def readers() -> dict:
+    """The users whose pages are read (bench/load.py's ``Page.who``; bench/alone.py):
+    the demo's leader (no place yet), a seated leader on track, a seated leader behind
+    (make-ups on offer), the demo's manager and HR. Needs Django set up."""
     from django.db.models import Q
-    from django.middleware.csrf import _get_new_csrf_string
-    from django.test import Client
     from django.utils import timezone
 
     import demo
@@ -51,6 +45,29 @@ def sessions(env: dict, n_writers: int = 0) -> tuple[dict[str, str], list[Writer
         | Q(leader__standings__behind_from__gt=moment)
     ).first()
     behind = seated.filter(leader__standings__behind_from__lte=moment).first()
+    return {
+        "leader": User.objects.get(email=demo.LEADER_EMAIL),
+        "seated": User.objects.get(leader=on_track.leader_id),
+        "behind": User.objects.get(leader=behind.leader_id),
+        "manager": User.objects.get(email=demo.MANAGER_EMAIL),
+        "hr": User.objects.get(email=demo.HR_EMAIL),
+    }
+
+
+def sessions(env: dict, n_writers: int = 0) -> tuple[dict[str, str], list[Writer], Writer]:
+    """Session cookies for the demo's leader, manager and HR, made as a sign-in makes them,
+    for ``n_writers`` leaders without a place (``--writes``), and for HR saving sheets."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    import demo
+    from programme.models import User
+
     cookies = {}
     writers = []
 
@@ -69,13 +86,7 @@ def sessions(env: dict, n_writers: int = 0) -> tuple[dict[str, str], list[Writer
         # Leaders with no place at all, whose enrolments and cancellations are the writes.
         unplaced = User.objects.filter(leader__isnull=False, leader__enrolments__isnull=True)
         writers = [writer(user) for user in unplaced.order_by("pk")[:n_writers]]
-    for who, user in [
-        ("leader", User.objects.get(email=demo.LEADER_EMAIL)),
-        ("seated", User.objects.get(leader=on_track.leader_id)),
-        ("behind", User.objects.get(leader=behind.leader_id)),
-        ("manager", User.objects.get(email=demo.MANAGER_EMAIL)),
-        ("hr", User.objects.get(email=demo.HR_EMAIL)),
-    ]:
+    for who, user in readers().items():
         client = Client()
         client.force_login(user)
         # A browser holds the CSRF cookie from its first page on: so does every request

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Each page of the load bench alone, without kept pages (issue 30's "each page alone
+within 3x the bare view"): the time one request takes when nothing else runs.
+
+    .venv/bin/python bench/alone.py                      # after bench/load.py has seeded
+    .venv/bin/python bench/alone.py --profile "HR, all"  # where one page's time goes
+
+On the load bench's database (``bench_load``, made by ``bench/load.py``; demo clock
+2016-01-18), in one process with production's settings (DEBUG off, ``bench.site`` for
+the bare view), ``PAGE_CACHE_SECONDS=0`` (every request builds its page) and no Redis
+(the kept tallies in the database are read as a worker reads them), it signs in the
+load bench's readers (bench/writes.py) with Django's test client and times each of
+``bench/load.py``'s pages: 5 warm-up calls, then ``--repeat`` (30) calls. It prints the
+mean and median of each, its share of the bare view's mean, the queries one call made,
+and the load average. ``--profile TEXT`` runs cProfile over the first page whose label
+holds TEXT instead.
+
+Not a test: nothing here fails the build. Record runs in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import os
+import pstats
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: the project's packages, and bench's own
+    sys.path.insert(0, str(ROOT))
+
+from bench.load import PAGES  # noqa: E402
+from bench.writes import DEMO_CLOCK, readers  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="bench_load")
+    parser.add_argument(
+        "--base-url",
+        default=os.environ.get("BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1/postgres"),
+    )
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument(
+        "--profile", metavar="TEXT", help="cProfile the page whose label holds TEXT"
+    )
+    args = parser.parse_args()
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.site",
+            "DATABASE_URL": args.base_url.rsplit("/", 1)[0] + "/" + args.database,
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "testserver",
+            "PORTAL_CLOCK": DEMO_CLOCK,
+            "PAGE_CACHE_SECONDS": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+    # As gunicorn's master does before it forks a worker (gunicorn.conf.py).
+    gc.freeze()
+    from django.db import connection
+    from django.test import Client
+
+    clients = {}
+    for who, user in readers().items():
+        clients[who] = Client()
+        clients[who].force_login(user)
+
+    def call(page) -> None:
+        response = clients[page.who].get(page.path, secure=True)
+        assert response.status_code == 200, (page.path, response.status_code)
+
+    if args.profile:
+        page = next(page for page in PAGES if args.profile in page.label)
+        for _ in range(5):
+            call(page)
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(args.repeat):
+            call(page)
+        profile.disable()
+        stats = pstats.Stats(profile).sort_stats("cumulative")
+        stats.print_stats(f"{ROOT}/(?!\\.venv)", 40)  # the portal's own functions
+        return
+
+    queries: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    print("| page | mean ms | median ms | x bare | queries |\n| --- | ---: | ---: | ---: | ---: |")
+    bare = None
+    for page in PAGES:
+        for _ in range(5):
+            call(page)
+        queries.clear()
+        with connection.execute_wrapper(count):
+            call(page)
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            call(page)
+            times.append((time.perf_counter() - started) * 1000)
+        mean = statistics.mean(times)
+        bare = bare or mean
+        print(
+            f"| {page.label} | {mean:.1f} | {statistics.median(times):.1f} | "
+            f"{mean / bare:.1f} | {len(queries)} |",
+            flush=True,
+        )
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
