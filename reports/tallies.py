@@ -109,7 +109,6 @@ class Kept:
             "unseated": self.needs.unseated,
             "place": self.needs.place,
             "makeups": [[own, list(m), n] for (own, m), n in self.needs.makeups.items()],
-            "moments": [[[m, n] for m, n in series.items()] for series in self.needs.moments],
             "by_unit": list(self.unseated.items()),
             "lines": [[getattr(line, f) for f in LINE] for line in lines],
         }
@@ -123,7 +122,6 @@ class Kept:
             unseated=data["unseated"],
             place=data["place"],
             makeups=Counter({(own, tuple(m)): n for own, m, n in data["makeups"]}),
-            moments=[Counter(dict(pairs)) for pairs in data["moments"]],
         )
         lines = [DepartmentRow(**dict(zip(LINE, line, strict=True))) for line in data["lines"]]
         return cls(needs, Counter(dict(data["by_unit"])), unit_lines=lines)
@@ -154,32 +152,59 @@ def for_scope(
     moments: bool = False,
 ) -> Kept:
     """The kept counts a report or forecast for ``scope`` shows (see
-    :func:`departments_of`): HR's whole municipality from its own kept row."""
+    :func:`departments_of`): HR's whole municipality from its own kept rows.
+    ``moments``: the weekly series' moments too (the forecast page)."""
     if scope.is_hr and unit is None and department is None:
-        return whole(programme, now)
+        return whole(programme, now, moments=moments)
     departments = departments_of(scope, unit=unit, department=department)
     return kept(programme, departments, now, moments=moments)
 
 
-def whole(programme: Programme, now: dt.datetime) -> Kept:
+def _series_as_json(moments: list[Counter]) -> dict:
+    return {"moments": [[[m, n] for m, n in series.items()] for series in moments]}
+
+
+def _series_from_json(data: dict) -> list[Counter]:
+    return [Counter(dict(pairs)) for pairs in data["moments"]]
+
+
+def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> Kept:
     """The kept counts of every department, summed (:class:`~programme.models
     .ProgrammeTally`): two queries while no leader's write has replaced them and no
     department's count has expired; else summed again from the departments' rows
-    (:func:`kept`, which counts again those that changed) and kept."""
+    (:func:`kept`, which counts again those that changed) and kept.
+
+    ``moments``: the weekly series' moments too, kept in a row of their own (kind
+    ``series``, one query more) under the same version. Summing them means reading every
+    department's moments (about 1 MB of JSON at 30,000 leaders), so the pages that do not
+    draw the series (the overview, HR's start page, the summaries: all but the forecast
+    page) neither read nor sum them after a booking."""
     current = page_versions.versions([page_versions.SOME_DEPARTMENT, page_versions.ALL_DEPARTMENTS])
     version = "|".join(current[k] for k in sorted(current))
     data = ProgrammeTally.read(programme, ProgrammeTally.Kind.MUNICIPALITY, version, now)
     if data is not None:
-        return Kept.from_json(data)
-    found = kept(programme, Department.objects.all(), now, moments=True)
-    ProgrammeTally.keep(
-        programme,
-        ProgrammeTally.Kind.MUNICIPALITY,
-        version,
-        now,
-        found.valid_until or now,
-        found.as_json(),
-    )
+        found = Kept.from_json(data)
+        if not moments:
+            return found
+        series = ProgrammeTally.read(programme, ProgrammeTally.Kind.SERIES, version, now)
+        if series is not None:
+            found.needs.moments = _series_from_json(series)
+            return found
+    found = kept(programme, Department.objects.all(), now, moments=moments)
+    until = found.valid_until or now
+    if data is None:
+        ProgrammeTally.keep(
+            programme, ProgrammeTally.Kind.MUNICIPALITY, version, now, until, found.as_json()
+        )
+    if moments:
+        ProgrammeTally.keep(
+            programme,
+            ProgrammeTally.Kind.SERIES,
+            version,
+            now,
+            until,
+            _series_as_json(found.needs.moments),
+        )
     return found
 
 

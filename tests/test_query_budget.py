@@ -992,12 +992,14 @@ BUDGET: dict[str, list[str]] = {
         "select programme_programme",
         "select programme_department",
     ],
+    # The municipality's counts and, in a row of their own, its weekly series.
     "hr forecast": [
         "select programme_programme",
         "select programme_module",
         "select programme_pagewrite",
         "select programme_programmetally",
         "select programme_pagewrite",
+        "select programme_programmetally",
         "select programme_programmetally",
         "count programme_module",
         "savepoint",
@@ -1030,6 +1032,7 @@ BUDGET: dict[str, list[str]] = {
         "select programme_pagewrite",
         "select programme_programmetally",
         "select programme_pagewrite",
+        "select programme_programmetally",
         "select programme_programmetally",
         "select programme_session",
     ],

@@ -118,12 +118,14 @@ class TallyNeed(models.Model):
 class ProgrammeTally(KeptRow):
     """A kept summary of the whole programme, of one ``kind``: ``municipality``, every
     department's :class:`DepartmentTally` summed (what HR's pages about the whole
-    municipality read), or ``seats``, the seats left before the end date
+    municipality read), ``series``, their weekly series' moments summed (the forecast
+    page's chart), or ``seats``, the seats left before the end date
     (reports.chances). Good under the ``version`` it was made under, and until
     ``valid_until``; whoever reads it makes it again when it is not (reports.tallies)."""
 
     class Kind(models.TextChoices):
         MUNICIPALITY = "municipality", _("every department")
+        SERIES = "series", _("every department's weekly series")
         SEATS = "seats", _("the seats left")
 
     programme = models.ForeignKey(

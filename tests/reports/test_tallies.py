@@ -223,3 +223,41 @@ def test_pages_asking_for_the_seats_at_once_after_a_write_count_them_once(settin
     assert counted.count(True) == 1, counted
     assert all(one == found[0] for one in found)
     assert found[0] == chances._count(world.programme, MARCH_1)[0].as_json()
+
+
+def test_the_municipalitys_weekly_series_are_kept_apart_and_read_only_by_the_forecast(world):
+    """HR's overview, start page and summaries read the whole municipality's counts
+    without the weekly series: after a booking they are summed again without reading
+    any department's moments. The forecast's series, kept beside them under the same
+    version, equal the departments' summed afresh, before and after the booking."""
+
+    def series_afresh(now):
+        return tallies.kept(world.programme, Department.objects.all(), now, moments=True)
+
+    def reads_moments(call) -> bool:
+        with CaptureQueriesContext(connection) as queries:
+            call()
+        # A department counted again writes its moments; reading them is what is left out.
+        return any(
+            query["sql"].startswith("SELECT") and '"moments"' in query["sql"]
+            for query in queries.captured_queries
+        )
+
+    assert reads_moments(lambda: tallies.whole(world.programme, MARCH_1)) is False
+    with_series = tallies.whole(world.programme, MARCH_1, moments=True)
+    assert with_series.needs.moments == series_afresh(MARCH_1).needs.moments
+    assert any(with_series.needs.moments), "the world's leaders have moments"
+    kinds = set(ProgrammeTally.objects.values_list("kind", flat=True))
+    assert {ProgrammeTally.Kind.MUNICIPALITY, ProgrammeTally.Kind.SERIES} <= kinds
+
+    later = MARCH_1 + dt.timedelta(minutes=5)
+    enrol(leader=world.leaders[5], cohort=world.b, by_staff=True, now=later)
+    assert reads_moments(lambda: tallies.whole(world.programme, later)) is False
+    assert tallies.department_rows(tallies.whole(world.programme, later), by_unit=True) == live(
+        world, later, by_unit=True
+    )
+    kept_series = tallies.whole(world.programme, later, moments=True).needs.moments
+    assert kept_series == series_afresh(later).needs.moments
+    # Kept: asked again, the series are read from their own row, not summed.
+    assert reads_moments(lambda: tallies.whole(world.programme, later, moments=True)) is False
+    assert tallies.whole(world.programme, later, moments=True).needs.moments == kept_series
