@@ -178,7 +178,10 @@ def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> K
     ``series``, one query more) under the same version. Summing them means reading every
     department's moments (about 1 MB of JSON at 30,000 leaders), so the pages that do not
     draw the series (the overview, HR's start page, the summaries: all but the forecast
-    page) neither read nor sum them after a booking."""
+    page) neither read nor sum them after a booking. When the counts are kept and the
+    series are not (the overview summed the counts first), the series are added up from
+    the departments' kept rows if every one is good (:func:`_kept_series`), not counted
+    again."""
     current = page_versions.versions([page_versions.SOME_DEPARTMENT, page_versions.ALL_DEPARTMENTS])
     version = "|".join(current[k] for k in sorted(current))
     data = ProgrammeTally.read(programme, ProgrammeTally.Kind.MUNICIPALITY, version, now)
@@ -189,6 +192,20 @@ def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> K
         series = ProgrammeTally.read(programme, ProgrammeTally.Kind.SERIES, version, now)
         if series is not None:
             found.needs.moments = _series_from_json(series)
+            return found
+        # The counts were summed again without the series (an overview after a booking):
+        # the departments' rows are good, so their moments are added up, not counted.
+        summed = _kept_series(programme, now)
+        if summed is not None:
+            found.needs.moments, until = summed
+            ProgrammeTally.keep(
+                programme,
+                ProgrammeTally.Kind.SERIES,
+                version,
+                now,
+                until,
+                _series_as_json(found.needs.moments),
+            )
             return found
     found = kept(programme, Department.objects.all(), now, moments=moments)
     until = found.valid_until or now
@@ -206,6 +223,31 @@ def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> K
             _series_as_json(found.needs.moments),
         )
     return found
+
+
+def _kept_series(
+    programme: Programme, now: dt.datetime
+) -> tuple[list[Counter], dt.datetime] | None:
+    """Every department's weekly-series moments summed from their kept rows, and until
+    when they hold, if every department's row is good now (as :func:`kept` finds them);
+    else None (they must be counted again). Three queries."""
+    current = page_versions.department_versions(None)
+    every = current[page_versions.ALL_DEPARTMENTS]
+    rows = {
+        row["department_id"]: row
+        for row in DepartmentTally.objects.filter(programme=programme)
+        .order_by()
+        .values("department_id", "version", "counted_at", "valid_until", "moments")
+    }
+    series: list[Counter] = [Counter() for _ in range(4)]
+    until = None
+    for pk in Department.objects.order_by().values_list("pk", flat=True):
+        row = rows.get(pk)
+        if row is None or not DepartmentTally.good(row, _version(current, every, pk), now):
+            return None
+        until = row["valid_until"] if until is None else min(until, row["valid_until"])
+        _add_moments(series, row["moments"])
+    return series, until or now
 
 
 def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool = False) -> Kept:
@@ -294,10 +336,16 @@ def _summed(programme: Programme, departments, *, moments: bool, using: str | No
         needs.makeups[own, tuple(int(m) for m in missing.split(","))] += n
     if moments:
         for kept_moments in mine.values_list("moments", flat=True):
-            for series, pairs in zip(needs.moments, kept_moments, strict=True):
-                for moment, n in pairs:
-                    series[moment] += n
+            _add_moments(needs.moments, kept_moments)
     return needs
+
+
+def _add_moments(series: list[Counter], kept_moments: list) -> None:
+    """Add one department's kept weekly-series moments ([moment, leaders] pairs per
+    series) to ``series``."""
+    for counter, pairs in zip(series, kept_moments, strict=True):
+        for moment, n in pairs:
+            counter[moment] += n
 
 
 def _count(

@@ -256,7 +256,11 @@ def test_the_municipalitys_weekly_series_are_kept_apart_and_read_only_by_the_for
     assert tallies.department_rows(tallies.whole(world.programme, later), by_unit=True) == live(
         world, later, by_unit=True
     )
-    kept_series = tallies.whole(world.programme, later, moments=True).needs.moments
+    # The forecast after the overview: the counts are kept, the series are added up
+    # from the departments' rows without summing the counts (their needs) again.
+    with CaptureQueriesContext(connection) as queries:
+        kept_series = tallies.whole(world.programme, later, moments=True).needs.moments
+    assert not any("programme_tallyneed" in query["sql"] for query in queries.captured_queries)
     assert kept_series == series_afresh(later).needs.moments
     # Kept: asked again, the series are read from their own row, not summed.
     assert reads_moments(lambda: tallies.whole(world.programme, later, moments=True)) is False
