@@ -160,12 +160,10 @@ def for_scope(
     return kept(programme, departments, now, moments=moments)
 
 
-def _series_as_json(moments: list[Counter]) -> dict:
-    return {"moments": [[[m, n] for m, n in series.items()] for series in moments]}
-
-
-def _series_from_json(data: dict) -> list[Counter]:
-    return [Counter(dict(pairs)) for pairs in data["moments"]]
+def _keep_series(programme: Programme, version: str, now, until, moments: list[Counter]) -> None:
+    """Keep the municipality's weekly series' moments (kind ``series``) under ``version``."""
+    data = {"moments": [[[m, n] for m, n in series.items()] for series in moments]}
+    ProgrammeTally.keep(programme, ProgrammeTally.Kind.SERIES, version, now, until, data)
 
 
 def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> Kept:
@@ -174,14 +172,11 @@ def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> K
     department's count has expired; else summed again from the departments' rows
     (:func:`kept`, which counts again those that changed) and kept.
 
-    ``moments``: the weekly series' moments too, kept in a row of their own (kind
-    ``series``, one query more) under the same version. Summing them means reading every
-    department's moments (about 1 MB of JSON at 30,000 leaders), so the pages that do not
-    draw the series (the overview, HR's start page, the summaries: all but the forecast
-    page) neither read nor sum them after a booking. When the counts are kept and the
-    series are not (the overview summed the counts first), the series are added up from
-    the departments' kept rows if every one is good (:func:`_kept_series`), not counted
-    again."""
+    ``moments``: the weekly series' moments too (the forecast page), kept in a row of
+    their own (kind ``series``, one query more): summing them reads every department's
+    moments (1 MB of JSON at 30,000 leaders), which the other pages skip. With the counts
+    kept and the series not, the series are added up from the departments' kept rows when
+    every one is good (:func:`_kept_series`), not counted again."""
     current = page_versions.versions([page_versions.SOME_DEPARTMENT, page_versions.ALL_DEPARTMENTS])
     version = "|".join(current[k] for k in sorted(current))
     data = ProgrammeTally.read(programme, ProgrammeTally.Kind.MUNICIPALITY, version, now)
@@ -191,21 +186,14 @@ def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> K
             return found
         series = ProgrammeTally.read(programme, ProgrammeTally.Kind.SERIES, version, now)
         if series is not None:
-            found.needs.moments = _series_from_json(series)
+            found.needs.moments = [Counter(dict(pairs)) for pairs in series["moments"]]
             return found
         # The counts were summed again without the series (an overview after a booking):
         # the departments' rows are good, so their moments are added up, not counted.
         summed = _kept_series(programme, now)
         if summed is not None:
             found.needs.moments, until = summed
-            ProgrammeTally.keep(
-                programme,
-                ProgrammeTally.Kind.SERIES,
-                version,
-                now,
-                until,
-                _series_as_json(found.needs.moments),
-            )
+            _keep_series(programme, version, now, until, found.needs.moments)
             return found
     found = kept(programme, Department.objects.all(), now, moments=moments)
     until = found.valid_until or now
@@ -214,14 +202,7 @@ def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> K
             programme, ProgrammeTally.Kind.MUNICIPALITY, version, now, until, found.as_json()
         )
     if moments:
-        ProgrammeTally.keep(
-            programme,
-            ProgrammeTally.Kind.SERIES,
-            version,
-            now,
-            until,
-            _series_as_json(found.needs.moments),
-        )
+        _keep_series(programme, version, now, until, found.needs.moments)
     return found
 
 
@@ -239,7 +220,7 @@ def _kept_series(
         .order_by()
         .values("department_id", "version", "counted_at", "valid_until", "moments")
     }
-    series: list[Counter] = [Counter() for _ in range(4)]
+    series = Needs().moments
     until = None
     for pk in Department.objects.order_by().values_list("pk", flat=True):
         row = rows.get(pk)
