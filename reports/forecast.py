@@ -253,6 +253,7 @@ def forecast(
             now,
             end,
             (listed, (cannot_page - 1) * listed, (risk_page - 1) * listed),
+            counts,
             decide,
             titles,
             found,
@@ -282,11 +283,12 @@ Moments = list[tuple[int, int]]  # (Unix seconds, how many), sorted
 
 
 def _stranded_lists(
-    leaders, programme, now, end, window, decide, titles, found
+    leaders, programme, now, end, window, counts, decide, titles, found
 ) -> tuple[list[Stranded], list[Stranded]]:
     """A page of the leaders by name who can no longer finish, and of those at risk
     (``window``: how many, and how many of each to pass over first): read from those
-    neither completed nor on course, until both pages are full. Whether one without a
+    neither completed nor on course, until both pages are full or hold all that
+    ``counts`` (the outlooks' counts the page shows) has of each. Whether one without a
     seat is on a waitlist is read afterwards, for those listed only."""
     listed, cannot_skip, risky_skip = window
     on_course = Q(holds_all=True, held_last__lte=end)
@@ -297,9 +299,11 @@ def _stranded_lists(
         .order_by("name", "pk")
         .values_list("pk", "name", "department__name", "seat", "stored")
     )
-    chosen: list[tuple] = []
-    seen = {Outlook.CANNOT_FINISH: 0, Outlook.AT_RISK: 0}
     skip = {Outlook.CANNOT_FINISH: cannot_skip, Outlook.AT_RISK: risky_skip}
+    # Where a page cannot fill (few or none of an outlook), the reading stops once it has
+    # seen as many as the counts hold: it would otherwise read every leader looking for
+    # ones the counts say are not there.
+    wanted = {key: min(skip[key] + listed, counts[key]) for key in skip}
     # In a transaction PostgreSQL's cursor streams (in autocommit it would hold every
     # row first), and planned for its first rows (the portal plans cursors for reading
     # every row, settings.py) the leaders come by name from the index: the reading stops
@@ -308,15 +312,7 @@ def _stranded_lists(
         if connections[rest.db].vendor == "postgresql":
             with connections[rest.db].cursor() as cursor:
                 cursor.execute("SET LOCAL cursor_tuple_fraction = 0.1")
-        for pk, name, dept, seat, stored in rest.iterator(chunk_size=200):
-            outlook, module_id, _states = decide(seat, stored)
-            if outlook not in seen or seen[outlook] >= skip[outlook] + listed:
-                continue
-            seen[outlook] += 1
-            if seen[outlook] > skip[outlook]:
-                chosen.append((pk, name, dept, outlook, seat, module_id))
-            if all(seen[key] >= skip[key] + listed for key in seen):
-                break
+        chosen = _pages_of(rest.iterator(chunk_size=200), decide, skip, wanted)
     waiting = set(
         Enrolment.objects.filter(
             leader__in=[pk for pk, _n, _d, _o, seat, _m in chosen if seat is None],
@@ -333,6 +329,31 @@ def _stranded_lists(
             _stranded(pk, name, dept, outlook, seat is not None, status, module_id, titles, found)
         )
     return cannot, risky
+
+
+def _pages_of(rows, decide, skip: dict[str, int], wanted: dict[str, int]) -> list[tuple]:
+    """From leaders' rows by name (pk, name, department, seat, stored moments), those on
+    the page of each outlook: ``skip[outlook]`` passed over, then the rest up to
+    ``wanted[outlook]`` counted from the first. Reads no further than the row that
+    completes the last of them."""
+    chosen: list[tuple] = []
+    seen = dict.fromkeys(skip, 0)
+
+    def complete() -> bool:
+        return all(seen[key] >= wanted[key] for key in seen)
+
+    if complete():
+        return chosen
+    for pk, name, dept, seat, stored in rows:
+        outlook, module_id, _states = decide(seat, stored)
+        if outlook not in seen or seen[outlook] >= wanted[outlook]:
+            continue
+        seen[outlook] += 1
+        if seen[outlook] > skip[outlook]:
+            chosen.append((pk, name, dept, outlook, seat, module_id))
+        if complete():
+            break
+    return chosen
 
 
 def summary(

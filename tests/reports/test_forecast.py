@@ -283,6 +283,38 @@ def test_the_lists_go_a_page_at_a_time_by_name(client, hr, world, monkeypatch):
     assert client.get(url, {"cannot_page": "x"}).status_code == 200
 
 
+def test_the_lists_stop_reading_leaders_once_they_hold_what_the_counts_have():
+    """The lists read the leaders by name until each page is full or holds every leader
+    of its outlook the counts have: none at risk, a page of those who cannot finish is
+    read, not every leader after it looking for one at risk."""
+    cannot, risky = Outlook.CANNOT_FINISH, Outlook.AT_RISK
+    read: list[int] = []
+
+    def rows(outlooks: str):
+        for n, letter in enumerate(outlooks):
+            read.append(n)
+            yield n, f"Leder {n}", "Afdeling", letter, None
+
+    def decide(seat, _stored):
+        return (cannot if seat == "c" else risky), None, []
+
+    def pages(outlooks, skip, wanted) -> list[int]:
+        read.clear()
+        return [row[0] for row in forecast._pages_of(rows(outlooks), decide, skip, wanted)]
+
+    none_skipped = {cannot: 0, risky: 0}
+    assert pages("c" * 100, none_skipped, {cannot: 3, risky: 0}) == [0, 1, 2]
+    assert read == [0, 1, 2]
+    # The one at risk is last by name: every leader before it is read, three listed.
+    assert pages("cccccr", none_skipped, {cannot: 3, risky: 1}) == [0, 1, 2, 5]
+    assert read == [0, 1, 2, 3, 4, 5]
+    # The second page of two: two passed over, the third and fourth listed.
+    assert pages("rcrcrcrc", {cannot: 2, risky: 0}, {cannot: 4, risky: 0}) == [5, 7]
+    assert read == list(range(8))
+    assert pages("crcr", none_skipped, {cannot: 0, risky: 0}) == []
+    assert read == []
+
+
 def test_the_csv_has_the_weekly_series_of_the_page(client, hr, world):
     client.force_login(hr)
     response = client.get(reverse("reports:forecast_csv"), {"programme": world.programme.pk})
