@@ -4,6 +4,7 @@ within 3x the bare view"): the time one request takes when nothing else runs.
 
     .venv/bin/python bench/alone.py                      # after bench/load.py has seeded
     .venv/bin/python bench/alone.py --profile "HR, all"  # where one page's time goes
+    .venv/bin/python bench/alone.py --queries "behind"   # the SQL one call sends
 
 On the load bench's database (``bench_load``, made by ``bench/load.py``; demo clock
 2016-01-18), in one process with production's settings (DEBUG off, ``bench.site`` for
@@ -49,6 +50,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument(
         "--profile", metavar="TEXT", help="cProfile the page whose label holds TEXT"
+    )
+    parser.add_argument(
+        "--queries",
+        metavar="TEXT",
+        help="print the SQL one call of the page whose label holds TEXT sends",
     )
     args = parser.parse_args()
     os.environ.update(
@@ -99,6 +105,16 @@ def main() -> None:
     def count(execute, sql, params, many, context):
         queries.append(sql)
         return execute(sql, params, many, context)
+
+    if args.queries:
+        page = next(page for page in PAGES if args.queries in page.label)
+        for _ in range(5):
+            call(page)
+        with connection.execute_wrapper(count):
+            call(page)
+        for number, sql in enumerate(queries, 1):
+            print(f"{number:2}. {sql[:400]}{' ...' if len(sql) > 400 else ''}\n")
+        return
 
     print("| page | mean ms | median ms | x bare | queries |\n| --- | ---: | ---: | ---: | ---: |")
     bare = None
