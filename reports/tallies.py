@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import router, transaction
-from django.db.models import Count, F, Q, Sum, TextField, Window
+from django.db.models import Count, F, Min, Q, Sum, TextField, Window
 from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -248,19 +248,26 @@ def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool =
     )
     ids = [row[0] for row in rows]
     # The versions before the leaders: a row is never older than the version it is under.
-    current = page_versions.department_versions(ids if len(ids) <= FEW else None)
+    few = len(ids) <= FEW
+    current = page_versions.department_versions(ids if few else None)
     every = current[page_versions.ALL_DEPARTMENTS]
-    fields = ["department_id", "version", "counted_at", "valid_until", *COUNTS, "unseated"]
+    # Whether each row is still good by the clock is asked of the database: the whole
+    # municipality's 1,550 rows would otherwise each bring two moments to parse. Many
+    # departments are named by a subquery, not by 1,550 parameters.
     tallies = {
         t["department_id"]: t
-        for t in DepartmentTally.objects.filter(programme=programme, department__in=ids)
+        for t in DepartmentTally.objects.filter(
+            programme=programme, department__in=ids if few else departments.values("pk")
+        )
         .order_by()
-        .values(*fields)
+        .annotate(in_time=DepartmentTally.in_time(now))
+        .values("department_id", "version", "in_time", *COUNTS, "unseated")
     }
     stale = []
     for pk, *_rest in rows:
         tally = tallies.get(pk)
-        if tally is None or not DepartmentTally.good(tally, _version(current, every, pk), now):
+        version = _version(current, every, pk)
+        if tally is None or not tally["in_time"] or tally["version"] != version:
             stale.append(pk)
     if stale:
         tallies.update(_count(programme, stale, now, current, every))
@@ -284,8 +291,7 @@ def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool =
             unseated[one.unit_name] += one.unseated
     # Counted again just now: summed where they were written (a replica may not have them).
     using = router.db_for_write(DepartmentTally) if stale else None
-    needs = _summed(programme, departments, moments=moments, using=using)
-    until = min((tallies[pk]["valid_until"] for pk, *_rest in rows), default=None)
+    needs, until = _summed(programme, departments, moments=moments, using=using)
     return Kept(needs, unseated, departments=counted, valid_until=until)
 
 
@@ -293,9 +299,12 @@ def _version(current: dict, every: str, pk: int) -> str:
     return f"{current.get(pk, '0')}|{every}"
 
 
-def _summed(programme: Programme, departments, *, moments: bool, using: str | None) -> Needs:
+def _summed(
+    programme: Programme, departments, *, moments: bool, using: str | None
+) -> tuple[Needs, dt.datetime | None]:
     """The forecast's parts of these departments' kept counts, summed by the database
-    (``using``: that one, else the one the request reads)."""
+    (``using``: that one, else the one the request reads), and the first moment at which
+    one of their rows is no longer good by the clock."""
     mine = DepartmentTally.objects.db_manager(using).filter(
         programme=programme, department__in=departments
     )
@@ -305,7 +314,9 @@ def _summed(programme: Programme, departments, *, moments: bool, using: str | No
         on_course=Coalesce(Sum("on_course"), 0),
         unseated=Coalesce(Sum("unseated"), 0),
         place=Coalesce(Sum("need_place"), 0),
+        until=Min("valid_until"),
     )
+    until = totals.pop("until")
     needs = Needs(**totals)
     for own, missing, n in (
         TallyNeed.objects.db_manager(using)
@@ -318,7 +329,7 @@ def _summed(programme: Programme, departments, *, moments: bool, using: str | No
     if moments:
         for kept_moments in mine.values_list("moments", flat=True):
             _add_moments(needs.moments, kept_moments)
-    return needs
+    return needs, until
 
 
 def _add_moments(series: list[Counter], kept_moments: list) -> None:
