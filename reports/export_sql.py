@@ -56,8 +56,9 @@ COLUMNS = {
 }
 # The CSV's delimiters (csv_export.Dialect.FORMATS): written into the SQL as literals.
 DELIMITERS = (";", ",")
-# csv_export.FORMULA_STARTS as an SQL list, so that the two cannot drift apart.
-FORMULA_STARTS_SQL = "(" + ", ".join(f"chr({ord(start)})" for start in FORMULA_STARTS) + ")"
+# csv_export.FORMULA_STARTS as an SQL list of code points, so that the two cannot drift
+# apart: a text's first character is compared as a number (ascii()), not as text.
+FORMULA_STARTS_SQL = "(" + ", ".join(str(ord(start)) for start in FORMULA_STARTS) + ")"
 NO_MOMENTS = "'{}'::jsonb"
 
 
@@ -254,13 +255,13 @@ def _place(programme: Programme) -> Subquery:
         template="ARRAY[%(expressions)s]",
         output_field=ArrayField(models.TextField()),
     )
-    return Subquery(active_place(programme).order_by("pk").values_list(pair)[:1])
+    return Subquery(active_place(programme).values_list(pair)[:1])
 
 
 def _neutralised(column: str) -> str:
     """SQL for :func:`reports.csv_export.neutralise` of a text column, never NULL."""
     return (
-        f"COALESCE(CASE WHEN left({column}, 1) IN {FORMULA_STARTS_SQL} "
+        f"COALESCE(CASE WHEN ascii({column}) IN {FORMULA_STARTS_SQL} "
         f"THEN '''' || {column} ELSE {column} END, '')"
     )
 

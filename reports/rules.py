@@ -173,10 +173,12 @@ def report_leaders(scope: Scope, filters: Filters) -> QuerySet[Leader]:
 
 def active_place(programme: Programme) -> QuerySet[Enrolment]:
     """The place (enrolled or waitlisted) in ``programme`` of the leader ``OuterRef("pk")``
-    names: at most one row (the one-active-place constraint), read through its index."""
+    names: at most one row (the one-active-place constraint), read through its index.
+    Unordered: with one row there is nothing to sort, and the places' own order (by id)
+    cost every leader's subquery a sort (a fifth of the CSV export's statement)."""
     return Enrolment.objects.filter(
         leader=OuterRef("pk"), programme=programme, status__in=Enrolment.ACTIVE
-    )
+    ).order_by()
 
 
 def _status_q(status: str) -> Q:
