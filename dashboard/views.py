@@ -216,12 +216,7 @@ def _dashboard_context(
     ended = _closed_waitlist_place(leader, programme) if enrolment is None else None
     waitlist_closed = waitlist_has_closed(enrolment, now)
     window = assessment.open_round(programme, _seated(enrolment), now)
-    answered = set(
-        AssessmentResponse.objects.filter(leader=leader, programme=programme).values_list(
-            "round", flat=True
-        )
-    )
-    has_initiative, group = _initiative_and_group(leader, programme)
+    has_initiative, group, answered = _initiative_group_and_rounds(leader, programme)
     place_request = (
         approval.shown_request(leader, programme)
         if enrolment is None and approval.required()
@@ -263,18 +258,23 @@ def _dashboard_context(
     return context, options
 
 
-def _initiative_and_group(leader: Leader, programme: Programme) -> tuple[bool, dict | None]:
-    """Whether the leader has registered an initiative, and their learning group in the
-    programme (its id, name, next meeting and place; None: not in one), in one query.
+def _initiative_group_and_rounds(
+    leader: Leader, programme: Programme
+) -> tuple[bool, dict | None, set[str]]:
+    """Whether the leader has registered an initiative, their learning group in the
+    programme (its id, name, next meeting and place; None: not in one), and the
+    self-assessment rounds they have answered, in one query.
 
     A leader is in at most one group a programme (the membership's unique constraint),
     so the membership's own ordering (by group and the leaders' names: four joins in
     each subquery) is left out: it cost more to plan than the query took to run."""
     membership = GroupMembership.objects.filter(leader=leader, programme=programme).order_by()
+    responses = AssessmentResponse.objects.filter(leader=leader, programme=programme)
 
     def of_group(field: str) -> Subquery:
         return Subquery(membership.values(f"group__{field}")[:1])
 
+    rounds = {f"round_{value}": value for value in AssessmentResponse.Round.values}
     row = (
         Leader.objects.filter(pk=leader.pk)
         .values(
@@ -283,15 +283,17 @@ def _initiative_and_group(leader: Leader, programme: Programme) -> tuple[bool, d
             group_name=of_group("name"),
             group_next_meeting=of_group("next_meeting"),
             group_place=of_group("place"),
+            **{name: Exists(responses.filter(round=value)) for name, value in rounds.items()},
         )
         .get()
     )
+    answered = {value for name, value in rounds.items() if row[name]}
     if row["group_pk"] is None:
-        return row["has_initiative"], None
+        return row["has_initiative"], None, answered
     group = {
-        key.removeprefix("group_"): value for key, value in row.items() if key != "has_initiative"
+        key.removeprefix("group_"): value for key, value in row.items() if key.startswith("group_")
     }
-    return row["has_initiative"], group
+    return row["has_initiative"], group, answered
 
 
 def _seated(enrolment: Enrolment | None) -> Enrolment | None:

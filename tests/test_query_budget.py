@@ -442,8 +442,8 @@ BUDGET: dict[str, list[str]] = {
         "select programme_attendance",
         "select programme_absencenotice",  # each session's absence reported in advance
         "select qualify",
-        "select programme_assessmentresponse",
-        # Whether the leader has an initiative, and their learning group: one query.
+        # Whether the leader has an initiative, their learning group and the
+        # self-assessment rounds they answered: one query.
         "select programme_leader",
         # The sessions the leader attended and has not evaluated yet.
         "select programme_session",
@@ -1062,7 +1062,6 @@ BUDGET: dict[str, list[str]] = {
         "select programme_attendance",
         "select programme_absencenotice",
         "select programme_enrolment",
-        "select programme_assessmentresponse",
         "select programme_leader",
         "select approvals_enrolmentrequest",
         "select programme_session",
