@@ -18,7 +18,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Subquery, Window
+from django.db.models import Exists, F, JSONField, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -48,9 +48,10 @@ from programme.models import (
     MakeUpBooking,
     Programme,
     Session,
+    Standing,
     current_programme,
 )
-from programme.progress import ModuleState, stored_progress
+from programme.progress import ModuleState, progress_from_stored
 
 
 @login_not_required
@@ -199,8 +200,11 @@ def _dashboard_context(
     leader: Leader, programme: Programme, now: dt.datetime
 ) -> tuple[dict, dict[int, list[Session]]]:
     """The dashboard body's context, and the make-up sessions offered for each module."""
-    # Where the leader stands comes from the stored standing, as in every report.
-    progress = stored_progress(leader, programme, now=now)
+    # Where the leader stands comes from the stored standing, as in every report; it
+    # comes with the initiative, the learning group and the rounds answered.
+    modules = list(programme.modules.order_by("order"))
+    has_initiative, group, answered, stored = _leader_row(leader, programme)
+    progress = progress_from_stored(modules, stored, now)
     enrolment = active_enrolment(leader, programme)
     sessions = _cohort_sessions(enrolment)
     makeups = _makeups(leader, programme)
@@ -216,7 +220,6 @@ def _dashboard_context(
     ended = _closed_waitlist_place(leader, programme) if enrolment is None else None
     waitlist_closed = waitlist_has_closed(enrolment, now)
     window = assessment.open_round(programme, _seated(enrolment), now)
-    has_initiative, group, answered = _initiative_group_and_rounds(leader, programme)
     place_request = (
         approval.shown_request(leader, programme)
         if enrolment is None and approval.required()
@@ -258,12 +261,11 @@ def _dashboard_context(
     return context, options
 
 
-def _initiative_group_and_rounds(
-    leader: Leader, programme: Programme
-) -> tuple[bool, dict | None, set[str]]:
+def _leader_row(leader: Leader, programme: Programme) -> tuple[bool, dict | None, set[str], dict]:
     """Whether the leader has registered an initiative, their learning group in the
-    programme (its id, name, next meeting and place; None: not in one), and the
-    self-assessment rounds they have answered, in one query.
+    programme (its id, name, next meeting and place; None: not in one), the
+    self-assessment rounds they have answered, and their standing's stored moments
+    (:func:`programme.progress.progress_from_stored`), in one query.
 
     A leader is in at most one group a programme (the membership's unique constraint),
     so the membership's own ordering (by group and the leaders' names: four joins in
@@ -284,16 +286,23 @@ def _initiative_group_and_rounds(
             group_next_meeting=of_group("next_meeting"),
             group_place=of_group("place"),
             **{name: Exists(responses.filter(round=value)) for name, value in rounds.items()},
+            stored=Subquery(
+                Standing.objects.filter(leader=leader, programme=programme).values("modules")[:1],
+                output_field=JSONField(),
+            ),
         )
         .get()
     )
     answered = {value for name, value in rounds.items() if row[name]}
-    if row["group_pk"] is None:
-        return row["has_initiative"], None, answered
     group = {
         key.removeprefix("group_"): value for key, value in row.items() if key.startswith("group_")
     }
-    return row["has_initiative"], group, answered
+    return (
+        row["has_initiative"],
+        group if row["group_pk"] is not None else None,
+        answered,
+        row["stored"],
+    )
 
 
 def _seated(enrolment: Enrolment | None) -> Enrolment | None:

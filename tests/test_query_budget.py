@@ -435,16 +435,15 @@ BUDGET: dict[str, list[str]] = {
     "leader dashboard": [
         "select programme_programme",
         "select programme_module",
-        "select programme_standing",
+        # The leader's standing, whether they have an initiative, their learning group
+        # and the self-assessment rounds they answered: one query.
+        "select programme_leader",
         "select programme_enrolment",
         "select programme_session",
         "select programme_makeupbooking",
         "select programme_attendance",
         "select programme_absencenotice",  # each session's absence reported in advance
         "select qualify",
-        # Whether the leader has an initiative, their learning group and the
-        # self-assessment rounds they answered: one query.
-        "select programme_leader",
         # The sessions the leader attended and has not evaluated yet.
         "select programme_session",
     ],
@@ -1056,13 +1055,12 @@ BUDGET: dict[str, list[str]] = {
     "approval leader dashboard with a request": [
         "select programme_programme",
         "select programme_module",
-        "select programme_standing",
+        "select programme_leader",
         "select programme_enrolment",
         "select programme_makeupbooking",
         "select programme_attendance",
         "select programme_absencenotice",
         "select programme_enrolment",
-        "select programme_leader",
         "select approvals_enrolmentrequest",
         "select programme_session",
         "select programme_user",
