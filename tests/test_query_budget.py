@@ -351,9 +351,9 @@ def test_every_page_asks_the_same_named_queries_at_1x_and_10x_the_data(
         expected = {k: [q for q in v if q not in POSTGRESQL_ONLY] for k, v in expected.items()}
     else:
         # On PostgreSQL the completion CSV's lines are written by the database, one SELECT
-        # over the leaders' (reports/export_sql.py).
+        # over the leaders', planned without nested loops (reports/export_sql.py).
         expected = {
-            k: [BUILT_IN_SQL.get(q, q) if k in EXPORTS else q for q in v]
+            k: [one for q in v for one in (BUILT_IN_SQL.get(q, [q]) if k in EXPORTS else [q])]
             for k, v in expected.items()
         }
     assert set(seen) == set(expected), "a page was added or removed: pin its queries below"
@@ -372,7 +372,7 @@ def test_every_page_asks_the_same_named_queries_at_1x_and_10x_the_data(
 # (filtered and unfiltered). "select qualify" is the make-up choices' window query.
 POSTGRESQL_ONLY = {"set_config", "reset", "set"}
 EXPORTS = {"manager report csv", "hr report csv"}
-BUILT_IN_SQL = {"select programme_leader": "select export_rows"}
+BUILT_IN_SQL = {"select programme_leader": ["set_config", "select export_rows", "reset"]}
 BUDGET: dict[str, list[str]] = {
     # The API: the token's client, today's count of its calls (one UPDATE), then the list.
     # The API's clients (none in the demo: no prefetch of their departments) and calls.

@@ -87,6 +87,10 @@ def test_the_database_writes_the_same_bytes_as_the_csv_writer(
 
 def test_every_module_state_and_a_completion_day_are_in_the_compared_file(demo):
     """The comparison above means something only if the file shows every kind of cell."""
+    from programme.models import Enrolment
+
+    seated = Enrolment.objects.filter(status=Enrolment.Status.ENROLLED).order_by("-pk")[0]
+    Enrolment.objects.filter(pk=seated.pk).update(status=Enrolment.Status.WAITLISTED)
     now = timezone.make_aware(dt.datetime(2016, 3, 20, 12))
     modules = list(demo.modules.order_by("order"))
     filters = Filters(programme=demo, now=now)
@@ -97,4 +101,23 @@ def test_every_module_state_and_a_completion_day_are_in_the_compared_file(demo):
         assert text == python_bytes(head, selected, modules, now, "standard").decode()
     for cell in ("Attended 2016-", "Upcoming", "Missed", "Not booked", ",Yes\r\n", ",No\r\n"):
         assert cell in text
+    # Every kind of place: the places are joined to the leaders (a leader without one too).
+    for place in (",Enrolled,", ",Waitlisted,", ",Not enrolled,"):
+        assert place in text
     assert any(line.split(",")[-2].startswith("2016-") for line in text.splitlines()[1:])
+
+
+def test_the_connection_plans_as_before_once_the_export_is_declared(demo):
+    """The CSV's statement is planned without nested loops (a hash join of the places and
+    the leaders, whatever the statistics say); the connection's next queries are not."""
+    from django.db import connection
+
+    now = timezone.make_aware(dt.datetime(2016, 3, 20, 12))
+    modules = list(demo.modules.order_by("order"))
+    selected = report_leaders(full_scope(), Filters(programme=demo, now=now))
+    lines = export_sql.csv_lines(selected, demo, modules, now, ";")
+    first = next(lines)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_nestloop")
+        assert cursor.fetchone() == ("on",)
+    assert len([first, *lines]) == Leader.objects.count()

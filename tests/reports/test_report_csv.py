@@ -167,6 +167,8 @@ EXPORT_QUERIES = 10
 # On PostgreSQL the export sets its longer statement timeout and resets it after the
 # last row (portal.db.statement_timeout).
 EXPORT_TIMEOUT_QUERIES = 2
+# And plans the CSV's statement without nested loops, then resets that (export_sql._run).
+EXPORT_PLANNER_QUERIES = 2
 
 
 @pytest.mark.parametrize("leaders", [150, 1500])
@@ -175,8 +177,10 @@ def test_the_export_runs_a_fixed_number_of_queries_at_1x_and_10x_the_leaders(
 ):
     demo_data.seed(leaders=leaders)
     client.force_login(User.objects.get(email=demo_data.HR_EMAIL))
-    timeouts = EXPORT_TIMEOUT_QUERIES if connection.vendor == "postgresql" else 0
-    with django_assert_max_num_queries(EXPORT_QUERIES + timeouts):
+    on_postgresql = EXPORT_TIMEOUT_QUERIES + EXPORT_PLANNER_QUERIES
+    with django_assert_max_num_queries(
+        EXPORT_QUERIES + (on_postgresql if connection.vendor == "postgresql" else 0)
+    ):
         response = client.get(reverse("reports:export"), {"dialect": "standard"})
         body = b"".join(response.streaming_content)
     assert body.count(b"\r\n") == leaders + 1
