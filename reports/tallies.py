@@ -3,11 +3,12 @@ report overview and the forecast's counts read instead of every leader's standin
 
 A page asks :func:`kept` for the departments it shows. In a fixed number of queries it
 reads each department's version (:func:`programme.page_versions.department_versions`),
-then the kept rows, and counts again, in one pass, only the departments whose row is
-missing, was counted under another version (a write touched one of their leaders since)
-or has expired by the clock (``valid_until``); it keeps what it counted for the next
-page. The versions are read before the leaders, so a row is never older than the
-version it is kept under: at worst a department is counted once too often.
+then the kept rows, and counts again (:func:`reports.recount.count`), in one pass,
+only the departments whose row is missing, was counted under another version (a write
+touched one of their leaders since) or has expired by the clock (``valid_until``); it
+keeps what it counted for the next page. The versions are read before the leaders, so a
+row is never older than the version it is kept under: at worst a department is counted
+once too often.
 
 The counts come from the same queries as the live reports (:func:`reports.rules
 .department_summary` over :func:`reports.rules.report_leaders`) and the same outlook
@@ -22,14 +23,12 @@ make-ups of which modules), decided against the seats when a page asks
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db import router, transaction
-from django.db.models import Count, F, Min, Q, Sum, TextField, Window
-from django.db.models.functions import Cast, Coalesce, RowNumber
-from django.utils import timezone
+from django.db import router
+from django.db.models import F, Min, Q, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from programme import page_versions
@@ -40,30 +39,13 @@ from programme.models import (
     ProgrammeTally,
     TallyNeed,
 )
-from reports.chances import Chances, end_of
-from reports.outlooks import Outlook, add_moments, module_states, need_of, outlook_from_need
-from reports.rules import DepartmentRow, Filters, Scope, department_summary, report_leaders
+from reports.chances import Chances
+from reports.outlooks import Outlook, outlook_from_need
+from reports.recount import COUNTS, Needs, count, version_of
+from reports.rules import DepartmentRow, Scope
 
-COUNTS = ("leaders", "enrolled", "waitlisted", "completed", "behind")
 # Up to this many departments, their versions are read by name; more: all of them.
 FEW = 100
-
-
-@dataclass
-class Needs:
-    """What a group of leaders needs toward the end date, before the seats are known."""
-
-    total: int = 0
-    completed: int = 0
-    on_course: int = 0
-    # Without a place (none, or only on a waitlist), and not completed.
-    unseated: int = 0
-    # Without a place and needing one: how many.
-    place: int = 0
-    # Seated, missing modules: (own cohort, missing module ids) -> how many.
-    makeups: Counter = field(default_factory=Counter)
-    # The weekly series' moments (reports.outlooks.add_moments).
-    moments: list[Counter] = field(default_factory=lambda: [Counter() for _ in range(4)])
 
 
 @dataclass
@@ -224,7 +206,7 @@ def _kept_series(
     until = None
     for pk in Department.objects.order_by().values_list("pk", flat=True):
         row = rows.get(pk)
-        if row is None or not DepartmentTally.good(row, _version(current, every, pk), now):
+        if row is None or not DepartmentTally.good(row, version_of(current, every, pk), now):
             return None
         until = row["valid_until"] if until is None else min(until, row["valid_until"])
         _add_moments(series, row["moments"])
@@ -266,11 +248,11 @@ def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool =
     stale = []
     for pk, *_rest in rows:
         tally = tallies.get(pk)
-        version = _version(current, every, pk)
+        version = version_of(current, every, pk)
         if tally is None or not tally["in_time"] or tally["version"] != version:
             stale.append(pk)
     if stale:
-        tallies.update(_count(programme, stale, now, current, every))
+        tallies.update(count(programme, stale, now, current, every))
     counted = [
         Counted(
             department=pk,
@@ -293,10 +275,6 @@ def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool =
     using = router.db_for_write(DepartmentTally) if stale else None
     needs, until = _summed(programme, departments, moments=moments, using=using)
     return Kept(needs, unseated, departments=counted, valid_until=until)
-
-
-def _version(current: dict, every: str, pk: int) -> str:
-    return f"{current.get(pk, '0')}|{every}"
 
 
 def _summed(
@@ -338,121 +316,6 @@ def _add_moments(series: list[Counter], kept_moments: list) -> None:
     for counter, pairs in zip(series, kept_moments, strict=True):
         for moment, n in pairs:
             counter[moment] += n
-
-
-def _count(
-    programme: Programme, ids: list[int], now: dt.datetime, current: dict, every: str
-) -> dict[int, dict]:
-    """Count these departments' leaders again (two queries) and keep them, the parts with
-    their rows, in one transaction that holds the rows (four): two pages counting the
-    same department one after the other each leave a whole count."""
-    scope = Scope(departments=Department.objects.filter(pk__in=ids), is_hr=True)
-    leaders = report_leaders(scope, Filters(programme=programme, now=now))
-    rows, _total = department_summary(leaders)
-    by_department = {row.pk: row for row in rows}
-    needs, until = _needs_by_department(programme, leaders, now)
-    midnight = _next_midnight(now)
-    tallies = {}
-    for pk in ids:
-        row = by_department.get(pk) or DepartmentRow(pk=pk, name="", code="")
-        need = needs.get(pk) or Needs()
-        tallies[pk] = {
-            "department_id": pk,
-            "version": _version(current, every, pk),
-            "counted_at": now,
-            "valid_until": min(until.get(pk, midnight), midnight),
-            **{name: getattr(row, name) for name in COUNTS},
-            "outlook_completed": need.completed,
-            "on_course": need.on_course,
-            "unseated": need.unseated,
-            "need_place": need.place,
-            "moments": [[[m, n] for m, n in counter.items()] for counter in need.moments],
-        }
-    using = router.db_for_write(DepartmentTally)
-    with transaction.atomic(using=using):
-        DepartmentTally.objects.using(using).bulk_create(
-            [DepartmentTally(programme=programme, **tallies[pk]) for pk in sorted(tallies)],
-            update_conflicts=True,
-            unique_fields=["programme", "department"],
-            update_fields=[f for f in tallies[ids[0]] if f != "department_id"],
-        )
-        # The upsert holds the rows until this commits: another page counting the same
-        # departments waits at its own upsert, then replaces the whole.
-        by_pk = dict(
-            DepartmentTally.objects.using(using)
-            .filter(programme=programme, department__in=ids)
-            .order_by("department_id")
-            .values_list("department_id", "pk")
-        )
-        TallyNeed.objects.using(using).filter(tally__in=by_pk.values()).delete()
-        TallyNeed.objects.using(using).bulk_create(
-            TallyNeed(
-                tally_id=by_pk[pk],
-                own_cohort=own,
-                missing=",".join(str(m) for m in missing),
-                leaders=n,
-            )
-            for pk, need in needs.items()
-            for (own, missing), n in need.makeups.items()
-        )
-    return tallies
-
-
-def _needs_by_department(programme: Programme, leaders, now: dt.datetime):
-    """Each department's :class:`Needs`, and the first moment after ``now`` at which the
-    clock alone changes one of its counts (a module's state, a leader falling behind)."""
-    required = [(m.pk, str(m.pk)) for m in programme.modules.filter(required=True)]
-    end_s, now_s = int(end_of(programme).timestamp()), int(now.timestamp())
-    groups = (
-        leaders.annotate(
-            seat=F("standing__seated_in"),
-            stored=Cast("standing__modules", TextField()),
-            behind_from=F("standing__behind_from"),
-        )
-        .values("department", "seat", "stored", "behind_from")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    needs: dict[int, Needs] = {}
-    until: dict[int, dt.datetime] = {}
-    decided: dict[tuple, tuple] = {}
-    for group in groups:
-        seat, stored, n = group["seat"], group["stored"], group["n"]
-        key = (seat, stored)
-        if key not in decided:
-            moments = json.loads(stored) if stored else {}
-            states = module_states(required, moments, now_s)
-            upcoming = [s for m in moments.values() for s in m if s is not None and s > now_s]
-            decided[key] = (*need_of(states, end_s), states, min(upcoming, default=None))
-        settled, missing, states, next_s = decided[key]
-        department = group["department"]
-        found = needs.setdefault(department, Needs())
-        found.total += n
-        if settled == Outlook.COMPLETED:
-            found.completed += n
-        elif settled == Outlook.ON_COURSE:
-            found.on_course += n
-        elif seat is None:
-            found.place += n
-        else:
-            found.makeups[seat, tuple(sorted(missing))] += n
-        if seat is None and settled != Outlook.COMPLETED:
-            found.unseated += n
-        add_moments(found.moments, states, n)
-        behind_from = group["behind_from"]
-        for moment in (
-            dt.datetime.fromtimestamp(next_s, tz=dt.UTC) if next_s is not None else None,
-            behind_from if behind_from is not None and behind_from > now else None,
-        ):
-            if moment is not None and (department not in until or moment < until[department]):
-                until[department] = moment
-    return needs, until
-
-
-def _next_midnight(now: dt.datetime) -> dt.datetime:
-    """Who is still in the municipality is decided by the day: a count lasts the day."""
-    local = timezone.localtime(now)
-    return timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time()))
 
 
 def outlook_counts(needs: Needs, chances: Chances) -> dict[str, int]:

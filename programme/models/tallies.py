@@ -60,7 +60,7 @@ class DepartmentTally(KeptRow):
     waitlisted = models.PositiveIntegerField(_("on the waitlist"), default=0)
     completed = models.PositiveIntegerField(_("completed"), default=0)
     behind = models.PositiveIntegerField(_("behind"), default=0)
-    # The forecast's counts before the seats are known (reports.tallies.Needs): the
+    # The forecast's counts before the seats are known (reports.recount.Needs): the
     # leaders who completed, who are on course, who have no place (none, or only on a
     # waitlist) and are not completed, and of those who need a place.
     outlook_completed = models.PositiveIntegerField(_("completed (forecast)"), default=0)

@@ -283,10 +283,11 @@ def test_the_lists_go_a_page_at_a_time_by_name(client, hr, world, monkeypatch):
     assert client.get(url, {"cannot_page": "x"}).status_code == 200
 
 
-def test_the_lists_stop_reading_leaders_once_they_hold_what_the_counts_have():
-    """The lists read the leaders by name until each page is full or holds every leader
-    of its outlook the counts have: none at risk, a page of those who cannot finish is
-    read, not every leader after it looking for one at risk."""
+def test_the_walk_for_the_lists_reads_no_further_than_the_row_that_completes_them():
+    """The lists' walk (``_pages_of``) reads the leaders by name until each outlook has
+    as many as wanted (the forecast wants a page, or all the counts have when fewer):
+    with none at risk wanted, a page of those who cannot finish is read, not every
+    leader after it looking for one at risk."""
     cannot, risky = Outlook.CANNOT_FINISH, Outlook.AT_RISK
     read: list[int] = []
 
