@@ -90,7 +90,8 @@ def test_a_leader_on_the_waitlist_is_promoted_when_another_cancels(
     page.goto(live_server.url + reverse("dashboard:cohort_detail", args=[hold_2.pk]))
     join = page.locator(button_of("dashboard:enrol", hold_2.pk))
     assert join.inner_text() == da("Join the waitlist")
-    join.click()
+    with page.expect_navigation():
+        join.click()
     assert (
         page.locator("#next-heading + p")
         .inner_text()
@@ -107,7 +108,8 @@ def test_a_leader_on_the_waitlist_is_promoted_when_another_cancels(
     # The leader with the seat cancels, at another computer.
     other = page_for(world.outsider)
     other.goto(live_server.url + reverse("dashboard:dashboard"))
-    other.locator(button_of("dashboard:cancel", seat.pk)).click()
+    with other.expect_navigation():
+        other.locator(button_of("dashboard:cancel", seat.pk)).click()
     assert other.url == live_server.url + reverse("dashboard:cohort_list")
 
     page.reload()
@@ -134,7 +136,8 @@ def test_hr_records_attendance_in_the_admin_and_the_leaders_progress_bar_moves(
     page.locator('a[href="?prefill=present"]').click()
     row = page.locator("tr", has=page.get_by_text(world.colleague.name, exact=False))
     assert row.locator('input[value="present"]').is_checked()
-    page.locator(".submit-row [type=submit]").click()
+    with page.expect_navigation():
+        page.locator(".submit-row [type=submit]").click()
     # Søren was recorded present already; Åse is new.
     assert page.locator(".messagelist").inner_text() == da(
         "Attendance saved: %(created)s recorded, %(changed)s changed, %(unchanged)s unchanged.",
@@ -165,7 +168,8 @@ def test_a_manager_filters_the_report_to_a_department_and_downloads_its_csv(
     assert departments.count() == 2
 
     page.select_option("#id_department", str(world.department.pk))
-    page.locator(".report-filters [type=submit]").click()
+    with page.expect_navigation():
+        page.locator(".report-filters [type=submit]").click()
     assert departments.count() == 1
     assert departments.inner_text() == world.department.name
 
