@@ -5,6 +5,7 @@ within 3x the bare view"): the time one request takes when nothing else runs.
     .venv/bin/python bench/alone.py                      # after bench/load.py has seeded
     .venv/bin/python bench/alone.py --profile "HR, all"  # where one page's time goes
     .venv/bin/python bench/alone.py --queries "behind"   # the SQL one call sends
+    .venv/bin/python bench/alone.py --after-write        # each call right after a booking
 
 On the load bench's database (``bench_load``, made by ``bench/load.py``; demo clock
 2016-01-18), in one process with production's settings (DEBUG off, ``bench.site`` for
@@ -15,6 +16,12 @@ load bench's readers (bench/writes.py) with Django's test client and times each 
 mean and median of each, its share of the bare view's mean, the queries one call made,
 and the load average. ``--profile TEXT`` runs cProfile over the first page whose label
 holds TEXT instead.
+
+``--after-write`` times each call right after one committed write, as under
+``bench/load.py --writes``: a leader without a place enrols in a cohort open on the
+demo's day, or cancels that place, through the portal's own form (not timed; its time is
+printed apart). What a page then counts again (the kept tallies, the chances) is in
+its time.
 
 Not a test: nothing here fails the build. Record runs in docs/performance.md.
 """
@@ -56,6 +63,11 @@ def main() -> None:
         metavar="TEXT",
         help="print the SQL one call of the page whose label holds TEXT sends",
     )
+    parser.add_argument(
+        "--after-write",
+        action="store_true",
+        help="time each call right after one enrolment or cancellation",
+    )
     args = parser.parse_args()
     os.environ.update(
         {
@@ -87,6 +99,15 @@ def main() -> None:
         response = clients[page.who].get(page.path, secure=True)
         assert response.status_code == 200, (page.path, response.status_code)
 
+    write = writes() if args.after_write else None
+    write_times: list[float] = []
+
+    def before_call() -> None:
+        if write is not None:
+            started = time.perf_counter()
+            write()
+            write_times.append((time.perf_counter() - started) * 1000)
+
     if args.profile:
         page = next(page for page in PAGES if args.profile in page.label)
         for _ in range(5):
@@ -94,6 +115,9 @@ def main() -> None:
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(args.repeat):
+            profile.disable()
+            before_call()
+            profile.enable()
             call(page)
         profile.disable()
         stats = pstats.Stats(profile).sort_stats("cumulative")
@@ -126,6 +150,7 @@ def main() -> None:
             call(page)
         times = []
         for _ in range(args.repeat):
+            before_call()
             started = time.perf_counter()
             call(page)
             times.append((time.perf_counter() - started) * 1000)
@@ -136,7 +161,48 @@ def main() -> None:
             f"{mean / bare:.1f} | {len(queries)} |",
             flush=True,
         )
+    if write_times:
+        print(
+            f"writes before the calls: {len(write_times)}, "
+            f"median {statistics.median(write_times):.1f} ms each (not in the pages' times)"
+        )
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def writes():
+    """One committed write a call: a leader without a place enrols in a cohort open on
+    the demo's day, through the portal's form, or cancels it the next time."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from programme.models import Cohort, Enrolment, User
+
+    user = (
+        User.objects.filter(leader__isnull=False, leader__enrolments__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    client = Client()
+    client.force_login(user)
+    cohorts = list(
+        Cohort.objects.filter(enrolment_deadline__gte=DEMO_CLOCK[:10])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    turn = iter(range(10**9))
+
+    def write() -> None:
+        held = Enrolment.objects.filter(
+            leader=user.leader, status__in=["enrolled", "waitlisted"]
+        ).first()
+        if held is None:
+            path = reverse("dashboard:enrol", args=[cohorts[next(turn) % len(cohorts)]])
+        else:
+            path = reverse("dashboard:cancel", args=[held.pk])
+        response = client.post(path, secure=True)
+        assert response.status_code in (302, 303), (path, response.status_code)
+
+    return write
 
 
 if __name__ == "__main__":

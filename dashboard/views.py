@@ -189,11 +189,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "dashboard/dashboard.html", page)
     if kept is not None and kept.html is not None:
         return render(request, "dashboard/dashboard.html", {**page, "body": mark_safe(kept.html)})  # noqa: S308 - our own rendering
+    if kept is None:
+        body = _dashboard_body(request, leader, programme, now)
+    else:
+        # One request at a time builds a stale copy; the others take it when it is kept.
+        with kept.rebuilding(now) as body:
+            if body is None:
+                body = _dashboard_body(request, leader, programme, now, kept)
+    return render(request, "dashboard/dashboard.html", {**page, "body": mark_safe(body)})  # noqa: S308 - our own rendering
+
+
+def _dashboard_body(request, leader, programme, now, kept=None) -> str:
+    """The dashboard's body rendered, and kept when ``kept`` (the cache is on)."""
     context, options = _dashboard_context(leader, programme, now)
     body = render_to_string("dashboard/_dashboard_body.html", context, request)
     if kept is not None:
         _keep_dashboard(kept, body, context, options, now)
-    return render(request, "dashboard/dashboard.html", {**page, "body": body})
+    return body
 
 
 def _dashboard_context(

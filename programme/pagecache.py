@@ -37,8 +37,8 @@ A page that shows other people's bookings too (a waiting place's position, the
 make-up sessions with a free seat offered to a leader who is behind) also carries the
 version any write changes, and lives at most a minute.
 
-When a shared page's copy is missing or stale (a write replaced its version), one
-request rebuilds it and the others asking for the same copy wait for that one
+When a shared page's copy, or a leader's dashboard, is missing or stale (a write replaced
+its version), one request rebuilds it and the others asking for the same copy wait for that one
 (:func:`rebuilding`), instead of every connection rendering the same page at once the
 moment a booking commits. A waiter takes only a copy made under its own versions, and
 builds the page itself when the builder leaves without one, dies, takes too long, or
@@ -214,6 +214,33 @@ class Kept:
         }
         cache.set(_page(self.leader_id), entry, int(seconds))
 
+    def good(self, page: dict | None, now: dt.datetime) -> bool:
+        """Whether a kept copy of this leader's page may be served: made under the
+        versions read for this request (the version any write replaces too, if it shows
+        other people's bookings), for the same variant, and not past its moment."""
+        return (
+            page is not None
+            and page["versions"] == self.versions
+            and page["variant"] == _variant(self.request)
+            and page["any"] in (None, self.any_version)
+            and now < page["until"]
+        )
+
+    @contextmanager
+    def rebuilding(self, now: dt.datetime) -> Iterator[str | None]:
+        """One rebuild at a time of this leader's page under these versions
+        (:func:`rebuilding`): yields the body another request kept meanwhile, or None,
+        and then the caller builds it and :meth:`keep` s it while the others wait. A
+        page that shows other people's bookings is out of date after any booking, and
+        every open tab would otherwise build it at once."""
+        if not self.request.META.get("CSRF_COOKIE"):
+            # A first visit's copy carries a CSRF secret made for it: nothing to wait for.
+            yield None
+            return
+        tag = f"{':'.join(self.versions)}:{self.any_version}:{_variant(self.request)}"
+        with rebuilding(_page(self.leader_id), tag, lambda page: self.good(page, now)) as page:
+            yield page["html"] if page is not None else None
+
 
 def _variant(request) -> str:
     """What else the copy depends on: the language, the address (its forms come back
@@ -239,14 +266,10 @@ def dashboard(request, leader_id: int, now: dt.datetime) -> Kept | None:
     else:
         _keep_programme(request, current[OTHERS])
     page = found.get(_page(leader_id))
-    good = (
-        page is not None
-        and page["versions"] == kept_versions
-        and page["variant"] == _variant(request)
-        and page["any"] in (None, current[ANY])
-        and now < page["until"]
-    )
-    return Kept(page["html"] if good else None, kept_versions, current[ANY], request, leader_id)
+    kept = Kept(None, kept_versions, current[ANY], request, leader_id)
+    if kept.good(page, now):
+        kept.html = page["html"]
+    return kept
 
 
 def _keep_programme(request, version: str) -> None:

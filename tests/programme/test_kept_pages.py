@@ -751,3 +751,36 @@ def test_many_requests_for_a_stale_report_build_it_once_and_all_get_that_copy(
     assert len(set(pages)) == 1
     settings.PAGE_CACHE_SECONDS = 0
     assert pages[0] == report(client), "the copy is the page as it is now"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_requests_for_a_stale_dashboard_with_make_ups_build_it_once(
+    client, leader, cohort, other_cohort, department_a, settings
+):
+    """A leader offered make-ups has the dashboard open in eight tabs when another
+    leader's booking replaces it (it shows the seats): one request builds it (its
+    queries read the modules), the others are served that copy, which is the page as it
+    is now."""
+    booking.enrol(leader=leader, cohort=cohort, now=local(2016, 1, 5))  # missed the 12th
+    client.force_login(leader.user)
+    assert "Hold 2" in page(client)  # the CSRF cookie; the copy kept
+    (colleague,) = others(department_a, 1)
+    booking.enrol(leader=colleague, cohort=other_cohort, now=local(2016, 1, 20))
+    cookies = client.cookies
+    pages, builds = [], []
+
+    def ask():
+        from django.test import Client
+
+        other = Client()
+        other.cookies = cookies
+        with CaptureQueriesContext(connections["default"]) as queries:
+            pages.append(page(other))
+        names = {query_name(q["sql"]) for q in queries.captured_queries}
+        builds.append("select programme_module" in names)
+
+    at_once(ask, 8)
+    assert len(pages) == 8
+    assert builds.count(True) == 1, builds
+    assert len(set(pages)) == 1
+    assert pages[0] == fresh(client, settings)
