@@ -3,13 +3,16 @@ the cohorts not started with a free seat, and the make-up sessions with a free s
 the one seat rule (``Cohort.with_seats``, ``Session.with_free_seats``). Read once per
 forecast (:mod:`reports.forecast`).
 
-Counted in three queries whatever the number of leaders, by one request at a time (the
-others asking for the same version wait for its count), and kept
-(:class:`~programme.models.ProgrammeTally`, kind ``seats``) under the version any write
-to the programme's rows replaces (a place, a make-up, a reservation, a cohort or a
-session: :mod:`programme.page_versions`), until the first of them starts (then it is no
-longer open) or midnight (a reservation's release day): two queries while nothing
-changed."""
+Counted by one request at a time (the others asking for the same version wait for its
+count), and kept (:class:`~programme.models.ProgrammeTally`, kind ``seats``) under the
+version any write to the programme's rows replaces (a place, a make-up, a reservation, a
+cohort or a session: :mod:`programme.page_versions`), until the first of them starts
+(then it is no longer open) or midnight (a reservation's release day): two queries while
+nothing changed. After a booking, only the places and the make-ups are counted again
+(two grouped queries, whatever the number of leaders): the cohorts, the sessions to come
+and the reservations (:class:`Plan`) are kept in the cache under the version that only
+writes to those rows replace, and the seats are worked out from the counts by the one
+seat rule (``seats_taken``, ``free_seats`` beside ``Cohort.with_seats``)."""
 
 from __future__ import annotations
 
@@ -20,11 +23,20 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.cache import cache
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from programme import page_versions, pagecache
-from programme.models import Cohort, Programme, ProgrammeTally, Session
+from programme.models import (
+    Cohort,
+    Enrolment,
+    MakeUpBooking,
+    Programme,
+    ProgrammeTally,
+    Session,
+)
+from programme.models.cohorts import free_seats, seats_taken
+from programme.models.reservations import open_reserved_by_cohort
 
 
 def end_of(programme: Programme) -> dt.datetime:
@@ -85,19 +97,18 @@ class Chances:
         )
 
 
-def chances(programme: Programme, now: dt.datetime, version: str | None = None) -> Chances:
+def chances(programme: Programme, now: dt.datetime) -> Chances:
     """The open cohorts and the make-up seats before the end date: kept (two queries), or
-    counted again and kept (four more). ``version``: ``ANY``'s, when the caller has read
-    it already (one query less)."""
-    if version is None:
-        version = page_versions.versions([page_versions.ANY])[page_versions.ANY]
+    counted again and kept (four more; six when the cohorts and sessions changed too)."""
+    current = page_versions.versions([page_versions.ANY, page_versions.OTHERS])
+    version = current[page_versions.ANY]
     data = ProgrammeTally.read(programme, ProgrammeTally.Kind.SEATS, version, now)
     if data is not None:
         return Chances.from_json(data)
-    return Chances.from_json(_counted(programme, now, version))
+    return Chances.from_json(_counted(programme, now, version, current[page_versions.OTHERS]))
 
 
-def _counted(programme: Programme, now: dt.datetime, version: str) -> dict:
+def _counted(programme: Programme, now: dt.datetime, version: str, plan_version: str) -> dict:
     """Count the chances again and keep them: one request at a time for the same version
     (:func:`programme.pagecache.rebuilding`: after a booking, every page asking for the
     seats would otherwise count them at once), the others taking its count."""
@@ -109,7 +120,7 @@ def _counted(programme: Programme, now: dt.datetime, version: str) -> dict:
     with pagecache.rebuilding(key, version, good) as entry:
         if entry is not None:
             return entry["data"]
-        found, until = _count(programme, now)
+        found, until = _count(programme, now, plan_version)
         data = found.as_json()
         ProgrammeTally.keep(programme, ProgrammeTally.Kind.SEATS, version, now, until, data)
         seconds = (until - now).total_seconds()
@@ -119,55 +130,118 @@ def _counted(programme: Programme, now: dt.datetime, version: str) -> dict:
         return data
 
 
-def _count(programme: Programme, now: dt.datetime) -> tuple[Chances, dt.datetime]:
-    """The chances (three queries), and until when they hold by the clock alone."""
+@dataclass(frozen=True)
+class Plan:
+    """What the chances are counted over that no booking changes: every cohort's size,
+    deadline and span, the sessions not started that end by the end date, and the seats
+    held by open reservations. Kept under the version every write to a cohort, a session,
+    a module, the programme or a reservation replaces (``OTHERS``)."""
+
+    # (cohort id, seats, enrolment deadline, first start, last end), by first start.
+    cohorts: list[tuple[int, int, dt.date | None, dt.datetime | None, dt.datetime | None]]
+    # (session id, module id, cohort id, start), by start.
+    sessions: list[tuple[int, int, int, dt.datetime]]
+    reserved: dict[int, int]
+    # The first moment the plan changes by the clock: a session starts (it is no longer
+    # to come), or midnight (a reservation's release day).
+    until: dt.datetime
+
+
+def _plan(programme: Programme, now: dt.datetime, version: str | None) -> Plan:
+    """The plan, kept in the cache under ``version`` (read before it): three queries when
+    it is not there. ``version`` None: read from the rows, and not kept."""
+    key = f"tally:plan:{programme.pk}"
+    entry = cache.get(key) if version is not None else None
+    if (
+        entry is not None
+        and entry["version"] == version
+        and entry["counted_at"] <= now < entry["plan"].until
+    ):
+        return entry["plan"]
     end = end_of(programme)
-    # Every cohort's size, deadline and span (first start, last end), for the usual size
-    # and span; the seats (the one seat rule, Cohort.with_seats) are counted only for
-    # the cohorts not started that end by the end date: the only ones that can be open.
     cohorts = list(
         Cohort.objects.filter(programme=programme)
         .annotate(starts_at=Min("sessions__starts_at"), ends_at=Max("sessions__ends_at"))
         .order_by("starts_at", "pk")
         .values_list("pk", "capacity", "enrolment_deadline", "starts_at", "ends_at")
     )
-    waiting = [
-        pk for pk, _size, _deadline, first, last in cohorts if first and first > now and last <= end
-    ]
-    taken = (
-        dict(
-            Cohort.objects.filter(pk__in=waiting)
-            .with_seats(now)
-            .order_by()
-            .values_list("pk", "seats_taken")
+    sessions = list(
+        Session.objects.filter(
+            module__programme=programme,
+            cohort__programme=programme,  # as Session.clean() holds them
+            starts_at__gt=now,
+            ends_at__lte=end,
         )
-        if waiting
-        else {}
+        .order_by("starts_at", "pk")
+        .values_list("pk", "module_id", "cohort_id", "starts_at")
     )
-    open_cohorts = [
-        (pk, size - taken[pk], deadline)
-        for pk, size, deadline, _first, _last in cohorts
-        if pk in taken and size > taken[pk]
-    ]
-    makeups: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    reserved = open_reserved_by_cohort(Cohort.objects.filter(programme=programme), now)
+    local = timezone.localtime(now)
+    until = timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time()))
+    starts = [first for _pk, _size, _deadline, first, _last in cohorts if first and first > now]
+    until = min([until, *starts[:1], *(starts_at for *_rest, starts_at in sessions[:1])])
+    plan = Plan(cohorts=cohorts, sessions=sessions, reserved=reserved, until=until)
+    seconds = (until - now).total_seconds()
+    if seconds >= 1 and version is not None:
+        entry = {"version": version, "counted_at": now, "plan": plan}
+        cache.set(key, entry, min(int(seconds), pagecache.SHARED_PAGE_SECONDS))
+    return plan
+
+
+def _count(
+    programme: Programme, now: dt.datetime, plan_version: str | None = None
+) -> tuple[Chances, dt.datetime]:
+    """The chances (two queries over the plan kept under ``plan_version``, :func:`_plan`;
+    without it, all from the rows), and until when they hold by the clock alone. The
+    seats by the one seat rule, over the places and make-ups counted per cohort and per
+    session (``seats_taken``, ``free_seats``)."""
+    plan = _plan(programme, now, plan_version)
+    end = end_of(programme)
+    enrolled = Counter(
+        dict(
+            Enrolment.objects.filter(cohort__programme=programme, status=Enrolment.Status.ENROLLED)
+            .order_by()
+            .values_list("cohort")
+            .annotate(n=Count("*"))
+        )
+    )
+    # Only the sessions to come: an open cohort's sessions are all still to come.
+    guests = Counter(
+        dict(
+            MakeUpBooking.objects.filter(
+                session__cohort__programme=programme, session__starts_at__gt=now
+            )
+            .order_by()
+            .values_list("session")
+            .annotate(n=Count("*"))
+        )
+    )
+    reserved = Counter(plan.reserved)
+    most_guests: Counter = Counter()
+    capacity = {}
+    for pk, size, _deadline, _first, _last in plan.cohorts:
+        capacity[pk] = size
+    for pk, _module_id, cohort_id, _starts_at in plan.sessions:
+        most_guests[cohort_id] = max(most_guests[cohort_id], guests[pk])
+    open_cohorts = []
     # By the clock alone, the chances change when an open cohort or a make-up session
     # starts (it is no longer open), or at midnight (a reservation's release day).
     local = timezone.localtime(now)
     until = timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time()))
-    for _pk, _size, _deadline, first, _last in cohorts:
+    for pk, size, deadline, first, last in plan.cohorts:
         if first is not None and first > now:
             until = min(until, first)
-    for pk, module_id, cohort_id, starts_at in (
-        Session.objects.filter(module__programme=programme, starts_at__gt=now, ends_at__lte=end)
-        .with_free_seats(now)
-        .filter(free_seats__gt=0)
-        .order_by("starts_at", "pk")
-        .values_list("pk", "module_id", "cohort_id", "starts_at")
-    ):
-        makeups[module_id].append((pk, cohort_id))
-        until = min(until, starts_at)
-    capacities = Counter(size for _pk, size, _deadline, _first, _last in cohorts)
-    spans = [last - first for _pk, _size, _deadline, first, last in cohorts if first and last]
+            taken = seats_taken(enrolled[pk], most_guests[pk], reserved[pk])
+            if last <= end and size > taken:
+                open_cohorts.append((pk, size - taken, deadline))
+    makeups: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for pk, module_id, cohort_id, starts_at in plan.sessions:
+        free = free_seats(capacity[cohort_id], enrolled[cohort_id], guests[pk], reserved[cohort_id])
+        if free > 0:
+            makeups[module_id].append((pk, cohort_id))
+            until = min(until, starts_at)
+    capacities = Counter(size for _pk, size, _deadline, _first, _last in plan.cohorts)
+    spans = [last - first for _pk, _size, _deadline, first, last in plan.cohorts if first and last]
     return Chances(
         open_cohorts=open_cohorts,
         makeups=dict(makeups),

@@ -98,6 +98,18 @@ class Module(models.Model):
         return f"{self.order}. {self.title}"
 
 
+def seats_taken(enrolled: int, most_guests: int, reserved: int) -> int:
+    """A cohort's taken seats from its counts read in bulk (:mod:`reports.chances`): the
+    rule of :meth:`CohortQuerySet.with_seats`, which states it for the database."""
+    return enrolled + most_guests + reserved
+
+
+def free_seats(capacity: int, enrolled: int, guests: int, reserved: int) -> int:
+    """A session's free seats from its counts read in bulk: the rule of
+    :meth:`SessionQuerySet.with_free_seats`, which states it for the database."""
+    return capacity - enrolled - guests - reserved
+
+
 class CohortQuerySet(KeptQuerySet):
     def with_seats(self, now: dt.datetime | None = None) -> CohortQuerySet:
         """Annotate ``seats_taken``, ``seats_reserved``, ``waitlist_length`` and ``starts_at``.
@@ -107,7 +119,8 @@ class CohortQuerySet(KeptQuerySet):
         number of make-up guests at any one of its sessions, plus the reserved seats
         not yet named of its open reservations (:mod:`.reservations`, at ``now``, the
         portal's clock by default). Correlated subqueries rather than joins and GROUP
-        BY, so a page of cohorts counts only its own rows.
+        BY, so a page of cohorts counts only its own rows. :func:`seats_taken` states the
+        same sum for counts read in bulk.
         """
         from programme import clock
         from programme.models.reservations import open_reserved_seats
@@ -250,7 +263,8 @@ class SessionQuerySet(KeptQuerySet):
         seats not yet named (at ``now``; also annotated, ``seats_reserved``) and the
         session's make-ups.
 
-        The one definition of a session's free seats, used by booking and the pages.
+        The one definition of a session's free seats, used by booking and the pages
+        (:func:`free_seats` states it for counts read in bulk).
         """
         from programme import clock
         from programme.models.reservations import open_reserved_seats

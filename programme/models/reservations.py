@@ -43,18 +43,27 @@ class ReservationQuerySet(KeptQuerySet):
         return self.filter(released_at__isnull=True, release_on__lte=timezone.localdate(now))
 
 
-def open_reserved_seats(cohort_ref: str, now: dt.datetime) -> Coalesce:
-    """The seats held by open reservations of the cohort ``OuterRef(cohort_ref)`` names and
-    not yet named: the one definition, for both annotations in :mod:`.cohorts`."""
-    rows = (
+def _unnamed_seats(now: dt.datetime):
+    """Open reservations' seats not yet named, per cohort: the one definition."""
+    return (
         Reservation.objects.open(now)
-        .filter(cohort=OuterRef(cohort_ref))
         .order_by()
         .values("cohort")
         .annotate(n=Sum(F("seats") - F("named")))
-        .values("n")
     )
+
+
+def open_reserved_seats(cohort_ref: str, now: dt.datetime) -> Coalesce:
+    """The seats held by open reservations of the cohort ``OuterRef(cohort_ref)`` names and
+    not yet named, for both annotations in :mod:`.cohorts`."""
+    rows = _unnamed_seats(now).filter(cohort=OuterRef(cohort_ref)).values("n")
     return Coalesce(Subquery(rows, output_field=models.IntegerField()), 0)
+
+
+def open_reserved_by_cohort(cohorts, now: dt.datetime) -> dict[int, int]:
+    """The same seats for every cohort of ``cohorts`` (a queryset) that has any, in one
+    query (:mod:`reports.chances`)."""
+    return dict(_unnamed_seats(now).filter(cohort__in=cohorts).values_list("cohort", "n"))
 
 
 class Reservation(models.Model):

@@ -216,7 +216,7 @@ def test_pages_asking_for_the_seats_at_once_after_a_write_count_them_once(settin
         with CaptureQueriesContext(connections["default"]) as queries:
             found.append(chances.chances(world.programme, MARCH_1).as_json())
         names = {query_name(q["sql"]) for q in queries.captured_queries}
-        counted.append("select programme_session" in names)
+        counted.append("select programme_enrolment" in names)
 
     at_once(ask, 8)
     assert len(found) == 8
