@@ -26,7 +26,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db import router
+from django.db import connections, router
 from django.db.models import F, Min, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
@@ -196,21 +196,18 @@ def _kept_series(
     else None (they must be counted again). Three queries."""
     current = page_versions.department_versions(None)
     every = current[page_versions.ALL_DEPARTMENTS]
+    mine = DepartmentTally.objects.filter(programme=programme)
     rows = {
         row["department_id"]: row
-        for row in DepartmentTally.objects.filter(programme=programme)
-        .order_by()
-        .values("department_id", "version", "counted_at", "valid_until", "moments")
+        for row in mine.order_by().values("department_id", "version", "counted_at", "valid_until")
     }
-    series = Needs().moments
     until = None
     for pk in Department.objects.order_by().values_list("pk", flat=True):
         row = rows.get(pk)
         if row is None or not DepartmentTally.good(row, version_of(current, every, pk), now):
             return None
         until = row["valid_until"] if until is None else min(until, row["valid_until"])
-        _add_moments(series, row["moments"])
-    return series, until or now
+    return _moments_summed(mine), until or now
 
 
 def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool = False) -> Kept:
@@ -305,17 +302,39 @@ def _summed(
     ):
         needs.makeups[own, tuple(int(m) for m in missing.split(","))] += n
     if moments:
-        for kept_moments in mine.values_list("moments", flat=True):
-            _add_moments(needs.moments, kept_moments)
+        needs.moments = _moments_summed(mine)
     return needs, until
 
 
-def _add_moments(series: list[Counter], kept_moments: list) -> None:
-    """Add one department's kept weekly-series moments ([moment, leaders] pairs per
-    series) to ``series``."""
-    for counter, pairs in zip(series, kept_moments, strict=True):
-        for moment, n in pairs:
-            counter[moment] += n
+def _moments_summed(tallies) -> list[Counter]:
+    """The weekly series' moments of these kept rows (a ``DepartmentTally`` queryset; each
+    row's ``moments`` a list of series of [moment, leaders] pairs), summed per series and
+    moment by the database: at 30,000 leaders the 1,550 rows hold 2 MB of JSON, which
+    took about 65 ms to bring over and add up in Python. One query."""
+    series = Needs().moments
+    inner, params = tallies.order_by().values("moments").query.sql_with_params()
+    connection = connections[tallies.db]
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT s.number - 1, (p.pair ->> 0)::bigint, SUM((p.pair ->> 1)::bigint)::bigint"  # noqa: S608
+            f" FROM ({inner}) tally"  # the ORM's own SQL, its values as parameters
+            " CROSS JOIN LATERAL jsonb_array_elements(tally.moments)"
+            " WITH ORDINALITY AS s(pairs, number)"
+            " CROSS JOIN LATERAL jsonb_array_elements(s.pairs) AS p(pair)"
+            " GROUP BY 1, 2"
+        )
+    else:  # SQLite's JSON functions
+        sql = (
+            "SELECT CAST(s.key AS INTEGER), json_extract(p.value, '$[0]'),"  # noqa: S608
+            " SUM(json_extract(p.value, '$[1]'))"
+            f" FROM ({inner}) tally, json_each(tally.moments) s, json_each(s.value) p"
+            " GROUP BY 1, 2"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for number, moment, n in cursor.fetchall():
+            series[number][moment] += n
+    return series
 
 
 def outlook_counts(needs: Needs, chances: Chances) -> dict[str, int]:

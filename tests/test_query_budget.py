@@ -968,7 +968,8 @@ BUDGET: dict[str, list[str]] = {
     # seats, the required modules' count, the leaders' standings grouped by seat and
     # stored moments, those neither completed nor on course (for the lists), the first
     # session (for the weeks); then the filter form's lists. The first five on the
-    # pages with its summary (report overview, outcomes, team, HR start).
+    # pages with its summary (report overview, outcomes, team, HR start). A manager's
+    # departments' weekly series are summed by the database ("select tally").
     "manager forecast": [
         "select programme_department",
         "select programme_programme",
@@ -980,7 +981,7 @@ BUDGET: dict[str, list[str]] = {
         "select programme_departmenttally",
         "select programme_departmenttally",
         "select programme_tallyneed",
-        "select programme_departmenttally",
+        "select tally",
         "count programme_module",
         "savepoint",
         "set",
@@ -1022,7 +1023,7 @@ BUDGET: dict[str, list[str]] = {
         "select programme_departmenttally",
         "select programme_departmenttally",
         "select programme_tallyneed",
-        "select programme_departmenttally",
+        "select tally",
         "select programme_session",
     ],
     "hr forecast csv": [
