@@ -99,7 +99,8 @@ class Chances:
 
 def chances(programme: Programme, now: dt.datetime) -> Chances:
     """The open cohorts and the make-up seats before the end date: kept (two queries), or
-    counted again and kept (four more; six when the cohorts and sessions changed too)."""
+    counted again and kept (three more; six when the plan they are counted over is not
+    kept, :func:`_plan`)."""
     current = page_versions.versions([page_versions.ANY, page_versions.OTHERS])
     version = current[page_versions.ANY]
     data = ProgrammeTally.read(programme, ProgrammeTally.Kind.SEATS, version, now)
