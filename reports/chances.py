@@ -177,10 +177,11 @@ def _plan(programme: Programme, now: dt.datetime, version: str | None) -> Plan:
         .values_list("pk", "module_id", "cohort_id", "starts_at")
     )
     reserved = open_reserved_by_cohort(Cohort.objects.filter(programme=programme), now)
-    local = timezone.localtime(now)
-    until = timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time()))
-    starts = [first for _pk, _size, _deadline, first, _last in cohorts if first and first > now]
-    until = min([until, *starts[:1], *(starts_at for *_rest, starts_at in sessions[:1])])
+    until = pagecache.next_change(
+        [first for _pk, _size, _deadline, first, _last in cohorts]
+        + [starts_at for *_rest, starts_at in sessions[:1]],
+        now,
+    )
     plan = Plan(cohorts=cohorts, sessions=sessions, reserved=reserved, until=until)
     seconds = (until - now).total_seconds()
     if seconds >= 1 and version is not None:
@@ -218,29 +219,28 @@ def _count(
         )
     )
     reserved = Counter(plan.reserved)
+    capacity = {pk: size for pk, size, *_rest in plan.cohorts}
     most_guests: Counter = Counter()
-    capacity = {}
-    for pk, size, _deadline, _first, _last in plan.cohorts:
-        capacity[pk] = size
     for pk, _module_id, cohort_id, _starts_at in plan.sessions:
         most_guests[cohort_id] = max(most_guests[cohort_id], guests[pk])
     open_cohorts = []
-    # By the clock alone, the chances change when an open cohort or a make-up session
-    # starts (it is no longer open), or at midnight (a reservation's release day).
-    local = timezone.localtime(now)
-    until = timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time()))
     for pk, size, deadline, first, last in plan.cohorts:
         if first is not None and first > now:
-            until = min(until, first)
             taken = seats_taken(enrolled[pk], most_guests[pk], reserved[pk])
             if last <= end and size > taken:
                 open_cohorts.append((pk, size - taken, deadline))
     makeups: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    first_makeup = None
     for pk, module_id, cohort_id, starts_at in plan.sessions:
         free = free_seats(capacity[cohort_id], enrolled[cohort_id], guests[pk], reserved[cohort_id])
         if free > 0:
             makeups[module_id].append((pk, cohort_id))
-            until = min(until, starts_at)
+            first_makeup = first_makeup or starts_at  # the sessions are by start
+    # By the clock alone, the chances change when a cohort or a make-up session starts
+    # (it is no longer open), or at midnight (a reservation's release day).
+    until = pagecache.next_change(
+        [first for _pk, _size, _deadline, first, _last in plan.cohorts] + [first_makeup], now
+    )
     capacities = Counter(size for _pk, size, _deadline, _first, _last in plan.cohorts)
     spans = [last - first for _pk, _size, _deadline, first, last in plan.cohorts if first and last]
     return Chances(

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from django.db import router, transaction
 from django.db.models import Count, F, TextField
 from django.db.models.functions import Cast
-from django.utils import timezone
 
+from programme import pagecache
 from programme.models import Department, DepartmentTally, Programme, TallyNeed
 from reports.chances import end_of
 from reports.outlooks import Outlook, add_moments, module_states, need_of
@@ -59,7 +59,8 @@ def count(
     rows, _total = department_summary(leaders)
     by_department = {row.pk: row for row in rows}
     needs, until = _needs_by_department(programme, leaders, now)
-    midnight = _next_midnight(now)
+    # Who is still in the municipality is decided by the day: a count lasts the day.
+    midnight = pagecache.next_change([], now)
     tallies = {}
     for pk in ids:
         row = by_department.get(pk) or DepartmentRow(pk=pk, name="", code="")
@@ -155,9 +156,3 @@ def _needs_by_department(programme: Programme, leaders, now: dt.datetime):
             if moment is not None and (department not in until or moment < until[department]):
                 until[department] = moment
     return needs, until
-
-
-def _next_midnight(now: dt.datetime) -> dt.datetime:
-    """Who is still in the municipality is decided by the day: a count lasts the day."""
-    local = timezone.localtime(now)
-    return timezone.make_aware(dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time()))

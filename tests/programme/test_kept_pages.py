@@ -722,6 +722,26 @@ def test_a_builder_that_leaves_without_a_copy_lets_the_waiter_build_at_once():
         assert entry is None, "and the next request may build"
 
 
+def _asked_at_once(client, fetch, built_by: str, n: int = 8) -> tuple[list[str], list[bool]]:
+    """``n`` requests with ``client``'s cookies (one person's tabs) fetch a page at the
+    same moment: the pages they got, and for each whether it built the page (its queries
+    include ``built_by``)."""
+    cookies = client.cookies
+    pages, builds = [], []
+
+    def ask():
+        from django.test import Client
+
+        other = Client()
+        other.cookies = cookies
+        with CaptureQueriesContext(connections["default"]) as queries:
+            pages.append(fetch(other))
+        builds.append(built_by in {query_name(q["sql"]) for q in queries.captured_queries})
+
+    at_once(ask, n)
+    return pages, builds
+
+
 @pytest.mark.django_db(transaction=True)
 def test_many_requests_for_a_stale_report_build_it_once_and_all_get_that_copy(
     hr_group, client, hr, seated, settings
@@ -732,20 +752,7 @@ def test_many_requests_for_a_stale_report_build_it_once_and_all_get_that_copy(
     client.force_login(hr)
     report(client)  # the session's CSRF cookie; the copy then kept
     Leader.objects.filter(pk=seated.pk).update(level=Leader.Level.DIRECTOR)  # a new version
-    cookies = client.cookies
-    pages, builds = [], []
-
-    def ask():
-        from django.test import Client
-
-        other = Client()
-        other.cookies = cookies
-        with CaptureQueriesContext(connections["default"]) as queries:
-            pages.append(report(other))
-        names = {query_name(q["sql"]) for q in queries.captured_queries}
-        builds.append("select programme_leader" in names)
-
-    at_once(ask, 8)
+    pages, builds = _asked_at_once(client, report, "select programme_leader")
     assert len(pages) == 8
     assert builds.count(True) == 1, builds
     assert len(set(pages)) == 1
@@ -766,20 +773,7 @@ def test_many_requests_for_a_stale_dashboard_with_make_ups_build_it_once(
     assert "Hold 2" in page(client)  # the CSRF cookie; the copy kept
     (colleague,) = others(department_a, 1)
     booking.enrol(leader=colleague, cohort=other_cohort, now=local(2016, 1, 20))
-    cookies = client.cookies
-    pages, builds = [], []
-
-    def ask():
-        from django.test import Client
-
-        other = Client()
-        other.cookies = cookies
-        with CaptureQueriesContext(connections["default"]) as queries:
-            pages.append(page(other))
-        names = {query_name(q["sql"]) for q in queries.captured_queries}
-        builds.append("select programme_module" in names)
-
-    at_once(ask, 8)
+    pages, builds = _asked_at_once(client, page, "select programme_module")
     assert len(pages) == 8
     assert builds.count(True) == 1, builds
     assert len(set(pages)) == 1
