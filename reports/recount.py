@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -50,10 +51,11 @@ def version_of(current: dict, every: str, pk: int) -> str:
 
 def count(
     programme: Programme, ids: list[int], now: dt.datetime, current: dict, every: str
-) -> dict[int, dict]:
+) -> tuple[dict[int, dict], dict[int, Needs]]:
     """Count these departments' leaders again (two queries) and keep them, the parts with
     their rows, in one transaction that holds the rows (four): two pages counting the
-    same department one after the other each leave a whole count."""
+    same department one after the other each leave a whole count. Returns each one's
+    row as written (with its new ``revision``) and its :class:`Needs`."""
     scope = Scope(departments=Department.objects.filter(pk__in=ids), is_hr=True)
     leaders = report_leaders(scope, Filters(programme=programme, now=now))
     rows, _total = department_summary(leaders)
@@ -76,6 +78,7 @@ def count(
             "unseated": need.unseated,
             "need_place": need.place,
             "moments": [[[m, n] for m, n in counter.items()] for counter in need.moments],
+            "revision": secrets.randbelow(2**62),
         }
     using = router.db_for_write(DepartmentTally)
     with transaction.atomic(using=using):
@@ -104,7 +107,7 @@ def count(
             for pk, need in needs.items()
             for (own, missing), n in need.makeups.items()
         )
-    return tallies
+    return tallies, needs
 
 
 def _needs_by_department(programme: Programme, leaders, now: dt.datetime):

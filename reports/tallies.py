@@ -81,6 +81,10 @@ class Kept:
     unit_lines: list[DepartmentRow] | None = None
     # The first moment at which one of the rows summed is no longer good by the clock.
     valid_until: dt.datetime | None = None
+    # Which count of each department's row the sum holds (its ``revision``), and the
+    # version every department carried then (:func:`_by_difference`).
+    revisions: dict[int, int] | None = None
+    every: str | None = None
 
     def as_json(self) -> dict:
         lines, _total = department_rows(self, by_unit=True)
@@ -93,6 +97,8 @@ class Kept:
             "makeups": [[own, list(m), n] for (own, m), n in self.needs.makeups.items()],
             "by_unit": list(self.unseated.items()),
             "lines": [[getattr(line, f) for f in LINE] for line in lines],
+            "revisions": list((self.revisions or {}).items()),
+            "every": self.every,
         }
 
     @classmethod
@@ -106,7 +112,13 @@ class Kept:
             makeups=Counter({(own, tuple(m)): n for own, m, n in data["makeups"]}),
         )
         lines = [DepartmentRow(**dict(zip(LINE, line, strict=True))) for line in data["lines"]]
-        return cls(needs, Counter(dict(data["by_unit"])), unit_lines=lines)
+        return cls(
+            needs,
+            Counter(dict(data["by_unit"])),
+            unit_lines=lines,
+            revisions=dict(data.get("revisions") or ()),
+            every=data.get("every"),
+        )
 
 
 # A line of the overview, as the whole municipality's kept counts keep it.
@@ -142,26 +154,51 @@ def for_scope(
     return kept(programme, departments, now, moments=moments)
 
 
-def _keep_series(programme: Programme, version: str, now, until, moments: list[Counter]) -> None:
-    """Keep the municipality's weekly series' moments (kind ``series``) under ``version``."""
-    data = {"moments": [[[m, n] for m, n in series.items()] for series in moments]}
+def _keep_series(
+    programme: Programme, version: str, now, until, moments: list[Counter], revisions: dict
+) -> None:
+    """Keep the municipality's weekly series' moments (kind ``series``) under ``version``,
+    with the revisions of the departments' rows they were summed from."""
+    data = {
+        "moments": [[[m, n] for m, n in series.items()] for series in moments],
+        "revisions": list(revisions.items()),
+    }
     ProgrammeTally.keep(programme, ProgrammeTally.Kind.SERIES, version, now, until, data)
 
 
 def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> Kept:
     """The kept counts of every department, summed (:class:`~programme.models
     .ProgrammeTally`): two queries while no leader's write has replaced them and no
-    department's count has expired; else summed again from the departments' rows
-    (:func:`kept`, which counts again those that changed) and kept.
+    department's count has expired. After a booking, the departments it touched are
+    counted again and the kept sum corrected by their difference (:func:`_by_difference`);
+    where that cannot be, summed again from every department's row (:func:`kept`, which
+    counts again those that changed). Either is kept.
 
     ``moments``: the weekly series' moments too (the forecast page), kept in a row of
     their own (kind ``series``, one query more): summing them reads every department's
-    moments (1 MB of JSON at 30,000 leaders), which the other pages skip. With the counts
+    moments (2 MB of JSON at 30,000 leaders), which the other pages skip. With the counts
     kept and the series not, the series are added up from the departments' kept rows when
     every one is good (:func:`_kept_series`), not counted again."""
     current = page_versions.versions([page_versions.SOME_DEPARTMENT, page_versions.ALL_DEPARTMENTS])
     version = "|".join(current[k] for k in sorted(current))
-    data = ProgrammeTally.read(programme, ProgrammeTally.Kind.MUNICIPALITY, version, now)
+    row = ProgrammeTally.row(programme, ProgrammeTally.Kind.MUNICIPALITY)
+    data = row["data"] if row is not None and ProgrammeTally.good(row, version, now) else None
+    if data is None and row is not None:
+        corrected = _by_difference(programme, now, row["data"], moments=moments)
+        if corrected is not None:
+            found, series = corrected
+            until = found.valid_until or now
+            data = found.as_json()
+            ProgrammeTally.keep(
+                programme, ProgrammeTally.Kind.MUNICIPALITY, version, now, until, data
+            )
+            if not moments:
+                return found
+            if series is not None:
+                found.needs.moments = series
+                _keep_series(programme, version, now, until, series, found.revisions)
+                return found
+            # The series were not kept from the same rows: added up from them below.
     if data is not None:
         found = Kept.from_json(data)
         if not moments:
@@ -174,8 +211,8 @@ def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> K
         # the departments' rows are good, so their moments are added up, not counted.
         summed = _kept_series(programme, now)
         if summed is not None:
-            found.needs.moments, until = summed
-            _keep_series(programme, version, now, until, found.needs.moments)
+            found.needs.moments, until, revisions = summed
+            _keep_series(programme, version, now, until, found.needs.moments, revisions)
             return found
     found = kept(programme, Department.objects.all(), now, moments=moments)
     until = found.valid_until or now
@@ -184,22 +221,186 @@ def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> K
             programme, ProgrammeTally.Kind.MUNICIPALITY, version, now, until, found.as_json()
         )
     if moments:
-        _keep_series(programme, version, now, until, found.needs.moments)
+        _keep_series(programme, version, now, until, found.needs.moments, found.revisions)
     return found
+
+
+# Up to this many departments counted again, the municipality's kept sum is corrected by
+# their difference; more (every department's version replaced at once: a leader moved,
+# an import, HR's edits, midnight): summed again from every row.
+BY_DIFFERENCE = 20
+# What a department's row adds to the municipality's needs, besides its line's counts.
+NEED_PARTS = {
+    "completed": "outlook_completed",
+    "on_course": "on_course",
+    "unseated": "unseated",
+    "place": "need_place",
+}
+
+
+def _by_difference(
+    programme: Programme, now: dt.datetime, old: dict, *, moments: bool
+) -> tuple[Kept, list[Counter] | None] | None:
+    """The municipality's counts from the sum kept before (``old``, a ``municipality``
+    row's data, stale now): the departments whose rows are no longer good are counted
+    again (:func:`reports.recount.count`), and the sum corrected by how their new rows
+    differ from the rows it holds. With ``moments``, the weekly series kept from the same
+    rows are corrected too (else the series are None: add them up from the rows).
+
+    Exact, or None (sum every row again): the sum names the revision of each row it
+    holds, and the rows taken out are read with theirs. A row counted again since the
+    sum (by another page), a department's leaders changed, more than ``BY_DIFFERENCE``
+    rows to count, or the version every department carries replaced: None. Reads from
+    the database that takes the writes. Six queries (seven with the series), and the
+    counting's (:func:`reports.recount.count`) and two more when a row is counted again."""
+    recorded = dict(old.get("revisions") or ())
+    current = page_versions.department_versions(None)
+    every = current[page_versions.ALL_DEPARTMENTS]
+    if not recorded or old.get("every") != every:
+        return None
+    using = router.db_for_write(DepartmentTally)
+    mine = DepartmentTally.objects.db_manager(using).filter(programme=programme)
+    rows = {
+        row["department_id"]: row
+        for row in mine.order_by()
+        .annotate(in_time=DepartmentTally.in_time(now))
+        .values("department_id", "version", "in_time", "revision")
+    }
+    if rows.keys() != recorded.keys():
+        return None
+    stale = []
+    for pk, row in rows.items():
+        if row["revision"] != recorded[pk] or not row["revision"]:
+            # Counted again by another page (or by code that names no revision): the sum
+            # does not hold that row.
+            return None
+        if not row["in_time"] or row["version"] != version_of(current, every, pk):
+            stale.append(pk)
+    if len(stale) > BY_DIFFERENCE:
+        return None
+    series_row = (
+        ProgrammeTally.row(programme, ProgrammeTally.Kind.SERIES, using) if moments else None
+    )
+    with_series = (
+        series_row is not None and dict(series_row["data"].get("revisions") or ()) == recorded
+    )
+    series = (
+        [Counter(dict(pairs)) for pairs in series_row["data"]["moments"]] if with_series else None
+    )
+    found = Kept.from_json(old)
+    if stale:
+        # What the sum holds of them: their needs, then their rows. A count committed in
+        # between shows in the rows' revisions.
+        old_needs = list(
+            TallyNeed.objects.db_manager(using)
+            .filter(tally__programme=programme, tally__department__in=stale)
+            .values_list("tally__department_id", "own_cohort", "missing", "leaders")
+        )
+        before = {
+            row["department_id"]: row
+            for row in mine.filter(department__in=stale).values(
+                "department_id",
+                "revision",
+                *COUNTS,
+                *NEED_PARTS.values(),
+                *(["moments"] if with_series else []),
+            )
+        }
+        if any(pk not in before or before[pk]["revision"] != recorded[pk] for pk in stale):
+            return None
+        after, needs = count(programme, stale, now, current, every)
+        units = _units_of(stale, using)
+        for pk in stale:
+            old_makeups = Counter(
+                {
+                    (own, tuple(int(m) for m in missing.split(","))): n
+                    for department, own, missing, n in old_needs
+                    if department == pk
+                }
+            )
+            new_makeups = needs[pk].makeups if pk in needs else Counter()
+            if not _correct(
+                found, series, units[pk], before[pk], after[pk], old_makeups, new_makeups
+            ):
+                return None
+            recorded[pk] = after[pk]["revision"]
+        if not _settled(found, series):
+            return None
+    found.revisions, found.every = recorded, every
+    found.valid_until = mine.aggregate(until=Min("valid_until"))["until"]
+    return found, series
+
+
+def _units_of(departments: list[int], using: str) -> dict[int, tuple[int, str]]:
+    """Each department's administration or centre (itself where it has none): its id
+    and name, as the municipality's lines and counts without a place are kept."""
+    return {
+        pk: (unit, name)
+        for pk, unit, name in Department.objects.db_manager(using)
+        .filter(pk__in=departments)
+        .values_list("pk", Coalesce("parent_id", "pk"), Coalesce("parent__name", "name"))
+    }
+
+
+def _correct(found: Kept, series, unit, old: dict, new: dict, old_makeups, new_makeups) -> bool:
+    """Take one department's row ``old`` out of ``found`` (and ``series``) and put its
+    row ``new`` in; False where that cannot be done exactly (its leaders changed, or it
+    has counts and no line)."""
+    if old["leaders"] != new["leaders"]:
+        return False
+    unit_pk, unit_name = unit
+    change = {name: new[name] - old[name] for name in COUNTS}
+    line = next((line for line in found.unit_lines if line.pk == unit_pk), None)
+    if line is None:
+        if any(change.values()):
+            return False
+    else:
+        for name, difference in change.items():
+            setattr(line, name, getattr(line, name) + difference)
+        line.not_enrolled -= change["enrolled"] + change["waitlisted"]
+    for part, column in NEED_PARTS.items():
+        setattr(found.needs, part, getattr(found.needs, part) + new[column] - old[column])
+    found.unseated[unit_name] += new["unseated"] - old["unseated"]
+    found.needs.makeups.subtract(old_makeups)
+    found.needs.makeups.update(new_makeups)
+    if series is not None:
+        for number, pairs in enumerate(old["moments"]):
+            for moment, n in pairs:
+                series[number][moment] -= n
+        for number, pairs in enumerate(new["moments"]):
+            for moment, n in pairs:
+                series[number][moment] += n
+    return True
+
+
+def _settled(found: Kept, series) -> bool:
+    """Drop what fell to nothing; False if anything fell below it (the sum did not hold
+    what was taken out)."""
+    for counter in (found.unseated, found.needs.makeups, *(series or ())):
+        if any(n < 0 for n in counter.values()):
+            return False
+        for key in [key for key, n in counter.items() if n == 0]:
+            del counter[key]
+    lines = all(
+        getattr(line, name) >= 0 for line in found.unit_lines for name in (*COUNTS, "not_enrolled")
+    )
+    return lines and all(getattr(found.needs, part) >= 0 for part in NEED_PARTS)
 
 
 def _kept_series(
     programme: Programme, now: dt.datetime
-) -> tuple[list[Counter], dt.datetime] | None:
-    """Every department's weekly-series moments summed from their kept rows, and until
-    when they hold, if every department's row is good now (as :func:`kept` finds them);
-    else None (they must be counted again). Three queries."""
+) -> tuple[list[Counter], dt.datetime, dict[int, int]] | None:
+    """Every department's weekly-series moments summed from their kept rows, until when
+    they hold and the rows' revisions, if every department's row is good now (as
+    :func:`kept` finds them); else None (they must be counted again). Three queries."""
     current = page_versions.department_versions(None)
     every = current[page_versions.ALL_DEPARTMENTS]
     mine = DepartmentTally.objects.filter(programme=programme)
     rows = {
         row["department_id"]: row
-        for row in mine.order_by().values("department_id", "version", "counted_at", "valid_until")
+        for row in mine.order_by().values(
+            "department_id", "version", "counted_at", "valid_until", "revision"
+        )
     }
     until = None
     for pk in Department.objects.order_by().values_list("pk", flat=True):
@@ -207,7 +408,8 @@ def _kept_series(
         if row is None or not DepartmentTally.good(row, version_of(current, every, pk), now):
             return None
         until = row["valid_until"] if until is None else min(until, row["valid_until"])
-    return _moments_summed(mine), until or now
+    revisions = {pk: row["revision"] for pk, row in rows.items()}
+    return _moments_summed(mine), until or now, revisions
 
 
 def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool = False) -> Kept:
@@ -240,7 +442,7 @@ def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool =
         )
         .order_by()
         .annotate(in_time=DepartmentTally.in_time(now))
-        .values("department_id", "version", "in_time", *COUNTS, "unseated")
+        .values("department_id", "version", "in_time", "revision", *COUNTS, "unseated")
     }
     stale = []
     for pk, *_rest in rows:
@@ -249,7 +451,7 @@ def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool =
         if tally is None or not tally["in_time"] or tally["version"] != version:
             stale.append(pk)
     if stale:
-        tallies.update(count(programme, stale, now, current, every))
+        tallies.update(count(programme, stale, now, current, every)[0])
     counted = [
         Counted(
             department=pk,
@@ -271,7 +473,10 @@ def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool =
     # Counted again just now: summed where they were written (a replica may not have them).
     using = router.db_for_write(DepartmentTally) if stale else None
     needs, until = _summed(programme, departments, moments=moments, using=using)
-    return Kept(needs, unseated, departments=counted, valid_until=until)
+    revisions = {pk: tallies[pk]["revision"] for pk in ids}
+    return Kept(
+        needs, unseated, departments=counted, valid_until=until, revisions=revisions, every=every
+    )
 
 
 def _summed(

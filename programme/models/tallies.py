@@ -70,6 +70,11 @@ class DepartmentTally(KeptRow):
     # The forecast's weekly series: four lists (modules completed, modules held, leaders
     # completed, leaders holding all; reports.outlooks.add_moments) of [moment, how many].
     moments = models.JSONField(_("moments"), default=list)
+    # Random, new at every count: which count a sum of the rows holds (reports.tallies
+    # corrects the municipality's sum by the difference of the rows counted again).
+    # A default in the database: the code before it, still running during a deploy,
+    # writes rows without it.
+    revision = models.BigIntegerField(_("revision"), db_default=0)
 
     class Meta:
         verbose_name = _("department tally")
@@ -158,12 +163,19 @@ class ProgrammeTally(KeptRow):
     def read(cls, programme: Programme, kind: str, version: str, now) -> dict | None:
         """The kept summary's data if it was made under ``version`` and is still good at
         ``now``; else None (make it again and :meth:`keep` it). One query."""
-        row = (
-            cls.objects.filter(programme=programme, kind=kind)
+        row = cls.row(programme, kind)
+        return row["data"] if row is not None and cls.good(row, version, now) else None
+
+    @classmethod
+    def row(cls, programme: Programme, kind: str, using: str | None = None) -> dict | None:
+        """The kept summary as it is, good or not: its version, when it was made and
+        until when, and its data. One query."""
+        return (
+            cls.objects.db_manager(using)
+            .filter(programme=programme, kind=kind)
             .values("version", "counted_at", "valid_until", "data")
             .first()
         )
-        return row["data"] if row is not None and cls.good(row, version, now) else None
 
     @classmethod
     def keep(

@@ -265,3 +265,74 @@ def test_the_municipalitys_weekly_series_are_kept_apart_and_read_only_by_the_for
     # Kept: asked again, the series are read from their own row, not summed.
     assert reads_moments(lambda: tallies.whole(world.programme, later, moments=True)) is False
     assert tallies.whole(world.programme, later, moments=True).needs.moments == kept_series
+
+
+def _sums_every_row(call) -> bool:
+    """Whether ``call`` summed the municipality from every department's row (the overview's
+    lines per department, read in the order of their names) rather than correcting the
+    kept sum."""
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    return any("ROW_NUMBER" in query["sql"].upper() for query in queries.captured_queries)
+
+
+def test_after_a_booking_the_municipalitys_sum_is_corrected_by_the_departments_difference(world):
+    """HR's overview and the forecast after a booking: the department it touched is counted
+    again and the kept sum (lines, needs, series) corrected by how its row changed, not
+    summed again from every department; and it equals a count over every leader."""
+    tallies.whole(world.programme, MARCH_1, moments=True)
+    other_before = counted_at(world.other)
+    later = MARCH_1 + dt.timedelta(minutes=5)
+    for step, change in enumerate(
+        [
+            lambda: enrol(leader=world.leaders[5], cohort=world.b, by_staff=True, now=later),
+            lambda: cancel(
+                enrolment=Enrolment.objects.get(leader=world.leaders[4], status="enrolled"),
+                by_staff=True,
+                now=later,
+            ),
+            # L3 gives up A's place: one more without a place in the administration.
+            lambda: cancel(
+                enrolment=Enrolment.objects.get(leader=world.leaders[3], status="enrolled"),
+                by_staff=True,
+                now=later,
+            ),
+        ]
+    ):
+        change()
+        moments = step % 2 == 1  # the overview, the forecast, the overview
+        assert (
+            _sums_every_row(lambda m=moments: tallies.whole(world.programme, later, moments=m))
+            is False
+        )
+        found = tallies.whole(world.programme, later, moments=True)
+        afresh = tallies.kept(world.programme, Department.objects.all(), later, moments=True)
+        assert tallies.department_rows(found, by_unit=True) == live(world, later, by_unit=True)
+        assert tallies.department_rows(found, by_unit=True) == tallies.department_rows(
+            afresh, by_unit=True
+        )
+        assert found.needs == afresh.needs
+        assert found.unseated == afresh.unseated
+    assert counted_at(world.other) == other_before, "Vej og Park was not counted again"
+
+
+def test_a_department_counted_again_by_another_page_makes_the_municipality_summed_again(world):
+    """A manager's report counts its department again after a booking: the kept sum no
+    longer holds that department's row, so it is summed again from every row, exactly."""
+    tallies.whole(world.programme, MARCH_1)
+    later = MARCH_1 + dt.timedelta(minutes=5)
+    enrol(leader=world.leaders[5], cohort=world.b, by_staff=True, now=later)
+    tallies.kept(world.programme, Department.objects.filter(pk=world.dept.pk), later)
+    assert _sums_every_row(lambda: tallies.whole(world.programme, later)) is True
+    found = tallies.whole(world.programme, later)
+    assert tallies.department_rows(found, by_unit=True) == live(world, later, by_unit=True)
+
+
+def test_a_leader_moved_makes_the_municipality_summed_again(world):
+    tallies.whole(world.programme, MARCH_1)
+    moved = world.leaders[1]
+    moved.department = world.other
+    moved.save()
+    assert _sums_every_row(lambda: tallies.whole(world.programme, MARCH_1)) is True
+    found = tallies.whole(world.programme, MARCH_1)
+    assert tallies.department_rows(found, by_unit=True) == live(world, MARCH_1, by_unit=True)
