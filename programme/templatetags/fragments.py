@@ -1,21 +1,21 @@
 """``{% fragment "app/_row.html" row=row link=query %}``: an include rendered once per
 what it shows, in each worker process.
 
-A long page (HR's overview, 58 administrations and centres, each a bar and a table row)
-spent most of its time in the template language rendering the same lines again: after
-a booking, one line of 58 changes. A fragment is a pure function of the values it is
-given, the active language and time zone, so its HTML is kept in memory under exactly those and
-served again for the same ones; a changed value is another key, never a stale line.
+A long page (HR's overview, 58 administrations and centres, each a bar and a table
+row) spent most of its time in the template language rendering the same lines again:
+after a booking, one line of 58 changes. A fragment is a pure function of the values it
+is given, the active language and the active time zone, so its HTML is kept in memory
+under exactly those and served again for the same ones; a changed value is another
+key, never a stale line.
 
 The rules that make that true, checked where they can be:
 
 - the fragment's template sees only the values given (no request, user or context
   processors): it is rendered with a plain context;
-- each value is a plain value (text, number, true/false, none, a date or time, a
-  tuple of those) or a
-  dataclass instance, which is keyed by its fields: what the fragment shows of it
-  (its properties too) must follow from them. Anything else is refused (``TypeError``),
-  not rendered uncached in silence;
+- each value is a plain value (text, number, true/false, none, a date or time, a tuple
+  of those), keyed with its type, or a dataclass instance, keyed by its fields: what
+  the fragment shows of it (its properties too) must follow from them. Anything else is
+  refused (``TypeError``), not rendered uncached in silence;
 - what else a fragment's output depends on is the same for the whole process
   (the URLs, the translations, the settings); a changed setting empties the memory
   (tests change settings).
@@ -43,11 +43,13 @@ _fields: dict[type, tuple[str, ...]] = {}
 
 
 def _key_of(value):
+    kind = type(value)
     if isinstance(value, PLAIN):
-        return value
+        # With its type: 1, 1.0 and True are equal keys but render differently, and so
+        # do a text and the same text marked safe (escaped, or not).
+        return (kind, value)
     if isinstance(value, tuple):
         return tuple(_key_of(v) for v in value)
-    kind = type(value)
     names = _fields.get(kind)
     if names is None and dataclasses.is_dataclass(kind):
         names = _fields[kind] = tuple(f.name for f in dataclasses.fields(kind))

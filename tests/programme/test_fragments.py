@@ -10,6 +10,7 @@ from django.template import Context, Template
 from django.test.signals import template_rendered
 from django.test.utils import override_settings
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 
 from reports.forecast import Week
 from reports.rules import DepartmentRow
@@ -97,3 +98,22 @@ def test_a_setting_changed_empties_what_is_kept(rendered):
 def test_a_value_that_is_not_plain_nor_a_dataclass_is_refused(value):
     with pytest.raises(TypeError, match="kept by its values"):
         BAR.render(Context({"row": value}))
+
+
+ROW = Template(
+    '{% load fragments %}{% fragment "reports/_overview_row.html" row=row unit_query=query'
+    ' drill_query="" %}'
+)
+
+
+@override_settings(ROOT_URLCONF="portal.urls")
+def test_equal_values_of_other_types_are_other_lines(rendered):
+    """1 and True are equal keys in Python, and a text equals the same text marked safe;
+    each renders differently, so each is its own line."""
+    unit = _row(is_unit=True)
+    plain = ROW.render(Context({"row": unit, "query": "a=<b>"}))
+    marked = ROW.render(Context({"row": unit, "query": mark_safe("a=<b>")}))  # noqa: S308
+    assert "a=&lt;b&gt;" in plain
+    assert "a=<b>" in marked
+    assert _bar(_row(completed=1)) != _bar(_row(completed=True))
+    assert rendered.count("reports/_overview_row.html") == 2
