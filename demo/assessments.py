@@ -48,10 +48,27 @@ def _self_assessments(programme: Programme, as_of: dt.datetime, rng: random.Rand
     questionnaire = Questionnaire.current()
     if questionnaire is None:
         return
-    statements = list(questionnaire.statements.all())
     answered = set(
         AssessmentResponse.objects.filter(programme=programme).values_list("leader_id", flat=True)
     )
+    # Millions of answers at a national size: their rule checked once, at the end.
+    with assessment.answers_checked_at_the_end():
+        _answer(programme, questionnaire, answered, as_of, rng)
+        # Planned with statistics of the rows just written: without them PostgreSQL took
+        # the answer tables for empty and counted 300,000 leaders' sums for minutes.
+        analyze(Leader, AssessmentResponse, Answer)
+    assessment.count_in_statistics(programme, Leader.objects.all())
+
+
+def _answer(
+    programme: Programme,
+    questionnaire: Questionnaire,
+    answered: set[int],
+    as_of: dt.datetime,
+    rng: random.Random,
+) -> None:
+    """Plan each leader's responses and save them, :data:`SAVED_AT_ONCE` at a time."""
+    statements = list(questionnaire.statements.all())
     cohorts, sessions, places = _cohorts_and_places(programme)
     pattern = {c.pk: n % len(COHORT_PATTERNS) for n, c in enumerate(cohorts)}
     plans = []  # (response, {statement: score})
@@ -93,10 +110,6 @@ def _self_assessments(programme: Programme, as_of: dt.datetime, rng: random.Rand
             _save(plans)
             plans = []
     _save(plans)
-    # Planned with statistics of the rows just written: without them PostgreSQL took the
-    # answer tables for empty and counted 300,000 leaders' sums for minutes.
-    analyze(Leader, AssessmentResponse, Answer)
-    assessment.count_in_statistics(programme, Leader.objects.all())
 
 
 def _cohorts_and_places(programme: Programme) -> tuple[list[Cohort], dict[int, list], dict]:

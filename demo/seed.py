@@ -23,7 +23,7 @@ from demo.people import _cohorts, _departments, _enrolments, _late_enrolments, _
 from groups import forming
 from groups.models import LearningGroup
 from programme import page_versions, pagecache
-from programme.db import analyze
+from programme.db import analyze, foreign_keys_checked_at_the_end
 from programme.models import (
     Attendance,
     Cohort,
@@ -68,8 +68,9 @@ def seed(
         clock_started = time.monotonic()
 
     # Its bulk writes replace the kept pages' versions themselves: gathered into one
-    # statement at the end (every page's versions: the programme is new).
-    with transaction.atomic(), page_versions.batch():
+    # statement at the end (every page's versions: the programme is new). Millions of
+    # rows: their foreign keys checked once at the end, a join each, not row by row.
+    with transaction.atomic(), page_versions.batch(), foreign_keys_checked_at_the_end():
         summary = _seed(leaders, as_of, step)
     step("commit")
     return summary

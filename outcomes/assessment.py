@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
-from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
@@ -162,6 +164,44 @@ class DimensionScore:
         if self.before is None or self.after is None:
             return None
         return self.after - self.before
+
+
+# The trigger that refuses an answer to another version's statement (programme's
+# migration 0010).
+SAME_QUESTIONNAIRE_TRIGGER = "answer_same_questionnaire"
+
+
+@contextmanager
+def answers_checked_at_the_end() -> Iterator[None]:
+    """For writing many answers in one transaction (the demo's millions): on PostgreSQL,
+    the trigger that refuses an answer to another version's statement, two lookups per
+    row, is off, and the same rule is checked over every answer in one query at the end;
+    any answer that breaks it fails the block with ``IntegrityError``, as the trigger
+    would have. Inside a transaction only (switching the trigger off is undone with
+    everything else if anything fails); other sessions writing answers wait until it
+    ends. Elsewhere than PostgreSQL, nothing changes."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError(
+            "answers_checked_at_the_end() needs a transaction (transaction.atomic())."
+        )
+    table = connection.ops.quote_name(Answer._meta.db_table)
+
+    def switch(on: bool) -> None:
+        # Checks waiting for the commit run first: a table with checks waiting cannot
+        # be altered.
+        connection.check_constraints()
+        with connection.cursor() as cursor:
+            state = "ENABLE" if on else "DISABLE"
+            cursor.execute(f"ALTER TABLE {table} {state} TRIGGER {SAME_QUESTIONNAIRE_TRIGGER}")
+
+    switch(False)
+    yield
+    switch(True)
+    if Answer.objects.exclude(statement__questionnaire=F("response__questionnaire")).exists():
+        raise IntegrityError("answer to another questionnaire")
 
 
 def _one_decimal(value) -> Decimal | None:

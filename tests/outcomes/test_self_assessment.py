@@ -227,6 +227,25 @@ def test_the_database_refuses_an_answer_to_another_versions_statement(answered, 
         Answer.objects.create(response=response, statement=newer.statements.first(), score=3)
 
 
+def test_answers_written_in_bulk_never_keep_one_to_another_versions_statement(answered, seated):
+    # On PostgreSQL the trigger is off inside the block and the rule is checked over
+    # every answer at its end; elsewhere the trigger refuses the row at once.
+    newer = answered.new_version()
+    response = AssessmentResponse.objects.get(leader=seated)
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        assessment.answers_checked_at_the_end(),
+    ):
+        Answer.objects.create(response=response, statement=newer.statements.first(), score=3)
+    assert not response.answers.filter(statement__questionnaire=newer).exists()
+    # Answers to their own version's statements pass; the trigger is on again after.
+    with transaction.atomic(), assessment.answers_checked_at_the_end():
+        Answer.objects.filter(response=response).update(score=4)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Answer.objects.create(response=response, statement=newer.statements.last(), score=3)
+
+
 def test_a_new_version_copies_the_statements_and_can_be_changed(answered):
     newer = answered.new_version()
     assert newer.version == answered.version + 1
