@@ -332,13 +332,14 @@ def _by_difference(
 
 
 def _units_of(departments: list[int], using: str) -> dict[int, tuple[int, str]]:
-    """Each department's administration or centre (itself where it has none): its id
-    and name, as the municipality's lines and counts without a place are kept."""
+    """Each department's unit (``DepartmentQuerySet.with_unit``): its id and name, as
+    the municipality's lines and counts without a place are kept."""
     return {
         pk: (unit, name)
         for pk, unit, name in Department.objects.db_manager(using)
         .filter(pk__in=departments)
-        .values_list("pk", Coalesce("parent_id", "pk"), Coalesce("parent__name", "name"))
+        .with_unit()
+        .values_list("pk", "unit", "unit_name")
     }
 
 
@@ -418,13 +419,12 @@ def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool =
     the weekly series), and six more when any department must be counted again."""
     rows = list(
         departments.order_by()
+        .with_unit()
         .annotate(
-            unit_name=Coalesce("parent__name", "name"),
-            unit=Coalesce("parent_id", "pk"),
             # The overview's order by department (by unit: the order of this query).
             by_name=Window(RowNumber(), order_by=[F("name").asc(), F("pk").asc()]),
         )
-        .values_list("pk", "name", "code", "parent_id", "parent__name", "parent__code", "by_name")
+        .values_list("pk", "name", "code", "unit", "unit_name", "unit_code", "by_name")
         .order_by("unit_name", "unit", "name", "pk")
     )
     ids = [row[0] for row in rows]
@@ -457,14 +457,14 @@ def kept(programme: Programme, departments, now: dt.datetime, *, moments: bool =
             department=pk,
             name=name,
             code=code,
-            unit=parent_id or pk,
-            unit_name=parent_name if parent_id else name,
-            unit_code=parent_code if parent_id else code,
+            unit=unit,
+            unit_name=unit_name,
+            unit_code=unit_code,
             by_name=by_name,
             unseated=tallies[pk]["unseated"],
             **{field_: tallies[pk][field_] for field_ in COUNTS},
         )
-        for pk, name, code, parent_id, parent_name, parent_code, by_name in rows
+        for pk, name, code, unit, unit_name, unit_code, by_name in rows
     ]
     unseated: Counter = Counter()
     for one in counted:

@@ -11,7 +11,7 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -103,6 +103,18 @@ class User(AbstractUser):
 HR_GROUP = "HR"
 
 
+class DepartmentQuerySet(KeptQuerySet):
+    def with_unit(self) -> DepartmentQuerySet:
+        """Each department's unit, the line HR's report shows it under: the
+        administration or centre it is part of, or itself where it is part of none
+        (``unit``, ``unit_name``, ``unit_code``)."""
+        return self.annotate(
+            unit=Coalesce("parent_id", "pk"),
+            unit_name=Coalesce("parent__name", "name"),
+            unit_code=Coalesce("parent__code", "code"),
+        )
+
+
 class Department(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     code = models.CharField(_("code"), max_length=20, unique=True)
@@ -126,7 +138,7 @@ class Department(models.Model):
         help_text=_("The people who may see this department's completion report."),
     )
 
-    objects = KeptQuerySet.as_manager()
+    objects = DepartmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
