@@ -116,8 +116,9 @@ def _seed(leaders: int, as_of: dt.datetime, step) -> SeedSummary:
     attendances = _attendance(programme, as_of, rng)
     step("attendance and make-ups")
     _self_assessments(programme, as_of, rng)
+    step("self-assessments")
     _initiatives(programme, as_of, rng)
-    step("self-assessments and initiatives")
+    step("initiatives")
     _materials(modules)
     step("module materials")
     # What follows reads back the places, attendance and make-ups just written (each
