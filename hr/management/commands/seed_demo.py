@@ -10,7 +10,8 @@ class Command(BaseCommand):
         "Load the demo programme 'Digital ledelse 2015–2016' with departments, cohorts, "
         "leaders, enrolments, attendance (with check-ins), reminders with their e-mails in the "
         "outbox, and certificates for whoever completed. Safe to run again: it adds only what "
-        "is missing."
+        "is missing. On PostgreSQL it has the tables to itself until it ends (their foreign "
+        "keys are checked once, at the end): not for a database the portal is serving."
     )
 
     def add_arguments(self, parser):
