@@ -177,16 +177,13 @@ def answers_checked_at_the_end() -> Iterator[None]:
     the trigger that refuses an answer to another version's statement, two lookups per
     row, is off, and the same rule is checked over every answer in one query at the end;
     any answer that breaks it fails the block with ``IntegrityError``, as the trigger
-    would have. Inside a transaction only (switching the trigger off is undone with
-    everything else if anything fails); other sessions writing answers wait until it
-    ends. Elsewhere than PostgreSQL, nothing changes."""
+    would have. The block is a transaction (a savepoint inside one): if anything in it
+    fails, the trigger is on again with the rest undone, even when the caller goes on.
+    Other sessions writing answers wait until the transaction ends. Elsewhere than
+    PostgreSQL, nothing changes."""
     if connection.vendor != "postgresql":
         yield
         return
-    if not connection.in_atomic_block:
-        raise transaction.TransactionManagementError(
-            "answers_checked_at_the_end() needs a transaction (transaction.atomic())."
-        )
     table = connection.ops.quote_name(Answer._meta.db_table)
 
     def switch(on: bool) -> None:
@@ -197,11 +194,12 @@ def answers_checked_at_the_end() -> Iterator[None]:
             state = "ENABLE" if on else "DISABLE"
             cursor.execute(f"ALTER TABLE {table} {state} TRIGGER {SAME_QUESTIONNAIRE_TRIGGER}")
 
-    switch(False)
-    yield
-    switch(True)
-    if Answer.objects.exclude(statement__questionnaire=F("response__questionnaire")).exists():
-        raise IntegrityError("answer to another questionnaire")
+    with transaction.atomic():
+        switch(False)
+        yield
+        switch(True)
+        if Answer.objects.exclude(statement__questionnaire=F("response__questionnaire")).exists():
+            raise IntegrityError("answer to another questionnaire")
 
 
 def _one_decimal(value) -> Decimal | None:

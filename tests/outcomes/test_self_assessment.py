@@ -244,6 +244,15 @@ def test_answers_written_in_bulk_never_keep_one_to_another_versions_statement(an
         Answer.objects.filter(response=response).update(score=4)
     with pytest.raises(IntegrityError), transaction.atomic():
         Answer.objects.create(response=response, statement=newer.statements.last(), score=3)
+    # A block that fails is undone, the trigger on again, even if the caller goes on.
+    with transaction.atomic():
+        try:
+            with assessment.answers_checked_at_the_end():
+                raise RuntimeError("the load stops half-way")
+        except RuntimeError:
+            pass
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Answer.objects.create(response=response, statement=newer.statements.last(), score=3)
 
 
 def test_a_new_version_copies_the_statements_and_can_be_changed(answered):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.transaction import TransactionManagementError
 
 from programme.db import copy_rows, foreign_keys_checked_at_the_end
 from programme.models import Department, Leader
@@ -51,7 +50,23 @@ def test_a_row_pointing_nowhere_fails_the_load_and_nothing_of_it_is_kept(leader)
         connection.check_constraints()
 
 
+def test_a_load_that_fails_inside_leaves_every_key_in_place_even_if_the_caller_goes_on(leader):
+    before = foreign_keys()
+    with transaction.atomic():
+        try:
+            with foreign_keys_checked_at_the_end():
+                copy_rows(Department, ["name", "code"], [("Ny", "NY")])
+                raise RuntimeError("the load stops half-way")
+        except RuntimeError:
+            pass
+        assert foreign_keys() == before
+        assert not Department.objects.filter(code="NY").exists()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_load_outside_a_transaction_is_refused():
-    with pytest.raises(TransactionManagementError), foreign_keys_checked_at_the_end():
-        pass
+def test_a_load_outside_a_transaction_is_one_of_its_own():
+    before = foreign_keys()
+    with foreign_keys_checked_at_the_end():
+        assert connection.in_atomic_block
+        assert foreign_keys() == []
+    assert foreign_keys() == before
