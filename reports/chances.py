@@ -140,8 +140,11 @@ class Plan:
 
     # (cohort id, seats, enrolment deadline, first start, last end), by first start.
     cohorts: list[tuple[int, int, dt.date | None, dt.datetime | None, dt.datetime | None]]
-    # (session id, module id, cohort id, start), by start.
-    sessions: list[tuple[int, int, int, dt.datetime]]
+    # (session id, module id, cohort id), by start; and their starts as POSIX
+    # timestamps, beside them (read from the cache after every booking: 4,400 sessions
+    # with their datetimes took 3 ms to unpickle, with numbers 1 ms).
+    sessions: list[tuple[int, int, int]]
+    starts: list[float]
     reserved: dict[int, int]
     # The first moment the plan changes by the clock: a session starts (it is no longer
     # to come), or midnight (a reservation's release day).
@@ -151,7 +154,7 @@ class Plan:
 def _plan(programme: Programme, now: dt.datetime, version: str | None) -> Plan:
     """The plan, kept in the cache under ``version`` (read before it): three queries when
     it is not there. ``version`` None: read from the rows, and not kept."""
-    key = f"tally:plan:{programme.pk}"
+    key = f"tally:plan:v2:{programme.pk}"  # v2: the sessions without their datetimes
     entry = cache.get(key) if version is not None else None
     if (
         entry is not None
@@ -166,7 +169,7 @@ def _plan(programme: Programme, now: dt.datetime, version: str | None) -> Plan:
         .order_by("starts_at", "pk")
         .values_list("pk", "capacity", "enrolment_deadline", "starts_at", "ends_at")
     )
-    sessions = list(
+    rows = list(
         Session.objects.filter(
             module__programme=programme,
             cohort__programme=programme,  # as Session.clean() holds them
@@ -179,10 +182,16 @@ def _plan(programme: Programme, now: dt.datetime, version: str | None) -> Plan:
     reserved = open_reserved_by_cohort(Cohort.objects.filter(programme=programme), now)
     until = pagecache.next_change(
         [first for _pk, _size, _deadline, first, _last in cohorts]
-        + [starts_at for *_rest, starts_at in sessions[:1]],
+        + [starts_at for *_rest, starts_at in rows[:1]],
         now,
     )
-    plan = Plan(cohorts=cohorts, sessions=sessions, reserved=reserved, until=until)
+    plan = Plan(
+        cohorts=cohorts,
+        sessions=[(pk, module_id, cohort_id) for pk, module_id, cohort_id, _start in rows],
+        starts=[starts_at.timestamp() for *_rest, starts_at in rows],
+        reserved=reserved,
+        until=until,
+    )
     seconds = (until - now).total_seconds()
     if seconds >= 1 and version is not None:
         entry = {"version": version, "counted_at": now, "plan": plan}
@@ -199,9 +208,13 @@ def _count(
     session (``seats_taken``, ``free_seats``)."""
     plan = _plan(programme, now, plan_version)
     end = end_of(programme)
+    capacity = {pk: size for pk, size, *_rest in plan.cohorts}
+    # By the programme each place carries (its cohort's, which a cohort keeps), not a
+    # join to the cohorts: counted from the index of enrolled places alone
+    # (enrolled_places_by_cohort), 5-6 ms at 24,600 places rather than 11-16.
     enrolled = Counter(
         dict(
-            Enrolment.objects.filter(cohort__programme=programme, status=Enrolment.Status.ENROLLED)
+            Enrolment.objects.filter(programme=programme, status=Enrolment.Status.ENROLLED)
             .order_by()
             .values_list("cohort")
             .annotate(n=Count("*"))
@@ -219,23 +232,32 @@ def _count(
         )
     )
     reserved = Counter(plan.reserved)
-    capacity = {pk: size for pk, size, *_rest in plan.cohorts}
+    # The most make-up guests at any one of a cohort's sessions: only the sessions with
+    # guests can raise it (most have none).
     most_guests: Counter = Counter()
-    for pk, _module_id, cohort_id, _starts_at in plan.sessions:
-        most_guests[cohort_id] = max(most_guests[cohort_id], guests[pk])
+    if guests:
+        cohort_of = {pk: cohort_id for pk, _module_id, cohort_id in plan.sessions}
+        for pk, n in guests.items():
+            cohort_id = cohort_of.get(pk)
+            if cohort_id is not None and n > most_guests[cohort_id]:
+                most_guests[cohort_id] = n
     open_cohorts = []
     for pk, size, deadline, first, last in plan.cohorts:
         if first is not None and first > now:
             taken = seats_taken(enrolled[pk], most_guests[pk], reserved[pk])
             if last <= end and size > taken:
                 open_cohorts.append((pk, size - taken, deadline))
+    # Each session's free seats, by the one rule, over its cohort's counts (looked up
+    # once per cohort, not once per session) and its own guests.
+    counts = {pk: (capacity[pk], enrolled[pk], reserved[pk]) for pk in capacity}
     makeups: dict[int, list[tuple[int, int]]] = defaultdict(list)
     first_makeup = None
-    for pk, module_id, cohort_id, starts_at in plan.sessions:
-        free = free_seats(capacity[cohort_id], enrolled[cohort_id], guests[pk], reserved[cohort_id])
-        if free > 0:
+    for (pk, module_id, cohort_id), start in zip(plan.sessions, plan.starts, strict=True):
+        seats, places, held = counts[cohort_id]
+        if free_seats(seats, places, guests.get(pk, 0), held) > 0:
             makeups[module_id].append((pk, cohort_id))
-            first_makeup = first_makeup or starts_at  # the sessions are by start
+            if first_makeup is None:  # the sessions are by start
+                first_makeup = dt.datetime.fromtimestamp(start, dt.UTC)
     # By the clock alone, the chances change when a cohort or a make-up session starts
     # (it is no longer open), or at midnight (a reservation's release day).
     until = pagecache.next_change(
