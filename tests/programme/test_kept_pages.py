@@ -686,6 +686,33 @@ def test_while_one_request_rebuilds_a_page_the_others_wait_for_its_copy():
     assert [entry for entry, _ in answers] == [{"version": "v1", "content": "the copy"}] * 3
 
 
+def test_a_waiter_reads_the_copy_once_when_the_builder_has_left():
+    """Issue 30: while one request rebuilds a page, the others wait on its mark alone;
+    the stale copy under the key is not fetched and judged at every poll (each waiter
+    did so a hundred times a second, beside the request rebuilding), but once, when
+    the builder has kept its new copy."""
+    key, tag = "page:shared:test:once", "v2:variant"
+    release, took, answers, judged = threading.Event(), threading.Event(), [], []
+
+    def good(entry):
+        judged.append(entry["version"])
+        return entry["version"] == "v2"
+
+    builder = _builder(key, tag, release, took, {"version": "v2", "content": "new"})
+    builder.start()
+    assert took.wait(5)
+    cache.set(key, {"version": "v1", "content": "stale"}, 60)  # the copy before the write
+    waiter = _waiter(key, tag, good, answers)
+    waiter.start()
+    time.sleep(0.3)  # some thirty polls
+    assert judged == []
+    release.set()
+    builder.join(5)
+    waiter.join(5)
+    assert answers[0][0] == {"version": "v2", "content": "new"}
+    assert judged == ["v2"]
+
+
 def test_a_copy_of_other_versions_is_never_handed_to_a_waiter():
     """The builder read other versions (a write committed in between): its copy is not
     the waiter's, who builds its own once the builder has left."""
