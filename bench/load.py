@@ -24,7 +24,8 @@ and kept pages off (gunicorn restarted with ``PAGE_CACHE_SECONDS=0``), reads onl
 table then has a column per mode (share of the bare view's throughput, and p95), and
 the writes actually made per second are printed beside it. ``--runs 3`` repeats the
 whole and prints each page's median over the runs, with each run's load average.
-The writes and the sign-ins are in bench/writes.py.
+The writes and the sign-ins are in bench/writes.py. ``--only TEXT`` drives only the
+pages whose label holds TEXT (and the bare view): a quick comparison of one page.
 
 With ``--nodes 2`` it runs two gunicorn instances (the two "machines"), each with
 its share of the workers, behind nginx (Debian's package; the same upstream block
@@ -296,7 +297,16 @@ def main() -> None:
         help="with --writes: one write in this many is HR saving an attendance sheet (0: none)",
     )
     parser.add_argument("--runs", type=int, default=1, help="repeat; the table shows medians")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="drive only the pages whose label holds TEXT (repeatable), and the bare view",
+    )
     args = parser.parse_args()
+    args.pages = [PAGES[0]] + [
+        page for page in PAGES[1:] if not args.only or any(text in page.label for text in args.only)
+    ]
 
     url = database_url(args.base_url, args.database)
     env = {
@@ -396,7 +406,7 @@ def measure(args, env: dict, cookies: dict, writing: tuple, mode: str, url: str)
         if args.nodes > 1:
             proxy, _ = start_nginx(args.port, node_ports, args.nginx)
             wait_until_up(base, proxy)
-            for page in PAGES:  # the same session on every node: shared through Redis
+            for page in args.pages:  # the same session on every node: shared through Redis
                 for node_port in node_ports:
                     status, _ = fetch(f"http://127.0.0.1:{node_port}{page.path}", cookies[page.who])
                     print(f"{page.label} on node :{node_port}: {status}")
@@ -404,7 +414,7 @@ def measure(args, env: dict, cookies: dict, writing: tuple, mode: str, url: str)
                         raise SystemExit("a node refused a session another node made")
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_SCRIPT)
-        for page in PAGES:
+        for page in args.pages:
             status, seconds = fetch(base + page.path, cookies[page.who], args.max_single + 5)
             print(f"{page.label}: one request alone: {status} in {seconds * 1000:.0f} ms")
             if status != 200 or seconds > args.max_single:
