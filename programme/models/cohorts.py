@@ -458,16 +458,7 @@ class Enrolment(models.Model):
                 name="enrolment_only_an_ended_place_has_a_reason",
             ),
         ]
-        indexes = [
-            models.Index(fields=["cohort", "status"]),
-            # A programme's places that hold a seat, counted per cohort from the index
-            # alone (reports.chances, after every booking).
-            models.Index(
-                fields=["programme", "cohort"],
-                condition=Q(status="enrolled"),
-                name="enrolled_places_by_cohort",
-            ),
-        ]
+        indexes = [models.Index(fields=["cohort", "status"])]
 
     def __str__(self) -> str:
         return f"{self.leader} – {self.cohort} ({self.get_status_display()})"

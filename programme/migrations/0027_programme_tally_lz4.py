@@ -1,12 +1,11 @@
-"""A programme's places that hold a seat counted per cohort from an index alone, and the kept
-programme tallies' data compressed with lz4 on PostgreSQL.
+"""The kept programme tallies' data compressed with lz4 on PostgreSQL.
 
 The municipality's tally is about 76 KB of JSON at 30,000 leaders and is written again
 after every booking: with PostgreSQL's default compression (pglz) one write took 12 ms
 on the load bench's database, with lz4 6.4 ms (and one read 4.4 and 3.6 ms). Only new
 values are compressed the new way; a server built without lz4 keeps its default."""
 
-from django.db import migrations, models
+from django.db import migrations
 
 TALLY_DATA = 'ALTER TABLE "programme_programmetally" ALTER COLUMN "data" SET COMPRESSION {}'
 
@@ -39,13 +38,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
-            model_name="enrolment",
-            index=models.Index(
-                condition=models.Q(("status", "enrolled")),
-                fields=["programme", "cohort"],
-                name="enrolled_places_by_cohort",
-            ),
-        ),
         migrations.RunPython(compress_with_lz4, compress_by_default),
     ]
