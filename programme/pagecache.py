@@ -316,14 +316,15 @@ def _copy_from_another(key: str, mark: str, good: Callable[[dict], bool]) -> dic
     """Wait for the builder to leave (its mark gone: it keeps its copy first), then read
     the copy once. Only the mark is polled: the stale copy (HR's overview is 66 KB) is
     not fetched and unpickled a hundred times a second by each waiting request, on the
-    same cores as the one rebuilding it."""
+    same cores as the one rebuilding it. A builder still there at the limit: the copy
+    is looked at once more (kept meanwhile by a request that did not wait), else None."""
     deadline = time.monotonic() + REBUILD_WAIT_SECONDS
     while time.monotonic() < deadline:
         if cache.get(mark) is None:  # the builder left, or the cache is away
-            entry = cache.get(key)
-            return entry if entry is not None and good(entry) else None
+            break
         time.sleep(_POLL_SECONDS)
-    return None
+    entry = cache.get(key)
+    return entry if entry is not None and good(entry) else None
 
 
 def kept_page(view=None, *, version_of: Callable[..., str] | None = None):

@@ -713,6 +713,27 @@ def test_a_waiter_reads_the_copy_once_when_the_builder_has_left():
     assert judged == ["v2"]
 
 
+def test_a_waiter_at_the_limit_takes_a_good_copy_another_request_kept(monkeypatch):
+    """The builder is still at work when the wait runs out; meanwhile a request that
+    did not wait (a first visit) kept a copy of the same versions: the waiter takes it
+    rather than building the page too."""
+    monkeypatch.setattr(pagecache, "REBUILD_WAIT_SECONDS", 0.3)
+    key, tag = "page:shared:test:limit", "v2:variant"
+    release, took, answers = threading.Event(), threading.Event(), []
+    builder = _builder(key, tag, release, took, None)
+    builder.start()
+    assert took.wait(5)
+    waiter = _waiter(key, tag, lambda e: e["version"] == "v2", answers)
+    waiter.start()
+    cache.set(key, {"version": "v2", "content": "kept by another"}, 60)
+    waiter.join(5)
+    release.set()
+    builder.join(5)
+    [(entry, waited)] = answers
+    assert entry == {"version": "v2", "content": "kept by another"}
+    assert waited >= 0.3
+
+
 def test_a_copy_of_other_versions_is_never_handed_to_a_waiter():
     """The builder read other versions (a write committed in between): its copy is not
     the waiter's, who builds its own once the builder has left."""
