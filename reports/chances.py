@@ -208,7 +208,6 @@ def _count(
     session (``seats_taken``, ``free_seats``)."""
     plan = _plan(programme, now, plan_version)
     end = end_of(programme)
-    capacity = {pk: size for pk, size, *_rest in plan.cohorts}
     # By the programme each place carries (its cohort's, which a cohort keeps), not a
     # join to the cohorts: one pass over the places, 10-13 ms at 24,600 places during
     # bookings rather than 15. (An index of the enrolled places did not help: bookings
@@ -251,7 +250,7 @@ def _count(
                 open_cohorts.append((pk, size - taken, deadline))
     # Each session's free seats, by the one rule, over its cohort's counts (looked up
     # once per cohort, not once per session) and its own guests.
-    counts = {pk: (capacity[pk], enrolled[pk], reserved[pk]) for pk in capacity}
+    counts = {pk: (size, enrolled[pk], reserved[pk]) for pk, size, *_rest in plan.cohorts}
     makeups: dict[int, list[tuple[int, int]]] = defaultdict(list)
     first_makeup = None
     for (pk, module_id, cohort_id), start in zip(plan.sessions, plan.starts, strict=True):
