@@ -82,9 +82,11 @@ class Kept:
     # The first moment at which one of the rows summed is no longer good by the clock.
     valid_until: dt.datetime | None = None
     # Which count of each department's row the sum holds (its ``revision``), and the
-    # version every department carried then (:func:`_by_difference`).
+    # version every department carried then (:func:`_by_difference`). Kept as their
+    # fingerprint (:func:`fingerprint`), not the 1,550 pairs: they were half the JSON.
     revisions: dict[int, int] | None = None
     every: str | None = None
+    fingerprint: str | None = None
 
     def as_json(self) -> dict:
         lines, _total = department_rows(self, by_unit=True)
@@ -97,7 +99,7 @@ class Kept:
             "makeups": [[own, list(m), n] for (own, m), n in self.needs.makeups.items()],
             "by_unit": list(self.unseated.items()),
             "lines": [[getattr(line, f) for f in LINE] for line in lines],
-            "revisions": list((self.revisions or {}).items()),
+            "fingerprint": fingerprint(self.revisions),
             "every": self.every,
         }
 
@@ -116,9 +118,25 @@ class Kept:
             needs,
             Counter(dict(data["by_unit"])),
             unit_lines=lines,
-            revisions=dict(data.get("revisions") or ()),
             every=data.get("every"),
+            fingerprint=data.get("fingerprint"),
         )
+
+
+# Mixes each department's id into its row's revision, so that the same revisions under
+# other departments give another fingerprint.
+_MIX = 0x9E3779B97F4A7C15
+
+
+def fingerprint(revisions: dict[int, int] | None) -> str | None:
+    """Which count of each department's row a sum holds, in one value: the revisions
+    are random 62-bit numbers drawn at each count (:func:`reports.recount.count`), so
+    any row counted again, added or taken away gives another fingerprint (all but
+    certainly: two changes cancelling out would need two random draws to agree). None
+    for none, or for a row that names no revision (it can never be matched)."""
+    if not revisions or not all(revisions.values()):
+        return None
+    return str(sum((pk * _MIX) ^ revision for pk, revision in revisions.items()) % 2**64)
 
 
 # A line of the overview, as the whole municipality's kept counts keep it.
@@ -161,7 +179,7 @@ def _keep_series(
     with the revisions of the departments' rows they were summed from."""
     data = {
         "moments": [[[m, n] for m, n in series.items()] for series in moments],
-        "revisions": list(revisions.items()),
+        "fingerprint": fingerprint(revisions),
     }
     ProgrammeTally.keep(programme, ProgrammeTally.Kind.SERIES, version, now, until, data)
 
@@ -247,16 +265,17 @@ def _by_difference(
     differ from the rows it holds. With ``moments``, the weekly series kept from the same
     rows are corrected too (else the series are None: add them up from the rows).
 
-    Exact, or None (sum every row again): the sum names the revision of each row it
-    holds, and the rows taken out are read with theirs. A row counted again since the
+    Exact, or None (sum every row again): the sum holds the :func:`fingerprint` of the
+    revisions of the rows it holds, and the rows taken out are read with theirs. A row
+    counted again since the
     sum (by another page), a department's leaders changed, more than ``BY_DIFFERENCE``
     rows to count, or the version every department carries replaced: None. Reads from
     the database that takes the writes. Six queries (seven with the series), and the
     counting's (:func:`reports.recount.count`) and two more when a row is counted again."""
-    recorded = dict(old.get("revisions") or ())
+    recorded = old.get("fingerprint")
     current = page_versions.department_versions(None)
     every = current[page_versions.ALL_DEPARTMENTS]
-    if not recorded or old.get("every") != every:
+    if recorded is None or old.get("every") != every:
         return None
     using = router.db_for_write(DepartmentTally)
     mine = DepartmentTally.objects.db_manager(using).filter(programme=programme)
@@ -266,24 +285,22 @@ def _by_difference(
         .annotate(in_time=DepartmentTally.in_time(now))
         .values("department_id", "version", "in_time", "revision")
     }
-    if rows.keys() != recorded.keys():
+    revisions = {pk: row["revision"] for pk, row in rows.items()}
+    if fingerprint(revisions) != recorded:
+        # A row counted again by another page since (or one added, or gone): the sum
+        # does not hold the rows as they are.
         return None
-    stale = []
-    for pk, row in rows.items():
-        if row["revision"] != recorded[pk] or not row["revision"]:
-            # Counted again by another page (or by code that names no revision): the sum
-            # does not hold that row.
-            return None
-        if not row["in_time"] or row["version"] != version_of(current, every, pk):
-            stale.append(pk)
+    stale = [
+        pk
+        for pk, row in rows.items()
+        if not row["in_time"] or row["version"] != version_of(current, every, pk)
+    ]
     if len(stale) > BY_DIFFERENCE:
         return None
     series_row = (
         ProgrammeTally.row(programme, ProgrammeTally.Kind.SERIES, using) if moments else None
     )
-    with_series = (
-        series_row is not None and dict(series_row["data"].get("revisions") or ()) == recorded
-    )
+    with_series = series_row is not None and series_row["data"].get("fingerprint") == recorded
     series = (
         [Counter(dict(pairs)) for pairs in series_row["data"]["moments"]] if with_series else None
     )
@@ -306,7 +323,7 @@ def _by_difference(
                 *(["moments"] if with_series else []),
             )
         }
-        if any(pk not in before or before[pk]["revision"] != recorded[pk] for pk in stale):
+        if any(pk not in before or before[pk]["revision"] != revisions[pk] for pk in stale):
             return None
         after, needs = count(programme, stale, now, current, every)
         units = _units_of(stale, using)
@@ -323,10 +340,10 @@ def _by_difference(
                 found, series, units[pk], before[pk], after[pk], old_makeups, new_makeups
             ):
                 return None
-            recorded[pk] = after[pk]["revision"]
+            revisions[pk] = after[pk]["revision"]
         if not _settled(found, series):
             return None
-    found.revisions, found.every = recorded, every
+    found.revisions, found.every = revisions, every
     found.valid_until = mine.aggregate(until=Min("valid_until"))["until"]
     return found, series
 

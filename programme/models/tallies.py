@@ -162,9 +162,20 @@ class ProgrammeTally(KeptRow):
     @classmethod
     def read(cls, programme: Programme, kind: str, version: str, now) -> dict | None:
         """The kept summary's data if it was made under ``version`` and is still good at
-        ``now``; else None (make it again and :meth:`keep` it). One query."""
-        row = cls.row(programme, kind)
-        return row["data"] if row is not None and cls.good(row, version, now) else None
+        ``now``; else None (make it again and :meth:`keep` it). One query, which brings
+        the data only when it is good: after a booking the stale summary (the seats'
+        are 43 KB of JSON at 30,000 leaders) is neither sent nor decoded."""
+        return (
+            cls.objects.filter(
+                programme=programme,
+                kind=kind,
+                version=version,
+                counted_at__lte=now,
+                valid_until__gt=now,
+            )
+            .values_list("data", flat=True)
+            .first()
+        )
 
     @classmethod
     def row(cls, programme: Programme, kind: str, using: str | None = None) -> dict | None:

@@ -375,6 +375,32 @@ def test_after_a_booking_the_municipalitys_sum_is_corrected_by_the_departments_d
     assert counted_at(world.other) == other_before, "Vej og Park was not counted again"
 
 
+def test_series_kept_before_a_correction_without_them_are_added_up_not_corrected(world):
+    """The overview corrects the kept sum after one booking and leaves the series as
+    they were; after the next booking the forecast must not correct those older series
+    by the second booking alone (they would keep what the first took away): they are
+    added up again."""
+    first = tallies.whole(world.programme, MARCH_1, moments=True).needs.moments
+    later = MARCH_1 + dt.timedelta(minutes=5)
+    # L4 gives up B's place, then L3 A's: each takes their moments out of the series.
+    cancel(
+        enrolment=Enrolment.objects.get(leader=world.leaders[4], status="enrolled"),
+        by_staff=True,
+        now=later,
+    )
+    tallies.whole(world.programme, later)  # the overview: the counts only
+    cancel(
+        enrolment=Enrolment.objects.get(leader=world.leaders[3], status="enrolled"),
+        by_staff=True,
+        now=later,
+    )
+    found = tallies.whole(world.programme, later, moments=True)  # the forecast
+    afresh = tallies.kept(world.programme, Department.objects.all(), later, moments=True)
+    assert afresh.needs.moments != first, "the bookings change the series"
+    assert found.needs.moments == afresh.needs.moments
+    assert found.needs == afresh.needs
+
+
 def test_a_department_counted_again_by_another_page_makes_the_municipality_summed_again(world):
     """A manager's report counts its department again after a booking: the kept sum no
     longer holds that department's row, so it is summed again from every row, exactly."""
