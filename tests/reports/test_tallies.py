@@ -16,7 +16,9 @@ from django.test.utils import CaptureQueriesContext
 
 from booking import cancel, enrol
 from programme import page_versions
+from programme.attendance import save_sheet
 from programme.models import (
+    Cohort,
     Department,
     DepartmentTally,
     Enrolment,
@@ -29,7 +31,7 @@ from programme.progress import refresh_standings
 from reports import chances, forecast, tallies
 from reports.forecast import Outlook
 from reports.rules import Filters, department_summary, full_scope, report_leaders
-from tests.conftest import at_once, local, make_leader, query_name
+from tests.conftest import at_once, local, make_hr, make_leader, query_name
 from tests.reports.test_forecast import NOW, World, session
 
 pytestmark = pytest.mark.django_db
@@ -399,6 +401,39 @@ def test_series_kept_before_a_correction_without_them_are_added_up_not_corrected
     assert afresh.needs.moments != first, "the bookings change the series"
     assert found.needs.moments == afresh.needs.moments
     assert found.needs == afresh.needs
+
+
+@pytest.mark.parametrize(("limit", "summed_again"), [(None, False), (29, True)])
+def test_an_attendance_sheet_across_many_departments_corrects_the_sum_up_to_the_limit(
+    world, monkeypatch, limit, summed_again
+):
+    """HR's attendance sheet for a cohort whose 30 leaders come from 30 departments (as a
+    cohort's leaders do): the kept sum is corrected by those departments' difference;
+    past ``BY_DIFFERENCE`` departments it is summed again from every row. Either way it
+    equals a count over the leaders."""
+    if limit is not None:
+        monkeypatch.setattr(tallies, "BY_DIFFERENCE", limit)
+    cohort = Cohort.objects.create(
+        programme=world.programme, name="D", capacity=30, enrolment_deadline=dt.date(2016, 2, 1)
+    )
+    first = session(cohort, world.m1, local(2016, 2, 16, 9))
+    session(cohort, world.m2, local(2016, 3, 22, 9))
+    leaders = []
+    for n in range(30):
+        department = Department.objects.create(name=f"Afdeling {n}", code=f"AF{n}")
+        leader = make_leader(f"d{n}@albertslund.dk", f"Leder D{n}", department, f"D{n:03}")
+        Enrolment.objects.create(leader=leader, cohort=cohort, status="enrolled")
+        leaders.append(leader)
+    hr = make_hr()
+    refresh_standings(world.programme)
+    tallies.whole(world.programme, MARCH_1)
+    later = MARCH_1 + dt.timedelta(minutes=5)
+    save_sheet(
+        session=first, statuses={leader.pk: "present" for leader in leaders}, by=hr, now=later
+    )
+    assert _sums_every_row(lambda: tallies.whole(world.programme, later)) is summed_again
+    found = tallies.whole(world.programme, later)
+    assert tallies.department_rows(found, by_unit=True) == live(world, later, by_unit=True)
 
 
 def test_a_department_counted_again_by_another_page_makes_the_municipality_summed_again(world):
