@@ -176,7 +176,8 @@ def _keep_series(
     programme: Programme, version: str, now, until, moments: list[Counter], revisions: dict
 ) -> None:
     """Keep the municipality's weekly series' moments (kind ``series``) under ``version``,
-    with the revisions of the departments' rows they were summed from."""
+    with the fingerprint of the revisions of the departments' rows they were summed
+    from."""
     data = {
         "moments": [[[m, n] for m, n in series.items()] for series in moments],
         "fingerprint": fingerprint(revisions),
@@ -249,8 +250,8 @@ def whole(programme: Programme, now: dt.datetime, *, moments: bool = False) -> K
 # stale departments again; correcting reads only theirs besides. An attendance sheet
 # touches a cohort's leaders, from about as many departments as it has leaders (25 at
 # 30,000 leaders): with the limit at 20 every sheet summed the municipality again (median
-# 92-97 ms after a sheet at 30,000 leaders, 66-74 ms corrected). Past a few hundred the
-# departments named in the queries cost more than reading every row.
+# 92-97 ms after a sheet at 30,000 leaders, 66-74 ms corrected). The limit keeps the
+# lists of departments named in the queries short (measured up to 30).
 BY_DIFFERENCE = 200
 # What a department's row adds to the municipality's needs, besides its line's counts.
 NEED_PARTS = {
@@ -272,9 +273,9 @@ def _by_difference(
 
     Exact, or None (sum every row again): the sum holds the :func:`fingerprint` of the
     revisions of the rows it holds, and the rows taken out are read with theirs. A row
-    counted again since the
-    sum (by another page), a department's leaders changed, more than ``BY_DIFFERENCE``
-    rows to count, or the version every department carries replaced: None. Reads from
+    counted again since the sum (by another page), a department's leaders changed, more
+    than ``BY_DIFFERENCE`` rows to count, or the version every department carries
+    replaced: None. Reads from
     the database that takes the writes. Six queries (seven with the series), and the
     counting's (:func:`reports.recount.count`) and two more when a row is counted again."""
     recorded = old.get("fingerprint")
