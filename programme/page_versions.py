@@ -45,6 +45,13 @@ DEPARTMENT_PREFIX = "department:"
 ALL_DEPARTMENTS = "department:*"
 # Replaced with any department's (the kept counts of the whole municipality).
 SOME_DEPARTMENT = "departments"
+# Replaced by every write to a leader's place or make-up booking (OWNED rows): with
+# OTHERS (cohorts, sessions, reservations, named seats, modules, the programme: every
+# write to them replaces it), the version of the seats left (reports.chances), which an
+# attendance sheet, an evaluation or an initiative leaves as it is.
+SEATS = "seats"
+# The leaders' own rows that take a seat.
+SEAT_ROWS = frozenset({"enrolment", "makeupbooking"})
 # More leaders than this in one write: every department's version, not each one's.
 DEPARTMENTS_FROM = 500
 
@@ -110,6 +117,12 @@ def kind_of(model) -> str | None:
     return OWNED if name in _OWNER else EVERYTHING
 
 
+def _any(model) -> set[str]:
+    """What every write to this model's rows replaces: ANY, and SEATS for a place or a
+    make-up booking."""
+    return {ANY, SEATS} if model._meta.model_name in SEAT_ROWS else {ANY}
+
+
 def written(model, leader_ids: Iterable[int | None] | None = None) -> None:
     """Rows of ``model`` were (or are being) written in the caller's transaction: every
     kept page that shows them is out of date once it commits. ``leader_ids``: the
@@ -124,7 +137,7 @@ def written(model, leader_ids: Iterable[int | None] | None = None) -> None:
     elif kind == EVERYTHING or leader_ids is None:
         _bump({ANY, OTHERS})
     else:
-        _bump({ANY, *(leader_version(pk) for pk in leader_ids if pk is not None)})
+        _bump({*_any(model), *(leader_version(pk) for pk in leader_ids if pk is not None)})
 
 
 def _leaders_written(model) -> None:
@@ -140,7 +153,8 @@ def leaders_changed(leader_ids: Iterable[int | None] | None) -> None:
     if leader_ids is None:
         everything_changed()
         return
-    _bump({ANY, *(leader_version(pk) for pk in leader_ids if pk is not None)})
+    # Which of their rows changed is not said: their places among them.
+    _bump({ANY, SEATS, *(leader_version(pk) for pk in leader_ids if pk is not None)})
 
 
 def everything_changed() -> None:
@@ -291,7 +305,7 @@ class KeptQuerySet(models.QuerySet):
             written(self.model)
             return
         field, path = _owner_field(self.model)
-        keys = {ANY}
+        keys = _any(self.model)
         for name in {field.name, field.attname} & kwargs.keys():
             value = kwargs[name]
             value = getattr(value, "pk", value)
@@ -343,7 +357,7 @@ class KeptQuerySet(models.QuerySet):
             elif path == "pk":
                 written(self.model, [obj.pk for obj in objs])
             else:  # the owners as the rows name them (not as the instances in hand may)
-                _bump({ANY}, _owner_select(rows, path))
+                _bump(_any(self.model), _owner_select(rows, path))
         return updated
 
     bulk_update.alters_data = True
@@ -373,7 +387,9 @@ def objects_written(model, objs: list) -> None:
         return
     related = {getattr(obj, field.attname) for obj in objs} - {None}
     rest = path.split("__", 1)[1]
-    _bump({ANY}, _owner_select(field.related_model._base_manager.filter(pk__in=related), rest))
+    _bump(
+        _any(model), _owner_select(field.related_model._base_manager.filter(pk__in=related), rest)
+    )
 
 
 def versions(keys: list[str]) -> dict[str, str]:

@@ -5,8 +5,10 @@ forecast (:mod:`reports.forecast`).
 
 Counted by one request at a time (the others asking for the same version wait for its
 count), and kept (:class:`~programme.models.ProgrammeTally`, kind ``seats``) under the
-version any write to the programme's rows replaces (a place, a make-up, a reservation, a
-cohort or a session: :mod:`programme.page_versions`), until the first of them starts
+versions the writes that change seats replace (a place or a make-up: ``SEATS``; a
+reservation, a named seat, a cohort, a session, a module or the programme: ``OTHERS``;
+:mod:`programme.page_versions`), not by an attendance sheet, an evaluation or any other
+write, until the first of them starts
 (then it is no longer open) or midnight (a reservation's release day): two queries while
 nothing changed. After a booking, only the places and the make-ups are counted again
 (two grouped queries, whatever the number of leaders): the cohorts, the sessions to come
@@ -101,8 +103,10 @@ def chances(programme: Programme, now: dt.datetime) -> Chances:
     """The open cohorts and the make-up seats before the end date: kept (two queries), or
     counted again and kept (three more; six when the plan they are counted over is not
     kept, :func:`_plan`)."""
-    current = page_versions.versions([page_versions.ANY, page_versions.OTHERS])
-    version = current[page_versions.ANY]
+    current = page_versions.versions([page_versions.SEATS, page_versions.OTHERS])
+    # The places and make-ups (SEATS) and the cohorts, sessions and reservations they
+    # are counted against (OTHERS): an attendance sheet or an evaluation replaces neither.
+    version = f"{current[page_versions.SEATS]}|{current[page_versions.OTHERS]}"
     data = ProgrammeTally.read(programme, ProgrammeTally.Kind.SEATS, version, now)
     if data is not None:
         return Chances.from_json(data)

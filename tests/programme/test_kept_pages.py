@@ -18,7 +18,7 @@ from django.urls import reverse
 
 import booking
 from outcomes.models import Initiative, InitiativeStatusChange
-from programme import pagecache
+from programme import page_versions, pagecache
 from programme.models import (
     Attendance,
     Cohort,
@@ -541,6 +541,53 @@ def test_a_bare_bulk_write_to_any_shown_model_leaves_no_kept_page_stale(
     after = page(signed_in)
     assert after != before  # the write shows on the page...
     assert after == fresh(signed_in, settings)  # ...and the kept page is not behind it
+
+
+def _place_resaved(leader):
+    place = Enrolment.objects.get(leader=leader)
+    place.save()
+
+
+def _place_bulk_updated(leader):
+    place = Enrolment.objects.get(leader=leader)
+    place.status, place.cancelled_at = Enrolment.Status.CANCELLED, local(2016, 1, 20)
+    Enrolment.objects.bulk_update([place], ["status", "cancelled_at"])
+
+
+def _place_deleted_alone(leader):
+    Enrolment.objects.get(leader=leader).delete()
+
+
+SEAT_WRITES = {
+    **{name: BARE_BULK_WRITES[name] for name in ("place update", "place delete")},
+    "make-up bulk_create": BARE_BULK_WRITES["make-up bulk_create"],
+    "place saved": _place_resaved,
+    "place bulk_update": _place_bulk_updated,
+    "place deleted": _place_deleted_alone,
+    "a leader's rows, unnamed": lambda leader: pagecache.leaders_changed([leader.pk]),
+}
+
+
+@pytest.mark.parametrize("write", SEAT_WRITES)
+def test_every_way_of_writing_a_place_or_a_make_up_replaces_the_seats_version(
+    write, seated, other_cohort
+):
+    """The seats left (reports.chances) are kept under SEATS (with OTHERS): every write
+    to a place or a make-up booking replaces it, whichever way it is written."""
+    before = page_versions.versions([page_versions.SEATS])
+    with transaction.atomic():
+        SEAT_WRITES[write](seated)
+    assert page_versions.versions([page_versions.SEATS]) != before
+
+
+@pytest.mark.parametrize(
+    "write",
+    ["attendance update", "attendance bulk_update", "attendance delete", "standing update"],
+)
+def test_writes_that_take_no_seat_keep_the_seats_version(write, seated, other_cohort):
+    before = page_versions.versions([page_versions.SEATS])
+    BARE_BULK_WRITES[write](seated)
+    assert page_versions.versions([page_versions.SEATS]) == before
 
 
 def test_a_bare_bulk_create_of_attendance_leaves_no_kept_page_stale(signed_in, seated, settings):

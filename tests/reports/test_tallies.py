@@ -160,6 +160,38 @@ def test_the_kept_seats_follow_the_last_free_seat(world):
     assert ProgrammeTally.objects.filter(kind=ProgrammeTally.Kind.SEATS).count() == 1
 
 
+def _counts_seats(call) -> bool:
+    """Whether ``call`` counted the places again (the seats' grouped count)."""
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    return any(
+        query_name(query["sql"]) == "select programme_enrolment"
+        for query in queries.captured_queries
+    )
+
+
+def test_an_attendance_sheet_keeps_the_seats_and_a_booking_replaces_them(world):
+    """The seats left change with places, make-ups, reservations, cohorts and sessions,
+    not with attendance: after HR's sheet the kept seats are read, not counted again;
+    after a booking they are counted again. Either way they equal a fresh count."""
+    hr = make_hr()
+    later = MARCH_1 + dt.timedelta(minutes=5)
+    assert _counts_seats(lambda: chances.chances(world.programme, MARCH_1)) is True
+    save_sheet(
+        session=world.a2,
+        statuses={world.leaders[2].pk: "present", world.leaders[8].pk: "present"},
+        by=hr,
+        now=later,
+    )
+    assert _counts_seats(lambda: chances.chances(world.programme, later)) is False
+    fresh = chances._count(world.programme, later)[0].as_json()
+    assert chances.chances(world.programme, later).as_json() == fresh
+    enrol(leader=world.leaders[5], cohort=world.b, by_staff=True, now=later)
+    assert _counts_seats(lambda: chances.chances(world.programme, later)) is True
+    fresh = chances._count(world.programme, later)[0].as_json()
+    assert chances.chances(world.programme, later).as_json() == fresh
+
+
 @pytest.mark.parametrize(
     "now",
     [MARCH_1, local(2016, 3, 20, 9), local(2016, 5, 11, 9), local(2016, 6, 20, 9)],
