@@ -83,10 +83,10 @@ class Kept:
     valid_until: dt.datetime | None = None
     # Which count of each department's row the sum holds (its ``revision``), and the
     # version every department carried then (:func:`_by_difference`). Kept as their
-    # fingerprint (:func:`fingerprint`), not the 1,550 pairs: they were half the JSON.
+    # fingerprint (:func:`fingerprint`), not the 1,550 pairs: they were half the JSON;
+    # read back, the sum has no revisions (``_by_difference`` reads the fingerprint).
     revisions: dict[int, int] | None = None
     every: str | None = None
-    fingerprint: str | None = None
 
     def as_json(self) -> dict:
         lines, _total = department_rows(self, by_unit=True)
@@ -119,7 +119,6 @@ class Kept:
             Counter(dict(data["by_unit"])),
             unit_lines=lines,
             every=data.get("every"),
-            fingerprint=data.get("fingerprint"),
         )
 
 

@@ -37,12 +37,16 @@ class KeptRow(models.Model):
         return row["version"] == version and row["counted_at"] <= now < row["valid_until"]
 
     @staticmethod
-    def in_time(now) -> models.ExpressionWrapper:
+    def good_by_the_clock(now) -> models.Q:
+        """:meth:`good`'s moments as a condition for the database."""
+        return models.Q(counted_at__lte=now, valid_until__gt=now)
+
+    @classmethod
+    def in_time(cls, now) -> models.ExpressionWrapper:
         """Whether a row is good by the clock at ``now`` (:meth:`good`'s moments), asked
         of the database: for reading many rows without their moments."""
         return models.ExpressionWrapper(
-            models.Q(counted_at__lte=now, valid_until__gt=now),
-            output_field=models.BooleanField(),
+            cls.good_by_the_clock(now), output_field=models.BooleanField()
         )
 
 
@@ -166,13 +170,8 @@ class ProgrammeTally(KeptRow):
         the data only when it is good: after a booking the stale summary (the seats'
         are 43 KB of JSON at 30,000 leaders) is neither sent nor decoded."""
         return (
-            cls.objects.filter(
-                programme=programme,
-                kind=kind,
-                version=version,
-                counted_at__lte=now,
-                valid_until__gt=now,
-            )
+            cls.objects.filter(cls.good_by_the_clock(now), programme=programme, kind=kind)
+            .filter(version=version)
             .values_list("data", flat=True)
             .first()
         )
